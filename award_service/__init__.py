@@ -1,0 +1,56 @@
+"""Award Service: ceremonies, registrations and jubilee medal awards."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import PROJECT_ROOT, load_config
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Assemble the app: config -> extensions -> blueprints -> CLI."""
+    import os
+
+    instance_path = os.environ.get("AWARD_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(Path(__file__).parent / "static"),
+    )
+    load_config(app, config)
+    if app.config.get("AWARD_PROXY_COUNT"):
+        n = int(app.config["AWARD_PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    from . import extensions, i18n, models, web  # noqa: F401  (models: every table)
+    from .extensions import db
+
+    db.init_app(app)
+    extensions.migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True,
+                                compare_type=True)
+    extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
+    i18n.init_app(app)
+    web.init_app(app)
+
+    from .accounts.views import bp as accounts_bp
+    from .api import bp as api_bp
+    from .ceremonies.staff_views import bp as staff_ceremonies_bp
+    from .ceremonies.views import bp as ceremonies_bp
+    from .districts.views import bp as districts_bp
+
+    app.register_blueprint(ceremonies_bp)
+    app.register_blueprint(staff_ceremonies_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(districts_bp)
+    app.register_blueprint(api_bp)
+    extensions.csrf.exempt(api_bp)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    return app

@@ -1,0 +1,51 @@
+"""The one place that decides who may do what.
+
+Views, API endpoints and templates all ask :func:`can`.  A permission names the
+roles that hold it; a user with a district scope (and without ``admin``) acts
+only on objects of that district.
+"""
+from __future__ import annotations
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "users.manage": frozenset({"admin"}),
+    "districts.manage": frozenset({"admin"}),
+    "ceremonies.view_all": frozenset({"admin", "organiser", "clerk"}),
+    "ceremonies.manage": frozenset({"admin", "organiser"}),
+    "registrations.manage": frozenset({"admin", "organiser"}),
+    "audit.view": frozenset({"admin", "organiser"}),
+}
+
+
+def district_of(obj) -> int | None:
+    """The district an object belongs to, for scope checks."""
+    if obj is None:
+        return None
+    if getattr(obj, "__tablename__", None) == "districts":
+        return obj.id
+    if hasattr(obj, "district_id"):
+        return obj.district_id
+    ceremony = getattr(obj, "ceremony", None)
+    if ceremony is not None:
+        return ceremony.district_id
+    return None
+
+
+def can(user, permission: str, obj=None) -> bool:
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return False
+    roles = user.roles
+    if not roles & PERMISSIONS[permission]:
+        return False
+    if "admin" in roles or user.district_id is None:
+        return True
+    district_id = district_of(obj)
+    return district_id is None or district_id == user.district_id
+
+
+def scoped_district_id(user) -> int | None:
+    """The district a non-admin staff member is limited to (None: all)."""
+    if user is None or "admin" in user.roles:
+        return None
+    return user.district_id

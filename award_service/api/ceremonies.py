@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+from flask import current_app, request, url_for
+from sqlalchemy import func, select
+
+from ..accounts.permissions import can
+from ..ceremonies import service
+from ..errors import Forbidden
+from ..extensions import db, limiter
+from ..i18n import locale_code
+from ..timeutil import utcnow
+from . import api_actor, bp, json_body, optional_staff, staff_required
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def ceremony_json(ceremony) -> dict:
+    return {
+        "id": ceremony.id,
+        "title_kk": ceremony.title_kk,
+        "title_ru": ceremony.title_ru,
+        "description_kk": ceremony.description_kk,
+        "description_ru": ceremony.description_ru,
+        "starts_at": _iso(ceremony.starts_at),
+        "venue": ceremony.venue,
+        "address": ceremony.address,
+        "district": ceremony.district.code,
+        "capacity": ceremony.capacity,
+        "seats_taken": ceremony.seats_taken,
+        "seats_left": ceremony.seats_left,
+        "registration_opens_at": _iso(ceremony.registration_opens_at),
+        "registration_closes_at": _iso(ceremony.registration_closes_at),
+        "registration": ceremony.registration_state(utcnow()),
+        "waitlist": ceremony.waitlist,
+        "status": ceremony.status,
+    }
+
+
+def registration_json(registration) -> dict:
+    return {
+        "id": registration.id,
+        "ceremony_id": registration.ceremony_id,
+        "full_name": registration.full_name,
+        "email": registration.email,
+        "phone": registration.phone,
+        "companions": registration.companions,
+        "seats": registration.seats,
+        "category": registration.category,
+        "needs": registration.needs,
+        "status": registration.status,
+        "source": registration.source,
+        "created_at": _iso(registration.created_at),
+        "cancelled_at": _iso(registration.cancelled_at),
+    }
+
+
+def manage_url(token: str) -> str:
+    return current_app.config["AWARD_BASE_URL"] + url_for("ceremonies.manage", token=token)
+
+
+def _page_args():
+    try:
+        page = max(int(request.args.get("page", 1)), 1)
+        per_page = min(max(int(request.args.get("per_page", 100)), 1), 500)
+    except ValueError:
+        from ..errors import ValidationFailed
+
+        raise ValidationFailed({"page": "page and per_page must be whole numbers."})
+    return page, per_page
+
+
+@bp.get("/ceremonies")
+def list_ceremonies():
+    return {"items": [ceremony_json(c) for c in service.upcoming_ceremonies(db.session)]}
+
+
+@bp.get("/ceremonies/<ceremony_id>")
+def get_ceremony(ceremony_id):
+    user = optional_staff()
+    ceremony = service.get_ceremony(db.session, ceremony_id, include_drafts=True)
+    if ceremony.status == "draft" and not can(user, "ceremonies.view_all", ceremony):
+        service.get_ceremony(db.session, ceremony_id)  # raises not_found for the public
+    return ceremony_json(ceremony)
+
+
+@bp.post("/ceremonies")
+@staff_required("ceremonies.manage")
+def create_ceremony():
+    data = json_body()
+    actor = api_actor()
+    ceremony = service.create_ceremony(db.session, actor, data, tz=current_app.config["AWARD_TIMEZONE"])
+    return ceremony_json(ceremony), 201
+
+
+@bp.post("/ceremonies/<ceremony_id>/registrations")
+@limiter.limit(lambda: current_app.config["AWARD_REGISTRATION_RATE_LIMIT"])
+def register(ceremony_id):
+    data = json_body()
+    registration = service.register(db.session, api_actor(), ceremony_id, data, language=locale_code(),
+                                    source="api")
+    return {
+        "id": registration.id,
+        "status": registration.status,
+        "seats": registration.seats,
+        "token": registration.token,
+        "manage_url": manage_url(registration.token),
+    }, 201
+
+
+@bp.get("/ceremonies/<ceremony_id>/registrations")
+@staff_required("registrations.manage")
+def list_registrations(ceremony_id):
+    actor = api_actor()
+    ceremony = service.get_ceremony(db.session, ceremony_id, include_drafts=True)
+    if not can(actor.user, "registrations.manage", ceremony):
+        raise Forbidden()
+    page, per_page = _page_args()
+    stmt = service.registrations_for(db.session, ceremony, q=request.args.get("q"),
+                                     status=request.args.get("status") or None)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page))
+    return {
+        "ceremony": ceremony_json(ceremony),
+        "items": [registration_json(r) for r in items],
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+    }
+
+
+@bp.get("/registrations/<token>")
+def get_registration(token):
+    registration = service.registration_by_token(db.session, token)
+    return {
+        "id": registration.id,
+        "status": registration.status,
+        "seats": registration.seats,
+        "companions": registration.companions,
+        "full_name": registration.full_name,
+        "ceremony": ceremony_json(registration.ceremony),
+        "manage_url": manage_url(registration.token),
+    }
+
+
+@bp.post("/registrations/<token>/cancel")
+@limiter.limit(lambda: current_app.config["AWARD_REGISTRATION_RATE_LIMIT"])
+def cancel_registration(token):
+    registration = service.registration_by_token(db.session, token)
+    reason = None
+    if request.content_length:
+        reason = json_body().get("reason")
+    registration = service.cancel_registration(db.session, api_actor(), registration,
+                                               reason=str(reason)[:500] if reason else None)
+    return {"id": registration.id, "status": registration.status, "seats": registration.seats}
+

@@ -1,0 +1,216 @@
+"""GET /api/v1/openapi.json: the API described for integrators (OpenAPI 3.1)."""
+from __future__ import annotations
+
+from flask import current_app
+
+from ..ceremonies.models import CATEGORIES, MAX_COMPANIONS
+from . import bp
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str, codes: list[str]) -> dict:
+    return {"description": f"{description} (error.code: {', '.join(codes)})", **_json(_ref("Error"))}
+
+
+def _op(summary: str, responses: dict, *, staff: bool = False, body: str | None = None, params=(),
+        tag: str = "ceremonies") -> dict:
+    op = {"summary": summary, "tags": [tag], "responses": responses}
+    if staff:
+        op["security"] = [{"bearer": []}]
+        op["responses"].setdefault("401", _error("No valid token", ["unauthorized"]))
+        op["responses"].setdefault("403", _error("The token's user lacks the role", ["forbidden"]))
+    if body:
+        op["requestBody"] = {"required": True, **_json(_ref(body))}
+        op["responses"].setdefault("400", _error("Malformed JSON", ["malformed_json"]))
+        op["responses"].setdefault("413", _error("Body over the size limit", ["payload_too_large"]))
+        op["responses"].setdefault("415", _error("Not application/json", ["unsupported_media_type"]))
+        op["responses"].setdefault("422", _error("Invalid fields; see error.fields", ["invalid"]))
+    if params:
+        op["parameters"] = list(params)
+    return op
+
+
+def _path_param(name: str, schema_type: str = "integer") -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": schema_type}}
+
+
+def _query(name: str, schema_type: str = "string", description: str = "") -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": {"type": schema_type},
+            "description": description}
+
+
+DATETIME = {"type": "string", "format": "date-time"}
+NULLABLE_DATETIME = {"type": ["string", "null"], "format": "date-time"}
+
+SCHEMAS = {
+    "Error": {
+        "type": "object", "required": ["error"],
+        "properties": {"error": {"type": "object", "required": ["code", "message", "fields"], "properties": {
+            "code": {"type": "string"}, "message": {"type": "string"},
+            "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                       "description": "Field name -> what is wrong with it."}}}},
+    },
+    "District": {"type": "object", "properties": {k: {"type": "string"} for k in
+                                                   ("code", "name_kk", "name_ru", "name_en")}},
+    "DistrictList": {"type": "object", "properties": {"items": {"type": "array", "items": _ref("District")}}},
+    "CeremonyInput": {
+        "type": "object",
+        "required": ["title_kk", "title_ru", "starts_at", "venue", "district", "capacity"],
+        "properties": {
+            "title_kk": {"type": "string", "maxLength": 200}, "title_ru": {"type": "string", "maxLength": 200},
+            "description_kk": {"type": "string", "maxLength": 5000},
+            "description_ru": {"type": "string", "maxLength": 5000},
+            "starts_at": {**DATETIME, "description": "ISO 8601; without an offset it is Kazakhstan time (UTC+5)."},
+            "venue": {"type": "string", "maxLength": 200}, "address": {"type": "string", "maxLength": 300},
+            "district": {"type": "string", "description": "A district code from GET /districts."},
+            "capacity": {"type": "integer", "minimum": 1, "maximum": 100000},
+            "registration_opens_at": NULLABLE_DATETIME, "registration_closes_at": NULLABLE_DATETIME,
+            "waitlist": {"type": "boolean", "default": False},
+            "status": {"type": "string", "enum": ["draft", "published"], "default": "draft"},
+        },
+    },
+    "Ceremony": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"}, "title_kk": {"type": "string"}, "title_ru": {"type": "string"},
+            "description_kk": {"type": "string"}, "description_ru": {"type": "string"},
+            "starts_at": DATETIME, "venue": {"type": "string"}, "address": {"type": "string"},
+            "district": {"type": "string"}, "capacity": {"type": "integer"}, "seats_taken": {"type": "integer"},
+            "seats_left": {"type": "integer"}, "registration_opens_at": NULLABLE_DATETIME,
+            "registration_closes_at": NULLABLE_DATETIME,
+            "registration": {"type": "string",
+                             "enum": ["open", "not_yet", "closed", "full", "cancelled", "draft", "past"]},
+            "waitlist": {"type": "boolean"},
+            "status": {"type": "string", "enum": ["draft", "published", "closed", "cancelled"]},
+        },
+    },
+    "CeremonyList": {"type": "object", "properties": {"items": {"type": "array", "items": _ref("Ceremony")}}},
+    "Needs": {
+        "description": "A list of codes, an object of flags with an optional note, or a free-text note.",
+        "oneOf": [
+            {"type": "array", "items": {"type": "string", "enum": ["wheelchair", "hearing", "near_exit"]}},
+            {"type": "object", "properties": {"wheelchair": {"type": "boolean"}, "hearing": {"type": "boolean"},
+                                              "near_exit": {"type": "boolean"},
+                                              "note": {"type": "string", "maxLength": 500}}},
+            {"type": "string", "maxLength": 500},
+        ],
+    },
+    "RegistrationInput": {
+        "type": "object", "required": ["full_name", "category", "consent"],
+        "description": "At least one of email and phone.",
+        "properties": {
+            "full_name": {"type": "string", "maxLength": 200}, "email": {"type": "string", "format": "email"},
+            "phone": {"type": "string", "description": "Kazakhstan number; stored as +7XXXXXXXXXX."},
+            "companions": {"type": "integer", "minimum": 0, "maximum": MAX_COMPANIONS, "default": 0},
+            "category": {"type": "string", "enum": list(CATEGORIES)},
+            "needs": _ref("Needs"), "consent": {"type": "boolean", "const": True},
+        },
+    },
+    "RegistrationCreated": {
+        "type": "object",
+        "properties": {"id": {"type": "integer"}, "status": {"type": "string"}, "seats": {"type": "integer"},
+                       "token": {"type": "string", "description": "The private manage token."},
+                       "manage_url": {"type": "string", "format": "uri"}},
+    },
+    "Registration": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"}, "ceremony_id": {"type": "integer"}, "full_name": {"type": "string"},
+            "email": {"type": ["string", "null"]}, "phone": {"type": ["string", "null"]},
+            "companions": {"type": "integer"}, "seats": {"type": "integer"},
+            "category": {"type": "string", "enum": list(CATEGORIES)},
+            "needs": {"type": "object"}, "status": {"type": "string", "enum": ["confirmed", "cancelled"]},
+            "source": {"type": "string", "enum": ["online", "staff", "api"]},
+            "created_at": DATETIME, "cancelled_at": NULLABLE_DATETIME,
+        },
+    },
+    "RegistrationPage": {
+        "type": "object",
+        "properties": {"ceremony": _ref("Ceremony"), "items": {"type": "array", "items": _ref("Registration")},
+                       "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"}},
+    },
+    "PublicRegistration": {
+        "type": "object",
+        "properties": {"id": {"type": "integer"}, "status": {"type": "string"}, "seats": {"type": "integer"},
+                       "companions": {"type": "integer"}, "full_name": {"type": "string"},
+                       "ceremony": _ref("Ceremony"), "manage_url": {"type": "string", "format": "uri"}},
+    },
+    "CancelInput": {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 500}}},
+    "Cancelled": {"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"},
+                                                   "seats": {"type": "integer"}}},
+}
+
+CEREMONY_ID = _path_param("ceremony_id")
+TOKEN = _path_param("token", "string")
+
+
+def build_document(server_url: str) -> dict:
+    not_found = _error("No such object", ["not_found"])
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Award Service API", "version": "1.0.0",
+                 "description": "Ceremonies and registrations. Staff send Authorization: Bearer <token> "
+                                "(flask --app award_service users token --email E). Errors are "
+                                '{"error": {"code", "message", "fields"}}. Messages follow Accept-Language '
+                                "(kk, ru, en)."},
+        "servers": [{"url": server_url + "/api/v1"}],
+        "components": {"schemas": SCHEMAS,
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "paths": {
+            "/openapi.json": {"get": _op("This document", {"200": {"description": "OpenAPI 3.1"}}, tag="meta")},
+            "/districts": {
+                "get": _op("Districts: codes and names", {"200": {"description": "ok", **_json(_ref("DistrictList"))}},
+                           tag="districts"),
+                "post": _op("Add a district (admin)", {"201": {"description": "created", **_json(_ref("District"))}},
+                            staff=True, body="District", tag="districts"),
+            },
+            "/ceremonies": {
+                "get": _op("Published upcoming ceremonies",
+                           {"200": {"description": "ok", **_json(_ref("CeremonyList"))}}),
+                "post": _op("Create a ceremony (organiser)",
+                            {"201": {"description": "created", **_json(_ref("Ceremony"))}},
+                            staff=True, body="CeremonyInput"),
+            },
+            "/ceremonies/{ceremony_id}": {
+                "get": _op("One ceremony", {"200": {"description": "ok", **_json(_ref("Ceremony"))},
+                                            "404": not_found}, params=[CEREMONY_ID]),
+            },
+            "/ceremonies/{ceremony_id}/registrations": {
+                "post": _op("Register (public)", {
+                    "201": {"description": "registered", **_json(_ref("RegistrationCreated"))},
+                    "404": not_found,
+                    "409": _error("Cannot register", ["ceremony_full", "registration_closed",
+                                                      "duplicate_registration"]),
+                    "429": _error("Too many attempts from this address", ["rate_limited"]),
+                }, body="RegistrationInput", params=[CEREMONY_ID]),
+                "get": _op("Registrations of a ceremony (organiser)", {
+                    "200": {"description": "ok", **_json(_ref("RegistrationPage"))}, "404": not_found,
+                }, staff=True, params=[CEREMONY_ID, _query("q", description="name, phone or e-mail"),
+                                       _query("status"), _query("page", "integer"), _query("per_page", "integer")]),
+            },
+            "/registrations/{token}": {
+                "get": _op("A registration by its manage token (public)", {
+                    "200": {"description": "ok", **_json(_ref("PublicRegistration"))}, "404": not_found,
+                }, params=[TOKEN]),
+            },
+            "/registrations/{token}/cancel": {
+                "post": {**_op("Cancel by the manage token (public); the body is optional", {
+                    "200": {"description": "cancelled", **_json(_ref("Cancelled"))}, "404": not_found,
+                    "409": _error("Already cancelled or the ceremony has started",
+                                  ["already_cancelled", "registration_closed"]),
+                }, params=[TOKEN]), "requestBody": {"required": False, **_json(_ref("CancelInput"))}},
+            },
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return build_document(current_app.config["AWARD_BASE_URL"])

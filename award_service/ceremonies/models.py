@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import User
+from ..districts.models import District
+from ..extensions import db
+from ..timeutil import UTCDateTime, utcnow
+
+CEREMONY_STATUSES = ("draft", "published", "closed", "cancelled")
+REGISTRATION_STATUSES = ("confirmed", "cancelled")
+CATEGORIES = ("veteran", "home_front_worker", "family", "guest", "resident")
+MAX_COMPANIONS = 5
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Ceremony(db.Model):
+    __tablename__ = "ceremonies"
+    __table_args__ = (
+        CheckConstraint(_in("status", CEREMONY_STATUSES), name="status_known"),
+        CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats_within_capacity"),
+        Index("ix_ceremonies_status_starts_at", "status", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title_kk: Mapped[str] = mapped_column(String(200))
+    title_ru: Mapped[str] = mapped_column(String(200))
+    description_kk: Mapped[str] = mapped_column(Text, default="")
+    description_ru: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    venue: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    capacity: Mapped[int] = mapped_column(Integer)
+    seats_taken: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    waitlist: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    district: Mapped[District] = relationship(lazy="joined")
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.seats_taken, 0)
+
+    def title(self, locale: str) -> str:
+        return self.title_ru if locale == "ru" else self.title_kk
+
+    def description(self, locale: str) -> str:
+        return self.description_ru if locale == "ru" else self.description_kk
+
+    def registration_state(self, now: datetime) -> str:
+        """'open', 'not_yet', 'closed', 'cancelled', 'draft', 'past' or 'full'."""
+        if self.status == "cancelled":
+            return "cancelled"
+        if self.status == "draft":
+            return "draft"
+        if now >= self.starts_at:
+            return "past"
+        if self.status == "closed":
+            return "closed"
+        if self.registration_opens_at and now < self.registration_opens_at:
+            return "not_yet"
+        if self.registration_closes_at and now >= self.registration_closes_at:
+            return "closed"
+        if self.seats_left <= 0:
+            return "full"
+        return "open"
+
+    def snapshot(self) -> dict:
+        return {
+            "title_kk": self.title_kk, "title_ru": self.title_ru,
+            "description_kk": self.description_kk, "description_ru": self.description_ru,
+            "starts_at": self.starts_at, "venue": self.venue, "address": self.address,
+            "district": self.district.code if self.district else None,
+            "capacity": self.capacity, "registration_opens_at": self.registration_opens_at,
+            "registration_closes_at": self.registration_closes_at, "waitlist": self.waitlist,
+            "status": self.status,
+        }
+
+
+class Registration(db.Model):
+    __tablename__ = "registrations"
+    __table_args__ = (
+        CheckConstraint(_in("status", REGISTRATION_STATUSES), name="status_known"),
+        CheckConstraint(_in("category", CATEGORIES), name="category_known"),
+        CheckConstraint(f"companions >= 0 AND companions <= {MAX_COMPANIONS}", name="companions_range"),
+        CheckConstraint("seats = companions + 1", name="seats_match"),
+        CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="has_contact"),
+        # One active registration per ceremony and contact; the service looks
+        # first, these indexes settle races.
+        Index("uq_registrations_active_email", "ceremony_id", "email", unique=True,
+              postgresql_where=text("status <> 'cancelled' AND email IS NOT NULL"),
+              sqlite_where=text("status <> 'cancelled' AND email IS NOT NULL")),
+        Index("uq_registrations_active_phone", "ceremony_id", "phone", unique=True,
+              postgresql_where=text("status <> 'cancelled' AND phone IS NOT NULL"),
+              sqlite_where=text("status <> 'cancelled' AND phone IS NOT NULL")),
+        Index("ix_registrations_ceremony_status", "ceremony_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ceremony_id: Mapped[int] = mapped_column(ForeignKey("ceremonies.id"))
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    companions: Mapped[int] = mapped_column(Integer, default=0)
+    seats: Mapped[int] = mapped_column(Integer, default=1)
+    category: Mapped[str] = mapped_column(String(32))
+    needs_wheelchair: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_hearing: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_near_exit: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_note: Mapped[str] = mapped_column(String(500), default="")
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    language: Mapped[str] = mapped_column(String(2), default="kk")
+    status: Mapped[str] = mapped_column(String(16), default="confirmed")
+    source: Mapped[str] = mapped_column(String(16), default="online")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    ceremony: Mapped[Ceremony] = relationship(lazy="joined")
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def needs(self) -> dict:
+        return {
+            "wheelchair": self.needs_wheelchair,
+            "hearing": self.needs_hearing,
+            "near_exit": self.needs_near_exit,
+            "note": self.needs_note,
+        }
+
+    @property
+    def active(self) -> bool:
+        return self.status != "cancelled"

@@ -1,0 +1,272 @@
+"""Ceremonies and registrations: the domain operations.
+
+Every function takes the session and the acting :class:`Actor`, raises
+:class:`DomainError` subclasses, writes its audit event in the same
+transaction, and commits.  None reads Flask's request or current user.
+
+Capacity: a registration takes its seats with one conditional UPDATE
+(``seats_taken + n <= capacity``) issued as the last statement before the
+commit, so the row lock is held briefly (PostgreSQL) and SQLite's write lock is
+taken by the first write of the transaction.  The database CHECK constraint
+``seats_taken <= capacity`` is the final guard.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..audit import Actor, diff, record
+from ..districts.models import District
+from ..accounts.permissions import can
+from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ..timeutil import utcnow
+from . import validation
+from .models import Ceremony, Registration
+
+# action -> (states it may start from, state it leads to)
+CEREMONY_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "publish": (frozenset({"draft", "closed"}), "published"),
+    "close": (frozenset({"published"}), "closed"),
+    "cancel": (frozenset({"draft", "published", "closed"}), "cancelled"),
+}
+
+REGISTRATION_CLOSED_MESSAGES = {
+    "cancelled": _l("This ceremony has been cancelled."),
+    "closed": _l("Registration for this ceremony is closed."),
+    "not_yet": _l("Registration for this ceremony has not opened yet."),
+    "past": _l("This ceremony has already taken place."),
+    "draft": _l("This ceremony is not published."),
+}
+
+
+def ceremony_closed_error(state: str) -> Conflict:
+    return Conflict(REGISTRATION_CLOSED_MESSAGES[state], code="registration_closed")
+
+
+def full_error(ceremony: Ceremony) -> Conflict:
+    return Conflict(_l("Sorry, all seats are taken (%(capacity)d of %(capacity)d).",
+                       capacity=ceremony.capacity), code="ceremony_full", seats_left=ceremony.seats_left)
+
+
+def _district(session, code) -> District | None:
+    return session.scalar(select(District).where(District.code == code)) if code else None
+
+
+# ---------------------------------------------------------------- ceremonies
+
+def _check_district_scope(actor: Actor, district: District) -> None:
+    """A district-scoped organiser creates and moves ceremonies only within their district."""
+    if actor.user is not None and not can(actor.user, "ceremonies.manage", district):
+        raise Forbidden(_l("You can manage ceremonies only in your own district."),
+                        fields={"district": _l("Outside your district.")})
+
+
+def create_ceremony(session, actor: Actor, data: dict, *, tz: str, now: datetime | None = None) -> Ceremony:
+    now = now or utcnow()
+    clean = validation.parse_ceremony(data, tz=tz, now=now, creating=True,
+                                      district_lookup=lambda c: _district(session, c))
+    _check_district_scope(actor, clean["district"])
+    ceremony = Ceremony(created_by_id=actor.user.id if actor.user else None, seats_taken=0, **clean)
+    session.add(ceremony)
+    session.flush()
+    record(session, actor, "ceremony.create", "ceremony", ceremony.id, after=ceremony.snapshot())
+    session.commit()
+    return ceremony
+
+
+def update_ceremony(session, actor: Actor, ceremony: Ceremony, data: dict, *, tz: str,
+                    now: datetime | None = None) -> Ceremony:
+    if ceremony.status == "cancelled":
+        raise Conflict(_l("A cancelled ceremony cannot be edited."), code="invalid_transition")
+    now = now or utcnow()
+    clean = validation.parse_ceremony(data, tz=tz, now=now, creating=False, current=ceremony,
+                                      district_lookup=lambda c: _district(session, c))
+    clean.pop("status", None)
+    _check_district_scope(actor, clean["district"])
+    if clean["capacity"] < ceremony.seats_taken:
+        raise ValidationFailed({"capacity": _l(
+            "%(taken)d seats are already taken; the capacity cannot be lower.", taken=ceremony.seats_taken)})
+    before = ceremony.snapshot()
+    for key, value in clean.items():
+        setattr(ceremony, key, value)
+    b, a = diff(before, ceremony.snapshot())
+    if a:
+        record(session, actor, "ceremony.update", "ceremony", ceremony.id, before=b, after=a)
+    try:
+        session.commit()
+    except IntegrityError:
+        # A registration took seats between our read and this write.
+        session.rollback()
+        raise ValidationFailed({"capacity": _l("More seats were taken meanwhile; the capacity cannot be lower.")})
+    return ceremony
+
+
+def transition_ceremony(session, actor: Actor, ceremony: Ceremony, action: str, reason: str | None = None) -> Ceremony:
+    if action not in CEREMONY_TRANSITIONS:
+        raise ValidationFailed({"action": _l("Unknown action.")})
+    sources, target = CEREMONY_TRANSITIONS[action]
+    before = ceremony.status
+    if before not in sources:
+        raise Conflict(_l("A ceremony that is %(status)s cannot be changed this way.", status=before),
+                       code="invalid_transition")
+    # Conditional on the state we saw, so two organisers acting at once get one winner.
+    result = session.execute(
+        update(Ceremony).where(Ceremony.id == ceremony.id, Ceremony.status == before)
+        .values(status=target, updated_at=utcnow())
+    )
+    if result.rowcount != 1:
+        session.rollback()
+        raise Conflict(code="conflict")
+    record(session, actor, f"ceremony.{action}", "ceremony", ceremony.id,
+           before={"status": before}, after={"status": target}, reason=reason)
+    session.commit()
+    session.refresh(ceremony)
+    return ceremony
+
+
+def get_ceremony(session, ceremony_id, *, include_drafts: bool = False) -> Ceremony:
+    try:
+        ceremony_id = int(ceremony_id)
+    except (TypeError, ValueError):
+        raise NotFound(_l("No such ceremony."))
+    ceremony = session.get(Ceremony, ceremony_id)
+    if ceremony is None or (ceremony.status == "draft" and not include_drafts):
+        raise NotFound(_l("No such ceremony."))
+    return ceremony
+
+
+def upcoming_ceremonies(session, now: datetime | None = None) -> list[Ceremony]:
+    now = now or utcnow()
+    return list(session.scalars(
+        select(Ceremony).where(Ceremony.status == "published", Ceremony.starts_at > now)
+        .order_by(Ceremony.starts_at, Ceremony.id)
+    ))
+
+
+# ------------------------------------------------------------- registrations
+
+def _find_active_duplicate(session, ceremony_id: int, email, phone) -> Registration | None:
+    conditions = []
+    if email:
+        conditions.append(Registration.email == email)
+    if phone:
+        conditions.append(Registration.phone == phone)
+    return session.scalar(
+        select(Registration).where(Registration.ceremony_id == ceremony_id, Registration.status != "cancelled",
+                                   or_(*conditions)).limit(1)
+    )
+
+
+def duplicate_error(existing: Registration) -> Conflict:
+    return Conflict(
+        _l("You are already registered for this ceremony (registration № %(id)d). "
+           "Use the link from your confirmation to view or cancel it.", id=existing.id),
+        code="duplicate_registration", registration_id=existing.id,
+    )
+
+
+def register(session, actor: Actor, ceremony_id, data: dict, *, language: str = "kk",
+             source: str = "online", staff_override_window: bool = False,
+             now: datetime | None = None) -> Registration:
+    """Register for a ceremony; raises ValidationFailed, NotFound or Conflict
+    (``ceremony_full``, ``registration_closed``, ``duplicate_registration``)."""
+    now = now or utcnow()
+    clean = validation.parse_registration(data)
+    ceremony = get_ceremony(session, ceremony_id)
+    state = ceremony.registration_state(now)
+    if staff_override_window and state in ("closed", "not_yet"):
+        state = "full" if ceremony.seats_left <= 0 else "open"
+    if state in REGISTRATION_CLOSED_MESSAGES:
+        raise ceremony_closed_error(state)
+    existing = _find_active_duplicate(session, ceremony.id, clean["email"], clean["phone"])
+    if existing is not None:
+        raise duplicate_error(existing)
+    if clean["seats"] > ceremony.seats_left:
+        raise full_error(ceremony)
+    ceremony_pk = ceremony.id
+    registration = Registration(
+        ceremony_id=ceremony_pk, token=secrets.token_urlsafe(24), consent_at=now, language=language,
+        status="confirmed", source=source, created_by_id=actor.user.id if actor.user else None,
+        created_at=now, **clean,
+    )
+    session.add(registration)
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another request registered the same contact between our look and our insert.
+        session.rollback()
+        existing = _find_active_duplicate(session, ceremony_pk, clean["email"], clean["phone"])
+        if existing is None:
+            raise
+        raise duplicate_error(existing)
+    record(session, actor, "registration.create", "registration", registration.id,
+           after={"ceremony_id": ceremony_pk, "seats": registration.seats, "status": "confirmed",
+                  "source": source})
+    # Take the seats last: the ceremony row is locked only until the commit.
+    taken = session.execute(
+        update(Ceremony)
+        .where(Ceremony.id == ceremony_pk, Ceremony.seats_taken + registration.seats <= Ceremony.capacity)
+        .values(seats_taken=Ceremony.seats_taken + registration.seats)
+        .returning(Ceremony.seats_taken)
+    ).first()
+    if taken is None:
+        session.rollback()
+        raise full_error(session.get(Ceremony, ceremony_pk))
+    session.commit()
+    return registration
+
+
+def registration_by_token(session, token: str) -> Registration:
+    if not token or len(token) > 64:
+        raise NotFound(_l("This link is not valid. Check that it was copied completely."))
+    registration = session.scalar(select(Registration).where(Registration.token == token))
+    if registration is None:
+        raise NotFound(_l("This link is not valid. Check that it was copied completely."))
+    return registration
+
+
+def cancel_registration(session, actor: Actor, registration: Registration, reason: str | None = None,
+                        now: datetime | None = None) -> Registration:
+    now = now or utcnow()
+    if registration.status == "cancelled":
+        raise Conflict(_l("This registration was already cancelled."), code="already_cancelled")
+    if now >= registration.ceremony.starts_at:
+        raise Conflict(_l("The ceremony has already started; the registration can no longer be cancelled."),
+                       code="registration_closed")
+    registration_id, ceremony_id = registration.id, registration.ceremony_id
+    result = session.execute(
+        update(Registration).where(Registration.id == registration_id, Registration.status == "confirmed")
+        .values(status="cancelled", cancelled_at=now).returning(Registration.seats)
+    ).first()
+    if result is None:
+        session.rollback()
+        raise Conflict(_l("This registration was already cancelled."), code="already_cancelled")
+    session.execute(
+        update(Ceremony).where(Ceremony.id == ceremony_id).values(seats_taken=Ceremony.seats_taken - result.seats)
+    )
+    record(session, actor, "registration.cancel", "registration", registration_id,
+           before={"status": "confirmed"}, after={"status": "cancelled"}, reason=reason)
+    session.commit()
+    session.refresh(registration)
+    return registration
+
+
+def registrations_for(session, ceremony: Ceremony, *, q: str | None = None, status: str | None = None):
+    from ..text import search_key
+
+    stmt = select(Registration).where(Registration.ceremony_id == ceremony.id)
+    if status:
+        stmt = stmt.where(Registration.status == status)
+    if q:
+        key = search_key(q.strip())
+        digits = "".join(ch for ch in q if ch.isdigit())
+        like = f"%{key}%"
+        conditions = [Registration.name_key.like(like), Registration.email.like(like)]
+        if len(digits) >= 3:
+            conditions.append(Registration.phone.like(f"%{digits}%"))
+        stmt = stmt.where(or_(*conditions))
+    return stmt.order_by(Registration.created_at, Registration.id)

@@ -1,0 +1,249 @@
+"""Organisers' pages: ceremonies, their registrations, history."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ..accounts.permissions import scoped_district_id
+from ..audit import history
+from ..districts.service import all_districts
+from ..errors import Conflict, DomainError, NotFound, ValidationFailed
+from ..extensions import db
+from ..forms import ActionForm, apply_errors
+from ..i18n import locale_code, local_datetime
+from ..timeutil import utcnow
+from ..web import actor, check, require
+from . import service
+from .forms import CATEGORY_LABELS, CeremonyForm, ReasonForm, RegistrationForm, RegistrationSearchForm
+from .models import Ceremony, Registration
+
+bp = Blueprint("staff_ceremonies", __name__, url_prefix="/staff/ceremonies")
+
+
+def _ceremony_or_404(ceremony_id: int, permission: str = "ceremonies.manage") -> Ceremony:
+    try:
+        ceremony = service.get_ceremony(db.session, ceremony_id, include_drafts=True)
+    except NotFound:
+        abort(404)
+    check(permission, ceremony)
+    return ceremony
+
+
+def _district_choices(form: CeremonyForm) -> None:
+    scope = scoped_district_id(current_user)
+    lang = locale_code()
+    form.district.choices = [("", _("— choose —"))] + [
+        (d.code, d.name(lang)) for d in all_districts(db.session) if scope is None or d.id == scope
+    ]
+
+
+@bp.get("/")
+@require("ceremonies.view_all")
+def index():
+    stmt = select(Ceremony).order_by(Ceremony.starts_at.desc(), Ceremony.id.desc())
+    scope = scoped_district_id(current_user)
+    if scope is not None:
+        stmt = stmt.where(Ceremony.district_id == scope)
+    return render_template("ceremonies/staff_index.html", ceremonies=db.session.scalars(stmt).all())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require("ceremonies.manage")
+def create():
+    form = CeremonyForm()
+    _district_choices(form)
+    status = 200
+    if request.method == "POST":
+        data = form.service_data()
+        data["status"] = "published" if request.form.get("publish") else "draft"
+        try:
+            ceremony = service.create_ceremony(db.session, actor(), data, tz=current_app.config["AWARD_TIMEZONE"])
+        except ValidationFailed as exc:
+            apply_errors(form, exc.fields)
+            status = 422
+        except DomainError as exc:
+            flash(str(exc.message), "error")
+            status = exc.status
+        else:
+            flash(_("The ceremony is saved."), "success")
+            return redirect(url_for(".show", ceremony_id=ceremony.id))
+    return render_template("ceremonies/edit.html", form=form, ceremony=None), status
+
+
+@bp.route("/<int:ceremony_id>/edit", methods=["GET", "POST"])
+@require("ceremonies.manage")
+def edit(ceremony_id: int):
+    ceremony = _ceremony_or_404(ceremony_id)
+    form = CeremonyForm(obj=None if request.method == "POST" else _FormObject(ceremony))
+    _district_choices(form)
+    status = 200
+    if request.method == "POST":
+        try:
+            service.update_ceremony(db.session, actor(), ceremony, form.service_data(),
+                                    tz=current_app.config["AWARD_TIMEZONE"])
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc.fields)
+            status = 422
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+            status = exc.status
+        else:
+            flash(_("The ceremony is saved."), "success")
+            return redirect(url_for(".show", ceremony_id=ceremony.id))
+    return render_template("ceremonies/edit.html", form=form, ceremony=ceremony), status
+
+
+class _FormObject:
+    """A ceremony as the form shows it: times in the deployment's zone."""
+
+    def __init__(self, ceremony: Ceremony):
+        from ..timeutil import to_local
+
+        tz = current_app.config["AWARD_TIMEZONE"]
+        for name in CeremonyForm.DATA_FIELDS:
+            value = getattr(ceremony, name) if name != "district" else ceremony.district.code
+            if name in ("starts_at", "registration_opens_at", "registration_closes_at") and value is not None:
+                value = to_local(value, tz).replace(tzinfo=None)
+            setattr(self, name, value)
+
+
+@bp.get("/<int:ceremony_id>")
+@require("ceremonies.view_all")
+def show(ceremony_id: int):
+    ceremony = _ceremony_or_404(ceremony_id, "ceremonies.view_all")
+    search = RegistrationSearchForm(request.args)
+    stmt = service.registrations_for(db.session, ceremony, q=search.q.data, status=search.status.data or None)
+    page = request.args.get("page", 1, type=int)
+    pagination = db.paginate(stmt, page=page, per_page=current_app.config["AWARD_PAGE_SIZE"], error_out=False)
+    confirmed = db.session.scalar(select(func.count()).where(Registration.ceremony_id == ceremony.id,
+                                                               Registration.status == "confirmed"))
+    return render_template(
+        "ceremonies/staff_show.html", ceremony=ceremony, search=search, pagination=pagination,
+        registrations_count=confirmed, action_form=ActionForm(), reason_form=ReasonForm(),
+        transitions=service.CEREMONY_TRANSITIONS, category_labels=CATEGORY_LABELS,
+    )
+
+
+@bp.post("/<int:ceremony_id>/<action>")
+@require("ceremonies.manage")
+def transition(ceremony_id: int, action: str):
+    ceremony = _ceremony_or_404(ceremony_id)
+    if action not in service.CEREMONY_TRANSITIONS:
+        abort(404)
+    form = ReasonForm()
+    try:
+        service.transition_ceremony(db.session, actor(), ceremony, action, reason=form.reason.data or None)
+    except DomainError as exc:
+        flash(str(exc.message), "error")
+    else:
+        flash(_("Done: the ceremony is now %(status)s.", status=_status_label(ceremony.status)), "success")
+    return redirect(url_for(".show", ceremony_id=ceremony_id))
+
+
+def _status_label(status: str) -> str:
+    return {"draft": _("draft"), "published": _("published"), "closed": _("closed"),
+            "cancelled": _("cancelled")}.get(status, status)
+
+
+@bp.route("/<int:ceremony_id>/registrations/new", methods=["GET", "POST"])
+@require("registrations.manage")
+def register_on_behalf(ceremony_id: int):
+    ceremony = _ceremony_or_404(ceremony_id, "registrations.manage")
+    form = RegistrationForm()
+    status = 200
+    if request.method == "POST":
+        try:
+            registration = service.register(db.session, actor(), ceremony.id, form.service_data(),
+                                            language=locale_code(), source="staff", staff_override_window=True)
+        except ValidationFailed as exc:
+            apply_errors(form, exc.fields)
+            status = 422
+        except Conflict as exc:
+            flash(str(exc.message), "error")
+            status = 409
+        else:
+            flash(_("Registered: %(name)s, %(seats)d seat(s). Manage link: %(link)s", name=registration.full_name,
+                    seats=registration.seats,
+                    link=current_app.config["AWARD_BASE_URL"] + url_for("ceremonies.manage", token=registration.token)),
+                  "success")
+            return redirect(url_for(".show", ceremony_id=ceremony.id))
+        db.session.rollback()
+        ceremony = _ceremony_or_404(ceremony_id, "registrations.manage")
+    return render_template("ceremonies/on_behalf.html", ceremony=ceremony, form=form), status
+
+
+@bp.post("/<int:ceremony_id>/registrations/<int:registration_id>/cancel")
+@require("registrations.manage")
+def cancel_registration(ceremony_id: int, registration_id: int):
+    ceremony = _ceremony_or_404(ceremony_id, "registrations.manage")
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.ceremony_id != ceremony.id:
+        abort(404)
+    form = ReasonForm()
+    try:
+        service.cancel_registration(db.session, actor(), registration, reason=form.reason.data or None)
+    except DomainError as exc:
+        flash(str(exc.message), "error")
+    else:
+        flash(_("The registration of %(name)s is cancelled.", name=registration.full_name), "success")
+    return redirect(url_for(".show", ceremony_id=ceremony_id))
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value) -> str:
+    """Excel and LibreOffice run a cell that starts with these as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+@bp.get("/<int:ceremony_id>/registrations.csv")
+@require("registrations.manage")
+def export_csv(ceremony_id: int):
+    ceremony = _ceremony_or_404(ceremony_id, "registrations.manage")
+    stmt = service.registrations_for(db.session, ceremony, q=request.args.get("q"),
+                                     status=request.args.get("status") or None)
+    out = io.StringIO()
+    out.write("\ufeff")  # so that Excel opens UTF-8 (Kazakh letters) correctly
+    writer = csv.writer(out)
+    writer.writerow([_("No."), _("Full name"), _("Phone"), _("E-mail"), _("Seats"), _("Companions"), _("Category"),
+                     _("Wheelchair access"), _("Hearing assistance"), _("A seat near the exit"), _("Other needs"),
+                     _("Status"), _("Registered at")])
+    yes, no = _("yes"), _("no")
+    for r in db.session.scalars(stmt):
+        writer.writerow([spreadsheet_safe(v) for v in (
+            r.id, r.full_name, r.phone, r.email, r.seats, r.companions, str(CATEGORY_LABELS[r.category]),
+            yes if r.needs_wheelchair else no, yes if r.needs_hearing else no, yes if r.needs_near_exit else no,
+            r.needs_note, r.status, local_datetime(r.created_at, "short"))])
+    filename = f"registrations-{ceremony.id}-{utcnow():%Y%m%d}.csv"
+    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/<int:ceremony_id>/history")
+@require("audit.view")
+def ceremony_history(ceremony_id: int):
+    ceremony = _ceremony_or_404(ceremony_id, "audit.view")
+    return render_template("audit/history.html", title=ceremony.title(locale_code()),
+                           events=history(db.session, "ceremony", ceremony.id),
+                           back=url_for(".show", ceremony_id=ceremony.id))
+
+
+@bp.get("/<int:ceremony_id>/registrations/<int:registration_id>/history")
+@require("audit.view")
+def registration_history(ceremony_id: int, registration_id: int):
+    ceremony = _ceremony_or_404(ceremony_id, "audit.view")
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.ceremony_id != ceremony.id:
+        abort(404)
+    return render_template("audit/history.html", title=registration.full_name,
+                           events=history(db.session, "registration", registration.id),
+                           back=url_for(".show", ceremony_id=ceremony.id))

@@ -1,0 +1,226 @@
+"""Turn what a person or an integrator sent into clean values, or say exactly
+what is wrong with each field.  The HTML forms and the JSON API both call these,
+so a rule lives in one place."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+
+from ..errors import ValidationFailed
+from ..text import TextError, clean_text, search_key
+from ..timeutil import from_local
+from .models import CATEGORIES, MAX_COMPANIONS
+
+TRUE_VALUES = {True, 1, "1", "true", "True", "on", "yes", "y"}
+FALSE_VALUES = {False, 0, "0", "false", "False", "off", "no", "n", "", None}
+NEED_CODES = ("wheelchair", "hearing", "near_exit")
+MAX_CAPACITY = 100_000
+
+
+class _Errors(dict):
+    def text(self, data, key, *, max_length, required=False, multiline=False, label_required=None):
+        try:
+            value = clean_text(data.get(key), max_length=max_length, multiline=multiline)
+        except TextError as exc:
+            self[key] = exc.args[0]
+            return ""
+        if required and not value:
+            self[key] = label_required or _l("This field is required.")
+        return value
+
+
+def parse_bool(value, *, field: str, errors: dict) -> bool:
+    if value in TRUE_VALUES:
+        return True
+    if value in FALSE_VALUES:
+        return False
+    errors[field] = _l("Must be true or false.")
+    return False
+
+
+def parse_int(value, *, field: str, errors: dict, minimum: int, maximum: int, default=None) -> int | None:
+    if value is None or value == "":
+        if default is not None:
+            return default
+        errors[field] = _l("This field is required.")
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        errors[field] = _l("Must be a whole number.")
+        return None
+    try:
+        number = int(value.strip()) if isinstance(value, str) else value
+    except ValueError:
+        errors[field] = _l("Must be a whole number.")
+        return None
+    if not minimum <= number <= maximum:
+        errors[field] = _l("Must be between %(min)d and %(max)d.", min=minimum, max=maximum)
+        return None
+    return number
+
+
+def parse_datetime(value, *, field: str, errors: dict, tz: str, required: bool) -> datetime | None:
+    """ISO 8601; a time without an offset is Kazakhstan (deployment) time."""
+    if value is None or value == "":
+        if required:
+            errors[field] = _l("This field is required.")
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            errors[field] = _l("Enter a date and time such as 2025-05-09T19:00.")
+            return None
+    else:
+        errors[field] = _l("Enter a date and time such as 2025-05-09T19:00.")
+        return None
+    return from_local(parsed, tz)
+
+
+def parse_email(value, *, errors: dict) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str) or len(value) > 254:
+        errors["email"] = _l("Enter a valid e-mail address, such as name@example.kz.")
+        return None
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        errors["email"] = _l("Enter a valid e-mail address, such as name@example.kz.")
+        return None
+
+
+def parse_phone(value, *, errors: dict) -> str | None:
+    """Kazakhstan numbers, written any usual way (8 701 …, +7 (701) …) -> +77011234567."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    message = _l("Enter a phone number such as +7 701 234 56 78.")
+    if not isinstance(value, str) or len(value) > 30:
+        errors["phone"] = message
+        return None
+    raw = value.strip()
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    if raw.startswith("8") and len(digits) == 11:
+        raw = "+7" + digits[1:]
+    try:
+        number = phonenumbers.parse(raw, "KZ")
+    except phonenumbers.NumberParseException:
+        errors["phone"] = message
+        return None
+    if number.country_code != 7 or not phonenumbers.is_valid_number(number):
+        errors["phone"] = message
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _parse_needs(data: dict, errors: dict) -> dict:
+    needs = {code: False for code in NEED_CODES}
+    note_raw = data.get("needs_note")
+    raw = data.get("needs")
+    if isinstance(raw, str):
+        note_raw = raw if note_raw is None else note_raw
+    elif isinstance(raw, list):
+        for item in raw:
+            if item not in NEED_CODES:
+                errors["needs"] = _l("Unknown need: %(need)s. Use wheelchair, hearing, near_exit.", need=str(item)[:40])
+            else:
+                needs[item] = True
+    elif isinstance(raw, dict):
+        for key, value in raw.items():
+            if key == "note":
+                note_raw = value
+            elif key in NEED_CODES:
+                needs[key] = parse_bool(value, field="needs", errors=errors)
+            else:
+                errors["needs"] = _l("Unknown need: %(need)s. Use wheelchair, hearing, near_exit.", need=str(key)[:40])
+    elif raw is not None:
+        errors["needs"] = _l("Must be a list of needs or an object.")
+    for code in NEED_CODES:
+        if f"needs_{code}" in data:
+            needs[code] = parse_bool(data[f"needs_{code}"], field=f"needs_{code}", errors=errors) or needs[code]
+    try:
+        note = clean_text(note_raw, max_length=500, multiline=True)
+    except TextError as exc:
+        errors["needs_note"] = exc.args[0]
+        note = ""
+    return {"needs_wheelchair": needs["wheelchair"], "needs_hearing": needs["hearing"],
+            "needs_near_exit": needs["near_exit"], "needs_note": note}
+
+
+def parse_registration(data: dict) -> dict:
+    errors = _Errors()
+    full_name = errors.text(data, "full_name", max_length=200, required=True,
+                            label_required=_l("Enter the full name."))
+    if full_name and not any(ch.isalpha() for ch in full_name):
+        errors["full_name"] = _l("The name must contain letters.")
+    email = parse_email(data.get("email"), errors=errors)
+    phone = parse_phone(data.get("phone"), errors=errors)
+    if email is None and phone is None and "email" not in errors and "phone" not in errors:
+        message = _l("Give a phone number or an e-mail address so that we can reach you.")
+        errors["phone"] = message
+        errors["email"] = message
+    companions = parse_int(data.get("companions"), field="companions", errors=errors,
+                           minimum=0, maximum=MAX_COMPANIONS, default=0)
+    category = data.get("category")
+    if category not in CATEGORIES:
+        errors["category"] = _l("Choose a category.") if not category else _l("Unknown category.")
+    needs = _parse_needs(data, errors)
+    consent = data.get("consent")
+    if consent not in TRUE_VALUES:
+        errors["consent"] = _l("Registration needs your consent to the processing of personal data.")
+    if errors:
+        raise ValidationFailed(dict(errors))
+    return {"full_name": full_name, "name_key": search_key(full_name), "email": email, "phone": phone,
+            "companions": companions, "seats": companions + 1, "category": category, **needs}
+
+
+def parse_ceremony(data: dict, *, tz: str, now: datetime, creating: bool, district_lookup, current=None) -> dict:
+    """Clean a ceremony's fields.  On update, missing keys keep their values."""
+    if current is not None:
+        merged = current.snapshot()
+        merged.update({k: v for k, v in data.items() if k in merged or k == "district"})
+        data = merged
+    errors = _Errors()
+    clean = {
+        "title_kk": errors.text(data, "title_kk", max_length=200, required=True),
+        "title_ru": errors.text(data, "title_ru", max_length=200, required=True),
+        "description_kk": errors.text(data, "description_kk", max_length=5000, multiline=True),
+        "description_ru": errors.text(data, "description_ru", max_length=5000, multiline=True),
+        "venue": errors.text(data, "venue", max_length=200, required=True),
+        "address": errors.text(data, "address", max_length=300),
+    }
+    clean["starts_at"] = parse_datetime(data.get("starts_at"), field="starts_at", errors=errors, tz=tz, required=True)
+    clean["registration_opens_at"] = parse_datetime(data.get("registration_opens_at"),
+                                                    field="registration_opens_at", errors=errors, tz=tz,
+                                                    required=False)
+    clean["registration_closes_at"] = parse_datetime(data.get("registration_closes_at"),
+                                                     field="registration_closes_at", errors=errors, tz=tz,
+                                                     required=False)
+    clean["capacity"] = parse_int(data.get("capacity"), field="capacity", errors=errors,
+                                  minimum=1, maximum=MAX_CAPACITY)
+    clean["waitlist"] = parse_bool(data.get("waitlist", False), field="waitlist", errors=errors)
+    code = data.get("district")
+    district = district_lookup(code) if isinstance(code, str) and code else None
+    if district is None:
+        errors["district"] = _l("Choose a district.") if not code else _l("Unknown district.")
+    clean["district"] = district
+    status = data.get("status", "draft") if creating else None
+    if creating and status not in ("draft", "published"):
+        errors["status"] = _l("The status must be draft or published.")
+    starts = clean["starts_at"]
+    if starts and starts <= now and (creating or (current is not None and starts != current.starts_at)):
+        errors["starts_at"] = _l("The start time must be in the future.")
+    opens, closes = clean["registration_opens_at"], clean["registration_closes_at"]
+    if starts and closes and closes > starts:
+        errors["registration_closes_at"] = _l("Registration must close no later than the ceremony starts.")
+    if opens and closes and opens >= closes:
+        errors["registration_opens_at"] = _l("Registration must open before it closes.")
+    if errors:
+        raise ValidationFailed(dict(errors))
+    if creating:
+        clean["status"] = status
+    return clean

@@ -1,0 +1,106 @@
+"""Command line: ``flask --app award_service users …`` and ``… demo …``."""
+from __future__ import annotations
+
+import os
+import secrets
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from .audit import Actor
+from .errors import ValidationFailed
+from .extensions import db
+
+users_cli = AppGroup("users", help="Staff accounts.")
+demo_cli = AppGroup("demo", help="Demo data.")
+
+
+def _fail(exc: ValidationFailed):
+    details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+    raise click.ClickException(f"{exc.message} {details}")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", "roles", multiple=True, required=True, help="Repeat for several roles.")
+@click.option("--district", default=None, help="District code that limits the user's scope.")
+@click.option("--password", default=None, help="Generated and printed when not given.")
+def create_user(email, name, roles, district, password):
+    """Create a staff user."""
+    from .accounts.service import create_user as create
+
+    generated = password is None
+    if generated:
+        password = secrets.token_urlsafe(12)
+    try:
+        user = create(db.session, Actor.system("cli"), email=email, name=name, roles=list(roles),
+                      district=district, password=password)
+    except ValidationFailed as exc:
+        _fail(exc)
+    click.echo(f"created {user.email} ({', '.join(sorted(user.roles))})")
+    if generated:
+        click.echo(f"password: {password}")
+
+
+@users_cli.command("token")
+@click.option("--email", required=True)
+def create_token(email):
+    """Print a new API token for a user (its last line; shown only once)."""
+    from .accounts.models import User
+    from .accounts.service import create_api_token
+
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user with e-mail {email}")
+    token = create_api_token(db.session, Actor.system("cli"), user)
+    click.echo(f"API token for {user.email} (store it now; it is not shown again):")
+    click.echo(token)
+
+
+@users_cli.command("ensure-admin")
+def ensure_admin():
+    """Create the first admin when there is none (AWARD_ADMIN_EMAIL / AWARD_ADMIN_PASSWORD)."""
+    from .accounts.models import User, UserRole
+    from .accounts.service import create_user as create
+
+    if db.session.scalar(select(func.count()).select_from(UserRole).where(UserRole.role == "admin")):
+        return
+    email = os.environ.get("AWARD_ADMIN_EMAIL") or "admin@example.com"
+    password = os.environ.get("AWARD_ADMIN_PASSWORD")
+    generated = not password
+    if generated:
+        password = secrets.token_urlsafe(12)
+    if db.session.scalar(select(User).where(func.lower(User.email) == email.lower())):
+        raise click.ClickException(f"{email} exists but is not an admin; give it the admin role or set AWARD_ADMIN_EMAIL")
+    try:
+        create(db.session, Actor.system("cli"), email=email, name="Administrator", roles=["admin"],
+               password=password)
+    except ValidationFailed as exc:
+        _fail(exc)
+    click.echo("=" * 60)
+    click.echo(f"First administrator: {email}")
+    if generated:
+        click.echo(f"Password (shown once, change it after logging in): {password}")
+    click.echo("=" * 60)
+
+
+@demo_cli.command("load")
+@click.option("--if-empty", is_flag=True, help="Only when there are no ceremonies yet.")
+def load_demo(if_empty):
+    """Load the Ulytau demo: ceremonies, organisers and registrations."""
+    from .ceremonies.models import Ceremony
+    from .demo import load
+
+    if if_empty and db.session.scalar(select(func.count()).select_from(Ceremony)):
+        click.echo("demo data: the database is not empty; nothing loaded")
+        return
+    summary = load(db.session, tz=current_app.config["AWARD_TIMEZONE"])
+    click.echo("demo data loaded: " + ", ".join(f"{v} {k}" for k, v in summary.items()))
+
+
+def register_cli(app) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,134 @@
+"""Configuration: defaults, then ``instance/config.py``, then the environment.
+
+The environment wins so that a deployment can override anything the instance
+file says.  In development a secret key is generated into ``instance/config.py``
+on first run; in production (``AWARD_ENV=production``) the app refuses to
+start without one.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run the service."""
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain PostgreSQL URLs at psycopg 3, the driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+DEFAULTS = {
+    "AWARD_ENV": "development",
+    "AWARD_BASE_URL": "http://127.0.0.1:5000",
+    "AWARD_TIMEZONE": "Asia/Almaty",
+    "AWARD_RATELIMIT_ENABLED": True,
+    "AWARD_RATELIMIT_STORAGE_URI": "",
+    "AWARD_REDIS_URL": "",
+    "AWARD_LOGIN_RATE_LIMIT": "10 per minute",
+    "AWARD_REGISTRATION_RATE_LIMIT": "30 per minute",
+    "AWARD_API_MAX_BODY": 64 * 1024,
+    "AWARD_PAGE_SIZE": 50,
+    "AWARD_PROXY_COUNT": 0,
+    "LANGUAGES": ("kk", "ru", "en"),
+    "BABEL_DEFAULT_LOCALE": "kk",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,
+    "JSON_SORT_KEYS": False,
+}
+
+# Variables read from the environment and how to parse them.
+ENV_VARS = {
+    "AWARD_ENV": str,
+    "SECRET_KEY": str,
+    "DATABASE_URL": str,
+    "AWARD_BASE_URL": str,
+    "AWARD_TIMEZONE": str,
+    "AWARD_RATELIMIT_ENABLED": _bool,
+    "AWARD_RATELIMIT_STORAGE_URI": str,
+    "AWARD_REDIS_URL": str,
+    "AWARD_LOGIN_RATE_LIMIT": str,
+    "AWARD_REGISTRATION_RATE_LIMIT": str,
+    "AWARD_API_MAX_BODY": int,
+    "SESSION_COOKIE_SECURE": _bool,
+    "AWARD_PROXY_COUNT": int,
+}
+
+
+def load_config(app, overrides: dict | None = None) -> None:
+    """Fill ``app.config``; ``overrides`` (tests) win over everything."""
+    app.config.from_mapping(DEFAULTS)
+    instance_path = Path(app.instance_path)
+    instance_path.mkdir(parents=True, exist_ok=True)
+    app.config.from_pyfile(str(instance_path / "config.py"), silent=True)
+    for name, parse in ENV_VARS.items():
+        raw = os.environ.get(name)
+        if raw is not None and raw != "":
+            try:
+                app.config[name] = parse(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{name}={raw!r} is not valid: {exc}") from exc
+    if overrides:
+        app.config.update(overrides)
+
+    production = app.config["AWARD_ENV"] == "production"
+    if not app.config.get("SECRET_KEY"):
+        if production:
+            raise ConfigError(
+                "SECRET_KEY is not set: set it in the environment or in "
+                f"{instance_path / 'config.py'} before starting in production"
+            )
+        app.config["SECRET_KEY"] = _generate_secret_key(instance_path / "config.py")
+
+    url = app.config.get("DATABASE_URL") or app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not url:
+        url = "sqlite:///" + str(instance_path / "award_service.sqlite3")
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # SQLite: one writer at a time; wait for the lock rather than fail.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+
+    app.config["AWARD_BASE_URL"] = app.config["AWARD_BASE_URL"].rstrip("/")
+    if production:
+        app.config.setdefault("SESSION_COOKIE_SECURE", app.config["AWARD_BASE_URL"].startswith("https:"))
+
+    storage = app.config["AWARD_RATELIMIT_STORAGE_URI"] or app.config["AWARD_REDIS_URL"] or "memory://"
+    app.config["RATELIMIT_STORAGE_URI"] = storage
+    app.config["RATELIMIT_ENABLED"] = app.config["AWARD_RATELIMIT_ENABLED"]
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+
+
+def _generate_secret_key(path: Path) -> str:
+    """Add a random key to ``instance/config.py`` (development only).
+
+    Several processes may start at once (gunicorn workers): the file is locked,
+    re-read, and only the first one writes a key; the others read it.
+    """
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a+", encoding="utf-8") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        fh.seek(0)
+        namespace: dict = {}
+        exec(compile(fh.read(), str(path), "exec"), namespace)
+        if namespace.get("SECRET_KEY"):
+            return namespace["SECRET_KEY"]
+        key = secrets.token_hex(32)
+        fh.write(f"# Generated on first run; keep it secret.\nSECRET_KEY = {key!r}\n")
+        return key

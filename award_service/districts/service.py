@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..audit import Actor, record
+from ..errors import ValidationFailed
+from ..text import TextError, clean_text
+from .models import District
+
+CODE_RE = re.compile(r"^[a-z][a-z0-9_-]{1,31}$")
+
+
+def all_districts(session) -> list[District]:
+    return list(session.scalars(select(District).order_by(District.name_kk)))
+
+
+def create_district(session, actor: Actor, data: dict) -> District:
+    errors: dict = {}
+    code = data.get("code")
+    if not isinstance(code, str) or not CODE_RE.match(code.strip()):
+        errors["code"] = _l("Use 2–32 lower-case Latin letters, digits, - or _, starting with a letter.")
+    else:
+        code = code.strip()
+        if session.scalar(select(District.id).where(District.code == code)):
+            errors["code"] = _l("This code is already used.")
+    names = {}
+    for key in ("name_kk", "name_ru", "name_en"):
+        try:
+            names[key] = clean_text(data.get(key), max_length=200)
+        except TextError as exc:
+            errors[key] = exc.args[0]
+            continue
+        if not names[key]:
+            errors[key] = _l("This field is required.")
+    if errors:
+        raise ValidationFailed(errors)
+    district = District(code=code, **names)
+    session.add(district)
+    session.flush()
+    record(session, actor, "district.create", "district", district.id, after=district.to_dict())
+    session.commit()
+    return district

@@ -1,0 +1,55 @@
+"""Domain errors: raised by services, turned into a form error or a JSON 4xx."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+    default_message = _l("The request could not be processed.")
+
+    def __init__(self, message=None, *, code: str | None = None, fields: dict | None = None, **extra):
+        self.message = message if message is not None else self.default_message
+        if code:
+            self.code = code
+        self.fields = fields or {}
+        self.extra = extra
+        super().__init__(str(self.message))
+
+    def with_status(self, status: int) -> "DomainError":
+        self.status = status
+        return self
+
+    def to_dict(self) -> dict:
+        body = {"code": self.code, "message": str(self.message),
+                "fields": {k: str(v) for k, v in self.fields.items()}}
+        body.update(self.extra)
+        return {"error": body}
+
+
+class ValidationFailed(DomainError):
+    status = 422
+    code = "invalid"
+    default_message = _l("Some fields need correcting.")
+
+    def __init__(self, fields: dict, message=None):
+        super().__init__(message, fields=fields)
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+    default_message = _l("Not found.")
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+    default_message = _l("You do not have permission to do this.")
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+    default_message = _l("This conflicts with the current state; reload and try again.")

@@ -1,0 +1,58 @@
+"""Text typed by people: normalise, bound, refuse what cannot be stored.
+
+Keep what the person typed (after NFC and whitespace clean-up); search keys are
+derived separately with :func:`search_key`.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACE = re.compile(r"[^\S\n]+")
+_MANY_NEWLINES = re.compile(r"\n{3,}")
+
+
+class TextError(ValueError):
+    """Carries a message fit to show to the person who typed the text."""
+
+
+def has_control_chars(value: str, multiline: bool = False) -> bool:
+    for ch in value:
+        if multiline and ch in "\n\t":
+            continue
+        if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") and not (multiline and ch == "\r"):
+            return True
+    return False
+
+
+def clean_text(value, *, max_length: int, multiline: bool = False) -> str:
+    """Return the cleaned text ('' when empty) or raise :class:`TextError`.
+
+    NFC-normalise, refuse control characters, collapse inner spaces (and keep
+    at most one blank line in multiline text), trim, bound the length.
+    """
+    from flask_babel import lazy_gettext as _l
+
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TextError(_l("Must be text."))
+    value = unicodedata.normalize("NFC", value)
+    if has_control_chars(value, multiline=multiline):
+        raise TextError(_l("Contains characters that are not allowed."))
+    if multiline:
+        value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+        lines = [_SPACE.sub(" ", line).strip() for line in value.split("\n")]
+        value = _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
+    else:
+        value = _SPACE.sub(" ", value).strip()
+    if len(value) > max_length:
+        raise TextError(_l("Must be at most %(n)d characters.", n=max_length))
+    return value
+
+
+def search_key(value: str | None) -> str:
+    """Case- and accent-insensitive key for searching names."""
+    if not value:
+        return ""
+    return unicodedata.normalize("NFC", value).casefold()

@@ -1,0 +1,70 @@
+"""Time: stored in UTC, shown and entered in the deployment's zone.
+
+Kazakhstan moved to a single zone, UTC+5, on 1 March 2024.  Operating systems
+with older zone data still put Almaty at UTC+6, so the zone is read from the
+``tzdata`` package (a pinned dependency) rather than from the OS.
+"""
+from __future__ import annotations
+
+import importlib.resources
+from datetime import datetime, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import DateTime
+from sqlalchemy.types import TypeDecorator
+
+
+@lru_cache(maxsize=8)
+def zone(name: str) -> ZoneInfo:
+    try:
+        resource = importlib.resources.files("tzdata.zoneinfo").joinpath(*name.split("/"))
+        with resource.open("rb") as fh:
+            return ZoneInfo.from_file(fh, key=name)
+    except (ModuleNotFoundError, FileNotFoundError):
+        return ZoneInfo(name)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def to_local(value: datetime | None, zone_name: str) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(zone(zone_name))
+
+
+def from_local(value: datetime | None, zone_name: str) -> datetime | None:
+    """A wall-clock time in the deployment's zone (naive or aware) -> aware UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone(zone_name))
+    return value.astimezone(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on every backend (SQLite returns naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
