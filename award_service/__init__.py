@@ -22,6 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(Path(__file__).parent / "static"),
     )
     load_config(app, config)
+    app.json.sort_keys = False
     if app.config.get("AWARD_PROXY_COUNT"):
         n = int(app.config["AWARD_PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)

@@ -49,7 +49,6 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
-    "JSON_SORT_KEYS": False,
 }
 
 # Variables read from the environment and how to parse them.

@@ -47,9 +47,13 @@ def ceremony_closed_error(state: str) -> Conflict:
     return Conflict(REGISTRATION_CLOSED_MESSAGES[state], code="registration_closed")
 
 
-def full_error(ceremony: Ceremony) -> Conflict:
-    return Conflict(_l("Sorry, all seats are taken (%(capacity)d of %(capacity)d).",
-                       capacity=ceremony.capacity), code="ceremony_full", seats_left=ceremony.seats_left)
+def full_error(ceremony: Ceremony, seats_wanted: int = 1) -> Conflict:
+    if ceremony.seats_left > 0:
+        message = _l("Only %(left)d seat(s) left, and %(wanted)d were asked for. Come with fewer companions, "
+                     "or choose another ceremony.", left=ceremony.seats_left, wanted=seats_wanted)
+    else:
+        message = _l("Sorry, all seats are taken (%(capacity)d of %(capacity)d).", capacity=ceremony.capacity)
+    return Conflict(message, code="ceremony_full", seats_left=ceremony.seats_left)
 
 
 def _district(session, code) -> District | None:
@@ -186,7 +190,7 @@ def register(session, actor: Actor, ceremony_id, data: dict, *, language: str = 
     if existing is not None:
         raise duplicate_error(existing)
     if clean["seats"] > ceremony.seats_left:
-        raise full_error(ceremony)
+        raise full_error(ceremony, clean["seats"])
     ceremony_pk = ceremony.id
     registration = Registration(
         ceremony_id=ceremony_pk, token=secrets.token_urlsafe(24), consent_at=now, language=language,
@@ -215,7 +219,7 @@ def register(session, actor: Actor, ceremony_id, data: dict, *, language: str = 
     ).first()
     if taken is None:
         session.rollback()
-        raise full_error(session.get(Ceremony, ceremony_pk))
+        raise full_error(session.get(Ceremony, ceremony_pk), clean["seats"])
     session.commit()
     return registration
 
