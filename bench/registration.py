@@ -1,0 +1,519 @@
+#!/usr/bin/env python3
+"""Benchmark: public registrations through the JSON API, against a ceiling.
+
+Prints figures; never passes or fails (it exits non-zero only when the
+benchmark itself could not run).  In one run:
+
+1. two fresh PostgreSQL databases on 127.0.0.1:5432 (user postgres), one for
+   the service (``flask db upgrade``) and one for the ceiling app; both are
+   dropped at the end, also on failure or Ctrl-C;
+2. an organiser and an API token made with the service's CLI;
+3. the service under gunicorn (sync workers), a published ceremony made through
+   ``POST /api/v1/ceremonies``, and ``POST /api/v1/ceremonies/<id>/registrations``
+   driven by wrk (bench/register.lua: a unique e-mail per request) for a
+   warm-up and then the measured duration;
+4. the ceiling (bench/ceiling_app.py: parse the same JSON, one INSERT, commit,
+   through Flask-SQLAlchemy + psycopg 3) under the same gunicorn, load
+   generator, connections and duration;
+5. an overbooking check: many registrations fired at once at a small
+   ceremony, then seats_taken read back through the API and counted in the
+   database; and the big ceremony's seats_taken compared with the 201s wrk saw
+   and with the confirmed rows.
+
+    .venv/bin/python bench/registration.py [--duration 10] [--connections 16] [--workers 2]
+
+wrk is preferred (Debian package ``wrk``): a Python client on a 2-core machine
+competes with the server for the CPU.  Without wrk, a threaded Python client
+is used and the figures say so.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from contextlib import ExitStack, closing
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+LUA = BENCH / "register.lua"
+SECRET_KEY = "award-bench-not-a-secret"
+ORGANISER_EMAIL = "bench.organiser@bench.kz"
+BIG_CAPACITY = 100_000  # award_service/ceremonies/validation.py MAX_CAPACITY
+
+
+class BenchError(RuntimeError):
+    """The benchmark itself cannot run."""
+
+
+def log(message: str) -> None:
+    print(f"# {message}", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------ databases
+
+class Databases:
+    """Fresh databases on the local server, dropped on close."""
+
+    def __init__(self, admin_url: str):
+        self.admin_url = admin_url
+        self.names: list[str] = []
+
+    def create(self, label: str) -> str:
+        name = f"award_bench_{label}_{secrets.token_hex(4)}"
+        with closing(psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5)) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        self.names.append(name)
+        return name
+
+    def url(self, name: str) -> str:
+        base = self.admin_url.rsplit("/", 1)[0]
+        return f"{base}/{name}"
+
+    def drop_all(self) -> None:
+        for name in reversed(self.names):
+            try:
+                with closing(psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5)) as conn:
+                    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+                log(f"dropped database {name}")
+            except Exception as exc:  # keep dropping the others
+                print(f"warning: could not drop database {name}: {exc}", file=sys.stderr)
+        self.names.clear()
+
+
+def scalar(url: str, query: str, *params):
+    with closing(psycopg.connect(url, connect_timeout=5)) as conn:
+        return conn.execute(query, params).fetchone()[0]
+
+
+# -------------------------------------------------------------------- servers
+
+def free_port() -> int:
+    with closing(socket.socket()) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def request(port: int, method: str, path: str, body=None, headers=None, timeout: float = 30.0):
+    """(status, parsed JSON or raw text) for one HTTP request."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        payload = None
+        hdrs = dict(headers or {})
+        if body is not None:
+            payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            hdrs["Content-Type"] = "application/json"
+        conn.request(method, path, body=payload, headers=hdrs)
+        resp = conn.getresponse()
+        raw = resp.read()
+        try:
+            return resp.status, json.loads(raw)
+        except ValueError:
+            return resp.status, raw.decode("utf-8", "replace")
+    finally:
+        conn.close()
+
+
+class Server:
+    """gunicorn in its own process group, stopped (by its pid) on close."""
+
+    def __init__(self, name: str, app: str, env: dict, workers: int, logdir: Path, chdir: Path = ROOT):
+        self.name = name
+        self.port = free_port()
+        self.log_path = logdir / f"{name}.log"
+        env = dict(env, AWARD_BASE_URL=f"http://127.0.0.1:{self.port}")
+        cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync",
+               "-b", f"127.0.0.1:{self.port}", "--chdir", str(chdir), "--log-level", "warning", app]
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(cmd, cwd=str(chdir), env=env, stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    def wait_healthy(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchError(f"{self.name}: gunicorn exited with {self.proc.returncode}; "
+                                 f"log:\n{self.log_tail()}")
+            try:
+                status, _ = request(self.port, "GET", "/healthz", timeout=2)
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise BenchError(f"{self.name}: /healthz did not answer 200 within {timeout:.0f} s; log:\n{self.log_tail()}")
+
+    def log_tail(self, n: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text("utf-8", "replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)  # the group this script created
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+            except ProcessLookupError:
+                pass
+        self._log.close()
+
+
+def flask_cli(env: dict, *args: str) -> str:
+    cmd = [sys.executable, "-m", "flask", "--app", "award_service", *args]
+    result = subprocess.run(cmd, cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=180)
+    if result.returncode != 0:
+        raise BenchError(f"{' '.join(cmd[2:])} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+# ------------------------------------------------------------ load generators
+
+class LoadResult:
+    def __init__(self, tool: str, rate: float, requests: int, duration: float, statuses: Counter,
+                 codes: Counter, socket_errors: dict, latency_ms: tuple[float, float, float] | None):
+        self.tool = tool
+        self.rate = rate
+        self.requests = requests
+        self.duration = duration
+        self.statuses = statuses
+        self.codes = codes
+        self.socket_errors = socket_errors
+        self.latency_ms = latency_ms
+
+    @property
+    def created(self) -> int:
+        return self.statuses.get(201, 0)
+
+    @property
+    def non_2xx(self) -> int:
+        return sum(n for s, n in self.statuses.items() if not 200 <= s < 300)
+
+    def describe_errors(self) -> str:
+        parts = [f"non-2xx {self.non_2xx}"]
+        if self.codes:
+            parts.append("(" + ", ".join(f"{k} x{n}" for k, n in sorted(self.codes.items())) + ")")
+        errs = {k: v for k, v in self.socket_errors.items() if v}
+        parts.append("socket errors " + (", ".join(f"{k} {v}" for k, v in errs.items()) if errs else "0"))
+        return " ".join(parts)
+
+
+def run_wrk(port: int, path: str, prefix: str, *, duration: float, connections: int, threads: int) -> LoadResult:
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(int(round(duration)), 1)}s", "--timeout", "10s",
+           "-s", str(LUA), f"http://127.0.0.1:{port}", "--", path, prefix]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
+    if result.returncode != 0:
+        raise BenchError(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    statuses, codes = Counter(), Counter()
+    requests = duration_us = 0
+    socket_errors = {}
+    latency = None
+    for line in result.stdout.splitlines():
+        parts = line.split()
+        if not parts or parts[0] != "WRKSTAT":
+            continue
+        if parts[1] == "status":
+            statuses[int(parts[2])] += int(parts[3])
+        elif parts[1] == "code":
+            codes[parts[2]] += int(parts[3])
+        elif parts[1] == "requests":
+            requests = int(parts[2])
+        elif parts[1] == "duration_us":
+            duration_us = int(parts[2])
+        elif parts[1] == "errors":
+            # wrk's "status" error counter is non-2xx/3xx responses, counted above already.
+            socket_errors = dict(zip(("connect", "read", "write", "status", "timeout"), map(int, parts[2:7])))
+            socket_errors.pop("status")
+        elif parts[1] == "latency_us":
+            latency = tuple(int(x) / 1000 for x in parts[2:5])
+    if not duration_us:
+        raise BenchError(f"could not read wrk's output:\n{result.stdout}\n{result.stderr}")
+    m = re.search(r"Requests/sec:\s*([\d.]+)", result.stdout)
+    seconds = duration_us / 1e6
+    rate = float(m.group(1)) if m else requests / seconds
+    return LoadResult("wrk", rate, requests, seconds, statuses, codes, socket_errors, latency)
+
+
+def run_python_load(port: int, path: str, prefix: str, *, duration: float, connections: int,
+                    threads: int) -> LoadResult:
+    """Fallback when wrk is missing: one thread per connection (slower; shares the CPU)."""
+    statuses, codes = Counter(), Counter()
+    errors = Counter()
+    latencies: list[float] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + duration
+
+    def worker(tid: int):
+        n = 0
+        local_status, local_codes, local_lat, local_err = Counter(), Counter(), [], Counter()
+        while time.monotonic() < stop_at:
+            n += 1
+            body = {"full_name": f"Қасымова Әйгерім {tid}-{n}", "email": f"{prefix}-t{tid}-{n}@bench.kz",
+                    "category": "guest", "consent": True, "companions": 0}
+            t0 = time.perf_counter()
+            try:
+                status, data = request(port, "POST", path, body, {"Accept-Language": "kk"}, timeout=10)
+            except OSError:
+                local_err["read"] += 1
+                continue
+            local_lat.append(time.perf_counter() - t0)
+            local_status[status] += 1
+            if status >= 400:
+                code = data.get("error", {}).get("code", "-") if isinstance(data, dict) else "-"
+                local_codes[f"{status}:{code}"] += 1
+        with lock:
+            statuses.update(local_status)
+            codes.update(local_codes)
+            errors.update(local_err)
+            latencies.extend(local_lat)
+
+    t0 = time.monotonic()
+    pool = [threading.Thread(target=worker, args=(i + 1,)) for i in range(connections)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    seconds = time.monotonic() - t0
+    total = sum(statuses.values())
+    latencies.sort()
+    lat = None
+    if latencies:
+        lat = (latencies[len(latencies) // 2] * 1000, latencies[int(len(latencies) * 0.99)] * 1000,
+               latencies[-1] * 1000)
+    return LoadResult("python threads", total / seconds, total, seconds, statuses, codes,
+                      {"connect": 0, "read": errors["read"], "write": 0, "timeout": 0}, lat)
+
+
+# ------------------------------------------------------------------- the run
+
+def warm_and_measure(load, port, path, prefix, args) -> tuple[LoadResult | None, LoadResult]:
+    warm = None
+    if args.warmup > 0:
+        warm = load(port, path, prefix + "w", duration=args.warmup, connections=args.connections,
+                    threads=args.threads)
+    measured = load(port, path, prefix + "m", duration=args.duration, connections=args.connections,
+                    threads=args.threads)
+    return warm, measured
+
+
+def overbooking_check(port: int, ceremony_id: int, attempts: int) -> dict:
+    """Fire ``attempts`` registrations at once (companions 0, 1, 2 in turn)."""
+    barrier = threading.Barrier(attempts)
+    results: list[tuple[int, object, int]] = []
+    lock = threading.Lock()
+
+    def attempt(i: int):
+        companions = i % 3
+        body = {"full_name": f"Жанболатова Гүлнар {i}", "email": f"over-{i}@bench.kz", "category": "family",
+                "consent": True, "companions": companions}
+        try:
+            barrier.wait(timeout=30)
+            status, data = request(port, "POST", f"/api/v1/ceremonies/{ceremony_id}/registrations", body,
+                                   timeout=60)
+        except (OSError, threading.BrokenBarrierError) as exc:
+            status, data = 0, repr(exc)
+        with lock:
+            results.append((status, data, companions + 1))
+
+    pool = [threading.Thread(target=attempt, args=(i,)) for i in range(attempts)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    statuses = Counter(s for s, _, _ in results)
+    codes = Counter(f"{s}:{d.get('error', {}).get('code', '-')}" for s, d, _ in results
+                    if s >= 400 and isinstance(d, dict))
+    seats_granted = sum(d.get("seats", 0) for s, d, _ in results if s == 201 and isinstance(d, dict))
+    return {"statuses": statuses, "codes": codes, "seats_granted": seats_granted}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per side (default 10)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per side (default 2)")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    parser.add_argument("--overbooking-attempts", type=int, default=200,
+                        help="simultaneous registrations at the 50-seat ceremony (default 200)")
+    parser.add_argument("--small-capacity", type=int, default=50)
+    parser.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+                        help="admin connection to the local PostgreSQL server")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the gunicorn logs (path printed)")
+    args = parser.parse_args(argv)
+    if args.threads > args.connections:
+        args.threads = args.connections
+
+    use_wrk = shutil.which("wrk") is not None
+    load = run_wrk if use_wrk else run_python_load
+    if not use_wrk:
+        log("wrk not found (apt-get install -y wrk): using a threaded Python client, which competes with the "
+            "server for the CPU; the figures are lower than wrk's")
+
+    # Ctrl-C and SIGTERM both unwind through the finally blocks (servers stopped, databases dropped).
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+
+    dbs = Databases(args.pg)
+    logdir = Path(tempfile.mkdtemp(prefix="award_bench_"))
+    figures: dict = {}
+    try:
+        with ExitStack() as stack:
+            try:
+                service_db = dbs.create("svc")
+                ceiling_db = dbs.create("ceil")
+            except psycopg.Error as exc:
+                raise BenchError(f"cannot create a database through {args.pg}: {exc}") from exc
+            svc_url = dbs.url(service_db)
+            ceil_url = dbs.url(ceiling_db)
+            log(f"databases {service_db}, {ceiling_db}; logs in {logdir}")
+
+            base_env = {k: v for k, v in os.environ.items() if not k.startswith(("AWARD_", "FLASK_"))}
+            base_env.update(SECRET_KEY=SECRET_KEY, AWARD_ENV="production", AWARD_RATELIMIT_ENABLED="false",
+                            PYTHONDONTWRITEBYTECODE="1")
+            svc_env = dict(base_env, DATABASE_URL=svc_url)
+            ceil_env = dict(base_env, DATABASE_URL=ceil_url)
+
+            # 1. schema, organiser, token
+            t0 = time.monotonic()
+            flask_cli(svc_env, "db", "upgrade")
+            password = secrets.token_urlsafe(16)
+            flask_cli(svc_env, "users", "create", "--email", ORGANISER_EMAIL, "--name", "Bench Organiser",
+                      "--role", "organiser", "--password", password)
+            token = flask_cli(svc_env, "users", "token", "--email", ORGANISER_EMAIL).strip().splitlines()[-1].strip()
+            subprocess.run([sys.executable, str(BENCH / "ceiling_app.py"), "--create-schema"], cwd=str(ROOT),
+                           env=ceil_env, check=True, capture_output=True, timeout=60)
+            log(f"schema, organiser and token ready in {time.monotonic() - t0:.1f} s")
+
+            # 2. the service
+            service = Server("service", "wsgi:app", svc_env, args.workers, logdir)
+            stack.callback(service.stop)
+            service.wait_healthy()
+            auth = {"Authorization": f"Bearer {token}"}
+
+            # 3. ceremonies
+            def make_ceremony(title: str, capacity: int) -> int:
+                status, data = request(service.port, "POST", "/api/v1/ceremonies", {
+                    "title_kk": f"{title} — Жеңістің 80 жылы", "title_ru": f"{title} — 80 лет Победы",
+                    "starts_at": "2027-05-09T19:00", "venue": "Alash Square", "district": "zhezkazgan",
+                    "capacity": capacity, "status": "published"}, auth)
+                if status != 201:
+                    raise BenchError(f"POST /api/v1/ceremonies answered {status}: {data}")
+                return data["id"]
+
+            big_id = make_ceremony("Bench", BIG_CAPACITY)
+            small_id = make_ceremony("Overbooking", args.small_capacity)
+            reg_path = f"/api/v1/ceremonies/{big_id}/registrations"
+
+            # 4. registration load
+            log(f"registration: warm-up {args.warmup:g} s, then {args.duration:g} s, "
+                f"{args.connections} connections, {load.__name__}")
+            reg_warm, reg = warm_and_measure(load, service.port, reg_path, "r" + secrets.token_hex(3), args)
+            figures["registration"] = reg
+
+            # 6. overbooking (the service is still up)
+            log(f"overbooking: {args.overbooking_attempts} simultaneous attempts at a "
+                f"{args.small_capacity}-seat ceremony")
+            over = overbooking_check(service.port, small_id, args.overbooking_attempts)
+            _, small = request(service.port, "GET", f"/api/v1/ceremonies/{small_id}")
+            _, big = request(service.port, "GET", f"/api/v1/ceremonies/{big_id}")
+            service.stop()
+
+            q_rows = ("select count(*) from registrations where ceremony_id = %s and status = 'confirmed'")
+            q_seats = ("select coalesce(sum(seats), 0) from registrations "
+                       "where ceremony_id = %s and status = 'confirmed'")
+            q_audit = ("select count(*) from audit_events where action = 'registration.create' "
+                       "and (after->>'ceremony_id')::int = %s")
+            figures["big_rows"] = scalar(svc_url, q_rows, big_id)
+            figures["big_audit"] = scalar(svc_url, q_audit, big_id)
+            figures["small_seats_db"] = scalar(svc_url, q_seats, small_id)
+            figures["small_rows"] = scalar(svc_url, q_rows, small_id)
+
+            # 5. the ceiling, same load
+            ceiling = Server("ceiling", "ceiling_app:app", ceil_env, args.workers, logdir, chdir=BENCH)
+            stack.callback(ceiling.stop)
+            ceiling.wait_healthy()
+            log(f"ceiling: warm-up {args.warmup:g} s, then {args.duration:g} s")
+            ceil_warm, ceil = warm_and_measure(load, ceiling.port, "/insert", "c" + secrets.token_hex(3), args)
+            figures["ceiling"] = ceil
+            ceiling.stop()
+            figures["ceiling_rows"] = scalar(ceil_url, "select count(*) from ceiling_rows")
+    except BenchError as exc:
+        print(f"benchmark could not run: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        dbs.drop_all()
+        if args.keep_logs:
+            log(f"gunicorn logs kept in {logdir}")
+        else:
+            shutil.rmtree(logdir, ignore_errors=True)
+
+    # ------------------------------------------------------------ the figures
+    tool = reg.tool
+    print(f"registration: {reg.rate:,.0f} req/s (gunicorn {args.workers} workers, PostgreSQL, "
+          f"{args.connections} connections, {args.duration:g} s, {tool})")
+    print(f"  {reg.requests} responses, 201: {reg.created}, {reg.describe_errors()}")
+    if reg.latency_ms:
+        print("  latency p50 {:.1f} ms, p99 {:.1f} ms, max {:.1f} ms".format(*reg.latency_ms))
+    print(f"ceiling (one INSERT): {ceil.rate:,.0f} req/s (same server, load and duration; "
+          f"bench/ceiling_app.py)")
+    print(f"  {ceil.requests} responses, 201: {ceil.created}, {ceil.describe_errors()}")
+    if ceil.latency_ms:
+        print("  latency p50 {:.1f} ms, p99 {:.1f} ms, max {:.1f} ms".format(*ceil.latency_ms))
+    ratio = reg.rate / ceil.rate if ceil.rate else 0.0
+    print(f"ratio: {ratio:.2f} (target >= 0.5)")
+
+    # Overbooking: the small ceremony.
+    capacity, taken = small["capacity"], small["seats_taken"]
+    excess = max(taken - capacity, 0)
+    print(f"overbooking: {excess}")
+    o = over
+    print(f"  {args.overbooking_attempts} simultaneous attempts at a {capacity}-seat ceremony "
+          f"(companions 0/1/2 in turn): " + ", ".join(f"{s}: {n}" for s, n in sorted(o["statuses"].items()))
+          + (" (" + ", ".join(f"{k} x{n}" for k, n in sorted(o["codes"].items())) + ")" if o["codes"] else ""))
+    same = taken == o["seats_granted"] == figures["small_seats_db"]
+    print(f"  seats_taken {taken} of {capacity}; seats in 201 answers {o['seats_granted']}; "
+          f"seats in confirmed rows {figures['small_seats_db']} ({figures['small_rows']} rows): "
+          f"{'consistent' if same else 'MISMATCH'}")
+
+    # The big ceremony: every 201 took exactly one seat.
+    created_seen = reg.created + (reg_warm.created if reg_warm else 0)
+    big_taken = big["seats_taken"]
+    in_flight = big_taken - created_seen
+    print(f"  big ceremony: seats_taken {big_taken}, confirmed rows {figures['big_rows']}, "
+          f"registration.create audit events {figures['big_audit']}, 201s seen by {tool} {created_seen} "
+          f"(warm-up + measured)"
+          + ("" if in_flight == 0 else f"; {in_flight} finished after the load generator stopped reading"))
+    consistent = big_taken == figures["big_rows"] == figures["big_audit"] and 0 <= in_flight <= 2 * args.connections
+    print(f"  big ceremony counts: {'consistent' if consistent else 'MISMATCH'}")
+    if big_taken >= BIG_CAPACITY:
+        print(f"  note: the big ceremony filled up ({BIG_CAPACITY} seats); later requests were 409 ceremony_full")
+    print(f"  ceiling rows {figures['ceiling_rows']}, 201s seen {ceil.created + (ceil_warm.created if ceil_warm else 0)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,191 @@
+"""Fixtures: a migrated database per test run, a clean one per test.
+
+SQLite (default): the schema is migrated once into a template file, copied for
+every test.  PostgreSQL (``TEST_DATABASE_URL=postgresql://…/anydb``): a fresh
+database ``award_test_<random>`` is created on that server for the run, migrated,
+emptied between tests and dropped at the end.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from award_service import create_app
+from award_service.audit import Actor
+from award_service.config import normalise_database_url
+from award_service.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+SEED_DISTRICTS = ("zhezkazgan", "satbayev", "karazhal", "ulytau", "zhanaarka")
+PASSWORD = "correct-horse-battery"
+BASE_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    "WTF_CSRF_ENABLED": False,
+    "RATELIMIT_ENABLED": False,
+    "AWARD_BASE_URL": "http://award.test",
+}
+
+
+def _migrate(url: str, instance: Path) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory):
+    """The URL of a migrated database for this run, and how to reset it."""
+    instance = tmp_path_factory.mktemp("instance")
+    os.environ["AWARD_INSTANCE_PATH"] = str(instance)
+    if TEST_DATABASE_URL:
+        server = make_url(normalise_database_url(TEST_DATABASE_URL))
+        name = f"award_test_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = server.set(database=name).render_as_string(hide_password=False)
+        _migrate(url, instance)
+        yield {"url": url, "kind": "postgresql", "template": None}
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        template = instance / "template.sqlite3"
+        _migrate(f"sqlite:///{template}", instance)
+        yield {"url": None, "kind": "sqlite", "template": template}
+
+
+RESET_SQL = (
+    "TRUNCATE registrations, ceremonies, audit_events, api_tokens, user_roles, users RESTART IDENTITY CASCADE",
+    "DELETE FROM districts WHERE code NOT IN ({})".format(", ".join(f"'{c}'" for c in SEED_DISTRICTS)),
+)
+
+
+@pytest.fixture
+def db_url(database, tmp_path):
+    if database["kind"] == "postgresql":
+        engine = create_engine(database["url"])
+        with engine.begin() as conn:
+            for statement in RESET_SQL:
+                conn.execute(text(statement))
+        engine.dispose()
+        return database["url"]
+    path = tmp_path / "test.sqlite3"
+    shutil.copyfile(database["template"], path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def make_app(db_url):
+    """Build an app on this test's database with extra config."""
+    apps = []
+
+    def factory(**config):
+        app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": db_url, **config})
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def system():
+    return Actor.system("test")
+
+
+@pytest.fixture
+def make_user(app, system):
+    from award_service.accounts.service import create_user
+
+    counter = iter(range(1, 10_000))
+
+    def factory(*roles, district=None, email=None, name=None, password=PASSWORD):
+        n = next(counter)
+        return create_user(db.session, system, email=email or f"user{n}-{'-'.join(roles)}@example.com",
+                           name=name or f"User {n}", roles=list(roles), district=district, password=password)
+
+    return factory
+
+
+@pytest.fixture
+def login(client):
+    def do(user, password=PASSWORD):
+        response = client.post("/staff/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.text
+        return user
+
+    return do
+
+
+@pytest.fixture
+def token_for(app, system):
+    from award_service.accounts.service import create_api_token
+
+    def make(user):
+        return {"Authorization": f"Bearer {create_api_token(db.session, system, user)}"}
+
+    return make
+
+
+def future(days: int = 30, hour: int = 19) -> str:
+    """A local (Kazakhstan) ISO time ``days`` from now."""
+    day = datetime.now(timezone.utc) + timedelta(days=days)
+    return day.strftime(f"%Y-%m-%dT{hour:02d}:00")
+
+
+@pytest.fixture
+def make_ceremony(app, system):
+    from award_service.ceremonies.service import create_ceremony
+
+    def factory(**overrides):
+        data = {"title_kk": "Ұлы Жеңіс — ұрпаққа мұра", "title_ru": "Великая Победа — наследие поколениям",
+                "starts_at": future(), "venue": "Алаш алаңы", "address": "Жезқазған", "district": "zhezkazgan",
+                "capacity": 20, "status": "published"}
+        data.update(overrides)
+        return create_ceremony(db.session, system, data, tz=app.config["AWARD_TIMEZONE"])
+
+    return factory
+
+
+def registration_data(**overrides) -> dict:
+    data = {"full_name": "Жанболат Әбенов", "phone": "+7 701 234 56 78", "email": "", "companions": "0",
+            "category": "veteran", "consent": "y"}
+    data.update(overrides)
+    return data
+
+
+def form_errors(html: str) -> list[str]:
+    return re.findall(r'<p class="error" id="([a-z_]+)-error">', html)
