@@ -12,7 +12,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import format_datetime, get_locale
 
 from .extensions import babel
@@ -41,10 +41,12 @@ def compile_catalogs(directory: Path = TRANSLATIONS) -> list[Path]:
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
-    chosen = request.args.get("lang") if request else None
+    if not has_request_context():  # CLI, workers: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    chosen = request.args.get("lang")
     if chosen in languages:
         return chosen
-    if request and request.path.startswith("/api/"):
+    if request.path.startswith("/api/"):
         return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in languages:

@@ -189,3 +189,20 @@ def registration_data(**overrides) -> dict:
 
 def form_errors(html: str) -> list[str]:
     return re.findall(r'<p class="error" id="([a-z_]+)-error">', html)
+
+
+@pytest.fixture
+def require_postgres(database):
+    """Tests of concurrency guarantees run on PostgreSQL (CI sets TEST_DATABASE_URL)."""
+    if database["kind"] != "postgresql":
+        if os.environ.get("AWARD_REQUIRE_POSTGRES") == "1":
+            pytest.fail("AWARD_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not a PostgreSQL URL")
+        pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture
+def en_client(client):
+    """The test client with English chosen, for tests that read English messages."""
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    return client

@@ -42,7 +42,7 @@ def normalise_email(value) -> str:
         raise ValidationFailed({"email": _l("Enter a valid e-mail address.")})
 
 
-def _clean_user_fields(session, data: dict, *, creating: bool) -> dict:
+def _clean_user_fields(session, data: dict, *, creating: bool, user_id: int | None = None) -> dict:
     errors: dict = {}
     clean: dict = {}
     if creating or "email" in data:
@@ -50,6 +50,9 @@ def _clean_user_fields(session, data: dict, *, creating: bool) -> dict:
             clean["email"] = normalise_email(data.get("email"))
         except ValidationFailed as exc:
             errors.update(exc.fields)
+        else:
+            if session.scalar(select(User.id).where(func.lower(User.email) == clean["email"], User.id != (user_id or 0))):
+                errors["email"] = _l("A user with this e-mail already exists.")
     if creating or "name" in data:
         try:
             clean["name"] = clean_text(data.get("name"), max_length=200)
@@ -94,8 +97,6 @@ def create_user(session, actor: Actor, *, email, name, roles, district=None, pas
     clean = _clean_user_fields(
         session, {"email": email, "name": name, "roles": roles, "district": district, "password": password},
         creating=True)
-    if session.scalar(select(User.id).where(func.lower(User.email) == clean["email"])):
-        raise ValidationFailed({"email": _l("A user with this e-mail already exists.")})
     user = User(email=clean["email"], name=clean["name"], password_hash=hash_password(clean["password"]),
                 district=clean["district"], active=True)
     user.set_roles(clean["roles"])
@@ -107,10 +108,7 @@ def create_user(session, actor: Actor, *, email, name, roles, district=None, pas
 
 
 def update_user(session, actor: Actor, user: User, data: dict) -> User:
-    clean = _clean_user_fields(session, data, creating=False)
-    if "email" in clean and clean["email"] != user.email and session.scalar(
-            select(User.id).where(func.lower(User.email) == clean["email"], User.id != user.id)):
-        raise ValidationFailed({"email": _l("A user with this e-mail already exists.")})
+    clean = _clean_user_fields(session, data, creating=False, user_id=user.id)
     if actor.user is not None and actor.user.id == user.id:
         if clean.get("active") is False or ("roles" in clean and "admin" not in clean["roles"]
                                              and "admin" in user.roles):

@@ -1,0 +1,158 @@
+from sqlalchemy import select, text
+
+from award_service.accounts.models import ApiToken, User
+from award_service.audit.models import AuditEvent
+from award_service.extensions import db
+
+from .conftest import PASSWORD
+
+
+def test_cli_creates_a_user_and_a_token_that_the_api_accepts(runner, client):
+    result = runner.invoke(args=["users", "create", "--email", "Org@Example.com", "--name", "Айгерім Сейітқызы",
+                                 "--role", "organiser", "--role", "clerk", "--district", "satbayev",
+                                 "--password", "long-enough-password"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.email == "org@example.com"))
+    assert user.roles == {"organiser", "clerk"} and user.district.code == "satbayev"
+    assert user.password_hash.startswith("$argon2") and "long-enough-password" not in user.password_hash
+
+    result = runner.invoke(args=["users", "token", "--email", "org@example.com"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    assert len(token) >= 40
+    stored = db.session.scalars(select(ApiToken.token_hash)).all()
+    assert token not in stored and len(stored) == 1
+    response = client.get("/api/v1/ceremonies/1/registrations", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 404  # authenticated and allowed: the ceremony just does not exist
+    response = client.get("/api/v1/ceremonies/1/registrations", headers={"Authorization": f"Bearer {token}x"})
+    assert response.status_code == 401
+
+
+def test_cli_refuses_bad_input_clearly(runner):
+    result = runner.invoke(args=["users", "create", "--email", "not-an-email", "--name", "X", "--role", "wizard",
+                                 "--password", "short"])
+    assert result.exit_code != 0
+    assert "email" in result.output and "roles" in result.output and "password" in result.output
+    assert db.session.scalar(select(User.id)) is None
+    result = runner.invoke(args=["users", "token", "--email", "nobody@example.com"])
+    assert result.exit_code != 0 and "no user" in result.output
+
+
+def test_cli_generates_a_password_when_none_is_given(runner, client):
+    result = runner.invoke(args=["users", "create", "--email", "c@example.com", "--name", "C", "--role", "clerk"])
+    assert result.exit_code == 0, result.output
+    password = result.output.strip().splitlines()[-1].removeprefix("password: ")
+    response = client.post("/staff/login", data={"email": "c@example.com", "password": password})
+    assert response.status_code == 302
+
+
+def test_ensure_admin_creates_the_first_admin_once(runner, monkeypatch):
+    monkeypatch.setenv("AWARD_ADMIN_EMAIL", "akim@example.com")
+    monkeypatch.delenv("AWARD_ADMIN_PASSWORD", raising=False)
+    first = runner.invoke(args=["users", "ensure-admin"])
+    assert first.exit_code == 0 and "akim@example.com" in first.output and "Password" in first.output
+    second = runner.invoke(args=["users", "ensure-admin"])
+    assert second.exit_code == 0 and second.output == ""
+    assert db.session.scalar(select(User).where(User.email == "akim@example.com")).roles == {"admin"}
+
+
+def test_login_logout_and_audit(client, make_user):
+    user = make_user("organiser")
+    response = client.post("/staff/login", data={"email": user.email, "password": "wrong-password"})
+    assert response.status_code == 401
+    assert client.get("/staff/").status_code == 302
+    response = client.post("/staff/login", data={"email": user.email.upper(), "password": PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/staff/"
+    assert client.get("/staff/").status_code == 200
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.login")).actor_id == user.id
+    assert client.post("/staff/logout").status_code == 302
+    assert client.get("/staff/").status_code == 302
+
+
+def test_login_does_not_follow_offsite_next(client, make_user):
+    user = make_user("organiser")
+    response = client.post("/staff/login?next=https://evil.example/x", data={"email": user.email, "password": PASSWORD})
+    assert response.headers["Location"] == "/staff/"
+    response = client.post("/staff/login?next=//evil.example", data={"email": user.email, "password": PASSWORD})
+    assert response.headers["Location"] == "/staff/"
+
+
+def test_inactive_user_cannot_log_in(client, make_user, app, system):
+    from award_service.accounts.service import update_user
+
+    user = make_user("organiser")
+    update_user(db.session, system, user, {"active": False})
+    response = client.post("/staff/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 401
+
+
+def test_login_is_rate_limited(make_app, make_user):
+    app = make_app(RATELIMIT_ENABLED=True, AWARD_LOGIN_RATE_LIMIT="3 per minute")
+    with app.app_context():
+        client = app.test_client()
+        codes = [client.post("/staff/login", data={"email": "x@example.com", "password": "nope"}).status_code
+                 for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
+
+
+def test_csrf_is_enforced_on_forms(make_app, make_user):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        client = app.test_client()
+        response = client.post("/staff/login", data={"email": "x@example.com", "password": "nope"})
+        assert response.status_code == 400
+        page = client.get("/staff/login").text
+        import re
+
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        response = client.post("/staff/login", data={"email": "x@example.com", "password": "nope",
+                                                     "csrf_token": token})
+        assert response.status_code == 401
+
+
+def test_admin_manages_users_through_pages(en_client, login, make_user):
+    client = en_client
+    admin = login(make_user("admin"))
+    response = client.post("/staff/users/new", data={"email": "new@example.com", "name": "Гүлмира Оспанова",
+                                                     "roles": ["clerk", "organiser"], "district": "karazhal",
+                                                     "password": "a-long-password"})
+    assert response.status_code == 302
+    user = db.session.scalar(select(User).where(User.email == "new@example.com"))
+    assert user.roles == {"clerk", "organiser"} and user.district.code == "karazhal"
+
+    response = client.post("/staff/users/new", data={"email": "new@example.com", "name": "", "roles": [],
+                                                     "password": "short"})
+    assert response.status_code == 422
+    for message in ("already exists", "Enter a name", "at least one role", "at least 10"):
+        assert message in response.text
+
+    response = client.post(f"/staff/users/{user.id}", data={"email": "new@example.com", "name": "Гүлмира",
+                                                           "roles": ["clerk"], "district": "", "active": "y"})
+    assert response.status_code == 302
+    db.session.refresh(user)
+    assert user.roles == {"clerk"} and user.district is None
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user.update")).one()
+    assert event.actor_id == admin.id and event.after["roles"] == ["clerk"]
+
+    response = client.post(f"/staff/users/{admin.id}", data={"email": admin.email, "name": admin.name,
+                                                            "roles": ["clerk"]})
+    assert response.status_code == 409  # an admin cannot remove their own admin role
+
+    response = client.post(f"/staff/users/{user.id}/token")
+    assert response.status_code == 200 and "aws_" in response.text
+
+
+def test_audit_events_are_append_only_in_the_database(app, make_user):
+    make_user("admin")
+    event_id = db.session.scalar(select(AuditEvent.id))
+    for statement in (f"UPDATE audit_events SET action = 'x' WHERE id = {event_id}",
+                      f"DELETE FROM audit_events WHERE id = {event_id}"):
+        try:
+            db.session.execute(text(statement))
+            db.session.commit()
+        except Exception as exc:  # the trigger raises a driver-specific error
+            db.session.rollback()
+            assert "append-only" in str(exc)
+        else:
+            raise AssertionError(f"{statement} was allowed")
+    assert db.session.get(AuditEvent, event_id).action == "user.create"
