@@ -30,7 +30,7 @@ BASE_CONFIG = {
     "TESTING": True,
     "SECRET_KEY": "test-secret-key",
     "WTF_CSRF_ENABLED": False,
-    "RATELIMIT_ENABLED": False,
+    "AWARD_RATELIMIT_ENABLED": False,
     "AWARD_BASE_URL": "http://award.test",
 }
 

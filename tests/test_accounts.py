@@ -87,7 +87,7 @@ def test_inactive_user_cannot_log_in(client, make_user, app, system):
 
 
 def test_login_is_rate_limited(make_app, make_user):
-    app = make_app(RATELIMIT_ENABLED=True, AWARD_LOGIN_RATE_LIMIT="3 per minute")
+    app = make_app(AWARD_RATELIMIT_ENABLED=True, AWARD_LOGIN_RATE_LIMIT="3 per minute")
     with app.app_context():
         client = app.test_client()
         codes = [client.post("/staff/login", data={"email": "x@example.com", "password": "nope"}).status_code
