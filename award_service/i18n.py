@@ -13,7 +13,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import current_app, has_request_context, request, session
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, get_locale, refresh
 
 from .extensions import babel
 from .timeutil import to_local
@@ -82,6 +82,9 @@ def init_app(app) -> None:
     compile_catalogs()
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    # Flask-Babel caches the locale on `g`; a request inside an app context that
+    # is already pushed (CLI, tests, workers) must not inherit a stale one.
+    app.before_request(refresh)
     app.jinja_env.filters["localdt"] = local_datetime
     app.jinja_env.globals.update(LANGUAGE_NAMES=LANGUAGE_NAMES, locale_code=locale_code,
                                  datetime_local_input=datetime_local_input)

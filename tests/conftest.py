@@ -205,4 +205,5 @@ def en_client(client):
     """The test client with English chosen, for tests that read English messages."""
     with client.session_transaction() as session:
         session["lang"] = "en"
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the API follows Accept-Language
     return client
