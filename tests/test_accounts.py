@@ -156,3 +156,31 @@ def test_audit_events_are_append_only_in_the_database(app, make_user):
         else:
             raise AssertionError(f"{statement} was allowed")
     assert db.session.get(AuditEvent, event_id).action == "user.create"
+
+
+def test_rate_limits_are_shared_between_workers_through_redis(make_app):
+    """Two app instances (two gunicorn workers) count against one limit when Redis stores it."""
+    import uuid
+
+    import redis
+
+    server = redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=1)
+    try:
+        server.ping()
+    except redis.exceptions.ConnectionError:
+        import pytest
+
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    config = {"AWARD_RATELIMIT_ENABLED": True, "AWARD_LOGIN_RATE_LIMIT": "2 per minute",
+              "AWARD_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+              "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+    first, second = make_app(**config), make_app(**config)
+    codes = []
+    for app in (first, second, first):
+        with app.app_context():
+            codes.append(app.test_client().post("/staff/login", data={"email": "x@example.com",
+                                                                       "password": "nope"}).status_code)
+    assert codes == [401, 401, 429]
+    keys = server.keys(f"*{config['RATELIMIT_KEY_PREFIX']}*")
+    assert keys, "the limit was not counted in Redis"
+    server.delete(*keys)
