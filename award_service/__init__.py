@@ -5,8 +5,17 @@ from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from .config import PROJECT_ROOT, load_config
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:…>`` in routes: a number that fits a database integer, else 404."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -21,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(Path(__file__).parent / "static"),
     )
+    app.url_map.converters["int"] = DatabaseId
     load_config(app, config)
     app.json.sort_keys = False
     if app.config.get("AWARD_PROXY_COUNT"):

@@ -84,3 +84,36 @@ def test_districts_reference_data(client, make_user, token_for):
                         json={"code": "baikonyr", "name_kk": "", "name_ru": "Б", "name_en": "B"})
     assert again.status_code == 422 and set(again.json["error"]["fields"]) == {"code", "name_kk"}
     assert len(client.get("/api/v1/districts").json["items"]) == 6
+
+
+def test_values_of_the_wrong_json_type_are_field_errors(client, make_ceremony, make_user, token_for):
+    """Found by schemathesis: objects where scalars belong, and ids beyond a database integer."""
+    ceremony = make_ceremony()
+    response = client.post(f"/api/v1/ceremonies/{ceremony.id}/registrations", json={
+        "full_name": "А", "phone": "+77010000001", "category": {"x": 1}, "consent": {"yes": True},
+        "companions": [], "needs": {"wheelchair": {"a": 1}}})
+    assert response.status_code == 422
+    assert set(response.json["error"]["fields"]) == {"category", "consent", "companions", "needs"}
+    headers = token_for(make_user("organiser"))
+    response = client.post("/api/v1/ceremonies", headers=headers, json={
+        "title_kk": {}, "title_ru": [], "starts_at": {}, "venue": 5, "district": {"code": "ulytau"},
+        "capacity": {}, "waitlist": {}, "status": {}})
+    assert response.status_code == 422
+    assert set(response.json["error"]["fields"]) >= {"title_kk", "title_ru", "starts_at", "venue", "district",
+                                                     "capacity", "waitlist", "status"}
+    for huge in ("99999999999999999999999", "-4491512062736427593298304040960", "2147483648"):
+        assert client.get(f"/api/v1/ceremonies/{huge}").status_code == 404
+        assert client.get(f"/ceremonies/{huge}").status_code == 404
+        assert client.get(f"/staff/ceremonies/{huge}").status_code in (302, 404)
+
+
+def test_paging_arguments_are_bounded(client, make_ceremony, make_user, token_for, login):
+    ceremony = make_ceremony()
+    headers = token_for(make_user("organiser"))
+    url = f"/api/v1/ceremonies/{ceremony.id}/registrations"
+    response = client.get(f"{url}?page=1731610282673949952&per_page=17710161488339070353408", headers=headers)
+    assert response.status_code == 422 and set(response.json["error"]["fields"]) == {"page", "per_page"}
+    assert client.get(f"{url}?page=abc", headers=headers).status_code == 422
+    assert client.get(f"{url}?page=2&per_page=10", headers=headers).json["items"] == []
+    login(make_user("organiser"))
+    assert client.get(f"/staff/ceremonies/{ceremony.id}?page=99999999999999999999999").status_code == 200

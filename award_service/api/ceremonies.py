@@ -61,13 +61,15 @@ def manage_url(token: str) -> str:
 
 
 def _page_args():
-    try:
-        page = max(int(request.args.get("page", 1)), 1)
-        per_page = min(max(int(request.args.get("per_page", 100)), 1), 500)
-    except ValueError:
-        from ..errors import ValidationFailed
+    from ..ceremonies.validation import parse_int
+    from ..errors import ValidationFailed
 
-        raise ValidationFailed({"page": "page and per_page must be whole numbers."})
+    errors: dict = {}
+    page = parse_int(request.args.get("page"), field="page", errors=errors, minimum=1, maximum=1_000_000, default=1)
+    per_page = parse_int(request.args.get("per_page"), field="per_page", errors=errors, minimum=1, maximum=500,
+                         default=100)
+    if errors:
+        raise ValidationFailed(errors)
     return page, per_page
 
 

@@ -137,7 +137,7 @@ def get_ceremony(session, ceremony_id, *, include_drafts: bool = False) -> Cerem
         ceremony_id = int(ceremony_id)
     except (TypeError, ValueError):
         raise NotFound(_l("No such ceremony."))
-    ceremony = session.get(Ceremony, ceremony_id)
+    ceremony = session.get(Ceremony, ceremony_id) if 0 < ceremony_id < 2**31 else None
     if ceremony is None or (ceremony.status == "draft" and not include_drafts):
         raise NotFound(_l("No such ceremony."))
     return ceremony

@@ -120,7 +120,7 @@ def show(ceremony_id: int):
     ceremony = _ceremony_or_404(ceremony_id, "ceremonies.view_all")
     search = RegistrationSearchForm(request.args)
     stmt = service.registrations_for(db.session, ceremony, q=search.q.data, status=search.status.data or None)
-    page = request.args.get("page", 1, type=int)
+    page = min(max(request.args.get("page", 1, type=int), 1), 1_000_000)
     pagination = db.paginate(stmt, page=page, per_page=current_app.config["AWARD_PAGE_SIZE"], error_out=False)
     confirmed = db.session.scalar(select(func.count()).where(Registration.ceremony_id == ceremony.id,
                                                                Registration.status == "confirmed"))

@@ -32,10 +32,14 @@ class _Errors(dict):
         return value
 
 
+def is_true(value) -> bool:
+    return isinstance(value, (str, int, bool)) and value in TRUE_VALUES
+
+
 def parse_bool(value, *, field: str, errors: dict) -> bool:
-    if value in TRUE_VALUES:
+    if is_true(value):
         return True
-    if value in FALSE_VALUES:
+    if value is None or (isinstance(value, (str, int, bool)) and value in FALSE_VALUES):
         return False
     errors[field] = _l("Must be true or false.")
     return False
@@ -170,7 +174,7 @@ def parse_registration(data: dict) -> dict:
         errors["category"] = _l("Choose a category.") if not category else _l("Unknown category.")
     needs = _parse_needs(data, errors)
     consent = data.get("consent")
-    if consent not in TRUE_VALUES:
+    if not is_true(consent):
         errors["consent"] = _l("Registration needs your consent to the processing of personal data.")
     if errors:
         raise ValidationFailed(dict(errors))
