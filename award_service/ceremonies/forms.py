@@ -90,4 +90,4 @@ class RegistrationSearchForm(FlaskForm):
 
     q = StringField(_l("Search by name, phone or e-mail"), validators=[Optional(), Length(max=100)])
     status = SelectField(_l("Status"), choices=[("", _l("All")), ("confirmed", _l("Confirmed")),
-                                                ("cancelled", _l("Cancelled"))], validators=[Optional()])
+                                                ("cancelled", _l("Registration cancelled"))], validators=[Optional()])

@@ -27,6 +27,13 @@ from ..timeutil import utcnow
 from . import validation
 from .models import Ceremony, Registration
 
+CEREMONY_STATUS_LABELS = {
+    "draft": _l("draft"),
+    "published": _l("published"),
+    "closed": _l("closed"),
+    "cancelled": _l("cancelled"),
+}
+
 # action -> (states it may start from, state it leads to)
 CEREMONY_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "publish": (frozenset({"draft", "closed"}), "published"),
@@ -115,7 +122,8 @@ def transition_ceremony(session, actor: Actor, ceremony: Ceremony, action: str, 
     sources, target = CEREMONY_TRANSITIONS[action]
     before = ceremony.status
     if before not in sources:
-        raise Conflict(_l("A ceremony that is %(status)s cannot be changed this way.", status=before),
+        raise Conflict(_l("A ceremony that is %(status)s cannot be changed this way.",
+                          status=CEREMONY_STATUS_LABELS.get(before, before)),
                        code="invalid_transition")
     # Conditional on the state we saw, so two organisers acting at once get one winner.
     result = session.execute(

@@ -143,13 +143,9 @@ def transition(ceremony_id: int, action: str):
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:
-        flash(_("Done: the ceremony is now %(status)s.", status=_status_label(ceremony.status)), "success")
+        flash(_("Done: the ceremony is now %(status)s.",
+                status=service.CEREMONY_STATUS_LABELS.get(ceremony.status, ceremony.status)), "success")
     return redirect(url_for(".show", ceremony_id=ceremony_id))
-
-
-def _status_label(status: str) -> str:
-    return {"draft": _("draft"), "published": _("published"), "closed": _("closed"),
-            "cancelled": _("cancelled")}.get(status, status)
 
 
 @bp.route("/<int:ceremony_id>/registrations/new", methods=["GET", "POST"])
