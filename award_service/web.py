@@ -106,6 +106,12 @@ def init_app(app) -> None:
             return None
         return user if user is not None and user.active else None
 
+    @app.before_request
+    def forget_previous_user():
+        # Flask-Login caches the user on g; a request that runs inside an app
+        # context already pushed (tests, CLI) must load its own.
+        g.pop("_login_user", None)
+
     @app.context_processor
     def inject():
         return {"can": lambda permission, obj=None: can(current_user, permission, obj)}

@@ -184,3 +184,9 @@ def test_rate_limits_are_shared_between_workers_through_redis(make_app):
     keys = server.keys(f"*{config['RATELIMIT_KEY_PREFIX']}*")
     assert keys, "the limit was not counted in Redis"
     server.delete(*keys)
+
+
+def test_each_client_is_its_own_user_within_one_app_context(app, make_user, login, client):
+    login(make_user("organiser"))
+    assert client.get("/staff/").status_code == 200
+    assert app.test_client().get("/staff/").status_code == 302
