@@ -6,25 +6,34 @@ benchmark itself could not run).  In one run:
 
 1. two fresh PostgreSQL databases on 127.0.0.1:5432 (user postgres), one for
    the service (``flask db upgrade``) and one for the ceiling app; both are
-   dropped at the end, also on failure or Ctrl-C;
-2. an organiser and an API token made with the service's CLI;
-3. the service under gunicorn (sync workers), a published ceremony made through
-   ``POST /api/v1/ceremonies``, and ``POST /api/v1/ceremonies/<id>/registrations``
-   driven by wrk (bench/register.lua: a unique e-mail per request) for a
-   warm-up and then the measured duration;
-4. the ceiling (bench/ceiling_app.py: parse the same JSON, one INSERT, commit,
-   through Flask-SQLAlchemy + psycopg 3) under the same gunicorn, load
-   generator, connections and duration;
-5. an overbooking check: many registrations fired at once at a small
-   ceremony, then seats_taken read back through the API and counted in the
-   database; and the big ceremony's seats_taken compared with the 201s wrk saw
-   and with the confirmed rows.
+   dropped at the end, also on failure, Ctrl-C or SIGTERM;
+2. an organiser and an API token made with the service's CLI
+   (``flask --app award_service users create`` / ``users token``);
+3. the service (``wsgi:app``) and the ceiling (bench/ceiling_app.py: parse the
+   same JSON, one INSERT, commit, through Flask-SQLAlchemy + psycopg 3), each
+   under gunicorn with the same number of sync workers;
+4. a published ceremony made through ``POST /api/v1/ceremonies``, then
+   ``POST /api/v1/ceremonies/<id>/registrations`` and the ceiling's
+   ``POST /insert`` driven by wrk (bench/register.lua: a unique e-mail per
+   request; every response counted by status and error code) with the same
+   connections: a warm-up each, then the measured time split into rounds in
+   which the two sides take turns, so that other work on this shared 2-core
+   machine weighs on both alike.  Besides req/s, the CPU the gunicorn workers
+   and the PostgreSQL backends spent per request is measured from /proc: a
+   cost that depends much less on what else the machine is doing;
+5. an overbooking check: many registrations (companions 0, 1, 2) fired at
+   once at a 50-seat ceremony, seats_taken read back through
+   ``GET /api/v1/ceremonies/<id>`` and summed in the database; one e-mail sent
+   20 times at once (exactly one may be accepted); and the big ceremony's
+   seats_taken compared with the 201s wrk saw, the confirmed rows and the
+   audit events.
 
     .venv/bin/python bench/registration.py [--duration 10] [--connections 16] [--workers 2]
 
-wrk is preferred (Debian package ``wrk``): a Python client on a 2-core machine
-competes with the server for the CPU.  Without wrk, a threaded Python client
-is used and the figures say so.
+About 40-50 s with the defaults.  wrk is preferred (Debian package ``wrk``):
+a Python client on a 2-core machine competes with the server for the CPU.
+Without wrk, a threaded Python client is used and the figures say so.
+bench/profile_registration.py shows where one registration's time goes.
 """
 from __future__ import annotations
 
@@ -304,14 +313,65 @@ def run_python_load(port: int, path: str, prefix: str, *, duration: float, conne
 
 # ------------------------------------------------------------------- the run
 
-def warm_and_measure(load, port, path, prefix, args) -> tuple[LoadResult | None, LoadResult]:
-    warm = None
-    if args.warmup > 0:
-        warm = load(port, path, prefix + "w", duration=args.warmup, connections=args.connections,
-                    threads=args.threads)
-    measured = load(port, path, prefix + "m", duration=args.duration, connections=args.connections,
-                    threads=args.threads)
-    return warm, measured
+# ---------------------------------------------------------------- CPU spent
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_stat(pid: int) -> tuple[int, int] | None:
+    """(parent pid, utime + stime in clock ticks) of a process, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            raw = fh.read().decode()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2:].split()  # after "pid (comm) "
+    return int(fields[1]), int(fields[11]) + int(fields[12])
+
+
+def gunicorn_workers(master_pid: int) -> list[int]:
+    workers = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            stat = _proc_stat(int(entry))
+            if stat is not None and stat[0] == master_pid:
+                workers.append(int(entry))
+    return workers
+
+
+def cpu_snapshot(admin_url: str, server: "Server", dbname: str) -> dict[str, dict[int, int]]:
+    """CPU ticks so far of the server's gunicorn workers and of the PostgreSQL backends serving its database."""
+    with closing(psycopg.connect(admin_url, autocommit=True, connect_timeout=5)) as conn:
+        backends = [r[0] for r in conn.execute(
+            "select pid from pg_stat_activity where datname = %s and pid <> pg_backend_pid()", (dbname,))]
+    snap: dict[str, dict[int, int]] = {"app": {}, "pg": {}}
+    for kind, pids in (("app", gunicorn_workers(server.proc.pid)), ("pg", backends)):
+        for pid in pids:
+            stat = _proc_stat(pid)
+            if stat is not None:
+                snap[kind][pid] = stat[1]
+    return snap
+
+
+def cpu_spent(before: dict, after: dict) -> dict[str, float]:
+    """Seconds of CPU between two snapshots (processes that started meanwhile count from zero)."""
+    return {kind: sum(t - before[kind].get(pid, 0) for pid, t in after[kind].items()) / CLK_TCK
+            for kind in ("app", "pg")}
+
+
+def merge(results: list[LoadResult]) -> LoadResult:
+    """Rounds of one side added up: rate = all responses / all measured time."""
+    requests = sum(r.requests for r in results)
+    seconds = sum(r.duration for r in results)
+    statuses, codes, socket_errors = Counter(), Counter(), Counter()
+    for r in results:
+        statuses.update(r.statuses)
+        codes.update(r.codes)
+        socket_errors.update(r.socket_errors)
+    merged = LoadResult(results[0].tool, requests / seconds, requests, seconds, statuses, codes,
+                        dict(socket_errors), None)
+    merged.rounds = results
+    return merged
 
 
 def overbooking_check(port: int, ceremony_id: int, attempts: int) -> dict:
@@ -345,12 +405,58 @@ def overbooking_check(port: int, ceremony_id: int, attempts: int) -> dict:
     return {"statuses": statuses, "codes": codes, "seats_granted": seats_granted}
 
 
+def duplicate_check(port: int, ceremony_id: int, attempts: int) -> Counter:
+    """The same e-mail sent ``attempts`` times at once: exactly one may be accepted."""
+    barrier = threading.Barrier(attempts)
+    results: Counter = Counter()
+    lock = threading.Lock()
+    email = f"same-{secrets.token_hex(4)}@bench.kz"
+
+    def attempt(i: int):
+        body = {"full_name": f"Нұрланов Бауыржан {i}", "email": email, "category": "resident", "consent": True}
+        try:
+            barrier.wait(timeout=30)
+            status, data = request(port, "POST", f"/api/v1/ceremonies/{ceremony_id}/registrations", body,
+                                   timeout=60)
+            key = str(status) if status < 400 or not isinstance(data, dict) else \
+                f"{status}:{data.get('error', {}).get('code', '-')}"
+        except (OSError, threading.BrokenBarrierError) as exc:
+            key = f"failed:{type(exc).__name__}"
+        with lock:
+            results[key] += 1
+
+    pool = [threading.Thread(target=attempt, args=(i,)) for i in range(attempts)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return results
+
+
+def server_log_errors(server: "Server") -> int:
+    try:
+        text = server.log_path.read_text("utf-8", "replace")
+    except OSError:
+        return 0
+    return sum(1 for line in text.splitlines() if "Traceback" in line or "[ERROR]" in line)
+
+
+def print_rounds(result: LoadResult) -> None:
+    for i, r in enumerate(getattr(result, "rounds", [result])):
+        lat = ("latency p50 {:.1f} ms, p99 {:.1f} ms, max {:.1f} ms".format(*r.latency_ms)
+               if r.latency_ms else "")
+        print(f"  round {i + 1}: {r.rate:.0f} req/s over {r.duration:.1f} s; {lat}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per side (default 10)")
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per side (default 2)")
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="the measured time is split into this many rounds per side, the two sides taking "
+                             "turns, so that other load on the machine hits both alike (default 5)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--overbooking-attempts", type=int, default=200,
                         help="simultaneous registrations at the 50-seat ceremony (default 200)")
@@ -359,6 +465,8 @@ def main(argv=None) -> int:
                         help="admin connection to the local PostgreSQL server")
     parser.add_argument("--keep-logs", action="store_true", help="keep the gunicorn logs (path printed)")
     args = parser.parse_args(argv)
+    if args.rounds < 1 or args.duration / args.rounds < 1:
+        parser.error("each round needs at least 1 s (--duration / --rounds)")
     if args.threads > args.connections:
         args.threads = args.connections
 
@@ -373,6 +481,7 @@ def main(argv=None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
 
     dbs = Databases(args.pg)
     logdir = Path(tempfile.mkdtemp(prefix="award_bench_"))
@@ -405,10 +514,13 @@ def main(argv=None) -> int:
                            env=ceil_env, check=True, capture_output=True, timeout=60)
             log(f"schema, organiser and token ready in {time.monotonic() - t0:.1f} s")
 
-            # 2. the service
+            # 2. both servers (an idle gunicorn costs nothing), so the two sides can take turns
             service = Server("service", "wsgi:app", svc_env, args.workers, logdir)
             stack.callback(service.stop)
+            ceiling = Server("ceiling", "ceiling_app:app", ceil_env, args.workers, logdir, chdir=BENCH)
+            stack.callback(ceiling.stop)
             service.wait_healthy()
+            ceiling.wait_healthy()
             auth = {"Authorization": f"Bearer {token}"}
 
             # 3. ceremonies
@@ -423,21 +535,73 @@ def main(argv=None) -> int:
 
             big_id = make_ceremony("Bench", BIG_CAPACITY)
             small_id = make_ceremony("Overbooking", args.small_capacity)
-            reg_path = f"/api/v1/ceremonies/{big_id}/registrations"
+            sides = {
+                "registration": (service.port, f"/api/v1/ceremonies/{big_id}/registrations", "r"),
+                "ceiling": (ceiling.port, "/insert", "c"),
+            }
+            run_id = secrets.token_hex(3)
 
-            # 4. registration load
-            log(f"registration: warm-up {args.warmup:g} s, then {args.duration:g} s, "
+            servers = {
+                "registration": (service, service_db, svc_url,
+                                 f"select count(*) from registrations where ceremony_id = {int(big_id)}"),
+                "ceiling": (ceiling, ceiling_db, ceil_url, "select count(*) from ceiling_rows"),
+            }
+            cpu = {side: {"app": 0.0, "pg": 0.0, "rows": 0} for side in sides}
+
+            def drained_rows(url: str, query: str) -> int:
+                """The row count once the requests still in flight when wrk stopped have finished."""
+                last, deadline = scalar(url, query), time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    time.sleep(0.15)
+                    now = scalar(url, query)
+                    if now == last:
+                        return now
+                    last = now
+                return last
+
+            def drive(side: str, label: str, seconds: float, measure_cpu: bool = False) -> LoadResult:
+                """One wrk run; with measure_cpu, add the CPU the server side spent and the rows it wrote,
+                counted after the requests in flight at wrk's stop have finished."""
+                port, path, prefix = sides[side]
+                server, dbname, url, count_query = servers[side]
+                if measure_cpu:
+                    rows_before = drained_rows(url, count_query)
+                    before = cpu_snapshot(args.pg, server, dbname)
+                result = load(port, path, f"{prefix}{run_id}{label}", duration=seconds,
+                              connections=args.connections, threads=args.threads)
+                if measure_cpu:
+                    rows_after = drained_rows(url, count_query)
+                    for kind, spent in cpu_spent(before, cpu_snapshot(args.pg, server, dbname)).items():
+                        cpu[side][kind] += spent
+                    cpu[side]["rows"] += rows_after - rows_before
+                return result
+
+            # 4 and 5. warm-up, then the measured time in rounds that alternate the two sides
+            figures["loadavg_before"] = os.getloadavg()
+            round_seconds = args.duration / args.rounds
+            log(f"warm-up {args.warmup:g} s each, then {args.rounds} rounds of {round_seconds:g} s per side, "
                 f"{args.connections} connections, {load.__name__}")
-            reg_warm, reg = warm_and_measure(load, service.port, reg_path, "r" + secrets.token_hex(3), args)
-            figures["registration"] = reg
+            warm = {side: drive(side, "w", args.warmup) for side in sides} if args.warmup > 0 else {}
+            rounds: dict[str, list[LoadResult]] = {side: [] for side in sides}
+            for i in range(args.rounds):
+                order = list(sides) if i % 2 == 0 else list(reversed(sides))
+                for side in order:
+                    rounds[side].append(drive(side, f"m{i}", round_seconds, measure_cpu=True))
+            figures["loadavg_after"] = os.getloadavg()
+            reg, ceil = merge(rounds["registration"]), merge(rounds["ceiling"])
+            reg_warm, ceil_warm = warm.get("registration"), warm.get("ceiling")
 
-            # 6. overbooking (the service is still up)
+            # 6. overbooking and duplicates (the service is still up)
             log(f"overbooking: {args.overbooking_attempts} simultaneous attempts at a "
                 f"{args.small_capacity}-seat ceremony")
             over = overbooking_check(service.port, small_id, args.overbooking_attempts)
+            dup = duplicate_check(service.port, big_id, 20)
             _, small = request(service.port, "GET", f"/api/v1/ceremonies/{small_id}")
             _, big = request(service.port, "GET", f"/api/v1/ceremonies/{big_id}")
             service.stop()
+            ceiling.stop()
+            figures["service_log_errors"] = server_log_errors(service)
+            figures["ceiling_log_errors"] = server_log_errors(ceiling)
 
             q_rows = ("select count(*) from registrations where ceremony_id = %s and status = 'confirmed'")
             q_seats = ("select coalesce(sum(seats), 0) from registrations "
@@ -448,15 +612,6 @@ def main(argv=None) -> int:
             figures["big_audit"] = scalar(svc_url, q_audit, big_id)
             figures["small_seats_db"] = scalar(svc_url, q_seats, small_id)
             figures["small_rows"] = scalar(svc_url, q_rows, small_id)
-
-            # 5. the ceiling, same load
-            ceiling = Server("ceiling", "ceiling_app:app", ceil_env, args.workers, logdir, chdir=BENCH)
-            stack.callback(ceiling.stop)
-            ceiling.wait_healthy()
-            log(f"ceiling: warm-up {args.warmup:g} s, then {args.duration:g} s")
-            ceil_warm, ceil = warm_and_measure(load, ceiling.port, "/insert", "c" + secrets.token_hex(3), args)
-            figures["ceiling"] = ceil
-            ceiling.stop()
             figures["ceiling_rows"] = scalar(ceil_url, "select count(*) from ceiling_rows")
     except BenchError as exc:
         print(f"benchmark could not run: {exc}", file=sys.stderr)
@@ -473,18 +628,31 @@ def main(argv=None) -> int:
 
     # ------------------------------------------------------------ the figures
     tool = reg.tool
-    print(f"registration: {reg.rate:,.0f} req/s (gunicorn {args.workers} workers, PostgreSQL, "
-          f"{args.connections} connections, {args.duration:g} s, {tool})")
-    print(f"  {reg.requests} responses, 201: {reg.created}, {reg.describe_errors()}")
-    if reg.latency_ms:
-        print("  latency p50 {:.1f} ms, p99 {:.1f} ms, max {:.1f} ms".format(*reg.latency_ms))
-    print(f"ceiling (one INSERT): {ceil.rate:,.0f} req/s (same server, load and duration; "
-          f"bench/ceiling_app.py)")
+    print(f"registration: {reg.rate:.0f} req/s (gunicorn {args.workers} workers, PostgreSQL, "
+          f"{args.connections} connections, {reg.duration:.0f} s)")
+    threads = args.threads if tool == "wrk" else args.connections
+    print(f"  load generator: {tool}, {threads} threads, after a {args.warmup:g} s warm-up; "
+          f"{reg.requests} responses, 201: {reg.created}, {reg.describe_errors()}")
+    print_rounds(reg)
+    print(f"ceiling (one INSERT): {ceil.rate:.0f} req/s (bench/ceiling_app.py; same gunicorn, load generator, "
+          f"connections and duration)")
     print(f"  {ceil.requests} responses, 201: {ceil.created}, {ceil.describe_errors()}")
-    if ceil.latency_ms:
-        print("  latency p50 {:.1f} ms, p99 {:.1f} ms, max {:.1f} ms".format(*ceil.latency_ms))
+    print_rounds(ceil)
     ratio = reg.rate / ceil.rate if ceil.rate else 0.0
     print(f"ratio: {ratio:.2f} (target >= 0.5)")
+    per_request = {}
+    for side in ("registration", "ceiling"):
+        # per row written, the requests wrk left in flight included (their CPU is counted too)
+        n = max(cpu[side]["rows"], 1)
+        per_request[side] = {k: cpu[side][k] / n * 1000 for k in ("app", "pg")}
+    r, c = per_request["registration"], per_request["ceiling"]
+    cost_ratio = (c["app"] + c["pg"]) / (r["app"] + r["pg"]) if r["app"] + r["pg"] else 0.0
+    print(f"CPU per request: registration {r['app'] + r['pg']:.1f} ms (gunicorn workers {r['app']:.1f} + "
+          f"PostgreSQL backends {r['pg']:.1f}), ceiling {c['app'] + c['pg']:.1f} ms ({c['app']:.1f} + {c['pg']:.1f}); "
+          f"cost ratio {cost_ratio:.2f} (less sensitive than req/s to other load on the machine)")
+    before, after = figures["loadavg_before"], figures["loadavg_after"]
+    print(f"  machine: {os.cpu_count()} cores, load average {before[0]:.2f} before and {after[0]:.2f} after the "
+          f"measured rounds (other work on the machine lowers both sides' figures)")
 
     # Overbooking: the small ceremony.
     capacity, taken = small["capacity"], small["seats_taken"]
@@ -500,18 +668,25 @@ def main(argv=None) -> int:
           f"{'consistent' if same else 'MISMATCH'}")
 
     # The big ceremony: every 201 took exactly one seat.
-    created_seen = reg.created + (reg_warm.created if reg_warm else 0)
+    dup_ok = dup.get("201", 0) == 1 and dup.get("409:duplicate_registration", 0) == sum(dup.values()) - 1
+    print(f"  one e-mail sent {sum(dup.values())} times at once to the big ceremony: "
+          + ", ".join(f"{k} x{n}" for k, n in sorted(dup.items())) + f" ({'ok' if dup_ok else 'UNEXPECTED'})")
+
+    created_seen = reg.created + (reg_warm.created if reg_warm else 0) + dup.get("201", 0)
     big_taken = big["seats_taken"]
     in_flight = big_taken - created_seen
     print(f"  big ceremony: seats_taken {big_taken}, confirmed rows {figures['big_rows']}, "
           f"registration.create audit events {figures['big_audit']}, 201s seen by {tool} {created_seen} "
-          f"(warm-up + measured)"
+          f"(warm-up + measured + the duplicate check)"
           + ("" if in_flight == 0 else f"; {in_flight} finished after the load generator stopped reading"))
-    consistent = big_taken == figures["big_rows"] == figures["big_audit"] and 0 <= in_flight <= 2 * args.connections
+    consistent = big_taken == figures["big_rows"] == figures["big_audit"] and 0 <= in_flight <= args.connections * (args.rounds + 1)
     print(f"  big ceremony counts: {'consistent' if consistent else 'MISMATCH'}")
     if big_taken >= BIG_CAPACITY:
         print(f"  note: the big ceremony filled up ({BIG_CAPACITY} seats); later requests were 409 ceremony_full")
-    print(f"  ceiling rows {figures['ceiling_rows']}, 201s seen {ceil.created + (ceil_warm.created if ceil_warm else 0)}")
+    ceil_seen = ceil.created + (ceil_warm.created if ceil_warm else 0)
+    print(f"  ceiling rows {figures['ceiling_rows']}, 201s seen by {tool} {ceil_seen} (warm-up + measured)")
+    print(f"errors in the gunicorn logs (tracebacks, [ERROR] lines): service {figures['service_log_errors']}, "
+          f"ceiling {figures['ceiling_log_errors']}")
     return 0
 
 
