@@ -13,7 +13,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import current_app, has_request_context, request, session
-from flask_babel import format_datetime, get_locale, refresh
+from flask_babel import format_date, format_datetime, format_time, get_locale, refresh
 
 from .extensions import babel
 from .timeutil import to_local
@@ -63,12 +63,18 @@ def locale_code() -> str:
 
 
 def local_datetime(value, fmt: str = "medium") -> str:
-    """Format a UTC datetime in the deployment's zone and the page's language."""
+    """A UTC datetime in the deployment's zone and the page's language.
+
+    The zone conversion is done here (tzdata-backed); Babel only formats.  No
+    zone name is shown: every time on the site is Kazakhstan time.  ``full``
+    is the long date with the weekday and the hour (9 мамыр 2027 ж., жексенбі, 19:00).
+    """
     if value is None:
         return ""
-    local = to_local(value, current_app.config["AWARD_TIMEZONE"])
-    # The zone conversion is done here (tzdata-backed); Babel only formats.
-    return format_datetime(local.replace(tzinfo=None), fmt, rebase=False)
+    local = to_local(value, current_app.config["AWARD_TIMEZONE"]).replace(tzinfo=None)
+    if fmt == "full":
+        return f"{format_date(local, 'full')}, {format_time(local, 'HH:mm', rebase=False)}"
+    return format_datetime(local, fmt, rebase=False)
 
 
 def datetime_local_input(value) -> str:

@@ -15,6 +15,11 @@ from sqlalchemy import func, select
 from award_service.ceremonies.models import Registration
 from award_service.extensions import db
 
+
+def visible_label(text: str) -> re.Pattern:
+    """A label exactly as translated, with the required-field mark (" *") where the form shows one."""
+    return re.compile("^" + re.escape(text) + r"( \*)?$")
+
 try:
     from playwright.sync_api import expect
 except ImportError:  # the browser fixture skips (or fails under AWARD_REQUIRE_E2E=1)
@@ -63,10 +68,10 @@ def test_register_in_kazakh(live_server, make_ceremony, new_page, screenshots):
     assert response.status == 200
     assert page.locator("html").get_attribute("lang") == "kk"
 
-    page.get_by_label(kk[FULL_NAME], exact=True).fill(NAME)
-    page.get_by_label(kk[PHONE], exact=True).fill(PHONE_TYPED)
-    page.get_by_label(kk[CATEGORY], exact=True).select_option(label=kk[VETERAN])
-    consent = page.get_by_label(kk[CONSENT], exact=True)
+    page.get_by_label(visible_label(kk[FULL_NAME])).fill(NAME)
+    page.get_by_label(visible_label(kk[PHONE])).fill(PHONE_TYPED)
+    page.get_by_label(visible_label(kk[CATEGORY])).select_option(label=kk[VETERAN])
+    consent = page.get_by_label(visible_label(kk[CONSENT]))
     consent.check()
     expect(consent).to_be_checked()
     page.screenshot(path=str(screenshots / "award-e2e-form-filled.png"), full_page=True)
@@ -100,8 +105,8 @@ def test_missing_consent_and_contact_show_kazakh_errors_and_store_nothing(
     page, watch = new_page()
     page.goto(f"/ceremonies/{ceremony_id}")
 
-    page.get_by_label(kk[FULL_NAME], exact=True).fill(NAME)
-    page.get_by_label(kk[CATEGORY], exact=True).select_option(label=kk[VETERAN])
+    page.get_by_label(visible_label(kk[FULL_NAME])).fill(NAME)
+    page.get_by_label(visible_label(kk[CATEGORY])).select_option(label=kk[VETERAN])
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
         page.get_by_role("button", name=kk[REGISTER], exact=True).click()
     assert posted.value.status == 422
@@ -116,7 +121,7 @@ def test_missing_consent_and_contact_show_kazakh_errors_and_store_nothing(
     for field in ("phone", "email", "consent"):
         expect(page.locator(f"#{field}")).to_have_attribute("aria-invalid", "true")
     # What the person typed is kept.
-    expect(page.get_by_label(kk[FULL_NAME], exact=True)).to_have_value(NAME)
+    expect(page.get_by_label(visible_label(kk[FULL_NAME]))).to_have_value(NAME)
     page.screenshot(path=str(screenshots / "award-e2e-errors.png"), full_page=True)
     watch.check()
 
