@@ -42,10 +42,15 @@ def _jsonable(value: Any) -> Any:
 
 
 def record(session, actor: Actor, action: str, object_type: str, object_id,
-           before: dict | None = None, after: dict | None = None, reason: str | None = None):
-    from .models import AuditEvent
+           before: dict | None = None, after: dict | None = None, reason: str | None = None) -> None:
+    """Write one audit event now, inside the caller's transaction (one INSERT,
+    no unit-of-work bookkeeping: events are never read back in the same
+    transaction)."""
+    from ..timeutil import utcnow
+    from .models import INSERT_AUDIT_EVENT
 
-    event = AuditEvent(
+    session.connection().execute(INSERT_AUDIT_EVENT, dict(
+        occurred_at=utcnow(),
         actor_id=actor.user.id if actor.user is not None else None,
         actor_label=actor.display,
         action=action,
@@ -55,9 +60,7 @@ def record(session, actor: Actor, action: str, object_type: str, object_id,
         after=_jsonable(after) if after is not None else None,
         reason=reason or None,
         client_addr=actor.client_addr,
-    )
-    session.add(event)
-    return event
+    ))
 
 
 def history(session, object_type: str, object_id) -> list:

@@ -16,14 +16,14 @@ import secrets
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import Integer, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..audit import Actor, diff, record
 from ..districts.models import District
 from ..accounts.permissions import can
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
-from ..timeutil import utcnow
+from ..timeutil import UTCDateTime, utcnow
 from . import validation
 from .models import Ceremony, Registration
 
@@ -161,75 +161,107 @@ def upcoming_ceremonies(session, now: datetime | None = None) -> list[Ceremony]:
 
 # ------------------------------------------------------------- registrations
 
-def _find_active_duplicate(session, ceremony_id: int, email, phone) -> Registration | None:
+def _find_active_duplicate(session, ceremony_id: int, email, phone) -> int | None:
     conditions = []
     if email:
         conditions.append(Registration.email == email)
     if phone:
         conditions.append(Registration.phone == phone)
     return session.scalar(
-        select(Registration).where(Registration.ceremony_id == ceremony_id, Registration.status != "cancelled",
-                                   or_(*conditions)).limit(1)
+        select(Registration.id).where(Registration.ceremony_id == ceremony_id, Registration.status != "cancelled",
+                                      or_(*conditions)).limit(1)
     )
 
 
-def duplicate_error(existing: Registration) -> Conflict:
+def duplicate_error(existing_id: int) -> Conflict:
     return Conflict(
         _l("You are already registered for this ceremony (registration № %(id)d). "
-           "Use the link from your confirmation to view or cancel it.", id=existing.id),
-        code="duplicate_registration", registration_id=existing.id,
+           "Use the link from your confirmation to view or cancel it.", id=existing_id),
+        code="duplicate_registration", registration_id=existing_id,
     )
+
+
+def _refusal(session, ceremony_id, clean: dict, staff_override_window: bool, now: datetime):
+    """Why a registration was not taken: explain after the rollback, reading at leisure."""
+    ceremony = get_ceremony(session, ceremony_id)  # NotFound for unknown and draft ceremonies
+    state = ceremony.registration_state(now)
+    if staff_override_window and state in ("closed", "not_yet"):
+        state = "open"
+    if state in REGISTRATION_CLOSED_MESSAGES:
+        return ceremony_closed_error(state)
+    existing = _find_active_duplicate(session, ceremony.id, clean["email"], clean["phone"])
+    if existing is not None:
+        return duplicate_error(existing)
+    return full_error(ceremony, clean["seats"])
+
+
+# The registration path runs for every attendee, so its statements are built
+# once, on the tables (plain Core: no ORM unit of work), with bound parameters.
+_registrations = Registration.__table__
+_ceremonies = Ceremony.__table__
+_INSERT_REGISTRATION = insert(_registrations).returning(_registrations.c.id)
+
+
+def _take_seats_statement(staff_override_window: bool):
+    c = _ceremonies.c
+    seats, now = bindparam("seats", type_=Integer), bindparam("now", type_=UTCDateTime())
+    conditions = [c.id == bindparam("ceremony_id", type_=Integer), c.starts_at > now,
+                  c.seats_taken + seats <= c.capacity]
+    if staff_override_window:
+        conditions.append(c.status.in_(("published", "closed")))
+    else:
+        conditions += [c.status == "published",
+                       or_(c.registration_opens_at.is_(None), c.registration_opens_at <= now),
+                       or_(c.registration_closes_at.is_(None), c.registration_closes_at > now)]
+    return (update(_ceremonies).where(*conditions)
+            .values(seats_taken=c.seats_taken + seats, updated_at=now).returning(c.seats_taken))
+
+
+_TAKE_SEATS = {False: _take_seats_statement(False), True: _take_seats_statement(True)}
 
 
 def register(session, actor: Actor, ceremony_id, data: dict, *, language: str = "kk",
              source: str = "online", staff_override_window: bool = False,
              now: datetime | None = None) -> Registration:
     """Register for a ceremony; raises ValidationFailed, NotFound or Conflict
-    (``ceremony_full``, ``registration_closed``, ``duplicate_registration``)."""
+    (``ceremony_full``, ``registration_closed``, ``duplicate_registration``).
+
+    The common case is three statements in one transaction: INSERT the
+    registration (the partial unique indexes refuse a second active one with
+    the same phone or e-mail), INSERT its audit event, and take the seats with
+    one conditional UPDATE that also checks the ceremony is open — last, so
+    the ceremony row is locked only until the commit.  Any refusal rolls back
+    and is explained by reading the ceremony afterwards.
+    """
     now = now or utcnow()
     clean = validation.parse_registration(data)
-    ceremony = get_ceremony(session, ceremony_id)
-    state = ceremony.registration_state(now)
-    if staff_override_window and state in ("closed", "not_yet"):
-        state = "full" if ceremony.seats_left <= 0 else "open"
-    if state in REGISTRATION_CLOSED_MESSAGES:
-        raise ceremony_closed_error(state)
-    existing = _find_active_duplicate(session, ceremony.id, clean["email"], clean["phone"])
-    if existing is not None:
-        raise duplicate_error(existing)
-    if clean["seats"] > ceremony.seats_left:
-        raise full_error(ceremony, clean["seats"])
-    ceremony_pk = ceremony.id
-    registration = Registration(
+    try:
+        ceremony_pk = int(ceremony_id)
+    except (TypeError, ValueError):
+        raise NotFound(_l("No such ceremony."))
+    if not 0 < ceremony_pk < 2**31:
+        raise NotFound(_l("No such ceremony."))
+    values = dict(
         ceremony_id=ceremony_pk, token=secrets.token_urlsafe(24), consent_at=now, language=language,
         status="confirmed", source=source, created_by_id=actor.user.id if actor.user else None,
-        created_at=now, **clean,
+        created_at=now, cancelled_at=None, **clean,
     )
-    session.add(registration)
+    connection = session.connection()
     try:
-        session.flush()
+        registration_id = connection.execute(_INSERT_REGISTRATION, values).scalar_one()
     except IntegrityError:
-        # Another request registered the same contact between our look and our insert.
+        # Same phone or e-mail already active here, or no such ceremony.
         session.rollback()
-        existing = _find_active_duplicate(session, ceremony_pk, clean["email"], clean["phone"])
-        if existing is None:
-            raise
-        raise duplicate_error(existing)
-    record(session, actor, "registration.create", "registration", registration.id,
-           after={"ceremony_id": ceremony_pk, "seats": registration.seats, "status": "confirmed",
-                  "source": source})
-    # Take the seats last: the ceremony row is locked only until the commit.
-    taken = session.execute(
-        update(Ceremony)
-        .where(Ceremony.id == ceremony_pk, Ceremony.seats_taken + registration.seats <= Ceremony.capacity)
-        .values(seats_taken=Ceremony.seats_taken + registration.seats)
-        .returning(Ceremony.seats_taken)
-    ).first()
+        raise _refusal(session, ceremony_pk, clean, staff_override_window, now)
+    record(session, actor, "registration.create", "registration", registration_id,
+           after={"ceremony_id": ceremony_pk, "seats": clean["seats"], "status": "confirmed", "source": source})
+    taken = connection.execute(_TAKE_SEATS[staff_override_window],
+                               {"ceremony_id": ceremony_pk, "seats": clean["seats"], "now": now}).first()
     if taken is None:
         session.rollback()
-        raise full_error(session.get(Ceremony, ceremony_pk), clean["seats"])
+        raise _refusal(session, ceremony_pk, clean, staff_override_window, now)
     session.commit()
-    return registration
+    return Registration(id=registration_id, **values)
 
 
 def registration_by_token(session, token: str) -> Registration:
