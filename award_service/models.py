@@ -3,3 +3,5 @@ from .accounts.models import ApiToken, User, UserRole  # noqa: F401
 from .audit.models import AuditEvent  # noqa: F401
 from .ceremonies.models import Ceremony, Registration  # noqa: F401
 from .districts.models import District  # noqa: F401
+from .medals.models import Medal, MedalQuota  # noqa: F401
+from .nominations.models import Nomination, NominationDocument, Nominee  # noqa: F401

@@ -32,8 +32,20 @@ def world(make_user, make_ceremony, client, app):
 
     registration = db.session.query(Registration).one()
     target = make_user("clerk")
+    from award_service.audit import Actor
+    from award_service.medals.service import create_medal
+    from award_service.nominations.service import create_nomination
+
+    system = Actor.system("test")
+    medal = create_medal(db.session, system, {"code": "victory80", "name_kk": "Жеңіс 80", "name_ru": "Победа 80",
+                                              "name_en": "Victory 80", "serial_prefix": "ULY",
+                                              "quotas": {"zhezkazgan": 397}})
+    nomination = create_nomination(db.session, system, {
+        "nominee": {"surname": "Әбенов", "given_name": "Қайрат", "birth_date": "1928-01-02",
+                    "category": "home_front_worker", "district": "zhezkazgan"},
+        "medal": medal.code, "grounds": "Тыл еңбеккері"})
     return {"ceremony_id": ceremony.id, "registration_id": registration.id, "user_id": target.id,
-            "action": "close", "token": registration.token}
+            "action": "close", "token": registration.token, "nomination_id": nomination.id, "code": medal.code}
 
 
 def test_every_staff_page_and_api_endpoint_names_its_permission(app):

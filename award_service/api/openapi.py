@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask import current_app
 
 from ..ceremonies.models import CATEGORIES, MAX_COMPANIONS
+from ..nominations.models import NOMINEE_CATEGORIES, STATUSES
+from ..nominations.workflow import ACTIONS
 from . import bp
 
 
@@ -142,12 +144,91 @@ SCHEMAS = {
                        "companions": {"type": "integer"}, "full_name": {"type": "string"},
                        "ceremony": _ref("Ceremony"), "manage_url": {"type": "string", "format": "uri"}},
     },
+    "Quota": {"type": "object", "properties": {"quota": {"type": "integer"}, "used": {"type": "integer"},
+                                               "left": {"type": "integer"}}},
+    "Medal": {
+        "type": "object",
+        "properties": {
+            "code": {"type": "string"}, "name_kk": {"type": "string"}, "name_ru": {"type": "string"},
+            "name_en": {"type": "string"}, "serial_prefix": {"type": "string"},
+            "award_year_from": {"type": "integer"}, "award_year_to": {"type": ["integer", "null"]},
+            "active": {"type": "boolean"},
+            "quotas": {"type": "object", "additionalProperties": _ref("Quota"),
+                       "description": "District code -> quota, used and left."},
+        },
+    },
+    "MedalList": {"type": "object", "properties": {"items": {"type": "array", "items": _ref("Medal")}}},
+    "QuotaInput": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
+                   "description": "District code -> quota (not below what is already approved)."},
+    "MedalInput": {
+        "type": "object", "required": ["code", "name_kk", "name_ru", "name_en", "serial_prefix"],
+        "properties": {
+            "code": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{1,31}$"},
+            "name_kk": {"type": "string"}, "name_ru": {"type": "string"}, "name_en": {"type": "string"},
+            "serial_prefix": {"type": "string", "pattern": "^[A-Z0-9]{1,8}$"},
+            "award_year_from": {"type": "integer", "default": 2025}, "award_year_to": {"type": ["integer", "null"]},
+            "quotas": _ref("QuotaInput"),
+        },
+    },
+    "Nominee": {
+        "type": "object", "required": ["surname", "given_name", "birth_date", "category", "district"],
+        "properties": {
+            "surname": {"type": "string", "maxLength": 100}, "given_name": {"type": "string", "maxLength": 100},
+            "patronymic": {"type": "string", "maxLength": 100},
+            "iin": {"type": ["string", "null"], "pattern": "^[0-9]{12}$",
+                    "description": "Optional; checksum and birth date are checked."},
+            "birth_date": {"type": "string", "format": "date"},
+            "category": {"type": "string", "enum": list(NOMINEE_CATEGORIES)},
+            "district": {"type": "string"}, "address": {"type": "string", "maxLength": 300},
+            "phone": {"type": ["string", "null"]},
+        },
+    },
+    "NominationInput": {
+        "type": "object", "required": ["nominee", "medal", "grounds"],
+        "properties": {"nominee": _ref("Nominee"), "medal": {"type": "string"},
+                       "grounds": {"type": "string", "maxLength": 5000}},
+    },
+    "NominationCreated": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "status": {"type": "string"}, "possible_duplicate": {"type": "boolean"}}},
+    "Nomination": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"}, "status": {"type": "string", "enum": list(STATUSES)},
+            "version": {"type": "integer", "description": "Send it back with a transition to detect conflicts."},
+            "nominee": _ref("Nominee"), "medal": {"type": "string"}, "district": {"type": "string"},
+            "grounds": {"type": "string"}, "possible_duplicate": {"type": "boolean"},
+            "duplicate_confirmed": {"type": "boolean"}, "last_comment": {"type": "string"},
+            "decree_number": {"type": ["string", "null"]},
+            "decree_date": {"type": ["string", "null"], "format": "date"},
+            "history": {"type": "array", "items": {"type": "object"},
+                        "description": "Only on GET /nominations/{id}: every change, who, when, comment."},
+        },
+    },
+    "NominationPage": {"type": "object", "properties": {
+        "items": {"type": "array", "items": _ref("Nomination")}, "page": {"type": "integer"},
+        "per_page": {"type": "integer"}, "total": {"type": "integer"}}},
+    "TransitionInput": {
+        "type": "object", "required": ["action"],
+        "properties": {
+            "action": {"type": "string", "enum": list(ACTIONS)},
+            "comment": {"type": "string", "description": "Required for return and reject."},
+            "decree_number": {"type": "string", "description": "Required for approve."},
+            "decree_date": {"type": "string", "format": "date", "description": "Required for approve."},
+            "confirm_duplicate": {"type": "boolean",
+                                  "description": "Submit although a likely duplicate was flagged."},
+            "version": {"type": "integer", "description": "Refuse with 409 conflict if it changed meanwhile."},
+        },
+    },
+    "TransitionResult": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "status": {"type": "string"}, "version": {"type": "integer"}}},
     "CancelInput": {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 500}}},
     "Cancelled": {"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"},
                                                    "seats": {"type": "integer"}}},
 }
 
 CEREMONY_ID = _path_param("ceremony_id")
+NOMINATION_ID = _path_param("nomination_id")
+MEDAL_CODE = _path_param("code", "string")
 TOKEN = _path_param("token", "string")
 
 
@@ -194,6 +275,42 @@ def build_document(server_url: str) -> dict:
                     "200": {"description": "ok", **_json(_ref("RegistrationPage"))}, "404": not_found,
                 }, staff=True, params=[CEREMONY_ID, _query("q", description="name, phone or e-mail"),
                                        _query("status"), _query("page", "integer"), _query("per_page", "integer")]),
+            },
+            "/medals": {
+                "get": _op("Medals with their quotas (staff)", {"200": {"description": "ok",
+                                                                        **_json(_ref("MedalList"))}},
+                           staff=True, tag="medals"),
+                "post": _op("Create a medal (admin)", {"201": {"description": "created", **_json(_ref("Medal"))}},
+                            staff=True, body="MedalInput", tag="medals"),
+            },
+            "/medals/{code}/quotas": {
+                "put": _op("Set quotas per district (admin)", {
+                    "200": {"description": "ok", **_json(_ref("Medal"))}, "404": not_found,
+                }, staff=True, body="QuotaInput", params=[MEDAL_CODE], tag="medals"),
+            },
+            "/nominations": {
+                "post": _op("Enter a nomination (nominator; created as draft)", {
+                    "201": {"description": "created", **_json(_ref("NominationCreated"))},
+                    "409": _error("Same IIN already nominated for this medal", ["duplicate_nominee"]),
+                }, staff=True, body="NominationInput", tag="nominations"),
+                "get": _op("Nominations visible to the token's user", {
+                    "200": {"description": "ok", **_json(_ref("NominationPage"))},
+                }, staff=True, tag="nominations", params=[
+                    _query("status"), _query("district"), _query("medal"), _query("category"),
+                    _query("q", description="name in either script, or the start of an IIN"),
+                    _query("page", "integer"), _query("per_page", "integer")]),
+            },
+            "/nominations/{nomination_id}": {
+                "get": _op("One nomination with its history", {
+                    "200": {"description": "ok", **_json(_ref("Nomination"))}, "404": not_found,
+                }, staff=True, params=[NOMINATION_ID], tag="nominations"),
+            },
+            "/nominations/{nomination_id}/transitions": {
+                "post": _op("Move a nomination through the workflow", {
+                    "200": {"description": "done", **_json(_ref("TransitionResult"))}, "404": not_found,
+                    "409": _error("Refused", ["invalid_transition", "quota_exceeded", "conflict",
+                                              "duplicate_nominee"]),
+                }, staff=True, body="TransitionInput", params=[NOMINATION_ID], tag="nominations"),
             },
             "/registrations/{token}": {
                 "get": _op("A registration by its manage token (public)", {

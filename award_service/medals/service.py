@@ -1,0 +1,138 @@
+"""Medals and their quotas per district (admin)."""
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..audit import Actor, record
+from ..ceremonies.validation import parse_int
+from ..districts.models import District
+from ..errors import ValidationFailed
+from ..text import TextError, clean_text
+from .models import Medal, MedalQuota
+
+CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,31}$")
+PREFIX_RE = re.compile(r"^[A-Z0-9]{1,8}$")
+MAX_QUOTA = 1_000_000
+
+
+def all_medals(session) -> list[Medal]:
+    return list(session.scalars(select(Medal).order_by(Medal.award_year_from.desc(), Medal.code)))
+
+
+def get_medal(session, code) -> Medal | None:
+    if not isinstance(code, str):
+        return None
+    return session.scalar(select(Medal).where(Medal.code == code))
+
+
+def _parse_quotas(session, quotas, errors: dict, field: str = "quotas") -> dict[District, int]:
+    if quotas is None:
+        return {}
+    if not isinstance(quotas, dict):
+        errors[field] = _l("Give quotas as {district code: number}.")
+        return {}
+    districts = {d.code: d for d in session.scalars(select(District))}
+    parsed: dict[District, int] = {}
+    for code, value in quotas.items():
+        district = districts.get(code)
+        if district is None:
+            errors[f"{field}.{code}"[:80]] = _l("Unknown district.")
+            continue
+        number = parse_int(value, field=f"{field}.{code}", errors=errors, minimum=0, maximum=MAX_QUOTA)
+        if number is not None:
+            parsed[district] = number
+    return parsed
+
+
+def create_medal(session, actor: Actor, data: dict) -> Medal:
+    errors: dict = {}
+    code = data.get("code")
+    if not isinstance(code, str) or not CODE_RE.match(code):
+        errors["code"] = _l("Use 2–32 lower-case Latin letters, digits, - or _.")
+    elif get_medal(session, code):
+        errors["code"] = _l("This code is already used.")
+    names = {}
+    for key in ("name_kk", "name_ru", "name_en"):
+        try:
+            names[key] = clean_text(data.get(key), max_length=300)
+        except TextError as exc:
+            errors[key] = exc.args[0]
+            continue
+        if not names[key]:
+            errors[key] = _l("This field is required.")
+    prefix = data.get("serial_prefix")
+    if not isinstance(prefix, str) or not PREFIX_RE.match(prefix):
+        errors["serial_prefix"] = _l("Use 1–8 capital Latin letters or digits, for example ULY.")
+    year_from = parse_int(data.get("award_year_from"), field="award_year_from", errors=errors, minimum=1945,
+                          maximum=2100, default=2025)
+    year_to = None
+    if data.get("award_year_to") not in (None, ""):
+        year_to = parse_int(data.get("award_year_to"), field="award_year_to", errors=errors, minimum=1945,
+                            maximum=2100)
+        if year_to is not None and year_from is not None and year_to < year_from:
+            errors["award_year_to"] = _l("The last year comes before the first.")
+    quotas = _parse_quotas(session, data.get("quotas"), errors)
+    if errors:
+        raise ValidationFailed(errors)
+    medal = Medal(code=code, serial_prefix=prefix, award_year_from=year_from, award_year_to=year_to, active=True,
+                  **names)
+    medal.quotas = [MedalQuota(district_id=d.id, quota=n, used=0) for d, n in quotas.items()]
+    session.add(medal)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise ValidationFailed({"code": _l("This code is already used.")})
+    record(session, actor, "medal.create", "medal", medal.id,
+           after={"code": code, **names, "serial_prefix": prefix, "award_year_from": year_from,
+                  "award_year_to": year_to, "quotas": {d.code: n for d, n in quotas.items()}})
+    session.commit()
+    return medal
+
+
+def set_quotas(session, actor: Actor, medal: Medal, quotas) -> Medal:
+    """Set some districts' quotas; a quota cannot go below what is already used."""
+    errors: dict = {}
+    parsed = _parse_quotas(session, quotas, errors, field="quotas")
+    if not parsed and not errors:
+        errors["quotas"] = _l("Give at least one district's quota.")
+    before, after = {}, {}
+    for district, number in parsed.items():
+        row = session.get(MedalQuota, (medal.id, district.id), with_for_update=True)
+        if row is None:
+            row = MedalQuota(medal_id=medal.id, district_id=district.id, quota=number, used=0)
+            session.add(row)
+            before[district.code], after[district.code] = None, number
+        elif number < row.used:
+            errors[f"quotas.{district.code}"] = _l("%(used)d are already approved; the quota cannot be lower.",
+                                                   used=row.used)
+        elif number != row.quota:
+            before[district.code], after[district.code] = row.quota, number
+            row.quota = number
+    if errors:
+        session.rollback()
+        raise ValidationFailed(errors)
+    if after:
+        record(session, actor, "medal.quotas", "medal", medal.id, before=before, after=after)
+    try:
+        session.commit()
+    except IntegrityError:  # approvals used the quota meanwhile
+        session.rollback()
+        raise ValidationFailed({"quotas": _l("More were approved meanwhile; reload and try again.")})
+    session.refresh(medal)
+    return medal
+
+
+def quota_table(session, medal: Medal) -> list[dict]:
+    """Used and left per district, every district listed."""
+    rows = {q.district_id: q for q in medal.quotas}
+    table = []
+    for district in session.scalars(select(District).order_by(District.name_kk)):
+        q = rows.get(district.id)
+        table.append({"district": district, "quota": q.quota if q else 0, "used": q.used if q else 0,
+                      "left": q.left if q else 0})
+    return table

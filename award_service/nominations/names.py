@@ -1,0 +1,72 @@
+"""Names in Kazakh Cyrillic, Russian Cyrillic and the 2021 Kazakh Latin
+alphabet, folded to keys for searching and for spotting likely duplicates.
+
+``search_key`` folds any spelling to one lower-case Latin form, so that
+"Жанболат", "жанболат" and "Janbolat" find each other.  ``skeleton`` goes
+further for duplicate detection: patronymic and family suffixes dropped
+(-ов/-ова/-ев/-ин, -ұлы/-қызы, -ович/-овна), vowels dropped and sound-alike
+consonants merged, so that Жанболат and Джанбулатов share "JNBLT".
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Cyrillic (Kazakh and Russian letters) -> a Latin spelling.
+_CYRILLIC = {
+    "а": "a", "ә": "a", "б": "b", "в": "v", "г": "g", "ғ": "g", "д": "d", "е": "e", "ё": "e", "ж": "j",
+    "з": "z", "и": "i", "й": "i", "к": "k", "қ": "q", "л": "l", "м": "m", "н": "n", "ң": "n", "о": "o",
+    "ө": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ұ": "u", "ү": "u", "ф": "f", "х": "h",
+    "һ": "h", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sh", "ъ": "", "ы": "y", "і": "i", "ь": "", "э": "e",
+    "ю": "iu", "я": "ia",
+}
+# The 2021 Latin alphabet's letters beyond ASCII -> the same spelling.
+_LATIN = {"ä": "a", "ğ": "g", "ñ": "n", "ö": "o", "ş": "sh", "ū": "u", "ü": "u", "ı": "y", "i̇": "i",
+          "ç": "ch", "é": "e"}
+_SUFFIXES = ("овна", "евна", "ович", "евич", "ова", "ева", "ина", "ов", "ев", "ин", "ұлы", "улы", "қызы", "кызы",
+             "uly", "qyzy", "kyzy", "ova", "eva", "ov", "ev")
+# Sound-alike consonants merged for the skeleton.
+_MERGE = str.maketrans({"q": "k", "g": "k", "z": "s", "v": "b", "p": "b", "d": "t", "h": "k", "c": "k"})
+
+
+def to_latin(value: str) -> str:
+    value = unicodedata.normalize("NFC", value or "").casefold()
+    out = []
+    for ch in value:
+        if ch in _CYRILLIC:
+            out.append(_CYRILLIC[ch])
+        elif ch in _LATIN:
+            out.append(_LATIN[ch])
+        else:
+            decomposed = unicodedata.normalize("NFKD", ch)
+            out.append("".join(c for c in decomposed if not unicodedata.combining(c)))
+    latin = "".join(out)
+    return latin.replace("dj", "j").replace("zh", "j")
+
+
+def search_key(*parts: str) -> str:
+    """Every part in one Latin spelling, space-separated (for LIKE searches)."""
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", to_latin(p)).strip() for p in parts if p).strip()
+
+
+def _strip_suffix(word: str) -> str:
+    lowered = unicodedata.normalize("NFC", word).casefold()
+    for suffix in _SUFFIXES:
+        if lowered.endswith(suffix) and len(lowered) - len(suffix) >= 3:
+            return lowered[: -len(suffix)]
+    return lowered
+
+
+def word_skeleton(word: str) -> str:
+    latin = re.sub(r"[^a-z]", "", to_latin(_strip_suffix(word)))
+    if not latin:
+        return ""
+    consonants = re.sub(r"[aeiouy]", "", latin[1:])
+    skeleton = (latin[0] + consonants).translate(_MERGE)
+    return re.sub(r"(.)\1+", r"\1", skeleton).upper()
+
+
+def skeleton(surname: str, given_name: str) -> str:
+    """Surname and given name skeletons, in a fixed order so that a swapped
+    order (given name entered as surname) still matches."""
+    return " ".join(sorted(filter(None, (word_skeleton(surname), word_skeleton(given_name)))))

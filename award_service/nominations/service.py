@@ -1,0 +1,542 @@
+"""Nominations: entering, checking and deciding on jubilee-medal nominations.
+
+Like every service here: plain arguments (the acting user included), domain
+errors, the audit event in the same transaction, commit at the end.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..accounts.permissions import can, scoped_district_id
+from ..audit import Actor, diff, record
+from ..ceremonies.validation import parse_phone
+from ..districts.models import District
+from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ..medals.models import Medal, MedalQuota
+from ..text import TextError, clean_text
+from ..timeutil import utcnow
+from . import iin as iin_module
+from . import names, workflow
+from .models import INACTIVE_STATUSES, NOMINEE_CATEGORIES, STATUSES, Nomination, NominationDocument, Nominee
+
+MAX_DOCUMENT_SIZE = 10 * 1024 * 1024
+DOCUMENT_SIGNATURES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+IIN_MESSAGES = {
+    "length": _l("The IIN has 12 digits."),
+    "digits": _l("The IIN has digits only."),
+    "checksum": _l("This IIN is not valid: its check digit does not match. Check for a typing error."),
+    "century": _l("This IIN is not valid: its 7th digit must be 1 to 6."),
+    "date": _l("This IIN is not valid: its first six digits are not a date."),
+}
+EARLIEST_BIRTH = date(1880, 1, 1)
+
+
+# ----------------------------------------------------------------- parsing
+
+def _date(value, field: str, errors: dict) -> date | None:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, datetime):
+        return value.date()
+    if not isinstance(value, str) or not value.strip():
+        errors[field] = _l("Enter a date such as 1927-03-14.")
+        return None
+    raw = value.strip()
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    errors[field] = _l("Enter a date such as 1927-03-14.")
+    return None
+
+
+def _text(data: dict, key: str, errors: dict, *, max_length: int, required: bool = False,
+          multiline: bool = False) -> str:
+    try:
+        value = clean_text(data.get(key), max_length=max_length, multiline=multiline)
+    except TextError as exc:
+        errors[key] = exc.args[0]
+        return ""
+    if required and not value:
+        errors[key] = _l("This field is required.")
+    return value
+
+
+def parse_nominee(session, data: dict, *, today: date) -> dict:
+    errors: dict = {}
+    clean = {
+        "surname": _text(data, "surname", errors, max_length=100, required=True),
+        "given_name": _text(data, "given_name", errors, max_length=100, required=True),
+        "patronymic": _text(data, "patronymic", errors, max_length=100),
+        "address": _text(data, "address", errors, max_length=300),
+    }
+    for key in ("surname", "given_name", "patronymic"):
+        if clean[key] and not any(ch.isalpha() for ch in clean[key]):
+            errors[key] = _l("A name must contain letters.")
+    birth = _date(data.get("birth_date"), "birth_date", errors) if data.get("birth_date") not in (None, "") else None
+    if birth is None and "birth_date" not in errors:
+        errors["birth_date"] = _l("This field is required.")
+    elif birth is not None and birth > today:
+        errors["birth_date"] = _l("The birth date is in the future.")
+    elif birth is not None and birth < EARLIEST_BIRTH:
+        errors["birth_date"] = _l("The birth date is too early to be right.")
+    clean["birth_date"] = birth
+    raw_iin = data.get("iin")
+    clean["iin"] = None
+    if raw_iin not in (None, ""):
+        if not isinstance(raw_iin, (str, int)) or isinstance(raw_iin, bool):
+            errors["iin"] = IIN_MESSAGES["digits"]
+        else:
+            try:
+                clean["iin"] = iin_module.parse(str(raw_iin))
+            except iin_module.IINError as exc:
+                errors["iin"] = IIN_MESSAGES[exc.code]
+            else:
+                if birth is not None and iin_module.birth_date_of(clean["iin"]) != birth:
+                    errors["iin"] = _l("The IIN says the person was born on %(date)s, not on the birth date given.",
+                                       date=iin_module.birth_date_of(clean["iin"]).isoformat())
+    category = data.get("category")
+    if not isinstance(category, str) or category not in NOMINEE_CATEGORIES:
+        errors["category"] = _l("Choose a category.") if not category else _l("Unknown category.")
+    clean["category"] = category
+    code = data.get("district")
+    district = session.scalar(select(District).where(District.code == code)) if isinstance(code, str) and code else None
+    if district is None:
+        errors["district"] = _l("Choose a district.") if not code else _l("Unknown district.")
+    clean["district"] = district
+    clean["phone"] = parse_phone(data.get("phone"), errors=errors)
+    if errors:
+        raise ValidationFailed(errors)
+    clean["search_key"] = names.search_key(clean["surname"], clean["given_name"], clean["patronymic"],
+                                           clean["iin"] or "")
+    clean["name_skeleton"] = names.skeleton(clean["surname"], clean["given_name"])
+    return clean
+
+
+def _medal(session, code) -> Medal | None:
+    if not isinstance(code, str) or not code:
+        return None
+    return session.scalar(select(Medal).where(Medal.code == code))
+
+
+# ------------------------------------------------------------- duplicates
+
+def active_with_iin(session, medal_id: int, iin: str | None, exclude_id: int | None = None) -> int | None:
+    if not iin:
+        return None
+    stmt = select(Nomination.id).where(Nomination.medal_id == medal_id, Nomination.iin == iin,
+                                       Nomination.status.not_in(INACTIVE_STATUSES))
+    if exclude_id:
+        stmt = stmt.where(Nomination.id != exclude_id)
+    return session.scalar(stmt.limit(1))
+
+
+def likely_duplicates(session, medal_id: int, birth_date: date, skeleton: str,
+                      exclude_id: int | None = None) -> list[int]:
+    """Active nominations for the same medal of someone born the same day whose
+    name folds to the same skeleton (Жанболат / Джанбулатов, Cyrillic / Latin)."""
+    stmt = (select(Nomination.id).join(Nominee, Nominee.id == Nomination.nominee_id)
+            .where(Nomination.medal_id == medal_id, Nomination.status.not_in(INACTIVE_STATUSES),
+                   Nominee.birth_date == birth_date, Nominee.name_skeleton == skeleton)
+            .order_by(Nomination.id).limit(10))
+    if exclude_id:
+        stmt = stmt.where(Nomination.id != exclude_id)
+    return list(session.scalars(stmt))
+
+
+def duplicate_nominee_error(existing_id: int) -> Conflict:
+    return Conflict(_l("This person (same IIN) already has an active nomination for this medal: № %(id)d.",
+                       id=existing_id), code="duplicate_nominee", existing_id=existing_id)
+
+
+# ------------------------------------------------------------- nominations
+
+def _nomination_snapshot(n: Nomination) -> dict:
+    nominee = n.nominee
+    return {"surname": nominee.surname, "given_name": nominee.given_name, "patronymic": nominee.patronymic,
+            "iin": nominee.iin, "birth_date": nominee.birth_date, "category": nominee.category,
+            "district": nominee.district.code, "address": nominee.address, "phone": nominee.phone,
+            "medal": n.medal.code, "grounds": n.grounds}
+
+
+def _check_may_enter(actor: Actor, district: District) -> None:
+    if actor.user is None:
+        return
+    if not can(actor.user, "nominations.create", district):
+        raise Forbidden(_l("You can enter nominations only for your own district."),
+                        fields={"district": _l("Outside your district.")})
+
+
+def create_nomination(session, actor: Actor, data: dict, *, today: date | None = None) -> Nomination:
+    """A new draft nomination.  ``data``: {nominee: {...}, medal, grounds}."""
+    today = today or utcnow().date()
+    nominee_data = data.get("nominee") if isinstance(data.get("nominee"), dict) else {}
+    errors: dict = {}
+    try:
+        clean = parse_nominee(session, nominee_data, today=today)
+    except ValidationFailed as exc:
+        errors.update({f"nominee.{k}": v for k, v in exc.fields.items()})
+        clean = None
+    medal = _medal(session, data.get("medal"))
+    if medal is None:
+        errors["medal"] = _l("Choose a medal.") if not data.get("medal") else _l("Unknown medal.")
+    elif not medal.active:
+        errors["medal"] = _l("This medal is no longer awarded.")
+    grounds = _text(data, "grounds", errors, max_length=5000, multiline=True, required=True)
+    if not isinstance(data.get("nominee"), dict):
+        errors["nominee"] = _l("Give the nominee's details.")
+    if errors:
+        raise ValidationFailed(errors)
+    _check_may_enter(actor, clean["district"])
+    existing = active_with_iin(session, medal.id, clean["iin"])
+    if existing:
+        raise duplicate_nominee_error(existing)
+    district = clean.pop("district")
+    nominee = Nominee(district_id=district.id, **clean)
+    session.add(nominee)
+    session.flush()
+    similar = likely_duplicates(session, medal.id, nominee.birth_date, nominee.name_skeleton)
+    nomination = Nomination(nominee_id=nominee.id, medal_id=medal.id, district_id=district.id, iin=nominee.iin,
+                            grounds=grounds, status="draft", version=1, possible_duplicate=bool(similar),
+                            created_by_id=actor.user.id if actor.user else None)
+    session.add(nomination)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        existing = active_with_iin(session, medal.id, clean["iin"])
+        if existing:
+            raise duplicate_nominee_error(existing)
+        raise
+    record(session, actor, "nomination.create", "nomination", nomination.id,
+           after={**_nomination_snapshot(nomination), "status": "draft", "possible_duplicate_of": similar})
+    session.commit()
+    return nomination
+
+
+def update_nomination(session, actor: Actor, nomination: Nomination, data: dict,
+                      *, today: date | None = None) -> Nomination:
+    """Edit a draft or returned nomination (the nominator's)."""
+    today = today or utcnow().date()
+    if nomination.status not in ("draft", "returned"):
+        raise Conflict(_l("Only a draft or returned nomination can be edited."), code="invalid_transition")
+    if actor.user is not None and not (actor.user.has_role("nominator")
+                                       and can(actor.user, "nominations.create", nomination)):
+        raise Forbidden()
+    before = _nomination_snapshot(nomination)
+    merged = {**before, **(data.get("nominee") or {})} if isinstance(data.get("nominee"), dict) else before
+    errors: dict = {}
+    try:
+        clean = parse_nominee(session, merged, today=today)
+    except ValidationFailed as exc:
+        errors.update({f"nominee.{k}": v for k, v in exc.fields.items()})
+        clean = None
+    grounds = _text({"grounds": data.get("grounds", nomination.grounds)}, "grounds", errors, max_length=5000,
+                    multiline=True, required=True)
+    if errors:
+        raise ValidationFailed(errors)
+    _check_may_enter(actor, clean["district"])
+    existing = active_with_iin(session, nomination.medal_id, clean["iin"], exclude_id=nomination.id)
+    if existing:
+        raise duplicate_nominee_error(existing)
+    district = clean.pop("district")
+    nominee = nomination.nominee
+    for key, value in clean.items():
+        setattr(nominee, key, value)
+    nominee.district_id = district.id
+    nomination.district_id = district.id
+    nomination.iin = nominee.iin
+    nomination.grounds = grounds
+    similar = likely_duplicates(session, nomination.medal_id, nominee.birth_date, nominee.name_skeleton,
+                                exclude_id=nomination.id)
+    nomination.possible_duplicate = bool(similar)
+    if not similar:
+        nomination.duplicate_confirmed = False
+    nomination.version += 1
+    session.flush()
+    session.expire(nominee, ["district"])
+    b, a = diff(before, _nomination_snapshot(nomination))
+    if a:
+        record(session, actor, "nomination.update", "nomination", nomination.id, before=b, after=a)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(code="conflict")
+    return nomination
+
+
+def get_nomination(session, nomination_id) -> Nomination:
+    try:
+        nomination_id = int(nomination_id)
+    except (TypeError, ValueError):
+        raise NotFound(_l("No such nomination."))
+    nomination = session.get(Nomination, nomination_id) if 0 < nomination_id < 2**31 else None
+    if nomination is None:
+        raise NotFound(_l("No such nomination."))
+    return nomination
+
+
+def visible_to(user, nomination: Nomination) -> bool:
+    return can(user, "nominations.view", nomination)
+
+
+# -------------------------------------------------------------- workflow
+
+def check_transition(user, nomination: Nomination, action: str) -> workflow.Transition:
+    """The table row for this action from the nomination's state, if ``user`` may take it."""
+    if action not in workflow.ACTIONS:
+        raise ValidationFailed({"action": _l("Unknown action.")})
+    step = workflow.find(action, nomination.status)
+    if step is None:
+        raise Conflict(_l("A nomination that is %(status)s cannot be changed this way (%(action)s).",
+                          status=STATUS_LABELS.get(nomination.status, nomination.status),
+                          action=ACTION_LABELS.get(action, action)), code="invalid_transition")
+    if user is not None:
+        if not user.has_role(step.role) or not can(user, "nominations.view", nomination):
+            raise Forbidden(_l("This step is for the %(role)s of the district.", role=ROLE_NAMES[step.role]))
+        if action in ("recommend", "approve") and nomination.created_by_id == user.id:
+            raise Forbidden(_l("You entered this nomination, so someone else must recommend or approve it."))
+        if action == "approve" and nomination.recommended_by_id == user.id:
+            raise Forbidden(_l("You recommended this nomination, so someone else must approve it."))
+    return step
+
+
+def _decision_fields(step, comment, decree_number, decree_date) -> tuple[str, str | None, date | None]:
+    errors: dict = {}
+    comment = _text({"comment": comment}, "comment", errors, max_length=2000, multiline=True,
+                    required=step.needs_reason)
+    if step.needs_reason and "comment" in errors and not comment:
+        errors["comment"] = _l("Say why: the reason is sent to the nominator.")
+    number = dd = None
+    if step.needs_decree:
+        number = _text({"decree_number": decree_number}, "decree_number", errors, max_length=50, required=True)
+        if decree_date in (None, ""):
+            errors["decree_date"] = _l("Give the decree's date.")
+        else:
+            dd = _date(decree_date, "decree_date", errors)
+            if dd is not None and dd > utcnow().date():
+                errors["decree_date"] = _l("The decree's date is in the future.")
+    if errors:
+        raise ValidationFailed(errors)
+    return comment, number or None, dd
+
+
+def _apply(session, actor: Actor, nomination: Nomination, step, comment, number, dd, *,
+           confirm_duplicate: bool, expected_version: int | None) -> None:
+    """One transition inside the caller's transaction; raises without committing."""
+    now = utcnow()
+    if step.action == "submit" and nomination.possible_duplicate and not (nomination.duplicate_confirmed
+                                                                         or confirm_duplicate):
+        similar = likely_duplicates(session, nomination.medal_id, nomination.nominee.birth_date,
+                                    nomination.nominee.name_skeleton, exclude_id=nomination.id)
+        if similar:
+            raise Conflict(_l("This may be the same person as nomination № %(ids)s (same birth date, similar "
+                              "name). Check, then confirm that it is a different person to submit.",
+                              ids=", ".join(map(str, similar))),
+                           code="duplicate_nominee", possible_duplicates=similar)
+    values = {"status": step.target, "version": Nomination.version + 1, "updated_at": now,
+              "last_comment": comment or ""}
+    if step.action == "submit":
+        values.update(submitted_at=now, duplicate_confirmed=bool(nomination.duplicate_confirmed or confirm_duplicate))
+    elif step.action == "recommend":
+        values.update(recommended_by_id=actor.user.id if actor.user else None, recommended_at=now)
+    elif step.action == "approve":
+        values.update(approved_by_id=actor.user.id if actor.user else None, approved_at=now,
+                      decree_number=number, decree_date=dd)
+    conditions = [Nomination.id == nomination.id, Nomination.status == step.source]
+    if expected_version is not None:
+        conditions.append(Nomination.version == expected_version)
+    else:
+        conditions.append(Nomination.version == nomination.version)
+    changed = session.execute(update(Nomination).where(*conditions).values(**values)
+                              .execution_options(synchronize_session=False))
+    if changed.rowcount != 1:
+        raise Conflict(_l("Someone else has just changed nomination № %(id)d. Reload it to see its state.",
+                          id=nomination.id), code="conflict")
+    if step.action == "approve":
+        taken = session.execute(
+            update(MedalQuota).where(MedalQuota.medal_id == nomination.medal_id,
+                                     MedalQuota.district_id == nomination.district_id,
+                                     MedalQuota.used < MedalQuota.quota)
+            .values(used=MedalQuota.used + 1).returning(MedalQuota.used)
+            .execution_options(synchronize_session=False)
+        ).first()
+        if taken is None:
+            raise quota_error(session, nomination)
+    record(session, actor, f"nomination.{step.action}", "nomination", nomination.id,
+           before={"status": step.source}, after={"status": step.target, **({"decree_number": number,
+                                                                               "decree_date": dd} if number else {})},
+           reason=comment or None)
+
+
+def quota_error(session, nomination: Nomination) -> Conflict:
+    quota = session.scalar(select(MedalQuota).where(MedalQuota.medal_id == nomination.medal_id,
+                                                    MedalQuota.district_id == nomination.district_id)
+                           .execution_options(populate_existing=True))
+    total, used = (quota.quota, quota.used) if quota else (0, 0)
+    return Conflict(_l("The quota of %(district)s for this medal is %(quota)d and %(used)d are used: no more can "
+                       "be approved.", district=nomination.district.name_ru, quota=total, used=used),
+                    code="quota_exceeded", quota=total, used=used)
+
+
+def transition(session, actor: Actor, nomination: Nomination, action: str, *, comment=None, decree_number=None,
+               decree_date=None, confirm_duplicate: bool = False, expected_version: int | None = None) -> Nomination:
+    step = check_transition(actor.user, nomination, action)
+    comment, number, dd = _decision_fields(step, comment, decree_number, decree_date)
+    try:
+        _apply(session, actor, nomination, step, comment, number, dd, confirm_duplicate=confirm_duplicate,
+               expected_version=expected_version)
+    except Conflict:
+        session.rollback()
+        raise
+    session.commit()
+    session.refresh(nomination)
+    return nomination
+
+
+def bulk_transition(session, actor: Actor, ids, action: str, *, comment=None, decree_number=None,
+                    decree_date=None) -> list[Nomination]:
+    """Take one action on many nominations with one comment (and decree): all or
+    nothing, so that a decree never covers half of its list."""
+    try:
+        wanted = sorted({int(i) for i in ids})
+    except (TypeError, ValueError):
+        raise ValidationFailed({"ids": _l("Choose nominations from the list.")})
+    if not wanted:
+        raise ValidationFailed({"ids": _l("Choose at least one nomination.")})
+    if len(wanted) > 1000:
+        raise ValidationFailed({"ids": _l("At most 1000 nominations at once.")})
+    rows = {n.id: n for n in session.scalars(select(Nomination).where(Nomination.id.in_(wanted)))}
+    missing = [i for i in wanted if i not in rows]
+    if missing:
+        raise NotFound(_l("No such nomination: %(ids)s.", ids=", ".join(map(str, missing[:20]))))
+    steps = {i: check_transition(actor.user, rows[i], action) for i in wanted}
+    first = steps[wanted[0]]
+    comment, number, dd = _decision_fields(first, comment, decree_number, decree_date)
+    try:
+        for i in wanted:
+            _apply(session, actor, rows[i], steps[i], comment, number, dd, confirm_duplicate=False,
+                   expected_version=None)
+    except Conflict:
+        session.rollback()
+        raise
+    session.commit()
+    for n in rows.values():
+        session.refresh(n)
+    return [rows[i] for i in wanted]
+
+
+# --------------------------------------------------------------- documents
+
+def sniff_document(data: bytes) -> str | None:
+    for signature, content_type in DOCUMENT_SIGNATURES:
+        if data.startswith(signature):
+            return content_type
+    return None
+
+
+def add_document(session, actor: Actor, nomination: Nomination, filename: str, data: bytes) -> NominationDocument:
+    if nomination.status not in ("draft", "returned", "submitted"):
+        raise Conflict(_l("Documents can be added until the nomination is recommended."), code="invalid_transition")
+    if not data:
+        raise ValidationFailed({"document": _l("The file is empty.")})
+    if len(data) > MAX_DOCUMENT_SIZE:
+        raise ValidationFailed({"document": _l("The file is larger than 10 MB.")})
+    content_type = sniff_document(data)
+    if content_type is None:
+        raise ValidationFailed({"document": _l("Only PDF, JPEG and PNG files are accepted; this file is none of "
+                                               "them, whatever its name says.")})
+    try:
+        name = clean_text(filename or "document", max_length=200) or "document"
+    except TextError:
+        name = "document"
+    document = NominationDocument(nomination_id=nomination.id, filename=name, content_type=content_type,
+                                  size=len(data), sha256=hashlib.sha256(data).hexdigest(), data=data,
+                                  uploaded_by_id=actor.user.id if actor.user else None)
+    session.add(document)
+    session.flush()
+    record(session, actor, "nomination.document_add", "nomination", nomination.id,
+           after={"document_id": document.id, "filename": name, "content_type": content_type, "size": len(data)})
+    session.commit()
+    return document
+
+
+# ----------------------------------------------------------------- lists
+
+def list_query(user, *, status=None, district=None, medal=None, category=None, q=None):
+    """Nominations visible to ``user`` with the filters; newest first."""
+    stmt = select(Nomination).join(Nominee, Nominee.id == Nomination.nominee_id)
+    scope = scoped_district_id(user)
+    if scope is not None:
+        stmt = stmt.where(Nomination.district_id == scope)
+    if status:
+        stmt = stmt.where(Nomination.status == status)
+    if district:
+        stmt = stmt.where(Nomination.district.has(District.code == district))
+    if medal:
+        stmt = stmt.where(Nomination.medal.has(Medal.code == medal))
+    if category:
+        stmt = stmt.where(Nominee.category == category)
+    if q:
+        digits = "".join(ch for ch in q if ch.isdigit())
+        key = names.search_key(q)
+        conditions = []
+        if key:
+            conditions.append(and_(*[Nominee.search_key.like(f"%{word}%") for word in key.split()]))
+        if len(digits) >= 4:
+            conditions.append(Nominee.iin.like(f"{digits}%"))
+        stmt = stmt.where(or_(*conditions)) if conditions else stmt.where(False)
+    return stmt.order_by(Nomination.id.desc())
+
+
+def queue_query(user):
+    """What waits for ``user``: by role, within the user's district scope."""
+    states: list[str] = []
+    for role, role_states in workflow.QUEUE_STATES.items():
+        if user.has_role(role):
+            states.extend(role_states)
+    stmt = list_query(user).where(Nomination.status.in_(states or ["-"]))
+    if user.has_role("nominator") and not user.has_role("reviewer", "commission", "clerk"):
+        stmt = stmt.where(Nomination.created_by_id == user.id)
+    return stmt
+
+
+def validate_filters(args) -> dict:
+    errors: dict = {}
+    status = args.get("status") or None
+    if status and status not in STATUSES:
+        errors["status"] = _l("Unknown status.")
+    category = args.get("category") or None
+    if category and category not in NOMINEE_CATEGORIES:
+        errors["category"] = _l("Unknown category.")
+    q = args.get("q") or None
+    if q and len(q) > 100:
+        errors["q"] = _l("Must be at most %(n)d characters.", n=100)
+    if errors:
+        raise ValidationFailed(errors)
+    return {"status": status, "district": args.get("district") or None, "medal": args.get("medal") or None,
+            "category": category, "q": q}
+
+
+STATUS_LABELS = {
+    "draft": _l("draft"), "submitted": _l("submitted"), "recommended": _l("recommended"),
+    "approved": _l("approved"), "awarded": _l("awarded"), "returned": _l("returned for changes"),
+    "rejected": _l("rejected"), "withdrawn": _l("withdrawn"),
+}
+ACTION_LABELS = {
+    "submit": _l("Submit"), "recommend": _l("Recommend"), "approve": _l("Approve"),
+    "return": _l("Return for changes"), "reject": _l("Reject"), "withdraw": _l("Withdraw"),
+}
+ROLE_NAMES = {"nominator": _l("nominator"), "reviewer": _l("reviewer"), "commission": _l("commission"),
+              "clerk": _l("clerk")}
