@@ -41,12 +41,26 @@ def to_latin(value: str) -> str:
             decomposed = unicodedata.normalize("NFKD", ch)
             out.append("".join(c for c in decomposed if not unicodedata.combining(c)))
     latin = "".join(out)
-    return latin.replace("dj", "j").replace("zh", "j")
+    # "zh" first: the Russian-style "Dzhanbulatov" must end as "janbulatov"
+    # like "Джанбулатов" (д + ж -> "dj" -> "j"), not as "djanbulatov".
+    return latin.replace("zh", "j").replace("dj", "j")
+
+
+# Letters that one name is spelled with interchangeably: Қ is К in the Russian
+# spelling (Қайрат / Кайрат); Й is "y" in the 2021 Latin alphabet and "i" in
+# ours (Qayrat / Қайрат), Ы is "ı"/"y"/"i" (Ыбырай / Ibıray / Ibyrai).
+_FOLD = str.maketrans({"q": "k", "y": "i"})
+
+
+def _folded(value: str) -> str:
+    """to_latin, with interchangeable letters made one and doubled letters single
+    (Ілияс -> "iliias" -> "ilias", the same as Iliyas and Ilias)."""
+    return re.sub(r"([a-z])\1+", r"\1", to_latin(value).translate(_FOLD))
 
 
 def search_key(*parts: str) -> str:
     """Every part in one Latin spelling, space-separated (for LIKE searches)."""
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", to_latin(p)).strip() for p in parts if p).strip()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", _folded(p)).strip() for p in parts if p).strip()
 
 
 def _strip_suffix(word: str) -> str:
@@ -58,7 +72,7 @@ def _strip_suffix(word: str) -> str:
 
 
 def word_skeleton(word: str) -> str:
-    latin = re.sub(r"[^a-z]", "", to_latin(_strip_suffix(word)))
+    latin = re.sub(r"[^a-z]", "", _folded(_strip_suffix(word)))
     if not latin:
         return ""
     consonants = re.sub(r"[aeiouy]", "", latin[1:])
