@@ -23,8 +23,9 @@ _CYRILLIC = {
 # The 2021 Latin alphabet's letters beyond ASCII -> the same spelling.
 _LATIN = {"ä": "a", "ğ": "g", "ñ": "n", "ö": "o", "ş": "sh", "ū": "u", "ü": "u", "ı": "y", "i̇": "i",
           "ç": "ch", "é": "e"}
-_SUFFIXES = ("овна", "евна", "ович", "евич", "ова", "ева", "ина", "ов", "ев", "ин", "ұлы", "улы", "қызы", "кызы",
-             "uly", "qyzy", "kyzy", "ova", "eva", "ov", "ev")
+# Family and patronymic suffixes, in the folded Latin spelling (see _folded), so
+# that one list serves every script: -ов/-ova, -ұлы/-uly/-ūly, -қызы/-qızı...
+_SUFFIXES = ("ovna", "evna", "ovich", "evich", "ova", "eva", "ina", "ov", "ev", "in", "uli", "kizi")
 # Sound-alike consonants merged for the skeleton.
 _MERGE = str.maketrans({"q": "k", "g": "k", "z": "s", "v": "b", "p": "b", "d": "t", "h": "k", "c": "k"})
 
@@ -63,16 +64,15 @@ def search_key(*parts: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", _folded(p)).strip() for p in parts if p).strip()
 
 
-def _strip_suffix(word: str) -> str:
-    lowered = unicodedata.normalize("NFC", word).casefold()
+def _strip_suffix(latin: str) -> str:
     for suffix in _SUFFIXES:
-        if lowered.endswith(suffix) and len(lowered) - len(suffix) >= 3:
-            return lowered[: -len(suffix)]
-    return lowered
+        if latin.endswith(suffix) and len(latin) - len(suffix) >= 3:
+            return latin[: -len(suffix)]
+    return latin
 
 
 def word_skeleton(word: str) -> str:
-    latin = re.sub(r"[^a-z]", "", _folded(_strip_suffix(word)))
+    latin = _strip_suffix(re.sub(r"[^a-z]", "", _folded(word)))
     if not latin:
         return ""
     consonants = re.sub(r"[aeiouy]", "", latin[1:])
