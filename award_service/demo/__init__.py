@@ -12,6 +12,7 @@ from ..audit import Actor
 from ..ceremonies import service
 from ..errors import Conflict
 from ..timeutil import to_local, utcnow, zone
+from .nominations import load_nominations
 
 DEMO_PASSWORD = "demo-password-2025"
 
@@ -79,4 +80,6 @@ def load(session, tz: str) -> dict:
                 registrations += 1
             except Conflict:
                 session.rollback()
-    return {"users": created_users, "ceremonies": len(made), "registrations": registrations}
+    summary = {"users": created_users, "ceremonies": len(made), "registrations": registrations}
+    summary.update(load_nominations(session, password=DEMO_PASSWORD))
+    return summary

@@ -1,0 +1,560 @@
+"""Demo nominations for the 80th-anniversary jubilee medal in the Ulytau region.
+
+Sized from the region's real figures: the 397 home-front workers of
+Zhezkazgan (its whole quota), and front veterans, home-front workers, siege
+survivors, partisans and others in Satbayev, Karazhal and the Ulytau and
+Zhanaarka districts.  Every nomination goes through the real workflow, by the
+service functions, as the right (distinct) staff member: a district
+nominator enters and submits, the district reviewer recommends, returns or
+rejects, a regional commission member approves under a decree, returns or
+rejects.  Three deliberate likely duplicates (Жанболатов / Джанбулатов,
+Cyrillic / Latin spelling, Әбдірахманов / Абдрахманов; same birth date) are
+entered last, so the service flags them.
+
+``awarded`` is not reached: the service has no transition into it yet (the
+certificates work will add it when a medal is presented).
+
+Deterministic (a fixed random seed); skipped when the medal already exists.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..accounts.models import User
+from ..accounts.service import create_user
+from ..audit import Actor
+from ..medals.models import Medal
+from ..medals.service import create_medal
+from ..nominations import iin as iin_module
+from ..nominations import names, service
+
+MEDAL = {
+    "code": "victory80",
+    "name_kk": "1941–1945 жж. Ұлы Отан соғысындағы Жеңістің 80 жылы",
+    "name_ru": "80 лет Победы в Великой Отечественной войне 1941–1945 гг.",
+    "name_en": "80 Years of Victory in the Great Patriotic War 1941–1945",
+    "serial_prefix": "ULY",
+    "award_year_from": 2025,
+    "award_year_to": 2025,
+}
+# Zhezkazgan's is the real figure; the others are sized to the towns.  Ulytau's
+# quota is used up by the demo, so its commission sees a full quota.
+QUOTAS = {"zhezkazgan": 397, "satbayev": 150, "karazhal": 60, "ulytau": 12, "zhanaarka": 70}
+DECREES = (("45", date(2025, 4, 28)), ("52", date(2025, 5, 5)))
+
+# Final states per district.  "returned" and "rejected" are split between the
+# reviewer (from submitted) and the commission (from recommended); a few
+# nominations are returned once, corrected and resubmitted on their way.
+PLAN = {
+    #             approved recommended submitted returned rejected withdrawn draft
+    "zhezkazgan": (300, 30, 28, 12, 9, 6, 12),
+    "satbayev": (38, 8, 9, 4, 3, 3, 5),
+    "karazhal": (16, 3, 4, 2, 1, 1, 3),
+    "ulytau": (12, 3, 2, 1, 1, 1, 2),
+    "zhanaarka": (20, 4, 5, 2, 2, 2, 3),
+}
+FINAL_STATES = ("approved", "recommended", "submitted", "returned", "rejected", "withdrawn", "draft")
+RESUBMITTED_PER_DISTRICT = 2  # of the approved: returned once, corrected, resubmitted
+
+STAFF = {
+    # district: [(e-mail local part, name, role)]
+    "zhezkazgan": [("nominator.zhezkazgan", "Айгүл Сейітқызы Мұқанова", "nominator"),
+                   ("nominator2.zhezkazgan", "Ержан Болатұлы Оспанов", "nominator"),
+                   ("reviewer.zhezkazgan", "Гүлнар Әбенқызы Ахметова", "reviewer")],
+    "satbayev": [("nominator.satbayev", "Дәурен Қасымұлы Есенов", "nominator"),
+                 ("reviewer.satbayev", "Ольга Николаевна Петрова", "reviewer")],
+    "karazhal": [("nominator.karazhal", "Сәуле Тұрсынқызы Жақыпова", "nominator"),
+                 ("reviewer.karazhal", "Мұрат Серікұлы Ғабитов", "reviewer")],
+    "ulytau": [("nominator.ulytau", "Нұржан Ермекұлы Тоқтаров", "nominator"),
+               ("reviewer.ulytau", "Әсел Жұмабекқызы Үсенова", "reviewer")],
+    "zhanaarka": [("nominator.zhanaarka", "Қайрат Дүйсенұлы Бейсенов", "nominator"),
+                  ("reviewer.zhanaarka", "Жәния Оспанқызы Құдайбергенова", "reviewer")],
+    None: [("commission.chair", "Бақыт Төлегенұлы Сұлтанов", "commission"),
+           ("commission.member", "Ирина Сергеевна Кузнецова", "commission")],
+}
+
+# ------------------------------------------------------------------ names
+
+KK_SURNAMES = [
+    "Әбенов", "Қасымов", "Нұрланов", "Сәтбаев", "Өмірзақов", "Ұлықбеков", "Ғабитов", "Тоқтаров", "Шәріпов",
+    "Есенов", "Бекмұхамбетов", "Жақыпов", "Сейітов", "Оспанов", "Мұқанов", "Байжанов", "Төлеуов", "Ержанов",
+    "Қожахметов", "Сұлтанов", "Жұмабаев", "Дүйсенов", "Ахметов", "Кенжебаев", "Тұрсынов", "Нұрмағамбетов",
+    "Мырзахметов", "Рахымжанов", "Ысқақов", "Бейсенов", "Үсенов", "Иманбаев", "Әлімжанов", "Сағынтаев",
+    "Қалиев", "Жүнісов", "Тәжібаев", "Смағұлов", "Елеусізов", "Ордабаев", "Қуанышев", "Мәметов", "Шайкенов",
+    "Әубәкіров", "Құрманғалиев", "Бөрібаев", "Ізбасаров", "Һасенов", "Теңізбаев", "Жеңісов", "Мыңжасаров",
+]
+KK_MALE = ["Ахмет", "Бейсен", "Болат", "Дүйсен", "Ермек", "Жақып", "Жұмабек", "Қасым", "Қайрат", "Мұқан",
+           "Мұхтар", "Нұрғали", "Оспан", "Рахым", "Сәрсен", "Сейіт", "Тұрсын", "Төлеген", "Үсен", "Ыбырай",
+           "Әбен", "Шәкен", "Ғабит", "Ілияс", "Әлібек", "Құрманбек", "Ерғали", "Хамит", "Ізтай", "Сағындық",
+           "Жеңіс", "Мыңбай"]
+KK_FEMALE = ["Әлия", "Айша", "Бибігүл", "Гүлжан", "Күлпаш", "Қалипа", "Мәрзия", "Нұрсұлу", "Рабиға",
+             "Сара", "Тоғжан", "Ұлжан", "Үміт", "Шолпан", "Фатима", "Хадиша", "Һажар", "Ақбала", "Бәтима",
+             "Зейнеп", "Ләтипа", "Мағрипа", "Кәмила", "Дәмеш", "Жәмила", "Зәуре", "Меңдігүл"]
+KK_FATHERS = ["Сәрсен", "Жақып", "Қасым", "Ахмет", "Оспан", "Бейсен", "Дүйсен", "Тұрсын", "Әбен", "Мұқан",
+              "Нұрғали", "Ғабит", "Үсен", "Ысқақ", "Рахым", "Жүніс", "Смағұл", "Әбдіқадыр", "Байжан", "Ерғали",
+              "Құрман", "Шәріп", "Төлеу", "Иманғали", "Өтеген", "Мәуле"]
+RU_SURNAMES = ["Иванов", "Петров", "Смирнов", "Кузнецов", "Попов", "Васильев", "Соколов", "Михайлов", "Новиков",
+               "Фёдоров", "Морозов", "Волков", "Алексеев", "Лебедев", "Семёнов", "Егоров", "Павлов", "Козлов",
+               "Степанов", "Николаев", "Орлов", "Макаров", "Захаров", "Зайцев", "Соловьёв", "Борисов",
+               "Яковлев", "Григорьев", "Романов", "Галиев", "Сафин", "Хайруллин"]
+UNCHANGED_SURNAMES = ["Шевченко", "Бондаренко", "Коваленко", "Ткаченко", "Кравченко", "Ким", "Пак", "Цой",
+                      "Тен", "Шмидт", "Вагнер", "Миллер", "Беккер", "Фишер"]
+RU_MALE = ["Иван", "Пётр", "Николай", "Алексей", "Михаил", "Василий", "Фёдор", "Григорий", "Владимир",
+           "Сергей", "Андрей", "Виктор", "Павел", "Анатолий", "Дмитрий", "Генрих"]
+RU_FEMALE = ["Мария", "Анна", "Екатерина", "Валентина", "Нина", "Антонина", "Зинаида", "Клавдия", "Евдокия",
+             "Татьяна", "Александра", "Лидия", "Галина", "Раиса", "Прасковья", "Эльза"]
+RU_FATHERS = [("Иванович", "Ивановна"), ("Петрович", "Петровна"), ("Николаевич", "Николаевна"),
+              ("Алексеевич", "Алексеевна"), ("Михайлович", "Михайловна"), ("Васильевич", "Васильевна"),
+              ("Фёдорович", "Фёдоровна"), ("Григорьевич", "Григорьевна"), ("Семёнович", "Семёновна"),
+              ("Степанович", "Степановна"), ("Андреевич", "Андреевна"), ("Яковлевич", "Яковлевна"),
+              ("Егорович", "Егоровна"), ("Кузьмич", "Кузьминична"), ("Тимофеевич", "Тимофеевна"),
+              ("Генрихович", "Генриховна")]
+
+# ----------------------------------------------------------------- places
+
+TOWNS = {
+    # district: (kk prefix, ru prefix, [(kk street, ru street)])
+    "zhezkazgan": ("Жезқазған қ.", "г. Жезказган", [
+        ("Алашахан даңғылы", "пр. Алашахана"), ("Абай көшесі", "ул. Абая"),
+        ("С. Сейфуллин көшесі", "ул. С. Сейфуллина"), ("Гагарин көшесі", "ул. Гагарина"),
+        ("Бейбітшілік көшесі", "ул. Бейбітшілік"), ("Желтоқсан көшесі", "ул. Желтоқсан"),
+        ("Жамбыл көшесі", "ул. Жамбыла"), ("Қ. Сәтбаев көшесі", "ул. К. Сатпаева"),
+        ("Ғ. Мұратбаев көшесі", "ул. Г. Муратбаева"), ("Пушкин көшесі", "ул. Пушкина")]),
+    "satbayev": ("Сәтбаев қ.", "г. Сатпаев", [
+        ("Қ. Сәтбаев даңғылы", "пр. К. Сатпаева"), ("Абай көшесі", "ул. Абая"),
+        ("Ш. Уәлиханов көшесі", "ул. Ш. Уалиханова"), ("Жеңіс көшесі", "ул. Победы"),
+        ("Ы. Алтынсарин көшесі", "ул. Ы. Алтынсарина")]),
+    "karazhal": ("Қаражал қ.", "г. Каражал", [
+        ("Тәуелсіздік көшесі", "ул. Тауелсиздик"), ("М. Әуезов көшесі", "ул. М. Ауэзова"),
+        ("Кеншілер көшесі", "ул. Горняков"), ("Бейбітшілік көшесі", "ул. Бейбітшілік")]),
+}
+VILLAGES = {
+    # district: (kk district, ru district, [(kk village, ru village)])
+    "ulytau": ("Ұлытау ауданы", "Улытауский район", [
+        ("Ұлытау а.", "с. Улытау"), ("Қаракеңгір а.", "с. Каракенгир"), ("Терісаққан а.", "с. Терисаккан"),
+        ("Жезді кенті", "пос. Жезды"), ("Қоскөл а.", "с. Косколь")]),
+    "zhanaarka": ("Жаңаарқа ауданы", "Жанааркинский район", [
+        ("Атасу кенті", "пос. Атасу"), ("Жаңаарқа кенті", "пос. Жанаарка"), ("Түгіскен а.", "с. Тугискен"),
+        ("Ералиев а.", "с. Ералиев"), ("Сейфуллин а.", "с. Сейфуллин")]),
+}
+VILLAGE_STREETS = [("Абай көшесі", "ул. Абая"), ("Орталық көшесі", "ул. Центральная"),
+                   ("Жеңіс көшесі", "ул. Победы"), ("Мектеп көшесі", "ул. Школьная")]
+
+# Where people of each district worked or fought in 1941–1945: (kk, ru).
+WORKPLACES = {
+    "zhezkazgan": [("Жезқазған мыс кенішінде", "на Джезказганском медном руднике"),
+                   ("Қарсақпай мыс балқыту зауытында", "на Карсакпайском медеплавильном заводе"),
+                   ("Байқоңыр көмір кенішінде", "на Байконурском угольном руднике"),
+                   ("Жезқазған кен басқармасының механикалық шеберханасында",
+                    "в механических мастерских Джезказганского рудоуправления")],
+    "satbayev": [("Жезқазған мыс кенішінде", "на Джезказганском медном руднике"),
+                 ("«Қызыл ту» колхозында", "в колхозе «Кызыл ту»")],
+    "karazhal": [("Жезді марганец кенішінде", "на Джездинском марганцевом руднике"),
+                 ("Атасу темір кен барлау партиясында", "в Атасуйской геологоразведочной партии")],
+    "ulytau": [("Жезді марганец кенішінде", "на Джездинском марганцевом руднике"),
+               ("«Ұлытау» колхозының қой фермасында", "на овцеферме колхоза «Улытау»")],
+    "zhanaarka": [("«Жаңаарқа» колхозында", "в колхозе «Жанаарка»"),
+                  ("Атасу МТС-інде", "на Атасуйской МТС")],
+}
+
+CATEGORY_BIRTH_YEARS = {
+    "front_veteran": (1920, 1927), "home_front_worker": (1922, 1932), "siege_survivor": (1926, 1939),
+    "partisan": (1920, 1928), "former_prisoner": (1928, 1939), "other_participant": (1920, 1929),
+}
+CATEGORY_FEMALE_SHARE = {
+    "front_veteran": 0.1, "home_front_worker": 0.6, "siege_survivor": 0.7, "partisan": 0.2,
+    "former_prisoner": 0.5, "other_participant": 0.3,
+}
+OTHER_CATEGORIES = (("home_front_worker", 50), ("front_veteran", 15), ("siege_survivor", 10),
+                    ("former_prisoner", 9), ("other_participant", 9), ("partisan", 7))
+
+
+def _grounds(rng: random.Random, category: str, district: str, female: bool, kk: bool) -> str:
+    place_kk, place_ru = rng.choice(WORKPLACES[district])
+    start = rng.choice((1941, 1942, 1942, 1943))
+    end = rng.choice((1944, 1945, 1945))
+    a = "а" if female else ""
+    if category == "home_front_worker":
+        job_kk = rng.choice(("кен тасушы", "кенші", "есепші", "тракторшы", "шопан", "жүк тасушы"))
+        job_ru = rng.choice(("откатчиком" if not female else "откатчицей", "учётчиком" if not female else
+                             "учётчицей", "подсобным рабочим" if not female else "подсобной рабочей",
+                             "трактористом" if not female else "трактористкой"))
+        if kk:
+            return (f"{start}–{end} жылдары {place_kk} {job_kk} болып еңбек еткен. «1941–1945 жж. Ұлы Отан "
+                    f"соғысындағы ерен еңбегі үшін» медалімен марапатталған. Тыл еңбеккерінің куәлігі бар.")
+        return (f"В {start}–{end} гг. работал{a} {place_ru} {job_ru}. Награжден{a} медалью «За доблестный "
+                f"труд в Великой Отечественной войне 1941–1945 гг.». Удостоверение труженика тыла имеется.")
+    if category == "front_veteran":
+        front_kk, front_ru = rng.choice((("Сталинград", "Сталинградском"), ("1-ші Украин", "1-м Украинском"),
+                                         ("2-ші Белорус", "2-м Белорусском"), ("Волхов", "Волховском")))
+        if kk:
+            return (f"{start} жылы әскерге шақырылған. {front_kk} майданында соғысқан, жараланған. "
+                    f"II дәрежелі Отан соғысы орденімен және «Ерлігі үшін» медалімен марапатталған.")
+        return (f"Призван{a} в {start} г. Воевал{a} на {front_ru} фронте, был{a} ранен{a}. Награжден{a} "
+                f"орденом Отечественной войны II степени и медалью «За отвагу».")
+    if category == "siege_survivor":
+        if kk:
+            return ("1941 жылдың қыркүйегінен 1943 жылдың қаңтарына дейін қоршаудағы Ленинградта тұрған. "
+                    "1944 жылы Жезқазғанға көшірілген. «Қоршаудағы Ленинград тұрғынына» белгісі бар.")
+        return (f"С сентября 1941 по январь 1943 г. жил{a} в блокадном Ленинграде. В 1944 г. эвакуирован{a} "
+                f"в Джезказган. Награжден{a} знаком «Жителю блокадного Ленинграда».")
+    if category == "partisan":
+        if kk:
+            return ("1942–1944 жылдары Белоруссиядағы партизан отрядында соғысқан. «Ұлы Отан соғысының "
+                    "партизанына» медалімен марапатталған.")
+        return (f"В 1942–1944 гг. воевал{a} в партизанском отряде в Белоруссии. Награжден{a} медалью "
+                f"«Партизану Отечественной войны».")
+    if category == "former_prisoner":
+        if kk:
+            return ("Бала кезінде фашистік концлагерьдің тұтқыны болған (1942–1945). Босатылғаннан кейін "
+                    "Жезқазған өңіріне қоныс аударған.")
+        return (f"В детстве был{a} узником фашистского концлагеря (1942–1945). После освобождения "
+                f"переехал{a} в Джезказганский край.")
+    if kk:
+        return (f"{start}–{end} жылдары еңбек армиясында болып, {place_kk} жұмыс істеген. Қорғаныс "
+                f"құрылыстарын салуға қатысқан.")
+    return (f"В {start}–{end} гг. находил{'ась' if female else 'ся'} в трудовой армии, работал{a} {place_ru}. "
+            f"Участвовал{a} в строительстве оборонительных сооружений.")
+
+
+def _address(rng: random.Random, district: str, kk: bool) -> str:
+    house = rng.randint(1, 120)
+    if district in TOWNS:
+        town_kk, town_ru, streets = TOWNS[district]
+        street_kk, street_ru = rng.choice(streets)
+        flat = rng.randint(1, 90) if rng.random() < 0.7 else None
+        if kk:
+            return f"{town_kk}, {street_kk}, {house}-үй" + (f", {flat}-пәтер" if flat else "")
+        return f"{town_ru}, {street_ru}, д. {house}" + (f", кв. {flat}" if flat else "")
+    dist_kk, dist_ru, villages = VILLAGES[district]
+    village_kk, village_ru = rng.choice(villages)
+    street_kk, street_ru = rng.choice(VILLAGE_STREETS)
+    if kk:
+        return f"{dist_kk}, {village_kk}, {street_kk}, {house}-үй"
+    return f"{dist_ru}, {village_ru}, {street_ru}, д. {house}"
+
+
+@dataclass
+class Person:
+    surname: str
+    given_name: str
+    patronymic: str
+    birth_date: date
+    female: bool
+    category: str
+    district: str
+    kk: bool  # grounds and address in Kazakh (else Russian)
+    iin: str | None = None
+    address: str = ""
+    phone: str | None = None
+    grounds: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def payload(self) -> dict:
+        return {"nominee": {"surname": self.surname, "given_name": self.given_name, "patronymic": self.patronymic,
+                            "iin": self.iin, "birth_date": self.birth_date.isoformat(), "category": self.category,
+                            "district": self.district, "address": self.address, "phone": self.phone},
+                "medal": MEDAL["code"], "grounds": self.grounds}
+
+
+class _People:
+    """Deterministic people with unique IINs and no accidental likely duplicates."""
+
+    def __init__(self, seed: int = 1945):
+        self.rng = random.Random(seed)
+        self.iins: set[str] = set()
+        self.keys: set[tuple[date, str]] = set()
+
+    def _birth(self, category: str) -> date:
+        low, high = CATEGORY_BIRTH_YEARS[category]
+        start = date(low, 1, 1)
+        return start + timedelta(days=self.rng.randrange((date(high, 12, 31) - start).days + 1))
+
+    def iin_for(self, birth: date, female: bool) -> str:
+        while True:
+            value = iin_module.make(birth, self.rng.randrange(1, 10000), female=female)
+            if value is not None and value not in self.iins:
+                self.iins.add(value)
+                return value
+
+    def reserve(self, person: Person) -> None:
+        self.keys.add((person.birth_date, names.skeleton(person.surname, person.given_name)))
+
+    def make(self, category: str, district: str) -> Person:
+        rng = self.rng
+        while True:
+            female = rng.random() < CATEGORY_FEMALE_SHARE[category]
+            kazakh = rng.random() < (0.72 if district in ("zhezkazgan", "satbayev", "karazhal") else 0.88)
+            if kazakh:
+                surname = rng.choice(KK_SURNAMES) + ("а" if female else "")
+                given = rng.choice(KK_FEMALE if female else KK_MALE)
+                father = rng.choice(KK_FATHERS)
+                style = rng.random()
+                if style < 0.82:
+                    patronymic = father + ("қызы" if female else "ұлы")
+                elif style < 0.97:  # Soviet-era documents: -ович / -овна
+                    patronymic = father + ("овна" if female else "ович")
+                else:
+                    patronymic = ""
+                kk = rng.random() < 0.8
+            else:
+                if rng.random() < 0.3:
+                    surname = rng.choice(UNCHANGED_SURNAMES)
+                else:
+                    surname = rng.choice(RU_SURNAMES) + ("а" if female else "")
+                given = rng.choice(RU_FEMALE if female else RU_MALE)
+                patronymic = rng.choice(RU_FATHERS)[1 if female else 0]
+                kk = rng.random() < 0.15
+            birth = self._birth(category)
+            key = (birth, names.skeleton(surname, given))
+            if key not in self.keys:
+                break
+        self.keys.add(key)
+        person = Person(surname, given, patronymic, birth, female, category, district, kk)
+        person.iin = self.iin_for(birth, female)
+        person.address = _address(rng, district, kk)
+        if rng.random() < 0.65:
+            person.phone = f"+7 {rng.choice(('701', '702', '705', '707', '747', '771', '775', '777'))} " \
+                           f"{rng.randint(200, 999)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
+        person.grounds = _grounds(rng, category, district, female, kk)
+        return person
+
+
+# -------------------------------------------------------------- reasons
+
+RETURN_REASONS_REVIEWER = [
+    "Тыл еңбеккері куәлігінің көшірмесі тіркелмеген. Көшірмесін қосып, қайта жіберіңіз.",
+    "Уточните период работы в 1941–1945 гг.: в заявлении указан только год.",
+    "Мекенжай ХҚКО деректерімен сәйкес келмейді, тексеріп түзетіңіз.",
+    "Нет архивной справки о трудовом стаже. Приложите справку и отправьте снова.",
+]
+RETURN_REASONS_COMMISSION = [
+    "Комиссии нужна копия наградного документа за 1941–1945 гг. Приложите и отправьте снова.",
+    "Негіздемеде жұмыс орны көрсетілмеген. Толықтырыңыз.",
+    "Уточните фамилию по удостоверению: в заявлении и в копии она написана по-разному.",
+]
+REJECT_REASONS_REVIEWER = [
+    "Тылдағы жұмыс кезеңі 6 айдан аз: санат бойынша негіз жоқ.",
+    "Не проживает в районе: выдвигается по месту жительства в Карагандинской области.",
+    "Архив 1941–1945 жж. еңбек өтілін растамады.",
+]
+REJECT_REASONS_COMMISSION = [
+    "Уже награжден(а) этой медалью по месту прежнего жительства (сведения Министерства обороны).",
+    "Документы о работе в годы войны не подтверждены архивом.",
+]
+WITHDRAW_REASONS = [
+    "Отбасы ұсынудан бас тартты.",
+    "Переехал(а) в Караганду, выдвигается по новому месту жительства.",
+    "Выдвинут(а) повторно по ошибке.",
+]
+CORRECTION_NOTE = "Приложена копия удостоверения труженика тыла; адрес уточнен."
+
+
+# ----------------------------------------------------------------- load
+
+def _staff(session, actor: Actor, password: str) -> tuple[dict, int]:
+    """{(district, role): [user id, ...]} for the demo staff (created when missing), and how many were created."""
+    staff: dict = {}
+    created = 0
+    for district, people in STAFF.items():
+        for local, name, role in people:
+            email = f"{local}@example.com"
+            user = session.scalar(select(User).where(User.email == email))
+            if user is None:
+                user = create_user(session, actor, email=email, name=name, roles=[role], district=district,
+                                   password=password)
+                created += 1
+            staff.setdefault((district, role), []).append(user.id)
+    return staff, created
+
+
+def load_nominations(session, *, password: str) -> dict:
+    """The medal, its staff and the nominations (nothing when the medal exists).
+
+    Runs in a session of its own, on one connection, that keeps loaded
+    objects after each commit: the services commit every step (about 800
+    commits), and reloading the acting user and the medal after each one
+    would cost as much again; the services refresh what they change
+    themselves.  On SQLite (WAL) the commits skip the fsync while the demo
+    loads (``synchronous = NORMAL``: still atomic and consistent; only the
+    durability of the last commits before a power cut is given up).
+    """
+    with session.get_bind().connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            previous = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+            connection.exec_driver_sql("PRAGMA synchronous = NORMAL")
+            connection.commit()  # the session must begin (and commit) its own transactions
+        try:
+            with Session(connection, expire_on_commit=False) as work:
+                return _load(work, password)
+        finally:
+            if sqlite:
+                connection.rollback()
+                connection.exec_driver_sql(f"PRAGMA synchronous = {int(previous)}")
+                connection.commit()
+
+
+def _load(session, password: str) -> dict:
+    actor = Actor.system("demo")
+    if session.scalar(select(Medal.id).where(Medal.code == MEDAL["code"])) is not None:
+        return {"medals": 0, "nominations": 0}
+    staff, created_staff = _staff(session, actor, password)
+    create_medal(session, actor, {**MEDAL, "quotas": dict(QUOTAS)})
+
+    actors = {key: [Actor(user=session.get(User, i), label="demo") for i in ids] for key, ids in staff.items()}
+
+    def user(district, role, n=0) -> Actor:
+        return actors[(district, role)][n % len(actors[(district, role)])]
+
+    people = _People()
+    rng = people.rng
+    # Who is who: (person, final state, path detail)
+    entries: list[tuple[Person, str, str]] = []
+    for district, counts in PLAN.items():
+        finals: list[str] = []
+        for state, count in zip(FINAL_STATES, counts):
+            finals.extend([state] * count)
+        for i, state in enumerate(finals):
+            if district == "zhezkazgan":
+                category = "home_front_worker"
+            else:
+                category = rng.choices([c for c, _ in OTHER_CATEGORIES], [w for _, w in OTHER_CATEGORIES])[0]
+            detail = ""
+            if state in ("returned", "rejected"):
+                detail = "reviewer" if i % 2 == 0 else "commission"
+            elif state == "approved" and finals.index("approved") + RESUBMITTED_PER_DISTRICT > i:
+                detail = "resubmitted"
+            elif state == "withdrawn" and i == finals.index("withdrawn"):
+                detail = "from_draft"
+            entries.append((people.make(category, district), state, detail))
+
+    # The originals of the deliberate likely duplicates, in known states.
+    def original(district, state, **fields) -> Person:
+        for person, s, detail in entries:
+            if person.district == district and s == state and not detail and not person.extra:
+                people.iins.discard(person.iin)
+                for key, value in fields.items():
+                    setattr(person, key, value)
+                person.iin = people.iin_for(person.birth_date, person.female)
+                person.grounds = _grounds(rng, person.category, district, person.female, person.kk)
+                person.extra["original"] = True
+                people.reserve(person)
+                return person
+        raise LookupError(district)
+
+    orig1 = original("zhezkazgan", "approved", surname="Жанболатов", given_name="Серік", patronymic="Әбенұлы",
+                     female=False, birth_date=date(1929, 3, 14))
+    orig2 = original("zhezkazgan", "submitted", surname="Құдайбергенова", given_name="Гүлсім",
+                     patronymic="Оспанқызы", female=True, birth_date=date(1931, 11, 2))
+    orig3 = original("ulytau", "recommended", surname="Әбдірахманов", given_name="Төлеген",
+                     patronymic="Ысқақұлы", female=False, birth_date=date(1925, 6, 22), category="front_veteran")
+    # The likely duplicates: entered later elsewhere from archive papers, without
+    # an IIN (the second in the 2021 Kazakh Latin alphabet).
+    duplicates = [
+        (Person("Джанбулатов", "Серик", "Абенович", orig1.birth_date, False, "home_front_worker", "karazhal",
+                False, None, _address(rng, "karazhal", False), None,
+                "В 1943–1945 гг. работал на Джездинском марганцевом руднике откатчиком. Сведения из архивной "
+                "справки; ИИН не указан."), "draft"),
+        (Person("Qūdaibergenova", "Gülsım", "", orig2.birth_date, True, "home_front_worker", "satbayev",
+                True, None, _address(rng, "satbayev", True), None,
+                "1942–1945 jyldary Jezqazğan mys kenışınde eñbek etken. Mūrağat anyqtamasy boiynşa; "
+                "JSN körsetılmegen."),
+         "submitted"),
+        (Person("Абдрахманов", "Тулеген", "Исхакович", orig3.birth_date, False, "front_veteran", "zhanaarka",
+                False, None, _address(rng, "zhanaarka", False), None,
+                "Призван в 1943 г. Жанааркинским РВК. Воевал на 2-м Белорусском фронте. Сведения из "
+                "военкомата; ИИН не указан."), "submitted"),
+    ]
+
+    # 1. Entered by the district's nominators (Zhezkazgan has two).
+    ids: dict[str, list[tuple[int, str, str, str]]] = {}  # district -> [(id, state, detail, nominator role idx)]
+    counter: dict[str, int] = {}
+    for person, state, detail in entries:
+        n = counter[person.district] = counter.get(person.district, -1) + 1
+        nominator = user(person.district, "nominator", n)
+        nomination = service.create_nomination(session, nominator, person.payload())
+        ids.setdefault(person.district, []).append((nomination.id, state, detail, n))
+
+    def bulk(actor, chosen, action, **kwargs):
+        for start in range(0, len(chosen), 1000):
+            service.bulk_transition(session, actor, chosen[start:start + 1000], action, **kwargs)
+
+    def one(actor, nomination_id, action, **kwargs):
+        service.transition(session, actor, service.get_nomination(session, nomination_id), action, **kwargs)
+
+    # 2. Submitted by the nominators; one withdrawn straight from draft.
+    for district, rows in ids.items():
+        bulk(user(district, "nominator"), [i for i, s, d, _ in rows if s != "draft" and d != "from_draft"], "submit")
+        for i, s, d, _ in rows:
+            if d == "from_draft":
+                one(user(district, "nominator"), i, "withdraw", comment=WITHDRAW_REASONS[2])
+
+    # 3. The reviewers: return / reject with their reasons, recommend the rest.
+    k = 0
+    for district, rows in ids.items():
+        reviewer = user(district, "reviewer")
+        for i, s, d, _ in rows:
+            if d == "resubmitted" or (s == "returned" and d == "reviewer"):
+                one(reviewer, i, "return", comment=RETURN_REASONS_REVIEWER[k % len(RETURN_REASONS_REVIEWER)])
+                k += 1
+            elif s == "rejected" and d == "reviewer":
+                one(reviewer, i, "reject", comment=REJECT_REASONS_REVIEWER[k % len(REJECT_REASONS_REVIEWER)])
+                k += 1
+        bulk(reviewer, [i for i, s, d, _ in rows if d != "resubmitted" and (
+            s in ("approved", "recommended") or (s in ("returned", "rejected") and d == "commission"))],
+             "recommend")
+
+    # 4. The nominators: withdrawals, and corrections of returned ones, resubmitted.
+    for district, rows in ids.items():
+        nominator = user(district, "nominator")
+        for i, s, d, _ in rows:
+            if s == "withdrawn" and d != "from_draft":
+                one(nominator, i, "withdraw", comment=WITHDRAW_REASONS[k % 2])
+                k += 1
+            elif d == "resubmitted":
+                nomination = service.get_nomination(session, i)
+                service.update_nomination(session, nominator, nomination,
+                                          {"grounds": nomination.grounds + "\n\n" + CORRECTION_NOTE})
+                one(nominator, i, "submit")
+        bulk(user(district, "reviewer"), [i for i, s, d, _ in rows if d == "resubmitted"], "recommend")
+
+    # 5. The regional commission: returns and rejections, then approval in bulk under the decrees.
+    for district, rows in ids.items():
+        for i, s, d, _ in rows:
+            if s == "returned" and d == "commission":
+                one(user(None, "commission", 1), i, "return",
+                    comment=RETURN_REASONS_COMMISSION[k % len(RETURN_REASONS_COMMISSION)])
+                k += 1
+            elif s == "rejected" and d == "commission":
+                one(user(None, "commission", 1), i, "reject",
+                    comment=REJECT_REASONS_COMMISSION[k % len(REJECT_REASONS_COMMISSION)])
+                k += 1
+    to_approve = [i for rows in ids.values() for i, s, d, _ in rows if s == "approved"]
+    zhez = {i for i, *_ in ids["zhezkazgan"]}
+    second = [i for i in to_approve if i in zhez][-60:]  # the later Zhezkazgan list, under the second decree
+    first = [i for i in to_approve if i not in set(second)]
+    (number1, date1), (number2, date2) = DECREES
+    bulk(user(None, "commission", 0), first, "approve", comment="Комиссия отырысының хаттамасы № 3",
+         decree_number=number1, decree_date=date1)
+    bulk(user(None, "commission", 1), second, "approve", comment="Протокол заседания комиссии № 4",
+         decree_number=number2, decree_date=date2)
+
+    # 6. The likely duplicates, entered last: the service flags them.  Two are
+    #    submitted after the nominator confirmed a different person was meant.
+    flagged = 0
+    for person, state in duplicates:
+        nominator = user(person.district, "nominator")
+        nomination = service.create_nomination(session, nominator, person.payload())
+        flagged += bool(nomination.possible_duplicate)
+        if state == "submitted":
+            service.transition(session, nominator, nomination, "submit", confirm_duplicate=True,
+                               comment="Сверено с архивной справкой: по мнению выдвигающего, это другой человек.")
+
+    total = len(entries) + len(duplicates)
+    return {"medals": 1, "nomination staff": created_staff, "nominations": total, "likely duplicates": flagged}
