@@ -19,7 +19,7 @@ from ..districts.models import District
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..medals.models import Medal, MedalQuota
 from ..text import TextError, clean_text
-from ..timeutil import utcnow
+from ..timeutil import to_local, utcnow
 from . import iin as iin_module
 from . import names, workflow
 from .models import INACTIVE_STATUSES, NOMINEE_CATEGORIES, STATUSES, Nomination, NominationDocument, Nominee
@@ -38,6 +38,19 @@ IIN_MESSAGES = {
     "date": _l("This IIN is not valid: its first six digits are not a date."),
 }
 EARLIEST_BIRTH = date(1880, 1, 1)
+DEFAULT_ZONE = "Asia/Almaty"
+
+
+def local_today() -> date:
+    """Today in the deployment's zone (Kazakhstan, UTC+5): from 19:00 UTC it is
+    already tomorrow there, and a decree signed that morning bears that date."""
+    try:
+        from flask import current_app
+
+        zone_name = current_app.config.get("AWARD_TIMEZONE") or DEFAULT_ZONE
+    except RuntimeError:  # no app (a script): the service's own default
+        zone_name = DEFAULT_ZONE
+    return to_local(utcnow(), zone_name).date()
 
 
 # ----------------------------------------------------------------- parsing
@@ -179,7 +192,7 @@ def _check_may_enter(actor: Actor, district: District) -> None:
 
 def create_nomination(session, actor: Actor, data: dict, *, today: date | None = None) -> Nomination:
     """A new draft nomination.  ``data``: {nominee: {...}, medal, grounds}."""
-    today = today or utcnow().date()
+    today = today or local_today()
     nominee_data = data.get("nominee") if isinstance(data.get("nominee"), dict) else {}
     errors: dict = {}
     try:
@@ -227,7 +240,7 @@ def create_nomination(session, actor: Actor, data: dict, *, today: date | None =
 def update_nomination(session, actor: Actor, nomination: Nomination, data: dict,
                       *, today: date | None = None) -> Nomination:
     """Edit a draft or returned nomination (the nominator's)."""
-    today = today or utcnow().date()
+    today = today or local_today()
     if nomination.status not in ("draft", "returned"):
         raise Conflict(_l("Only a draft or returned nomination can be edited."), code="invalid_transition")
     if actor.user is not None and not (actor.user.has_role("nominator")
@@ -325,7 +338,7 @@ def _decision_fields(step, comment, decree_number, decree_date) -> tuple[str, st
             errors["decree_date"] = _l("Give the decree's date.")
         else:
             dd = _date(decree_date, "decree_date", errors)
-            if dd is not None and dd > utcnow().date():
+            if dd is not None and dd > local_today():
                 errors["decree_date"] = _l("The decree's date is in the future.")
     if errors:
         raise ValidationFailed(errors)
