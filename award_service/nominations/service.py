@@ -11,6 +11,7 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..accounts.permissions import can, scoped_district_id
 from ..audit import Actor, diff, record
@@ -262,31 +263,50 @@ def update_nomination(session, actor: Actor, nomination: Nomination, data: dict,
     existing = active_with_iin(session, nomination.medal_id, clean["iin"], exclude_id=nomination.id)
     if existing:
         raise duplicate_nominee_error(existing)
+    # Take the row only if it is still the draft or returned version this edit
+    # was read from: a submission (or another edit) that got in first wins, and
+    # this edit is refused rather than silently applied to a submitted nomination.
+    version = nomination.version
+    claimed = session.execute(
+        update(Nomination).where(Nomination.id == nomination.id, Nomination.version == version,
+                                 Nomination.status.in_(("draft", "returned")))
+        .values(version=version + 1, updated_at=utcnow()).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        session.rollback()
+        raise _changed_meanwhile(nomination.id)
+    set_committed_value(nomination, "version", version + 1)
     district = clean.pop("district")
     nominee = nomination.nominee
-    for key, value in clean.items():
-        setattr(nominee, key, value)
-    nominee.district_id = district.id
-    nomination.district_id = district.id
-    nomination.iin = nominee.iin
-    nomination.grounds = grounds
-    similar = likely_duplicates(session, nomination.medal_id, nominee.birth_date, nominee.name_skeleton,
-                                exclude_id=nomination.id)
-    nomination.possible_duplicate = bool(similar)
-    if not similar:
-        nomination.duplicate_confirmed = False
-    nomination.version += 1
-    session.flush()
-    session.expire(nominee, ["district"])
-    b, a = diff(before, _nomination_snapshot(nomination))
-    if a:
-        record(session, actor, "nomination.update", "nomination", nomination.id, before=b, after=a)
     try:
+        for key, value in clean.items():
+            setattr(nominee, key, value)
+        nominee.district_id = district.id
+        nomination.district_id = district.id
+        nomination.iin = nominee.iin
+        nomination.grounds = grounds
+        similar = likely_duplicates(session, nomination.medal_id, nominee.birth_date, nominee.name_skeleton,
+                                    exclude_id=nomination.id)
+        nomination.possible_duplicate = bool(similar)
+        if not similar:
+            nomination.duplicate_confirmed = False
+        session.flush()
+        session.expire(nominee, ["district"])
+        b, a = diff(before, _nomination_snapshot(nomination))
+        if a:
+            record(session, actor, "nomination.update", "nomination", nomination.id, before=b, after=a)
         session.commit()
-    except IntegrityError:
+    except IntegrityError:  # the same IIN entered for this medal at the same moment
         session.rollback()
-        raise Conflict(code="conflict")
+        existing = active_with_iin(session, nomination.medal_id, clean["iin"], exclude_id=nomination.id)
+        if existing:
+            raise duplicate_nominee_error(existing) from None
+        raise Conflict(code="conflict") from None
     return nomination
+
+
+def _changed_meanwhile(nomination_id: int) -> Conflict:
+    return Conflict(_l("Someone else has just changed nomination № %(id)d. Reload it to see its state.",
+                       id=nomination_id), code="conflict")
 
 
 def get_nomination(session, nomination_id) -> Nomination:
@@ -375,8 +395,7 @@ def _apply(session, actor: Actor, nomination: Nomination, step, comment, number,
     changed = session.execute(update(Nomination).where(*conditions).values(**values)
                               .execution_options(synchronize_session=False))
     if changed.rowcount != 1:
-        raise Conflict(_l("Someone else has just changed nomination № %(id)d. Reload it to see its state.",
-                          id=nomination.id), code="conflict")
+        raise _changed_meanwhile(nomination.id)
     if step.action == "approve":
         taken = session.execute(
             update(MedalQuota).where(MedalQuota.medal_id == nomination.medal_id,
