@@ -479,6 +479,10 @@ def sniff_document(data: bytes) -> str | None:
 
 
 def add_document(session, actor: Actor, nomination: Nomination, filename: str, data: bytes) -> NominationDocument:
+    """A supporting document, added by a nominator of the nomination's district."""
+    if actor.user is not None and not (actor.user.has_role("nominator")
+                                       and can(actor.user, "nominations.create", nomination)):
+        raise Forbidden(_l("Documents are added by the nominators of the nomination's district."))
     if nomination.status not in ("draft", "returned", "submitted"):
         raise Conflict(_l("Documents can be added until the nomination is recommended."), code="invalid_transition")
     if not data:
