@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date, datetime
 
+from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -412,13 +413,25 @@ def _apply(session, actor: Actor, nomination: Nomination, step, comment, number,
            reason=comment or None)
 
 
+def _name_in_reader_language(district: District) -> LazyString:
+    """The district's name in the language the message is shown in (chosen then)."""
+    names = {"kk": district.name_kk, "ru": district.name_ru, "en": district.name_en}
+
+    def pick() -> str:
+        locale = get_locale()
+        return names.get(locale.language if locale else "kk", names["kk"])
+
+    return LazyString(pick)
+
+
 def quota_error(session, nomination: Nomination) -> Conflict:
     quota = session.scalar(select(MedalQuota).where(MedalQuota.medal_id == nomination.medal_id,
                                                     MedalQuota.district_id == nomination.district_id)
                            .execution_options(populate_existing=True))
     total, used = (quota.quota, quota.used) if quota else (0, 0)
     return Conflict(_l("The quota of %(district)s for this medal is %(quota)d and %(used)d are used: no more can "
-                       "be approved.", district=nomination.district.name_ru, quota=total, used=used),
+                       "be approved.", district=_name_in_reader_language(nomination.district), quota=total,
+                       used=used),
                     code="quota_exceeded", quota=total, used=used)
 
 
