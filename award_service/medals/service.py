@@ -102,7 +102,11 @@ def set_quotas(session, actor: Actor, medal: Medal, quotas) -> Medal:
         errors["quotas"] = _l("Give at least one district's quota.")
     before, after = {}, {}
     for district, number in parsed.items():
-        row = session.get(MedalQuota, (medal.id, district.id), with_for_update=True)
+        # Lock the quota row only (its district is joined-eager with an outer
+        # join, which PostgreSQL cannot lock), and read it afresh.
+        row = session.scalar(select(MedalQuota)
+                             .where(MedalQuota.medal_id == medal.id, MedalQuota.district_id == district.id)
+                             .with_for_update(of=MedalQuota).execution_options(populate_existing=True))
         if row is None:
             row = MedalQuota(medal_id=medal.id, district_id=district.id, quota=number, used=0)
             session.add(row)
