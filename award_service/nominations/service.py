@@ -40,6 +40,8 @@ IIN_MESSAGES = {
     "date": _l("This IIN is not valid: its first six digits are not a date."),
 }
 EARLIEST_BIRTH = date(1880, 1, 1)
+SEARCH_KEY_LENGTH = Nominee.search_key.type.length
+SKELETON_LENGTH = Nominee.name_skeleton.type.length
 DEFAULT_ZONE = "Asia/Almaty"
 
 
@@ -132,9 +134,11 @@ def parse_nominee(session, data: dict, *, today: date) -> dict:
     clean["phone"] = parse_phone(data.get("phone"), errors=errors)
     if errors:
         raise ValidationFailed(errors)
+    # Derived keys bounded by their columns: transliteration can double a name's
+    # length (Щ -> "sh", Ю -> "iu"), and PostgreSQL refuses a longer value.
     clean["search_key"] = names.search_key(clean["surname"], clean["given_name"], clean["patronymic"],
-                                           clean["iin"] or "")
-    clean["name_skeleton"] = names.skeleton(clean["surname"], clean["given_name"])
+                                           clean["iin"] or "")[:SEARCH_KEY_LENGTH]
+    clean["name_skeleton"] = names.skeleton(clean["surname"], clean["given_name"])[:SKELETON_LENGTH]
     return clean
 
 
