@@ -542,12 +542,14 @@ def list_query(user, *, status=None, district=None, medal=None, category=None, q
     if category:
         stmt = stmt.where(Nominee.category == category)
     if q:
-        digits = "".join(ch for ch in q if ch.isdigit())
         key = names.search_key(q)
         conditions = []
         if key:
             conditions.append(and_(*[Nominee.search_key.like(f"%{word}%") for word in key.split()]))
-        if len(digits) >= 4:
+        # An IIN typed in groups ("2801 0230"): its start.  Only when the query is
+        # a number: in "Сәуле 2801" the digits narrow the name search instead.
+        digits = "".join(ch for ch in q if ch.isdigit())
+        if len(digits) >= 4 and all(ch.isdigit() or ch in " -" for ch in q.strip()):
             conditions.append(Nominee.iin.like(f"{digits}%"))
         stmt = stmt.where(or_(*conditions)) if conditions else stmt.where(False)
     return stmt.order_by(Nomination.id.desc())
