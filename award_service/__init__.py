@@ -53,11 +53,15 @@ def create_app(config: dict | None = None) -> Flask:
     from .ceremonies.staff_views import bp as staff_ceremonies_bp
     from .ceremonies.views import bp as ceremonies_bp
     from .districts.views import bp as districts_bp
+    from .medals.views import bp as medals_bp
+    from .nominations.views import bp as nominations_bp
 
     app.register_blueprint(ceremonies_bp)
     app.register_blueprint(staff_ceremonies_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(districts_bp)
+    app.register_blueprint(nominations_bp)
+    app.register_blueprint(medals_bp)
     app.register_blueprint(api_bp)
     extensions.csrf.exempt(api_bp)
 
