@@ -331,17 +331,28 @@ def visible_to(user, nomination: Nomination) -> bool:
 
 # -------------------------------------------------------------- workflow
 
+def _invalid_transition(nomination: Nomination, action: str) -> Conflict:
+    return Conflict(_l("A nomination that is %(status)s cannot be changed this way (%(action)s).",
+                       status=STATUS_LABELS.get(nomination.status, nomination.status),
+                       action=ACTION_LABELS.get(action, action)), code="invalid_transition")
+
+
 def check_transition(user, nomination: Nomination, action: str) -> workflow.Transition:
     """The table row for this action from the nomination's state, if ``user`` may take it."""
     if action not in workflow.ACTIONS:
         raise ValidationFailed({"action": _l("Unknown action.")})
     step = workflow.find(action, nomination.status)
     if step is None:
-        raise Conflict(_l("A nomination that is %(status)s cannot be changed this way (%(action)s).",
-                          status=STATUS_LABELS.get(nomination.status, nomination.status),
-                          action=ACTION_LABELS.get(action, action)), code="invalid_transition")
+        raise _invalid_transition(nomination, action)
     if user is not None:
-        if not user.has_role(step.role) or not can(user, "nominations.view", nomination):
+        if not can(user, "nominations.view", nomination):
+            raise Forbidden(_l("This step is for the %(role)s of the district.", role=ROLE_NAMES[step.role]))
+        if not user.has_role(step.role):
+            if any(user.has_role(t.role) for t in workflow.TRANSITIONS if t.action == action):
+                # The user's role takes this action from another state (a reviewer
+                # rejects a submitted nomination; this one was recommended meanwhile):
+                # the state is what stands in the way, not the user's rights.
+                raise _invalid_transition(nomination, action)
             raise Forbidden(_l("This step is for the %(role)s of the district.", role=ROLE_NAMES[step.role]))
         if action in ("recommend", "approve") and nomination.created_by_id == user.id:
             raise Forbidden(_l("You entered this nomination, so someone else must recommend or approve it."))
