@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .ceremonies.staff_views import bp as staff_ceremonies_bp
     from .ceremonies.views import bp as ceremonies_bp
     from .districts.views import bp as districts_bp
+    from .nominations.io_views import bp as nomination_io_bp
     from .medals.views import bp as medals_bp
     from .nominations.views import bp as nominations_bp
 
@@ -60,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(staff_ceremonies_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(districts_bp)
+    app.register_blueprint(nomination_io_bp)
     app.register_blueprint(nominations_bp)
     app.register_blueprint(medals_bp)
     app.register_blueprint(api_bp)

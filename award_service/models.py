@@ -5,3 +5,4 @@ from .ceremonies.models import Ceremony, Registration  # noqa: F401
 from .districts.models import District  # noqa: F401
 from .medals.models import Medal, MedalQuota  # noqa: F401
 from .nominations.models import Nomination, NominationDocument, Nominee  # noqa: F401
+from .nominations.importer import ImportUpload  # noqa: F401

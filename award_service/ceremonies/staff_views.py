@@ -16,6 +16,7 @@ from ..errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..extensions import db
 from ..forms import ActionForm, apply_errors
 from ..i18n import locale_code, local_datetime
+from ..spreadsheets import spreadsheet_safe
 from ..timeutil import utcnow
 from ..web import actor, check, require
 from . import service
@@ -190,15 +191,6 @@ def cancel_registration(ceremony_id: int, registration_id: int):
     else:
         flash(_("The registration of %(name)s is cancelled.", name=registration.full_name), "success")
     return redirect(url_for(".show", ceremony_id=ceremony_id))
-
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value) -> str:
-    """Excel and LibreOffice run a cell that starts with these as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 @bp.get("/<int:ceremony_id>/registrations.csv")

@@ -1,0 +1,547 @@
+"""Bulk import of nominations from a CSV or XLSX file.
+
+Two steps, as the staff page shows them: :func:`parse_upload` reads the file and
+checks every row with the same rules as the form and the API (it saves
+nothing); :func:`save` writes all the rows as draft nominations in one
+transaction, or nothing at all.
+
+Between the two requests the file waits in the database (:class:`ImportUpload`),
+not on a server's disk: the app runs on several servers.  It is parsed again
+on saving, so nothing the browser sends back is trusted.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Iterable
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ForeignKey, LargeBinary, Select, String, delete, func, insert, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter
+
+from ..accounts.permissions import can
+from ..audit import Actor, record
+from ..audit.models import INSERT_AUDIT_EVENT
+from ..districts.models import District
+from ..errors import Conflict, Forbidden, ValidationFailed
+from ..extensions import db
+from ..medals.service import get_medal
+from ..spreadsheets import SpreadsheetError, looks_like_formula, read_rows
+from ..text import TextError, clean_text
+from ..timeutil import UTCDateTime, utcnow
+from . import service
+from .models import INACTIVE_STATUSES, Nomination, Nominee
+
+COLUMNS = ("surname", "given_name", "patronymic", "iin", "birth_date", "category", "district", "address", "phone",
+           "medal", "grounds")
+NOMINEE_COLUMNS = COLUMNS[:9]
+MAX_ROWS = 20_000
+MAX_BYTES = 20 * 1024 * 1024
+UPLOAD_LIFETIME = timedelta(hours=24)
+CHUNK = 1000  # ids or keys per IN (...) list
+
+
+class ImportUpload(db.Model):
+    """An uploaded file waiting for its "Save all" (at most a day)."""
+
+    __tablename__ = "import_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+@dataclass(frozen=True)
+class RowError:
+    """``row``: the spreadsheet's row number (the header is row 1; 0: the whole
+    file); ``column``: a column name, or "" when the row or file as a whole is wrong."""
+
+    row: int
+    column: str
+    message: str
+
+    def to_dict(self) -> dict:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class Preview:
+    rows: list[dict] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    total: int = 0
+    filename: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and bool(self.rows)
+
+    @property
+    def possible_duplicates(self) -> int:
+        return sum(1 for r in self.rows if r["possible_duplicate"])
+
+
+def _cell_text(value, column: str) -> tuple[object, bool]:
+    """A cell as the parsers take it, and whether it is a formula.
+
+    Numbers typed into Excel come back as int or float: an IIN or a phone
+    number loses nothing as long as the float is whole (an IIN's leading zero,
+    dropped by Excel, is put back)."""
+    if value is None:
+        return "", False
+    if isinstance(value, str):
+        formula = looks_like_formula(value) and not (column == "phone" and _phone_like(value))
+        return value.strip(), formula  # " zhezkazgan " is zhezkazgan: spaces around a code are invisible
+    if isinstance(value, bool):
+        return str(value), False
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        text = str(value)
+        if column == "iin" and 0 <= value and len(text) < 12:
+            text = text.zfill(12)
+        return text, False
+    if isinstance(value, datetime) and value.time() == time(0):
+        value = value.date()
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return (value if column == "birth_date" else value.isoformat()), False
+    if isinstance(value, (datetime, float, time, timedelta)):
+        return str(value), False
+    return "", True  # openpyxl's ArrayFormula / DataTableFormula
+
+
+def _phone_like(value: str) -> bool:
+    """+7 (701) 234-56-78: a phone, not a formula (no letters, no operators but the leading +)."""
+    text = value.strip()
+    return text.startswith("+") and len(text) > 1 and all(ch.isdigit() or ch in " ()-" for ch in text[1:])
+
+
+# ------------------------------------------------------------------ parsing
+
+def _header(cells: list) -> tuple[list[str], list[RowError]]:
+    names = ["" if c is None else str(c).strip().lstrip("\ufeff").strip().casefold() for c in cells]
+    while names and not names[-1]:
+        names.pop()
+    errors = []
+    unknown = [n for n in names if n not in COLUMNS]
+    missing = [c for c in COLUMNS if c not in names]
+    repeated = sorted({n for n in names if n and names.count(n) > 1})
+    expected = ", ".join(COLUMNS)
+    if not any(names):
+        errors.append(RowError(1, "", str(_l("The first row must name the columns: %(columns)s.",
+                                             columns=expected))))
+        return names, errors
+    if unknown:
+        shown = ", ".join(f"«{n}»" if n else str(_l("(empty)")) for n in unknown[:20])
+        errors.append(RowError(1, "", str(_l("Unknown columns in the header: %(names)s. The columns are: "
+                                             "%(columns)s.", names=shown, columns=expected))))
+    if missing:
+        errors.append(RowError(1, "", str(_l("Missing columns in the header: %(names)s.",
+                                             names=", ".join(missing)))))
+    if repeated:
+        errors.append(RowError(1, "", str(_l("Columns named twice in the header: %(names)s.",
+                                             names=", ".join(repeated)))))
+    return names, errors
+
+
+class _DistrictsOnce:
+    """The session as service.parse_nominee sees it during an import.
+
+    parse_nominee looks the district up by code with one query per call: a
+    round trip per row, most of the time of a 10,000-row import.  This
+    stand-in answers exactly that query (``select(District).where(District.code
+    == code)``) from one load of the districts, and hands every other call to
+    the real session, so the rules stay parse_nominee's own.
+    """
+
+    def __init__(self, session):
+        self._session = session
+        self._by_code = {d.code: d for d in session.scalars(select(District))}
+
+    def scalar(self, statement, *args, **kwargs):
+        code = _district_by_code(statement)
+        if code is not None and not args and not kwargs:
+            return self._by_code.get(code)
+        return self._session.scalar(statement, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._session, name)
+
+    def district(self, code):
+        return self._by_code.get(code) if isinstance(code, str) else None
+
+
+def _district_by_code(statement) -> str | None:
+    """The code, if ``statement`` is ``select(District).where(District.code == code)``."""
+    if not isinstance(statement, Select):
+        return None
+    described = statement.column_descriptions
+    where = statement.whereclause
+    if (len(described) == 1 and described[0].get("type") is District and isinstance(where, BinaryExpression)
+            and where.operator is operators.eq and isinstance(where.right, BindParameter)
+            and isinstance(where.right.value, str) and where.left.compare(District.__table__.c.code)):
+        return where.right.value
+    return None
+
+
+class _Context:
+    """What stays the same from row to row: lookups made once per file."""
+
+    def __init__(self, session, user, today: date):
+        self.session = session
+        self.lookups = _DistrictsOnce(session)
+        self.user = user
+        self.today = today
+        self.medals: dict = {}
+
+    def medal(self, code):
+        if code not in self.medals:
+            self.medals[code] = get_medal(self.session, code) if isinstance(code, str) and code else None
+        return self.medals[code]
+
+
+def _check_row(ctx: _Context, row: int, values: dict) -> tuple[dict | None, list[RowError]]:
+    errors: dict = {}
+    cells: dict = {}
+    for column in COLUMNS:
+        value, formula = _cell_text(values.get(column), column)
+        if formula:
+            errors[column] = _l("This cell is a formula or starts with = + - @, which spreadsheets run as a "
+                                "formula. Type the value itself.")
+            value = ""
+        cells[column] = value
+    nominee_data = {c: cells[c] for c in NOMINEE_COLUMNS}
+    clean = None
+    try:
+        clean = service.parse_nominee(ctx.lookups, nominee_data, today=ctx.today)
+    except ValidationFailed as exc:
+        for key, message in exc.fields.items():
+            errors.setdefault(key, message)
+    medal = ctx.medal(cells["medal"] or None)
+    if "medal" not in errors:
+        if medal is None:
+            errors["medal"] = _l("Choose a medal.") if not cells["medal"] else _l("Unknown medal.")
+        elif not medal.active:
+            errors["medal"] = _l("This medal is no longer awarded.")
+    grounds = ""
+    if "grounds" not in errors:
+        try:
+            grounds = clean_text(cells["grounds"] if isinstance(cells["grounds"], str) else str(cells["grounds"]),
+                                 max_length=5000, multiline=True)
+        except TextError as exc:
+            errors["grounds"] = exc.args[0]
+        else:
+            if not grounds:
+                errors["grounds"] = _l("This field is required.")
+    district = clean["district"] if clean is not None else ctx.lookups.district(cells["district"])
+    if (district is not None and "district" not in errors and ctx.user is not None
+            and not can(ctx.user, "nominations.create", district)):
+        errors["district"] = _l("You can enter nominations only for your own district.")
+    if errors:
+        return None, [RowError(row, column, str(errors[column])) for column in COLUMNS if column in errors] + [
+            RowError(row, key, str(message)) for key, message in errors.items() if key not in COLUMNS]
+    district = clean.pop("district")
+    clean.update(row=row, district_id=district.id, district=district.code, medal_id=medal.id, medal=medal.code,
+                 grounds=grounds, possible_duplicate=False, possible_duplicate_of=[], possible_duplicate_rows=[])
+    return clean, []
+
+
+def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _active_with_iins(session, rows: list[dict]) -> dict[tuple[int, str], int]:
+    """(medal id, IIN) -> an active nomination already in the database
+    (service.active_with_iin, for many rows in a few queries)."""
+    found: dict[tuple[int, str], int] = {}
+    by_medal: dict[int, list[str]] = {}
+    for r in rows:
+        if r["iin"]:
+            by_medal.setdefault(r["medal_id"], []).append(r["iin"])
+    for medal_id, iins in by_medal.items():
+        for part in _chunks(sorted(set(iins))):
+            stmt = (select(Nomination.iin, Nomination.id)
+                    .where(Nomination.medal_id == medal_id, Nomination.iin.in_(part),
+                           Nomination.status.not_in(INACTIVE_STATUSES))
+                    .order_by(Nomination.id))
+            for iin, nomination_id in session.execute(stmt):
+                found.setdefault((medal_id, iin), nomination_id)
+    return found
+
+
+def _similar_in_database(session, rows: list[dict]) -> dict[tuple, list[int]]:
+    """(medal id, birth date, name skeleton) -> active nominations of someone
+    born that day with a name of that skeleton (service.likely_duplicates, in bulk)."""
+    found: dict[tuple, list[int]] = {}
+    by_medal: dict[int, set] = {}
+    for r in rows:
+        by_medal.setdefault(r["medal_id"], set()).add(r["birth_date"])
+    wanted = {(r["medal_id"], r["birth_date"], r["name_skeleton"]) for r in rows}
+    for medal_id, dates in by_medal.items():
+        for part in _chunks(sorted(dates)):
+            stmt = (select(Nominee.birth_date, Nominee.name_skeleton, Nomination.id)
+                    .join(Nominee, Nominee.id == Nomination.nominee_id)
+                    .where(Nomination.medal_id == medal_id, Nomination.status.not_in(INACTIVE_STATUSES),
+                           Nominee.birth_date.in_(part))
+                    .order_by(Nomination.id))
+            for birth, skeleton, nomination_id in session.execute(stmt):
+                key = (medal_id, birth, skeleton)
+                if key in wanted:
+                    found.setdefault(key, []).append(nomination_id)
+    return found
+
+
+def _duplicate_message(existing_id: int) -> str:
+    return str(_l("This person (same IIN) already has an active nomination for this medal: № %(id)d.",
+                  id=existing_id))
+
+
+def _check_duplicates(session, rows: list[dict]) -> list[RowError]:
+    errors = []
+    first_row: dict[tuple[int, str], int] = {}
+    for r in rows:
+        if r["iin"]:
+            key = (r["medal_id"], r["iin"])
+            if key in first_row:
+                errors.append(RowError(r["row"], "iin", str(_l(
+                    "The same person (IIN) and medal as in row %(row)d.", row=first_row[key]))))
+            else:
+                first_row[key] = r["row"]
+    existing = _active_with_iins(session, rows)
+    for r in rows:
+        if r["iin"] and (r["medal_id"], r["iin"]) in existing:
+            errors.append(RowError(r["row"], "iin", _duplicate_message(existing[(r["medal_id"], r["iin"])])))
+    # Likely duplicates (same birth date, similar name) are flagged, not refused.
+    similar = _similar_in_database(session, rows)
+    groups: dict[tuple, list[int]] = {}
+    for r in rows:
+        groups.setdefault((r["medal_id"], r["birth_date"], r["name_skeleton"]), []).append(r["row"])
+    for r in rows:
+        key = (r["medal_id"], r["birth_date"], r["name_skeleton"])
+        r["possible_duplicate_of"] = similar.get(key, [])[:10]
+        r["possible_duplicate_rows"] = [n for n in groups[key] if n != r["row"]][:10]
+        r["possible_duplicate"] = bool(r["possible_duplicate_of"] or r["possible_duplicate_rows"])
+    return errors
+
+
+def parse_upload(session, user, filename: str, data: bytes, *, today: date | None = None) -> Preview:
+    """Read and check a CSV or XLSX file of nominations; save nothing.
+
+    ``user``: who imports (their district scope applies; None: no scope)."""
+    if user is not None and not can(user, "nominations.create"):
+        raise Forbidden()
+    today = today or utcnow().date()
+    preview = Preview(filename=filename or "")
+    if not data:
+        preview.errors.append(RowError(0, "", str(_l("The file is empty."))))
+        return preview
+    if len(data) > MAX_BYTES:
+        preview.errors.append(RowError(0, "", str(_l("The file is larger than 20 MB. Split it into smaller files."))))
+        return preview
+    reader = read_rows(data)
+    ctx = _Context(session, user, today)
+    names: list[str] = []
+    try:
+        for index, cells in reader:
+            if index == 1:
+                names, header_errors = _header(cells)
+                if header_errors:
+                    preview.errors.extend(header_errors)
+                    return preview
+                continue
+            if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+                continue  # blank rows (Excel keeps many at the end)
+            if index > MAX_ROWS + 1:
+                preview.errors.append(RowError(index, "", str(_l(
+                    "The file has more than %(n)s rows. Split it into smaller files.", n=f"{MAX_ROWS:,}"))))
+                preview.rows.clear()
+                return preview
+            preview.total += 1
+            if len(cells) > len(names) and any(c not in (None, "") for c in cells[len(names):]):
+                preview.errors.append(RowError(index, "", str(_l(
+                    "This row has more cells than the header has columns."))))
+                continue
+            values = {name: cells[i] if i < len(cells) else None for i, name in enumerate(names)}
+            clean, errors = _check_row(ctx, index, values)
+            if errors:
+                preview.errors.extend(errors)
+            else:
+                preview.rows.append(clean)
+    except SpreadsheetError as exc:
+        preview.errors.append(RowError(exc.row, "", exc.message))
+        preview.rows.clear()
+        return preview
+    finally:
+        reader.close()
+    if not names:
+        preview.errors.append(RowError(1, "", str(_l("The first row must name the columns: %(columns)s.",
+                                                     columns=", ".join(COLUMNS)))))
+        return preview
+    if preview.total == 0:
+        preview.errors.append(RowError(2, "", str(_l("The file has a header but no rows of nominations."))))
+        return preview
+    preview.errors.extend(_check_duplicates(session, preview.rows))
+    preview.errors.sort(key=lambda e: (e.row, COLUMNS.index(e.column) if e.column in COLUMNS else -1))
+    return preview
+
+
+# ------------------------------------------------------------------- saving
+
+def _snapshot(r: dict) -> dict:
+    return {"surname": r["surname"], "given_name": r["given_name"], "patronymic": r["patronymic"], "iin": r["iin"],
+            "birth_date": r["birth_date"].isoformat(), "category": r["category"], "district": r["district"],
+            "address": r["address"], "phone": r["phone"], "medal": r["medal"], "grounds": r["grounds"],
+            "status": "draft", "possible_duplicate_of": r["possible_duplicate_of"], "import_row": r["row"]}
+
+
+def _conflict(errors: list[RowError]) -> Conflict:
+    return Conflict(_l("Nothing was saved: %(n)d rows have the same IIN and medal as a nomination saved in the "
+                       "meantime.", n=len({e.row for e in errors})),
+                    code="duplicate_nominee", rows=[e.to_dict() for e in errors])
+
+
+def save(session, actor: Actor, preview: Preview, *, upload: ImportUpload | None = None) -> int:
+    """Save every row of a clean preview as a draft nomination, in one
+    transaction; or nothing (Conflict) when the preview has errors or a
+    duplicate was saved meanwhile.  ``upload`` is deleted in the same
+    transaction, first: of two "Save all" clicks on one upload, one saves and
+    the other gets a Conflict (``import_already_saved``), even for rows without
+    an IIN, which no index guards.  Returns the number of nominations saved."""
+    user = actor.user
+    upload_id = _id_of(upload) if upload is not None else None
+    if user is not None and not can(user, "nominations.create"):
+        raise Forbidden()
+    if preview.errors:
+        raise Conflict(_l("Nothing was saved: the file has errors. Correct them and upload it again."),
+                       code="invalid", rows=[e.to_dict() for e in preview.errors])
+    if not preview.rows:
+        raise ValidationFailed({"file": _l("The file has a header but no rows of nominations.")})
+    if user is not None:
+        district_ids = {r["district_id"] for r in preview.rows}
+        if any(not can(user, "nominations.create", _DistrictRef(d)) for d in district_ids):
+            raise Forbidden(_l("You can enter nominations only for your own district."))
+    rows = preview.rows
+    created_by = user.id if user is not None else None
+    actor_label = actor.display
+    try:
+        if upload_id is not None:
+            taken = session.execute(delete(ImportUpload).where(ImportUpload.id == upload_id)
+                                    .execution_options(synchronize_session=False))
+            if taken.rowcount != 1:
+                raise Conflict(_l("This file has already been saved."), code="import_already_saved")
+        existing = _active_with_iins(session, rows)
+        clashes = [RowError(r["row"], "iin", _duplicate_message(existing[(r["medal_id"], r["iin"])]))
+                   for r in rows if r["iin"] and (r["medal_id"], r["iin"]) in existing]
+        if clashes:
+            raise _conflict(clashes)
+        now = utcnow()
+        nominee_ids = _insert_many(session, Nominee.__table__, [
+            {"surname": r["surname"], "given_name": r["given_name"], "patronymic": r["patronymic"],
+             "iin": r["iin"], "birth_date": r["birth_date"], "category": r["category"],
+             "district_id": r["district_id"], "address": r["address"], "phone": r["phone"],
+             "search_key": r["search_key"], "name_skeleton": r["name_skeleton"], "created_at": now}
+            for r in rows])
+        nomination_ids = _insert_many(session, Nomination.__table__, [
+            {"nominee_id": nominee_id, "medal_id": r["medal_id"], "district_id": r["district_id"],
+             "iin": r["iin"], "grounds": r["grounds"], "status": "draft", "version": 1,
+             "possible_duplicate": r["possible_duplicate"], "duplicate_confirmed": False, "last_comment": "",
+             "created_by_id": created_by, "created_at": now, "updated_at": now}
+            for r, nominee_id in zip(rows, nominee_ids)])
+        common = {"occurred_at": now, "actor_id": created_by, "actor_label": actor_label, "before": None,
+                  "reason": None, "client_addr": actor.client_addr}
+        session.connection().execute(INSERT_AUDIT_EVENT, [
+            {**common, "action": "nomination.create", "object_type": "nomination", "object_id": str(nomination_id),
+             "after": _snapshot(r)}
+            for r, nomination_id in zip(rows, nomination_ids)])
+        record(session, actor, "nomination.import", "nomination_import",
+               f"{nomination_ids[0]}-{nomination_ids[-1]}",
+               after={"filename": preview.filename, "count": len(nomination_ids), "first_id": nomination_ids[0],
+                      "last_id": nomination_ids[-1], "possible_duplicates": preview.possible_duplicates})
+        session.commit()
+    except IntegrityError:
+        # The unique index on active (medal, IIN): someone saved one of these
+        # people between the check above and the insert.
+        session.rollback()
+        existing = _active_with_iins(session, rows)
+        clashes = [RowError(r["row"], "iin", _duplicate_message(existing[(r["medal_id"], r["iin"])]))
+                   for r in rows if r["iin"] and (r["medal_id"], r["iin"]) in existing]
+        raise _conflict(clashes) if clashes else Conflict(code="conflict") from None
+    except OperationalError as exc:
+        session.rollback()
+        if "locked" not in str(exc):
+            raise
+        # SQLite: another request wrote since this one started reading.
+        raise Conflict(_l("Someone else saved at the same moment. Upload the file again."), code="conflict") \
+            from None
+    except BaseException:
+        session.rollback()
+        raise
+    return len(nomination_ids)
+
+
+def _insert_many(session, table, rows: list[dict]) -> list[int]:
+    """Insert ``rows`` with as few round trips as the database allows; their
+    new ids, in order.
+
+    PostgreSQL: the ids are taken from the table's sequence in one query and
+    the rows sent with psycopg's pipelined executemany (an INSERT … RETURNING
+    of thousands of rows costs psycopg seconds of query parsing).  Elsewhere
+    (SQLite): one multi-row INSERT … RETURNING per batch."""
+    if session.get_bind().dialect.name == "postgresql":
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        ids = list(session.scalars(select(func.nextval(sequence)).select_from(func.generate_series(1, len(rows)))))
+        session.execute(insert(table), [{**row, "id": new_id} for row, new_id in zip(rows, ids)])
+        return ids
+    return list(session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
+
+
+@dataclass(frozen=True)
+class _DistrictRef:
+    """Something in a district, for :func:`can`'s scope check."""
+
+    district_id: int
+
+
+# ------------------------------------------------------ uploads between steps
+
+def store_upload(session, user, filename: str, data: bytes) -> str:
+    """Keep a checked file until its "Save all"; returns the token that names it."""
+    try:
+        name = clean_text(filename or "", max_length=200) or "upload"
+    except TextError:
+        name = "upload"
+    session.execute(delete(ImportUpload).where(ImportUpload.created_at < utcnow() - UPLOAD_LIFETIME))
+    token = secrets.token_urlsafe(32)
+    session.add(ImportUpload(token=token, user_id=user.id, filename=name, data=data))
+    session.commit()
+    return token
+
+
+def load_upload(session, user, token) -> ImportUpload | None:
+    """The user's own upload named by ``token``, if it has not expired."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 64:
+        return None
+    upload = session.scalar(select(ImportUpload).where(ImportUpload.token == token))
+    if upload is None or upload.user_id != user.id or upload.created_at < utcnow() - UPLOAD_LIFETIME:
+        return None
+    return upload
+
+
+def discard_upload(session, upload: ImportUpload) -> None:
+    session.execute(delete(ImportUpload).where(ImportUpload.id == _id_of(upload))
+                    .execution_options(synchronize_session=False))
+    session.commit()
+
+
+def _id_of(upload: ImportUpload) -> int:
+    """Its id, without a query (it may be expired, or deleted by another request)."""
+    identity = sa_inspect(upload).identity
+    return identity[0] if identity else upload.id
