@@ -68,7 +68,8 @@ def database(tmp_path_factory):
 
 
 RESET_SQL = (
-    "TRUNCATE registrations, ceremonies, audit_events, api_tokens, user_roles, users RESTART IDENTITY CASCADE",
+    "TRUNCATE import_uploads, nomination_documents, nominations, nominees, medal_quotas, medals, registrations, "
+    "ceremonies, audit_events, api_tokens, user_roles, users RESTART IDENTITY CASCADE",
     "DELETE FROM districts WHERE code NOT IN ({})".format(", ".join(f"'{c}'" for c in SEED_DISTRICTS)),
 )
 

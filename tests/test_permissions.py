@@ -45,7 +45,8 @@ def world(make_user, make_ceremony, client, app):
                     "category": "home_front_worker", "district": "zhezkazgan"},
         "medal": medal.code, "grounds": "Тыл еңбеккері"})
     return {"ceremony_id": ceremony.id, "registration_id": registration.id, "user_id": target.id,
-            "action": "close", "token": registration.token, "nomination_id": nomination.id, "code": medal.code}
+            "action": "close", "token": registration.token, "nomination_id": nomination.id, "code": medal.code,
+            "document_id": 1}
 
 
 def test_every_staff_page_and_api_endpoint_names_its_permission(app):
