@@ -8,6 +8,7 @@ import re
 from datetime import date
 
 import pytest
+from flask_babel import force_locale
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import create_engine, func, select, text
 
@@ -102,7 +103,8 @@ def to_xlsx(rows: list[dict], header=None, raw: dict | None = None) -> bytes:
 
 
 def parse(data: bytes, user=None, filename="nominations.csv"):
-    return importer.parse_upload(db.session, user, filename, data, today=date(2025, 4, 1))
+    with force_locale("en"):  # outside a request the default language (Kazakh) would apply
+        return importer.parse_upload(db.session, user, filename, data, today=date(2025, 4, 1))
 
 
 def errors_of(preview) -> set[tuple[int, str]]:
