@@ -382,8 +382,10 @@ def _decision_fields(step, comment, decree_number, decree_date) -> tuple[str, st
 
 
 def _apply(session, actor: Actor, nomination: Nomination, step, comment, number, dd, *,
-           confirm_duplicate: bool, expected_version: int | None) -> None:
-    """One transition inside the caller's transaction; raises without committing."""
+           confirm_duplicate: bool, expected_version: int | None, take_quota: bool = True) -> None:
+    """One transition inside the caller's transaction; raises without committing.
+    ``take_quota=False``: an approval's place in the quota is the caller's to take
+    (after every nomination row, see bulk_transition)."""
     now = utcnow()
     if step.action == "submit" and nomination.possible_duplicate and not (nomination.duplicate_confirmed
                                                                          or confirm_duplicate):
@@ -412,20 +414,26 @@ def _apply(session, actor: Actor, nomination: Nomination, step, comment, number,
                               .execution_options(synchronize_session=False))
     if changed.rowcount != 1:
         raise _changed_meanwhile(nomination.id)
-    if step.action == "approve":
-        taken = session.execute(
-            update(MedalQuota).where(MedalQuota.medal_id == nomination.medal_id,
-                                     MedalQuota.district_id == nomination.district_id,
-                                     MedalQuota.used < MedalQuota.quota)
-            .values(used=MedalQuota.used + 1).returning(MedalQuota.used)
-            .execution_options(synchronize_session=False)
-        ).first()
-        if taken is None:
-            raise quota_error(session, nomination)
+    if step.action == "approve" and take_quota and not _take_places(session, nomination.medal_id,
+                                                                    nomination.district_id, 1):
+        raise quota_error(session, nomination)
     record(session, actor, f"nomination.{step.action}", "nomination", nomination.id,
            before={"status": step.source}, after={"status": step.target, **({"decree_number": number,
                                                                                "decree_date": dd} if number else {})},
            reason=comment or None)
+
+
+def _take_places(session, medal_id: int, district_id: int, count: int) -> bool:
+    """Take ``count`` places of the district's quota, all or none, with one
+    conditional UPDATE (under PostgreSQL's row lock a racing approval re-reads
+    ``used`` before deciding)."""
+    taken = session.execute(
+        update(MedalQuota).where(MedalQuota.medal_id == medal_id, MedalQuota.district_id == district_id,
+                                 MedalQuota.used + count <= MedalQuota.quota)
+        .values(used=MedalQuota.used + count).returning(MedalQuota.used)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return taken is not None
 
 
 def _name_in_reader_language(district: District) -> LazyString:
@@ -485,9 +493,20 @@ def bulk_transition(session, actor: Actor, ids, action: str, *, comment=None, de
     first = steps[wanted[0]]
     comment, number, dd = _decision_fields(first, comment, decree_number, decree_date)
     try:
+        # Every nomination row first, in id order, then the quota rows in key
+        # order: the locks are taken in the order a single approval takes them
+        # (its nomination, then its quota), so a decree and a single approval of
+        # one of its nominations cannot deadlock.
+        places: dict[tuple[int, int], list[Nomination]] = {}
         for i in wanted:
             _apply(session, actor, rows[i], steps[i], comment, number, dd, confirm_duplicate=False,
-                   expected_version=None)
+                   expected_version=None, take_quota=False)
+            if steps[i].action == "approve":
+                places.setdefault((rows[i].medal_id, rows[i].district_id), []).append(rows[i])
+        for (medal_id, district_id), approving in sorted(places.items()):
+            for nomination in approving:
+                if not _take_places(session, medal_id, district_id, 1):
+                    raise quota_error(session, nomination)
     except Conflict:
         session.rollback()
         raise
