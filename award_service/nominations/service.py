@@ -447,11 +447,17 @@ def _name_in_reader_language(district: District) -> LazyString:
     return LazyString(pick)
 
 
-def quota_error(session, nomination: Nomination) -> Conflict:
+def quota_error(session, nomination: Nomination, requested: int = 1) -> Conflict:
     quota = session.scalar(select(MedalQuota).where(MedalQuota.medal_id == nomination.medal_id,
                                                     MedalQuota.district_id == nomination.district_id)
                            .execution_options(populate_existing=True))
     total, used = (quota.quota, quota.used) if quota else (0, 0)
+    if requested > 1 and total - used > 0:
+        return Conflict(_l("The quota of %(district)s for this medal is %(quota)d and %(used)d are used: "
+                           "%(left)d left, fewer than the %(requested)d chosen. Nothing was approved.",
+                           district=_name_in_reader_language(nomination.district), quota=total, used=used,
+                           left=total - used, requested=requested),
+                        code="quota_exceeded", quota=total, used=used, requested=requested)
     return Conflict(_l("The quota of %(district)s for this medal is %(quota)d and %(used)d are used: no more can "
                        "be approved.", district=_name_in_reader_language(nomination.district), quota=total,
                        used=used),
@@ -504,9 +510,8 @@ def bulk_transition(session, actor: Actor, ids, action: str, *, comment=None, de
             if steps[i].action == "approve":
                 places.setdefault((rows[i].medal_id, rows[i].district_id), []).append(rows[i])
         for (medal_id, district_id), approving in sorted(places.items()):
-            for nomination in approving:
-                if not _take_places(session, medal_id, district_id, 1):
-                    raise quota_error(session, nomination)
+            if not _take_places(session, medal_id, district_id, len(approving)):
+                raise quota_error(session, approving[0], requested=len(approving))
     except Conflict:
         session.rollback()
         raise
