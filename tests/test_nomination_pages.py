@@ -512,7 +512,7 @@ def test_quota_exceeded_in_bulk_says_quota_and_used(english, people, nominate, m
     response = english(people["commission"]).post("/staff/nominations/queue",
                                                   data={"action": "approve", "ids": ids, **DECREE})
     assert response.status_code == 409
-    assert "is 2 and 2 are used" in response.text
+    assert "is 2 and 0 are used: 2 left, fewer than the 3 chosen" in response.text
     assert db.session.scalar(select(func.count()).where(Nomination.status == "approved")) == 0
 
 
