@@ -77,7 +77,7 @@ def create():
             form.form_errors.append(str(exc.message))
             status = exc.status
         else:
-            flash(_("The medal %(name)s is added.", name=medal.name_en), "success")
+            flash(_("The medal %(name)s is added.", name=medal.name(locale_code())), "success")
             return redirect(url_for(".show", code=medal.code))
     return render_template("medals/new.html", form=form, districts=districts, typed=typed,
                            quota_errors=quota_errors), status

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Iterable
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import format_number, lazy_gettext as _l
 from sqlalchemy import ForeignKey, LargeBinary, Select, String, delete, func, insert, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -361,7 +361,7 @@ def parse_upload(session, user, filename: str, data: bytes, *, today: date | Non
                 continue  # blank rows (Excel keeps many at the end)
             if index > MAX_ROWS + 1:
                 preview.errors.append(RowError(index, "", str(_l(
-                    "The file has more than %(n)s rows. Split it into smaller files.", n=f"{MAX_ROWS:,}"))))
+                    "The file has more than %(n)s rows. Split it into smaller files.", n=format_number(MAX_ROWS)))))
                 preview.rows.clear()
                 return preview
             preview.total += 1
