@@ -23,6 +23,11 @@ NAMING_CONVENTION = {
 }
 
 
+def sql_in(column: str, values) -> str:
+    """``column IN ('a', 'b')`` for CHECK constraints that keep states valid."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

@@ -56,3 +56,18 @@ def search_key(value: str | None) -> str:
     if not value:
         return ""
     return unicodedata.normalize("NFC", value).casefold()
+
+
+def text_field(data: dict, key: str, errors: dict, *, max_length: int, required: bool = False,
+               multiline: bool = False, required_message=None) -> str:
+    """``data[key]`` cleaned; a problem is put in ``errors[key]`` and '' returned."""
+    from flask_babel import lazy_gettext as _l
+
+    try:
+        value = clean_text(data.get(key), max_length=max_length, multiline=multiline)
+    except TextError as exc:
+        errors[key] = exc.args[0]
+        return ""
+    if required and not value:
+        errors[key] = required_message or _l("This field is required.")
+    return value

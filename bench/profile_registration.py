@@ -193,7 +193,7 @@ def statements_and_profile(post, engine, args) -> None:
     event.remove(engine, "before_cursor_execute", before)
     event.remove(engine, "after_cursor_execute", after)
     n = args.n
-    print(f"  SQL statements through SQLAlchemy (execute, round trip included), per request:")
+    print("  SQL statements through SQLAlchemy (execute, round trip included), per request:")
     for t, count, stmt in sorted(((sum(v) / n, len(v) / n, s) for s, v in statements.items()), reverse=True):
         print(f"  {t * 1000:6.2f} ms  x{count:.1f}  {stmt}")
 
@@ -224,10 +224,10 @@ def statements_and_profile(post, engine, args) -> None:
         if package == "psycopg" and func == "wait":
             package = "psycopg wait() (blocked on the socket)"
         by_package[package] += tt
-    print(f"\n--- award_service functions by cumulative time (cProfile: Python inflated; per request) ---")
+    print("\n--- award_service functions by cumulative time (cProfile: Python inflated; per request) ---")
     for ct, nc, where in sorted(ours, reverse=True)[:args.top]:
         print(f"  {ct / n * 1000:6.2f} ms {ct / total * 100:5.1f}%  x{nc / n:.1f}  {where}")
-    print(f"\n--- own time by package (cProfile; per request) ---")
+    print("\n--- own time by package (cProfile; per request) ---")
     for package, tt in sorted(by_package.items(), key=lambda kv: -kv[1])[:12]:
         print(f"  {tt / n * 1000:6.2f} ms {tt / total * 100:5.1f}%  {package}")
     out = io.StringIO()

@@ -208,3 +208,23 @@ def en_client(client):
         session["lang"] = "en"
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the API follows Accept-Language
     return client
+
+
+@pytest.fixture
+def live_server(make_app, database):
+    """The app on this test's database behind a real threaded HTTP server on
+    loopback, with a connection pool large enough for concurrency tests."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    options = {"pool_size": 30, "max_overflow": 20, "pool_timeout": 60} if database["kind"] == "postgresql" else {
+        "connect_args": {"timeout": 60}}
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS=options)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)

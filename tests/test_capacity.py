@@ -10,30 +10,14 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 import requests
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from award_service.ceremonies.models import Ceremony, Registration
 from award_service.extensions import db
 
 ATTEMPTS = 120
 CAPACITY = 20
-
-
-@pytest.fixture
-def live_server(make_app, database):
-    options = {"pool_size": 30, "max_overflow": 20, "pool_timeout": 60} if database["kind"] == "postgresql" else {
-        "connect_args": {"timeout": 60}}
-    app = make_app(SQLALCHEMY_ENGINE_OPTIONS=options)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
 
 
 def _storm(base_url: str, ceremony_id: int, bodies: list[dict]) -> list[requests.Response]:

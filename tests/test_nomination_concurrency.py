@@ -13,7 +13,6 @@ from datetime import date
 import pytest
 import requests
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from award_service.audit.models import AuditEvent
 from award_service.errors import DomainError
@@ -28,15 +27,9 @@ from .nomination_factories import DECREE, MEDAL_CODE, actor, advance, make_iin, 
 
 
 @pytest.fixture
-def live_server(require_postgres, make_app):
-    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 25, "max_overflow": 10, "pool_timeout": 60})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+def live_server(require_postgres, live_server):
+    """The shared live server (tests/conftest.py), on PostgreSQL only."""
+    return live_server
 
 
 def storm(calls: list) -> list:

@@ -75,7 +75,7 @@ def test_bad_form_input_is_shown_beside_the_field_and_nothing_is_stored(client, 
     response = client.post(f"/ceremonies/{ceremony.id}", data=registration_data(**overrides))
     assert response.status_code == 422
     assert field in form_errors(response.text)
-    assert f'aria-invalid="true"' in response.text
+    assert 'aria-invalid="true"' in response.text
     assert count_registrations() == 0 and seats_taken(ceremony.id) == 0
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..districts.models import District
-from ..extensions import db
+from ..extensions import db, sql_in
 from ..timeutil import UTCDateTime, utcnow
 
 CEREMONY_STATUSES = ("draft", "published", "closed", "cancelled")
@@ -16,14 +16,11 @@ CATEGORIES = ("veteran", "home_front_worker", "family", "guest", "resident")
 MAX_COMPANIONS = 5
 
 
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
 
 class Ceremony(db.Model):
     __tablename__ = "ceremonies"
     __table_args__ = (
-        CheckConstraint(_in("status", CEREMONY_STATUSES), name="status_known"),
+        CheckConstraint(sql_in("status", CEREMONY_STATUSES), name="status_known"),
         CheckConstraint("capacity >= 0", name="capacity_not_negative"),
         CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats_within_capacity"),
         Index("ix_ceremonies_status_starts_at", "status", "starts_at"),
@@ -94,8 +91,8 @@ class Ceremony(db.Model):
 class Registration(db.Model):
     __tablename__ = "registrations"
     __table_args__ = (
-        CheckConstraint(_in("status", REGISTRATION_STATUSES), name="status_known"),
-        CheckConstraint(_in("category", CATEGORIES), name="category_known"),
+        CheckConstraint(sql_in("status", REGISTRATION_STATUSES), name="status_known"),
+        CheckConstraint(sql_in("category", CATEGORIES), name="category_known"),
         CheckConstraint(f"companions >= 0 AND companions <= {MAX_COMPANIONS}", name="companions_range"),
         CheckConstraint("seats = companions + 1", name="seats_match"),
         CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="has_contact"),

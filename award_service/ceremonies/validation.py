@@ -10,7 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 
 from ..errors import ValidationFailed
-from ..text import TextError, clean_text, search_key
+from ..text import TextError, clean_text, search_key, text_field
 from ..timeutil import from_local
 from .models import CATEGORIES, MAX_COMPANIONS
 
@@ -22,14 +22,8 @@ MAX_CAPACITY = 100_000
 
 class _Errors(dict):
     def text(self, data, key, *, max_length, required=False, multiline=False, label_required=None):
-        try:
-            value = clean_text(data.get(key), max_length=max_length, multiline=multiline)
-        except TextError as exc:
-            self[key] = exc.args[0]
-            return ""
-        if required and not value:
-            self[key] = label_required or _l("This field is required.")
-        return value
+        return text_field(data, key, self, max_length=max_length, required=required, multiline=multiline,
+                          required_message=label_required)
 
 
 def is_true(value) -> bool:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..districts.models import District
-from ..extensions import db
+from ..extensions import db, sql_in
 from ..medals.models import Medal
 from ..timeutil import UTCDateTime, utcnow
 
@@ -20,14 +20,11 @@ STATUSES = ("draft", "submitted", "recommended", "approved", "awarded", "returne
 INACTIVE_STATUSES = ("rejected", "withdrawn")
 
 
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
 
 class Nominee(db.Model):
     __tablename__ = "nominees"
     __table_args__ = (
-        CheckConstraint(_in("category", NOMINEE_CATEGORIES), name="category_known"),
+        CheckConstraint(sql_in("category", NOMINEE_CATEGORIES), name="category_known"),
         CheckConstraint("iin IS NULL OR length(iin) = 12", name="iin_length"),
         Index("ix_nominees_birth_date_skeleton", "birth_date", "name_skeleton"),
     )
@@ -58,7 +55,7 @@ class Nominee(db.Model):
 class Nomination(db.Model):
     __tablename__ = "nominations"
     __table_args__ = (
-        CheckConstraint(_in("status", STATUSES), name="status_known"),
+        CheckConstraint(sql_in("status", STATUSES), name="status_known"),
         CheckConstraint("status NOT IN ('approved', 'awarded') OR (decree_number IS NOT NULL AND "
                         "decree_date IS NOT NULL AND approved_by_id IS NOT NULL)", name="approved_has_decree"),
         CheckConstraint("status <> 'recommended' OR recommended_by_id IS NOT NULL", name="recommended_has_reviewer"),

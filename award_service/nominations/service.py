@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -20,7 +20,7 @@ from ..ceremonies.validation import parse_phone
 from ..districts.models import District
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..medals.models import Medal, MedalQuota
-from ..text import TextError, clean_text
+from ..text import TextError, clean_text, text_field
 from ..timeutil import to_local, utcnow
 from . import iin as iin_module
 from . import names, workflow
@@ -77,16 +77,7 @@ def _date(value, field: str, errors: dict) -> date | None:
     return None
 
 
-def _text(data: dict, key: str, errors: dict, *, max_length: int, required: bool = False,
-          multiline: bool = False) -> str:
-    try:
-        value = clean_text(data.get(key), max_length=max_length, multiline=multiline)
-    except TextError as exc:
-        errors[key] = exc.args[0]
-        return ""
-    if required and not value:
-        errors[key] = _l("This field is required.")
-    return value
+_text = text_field
 
 
 def parse_nominee(session, data: dict, *, today: date) -> dict:
