@@ -28,6 +28,18 @@ def sql_in(column: str, values) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+def for_dialect(dialect_name: str):
+    """Alembic ``include_object``: leave out schema objects declared for another
+    database only (``Index(...).ddl_if(dialect="postgresql")``), so that
+    autogenerate and schema checks on SQLite do not ask for them."""
+
+    def include_object(obj, name, type_, reflected, compare_to):
+        condition = getattr(obj, "_ddl_if", None)
+        return condition is None or condition.dialect is None or condition.dialect == dialect_name
+
+    return include_object
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

@@ -92,9 +92,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        from award_service.extensions import for_dialect
+
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_object=for_dialect(connection.dialect.name),
             **conf_args
         )
 

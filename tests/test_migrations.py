@@ -4,12 +4,13 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select
 
 from award_service.districts.models import District
-from award_service.extensions import db
+from award_service.extensions import db, for_dialect
 
 
 def test_migrated_schema_matches_the_models(app):
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True, "include_object": for_dialect(connection.dialect.name)})
         differences = compare_metadata(context, db.metadata)
     assert differences == []
 

@@ -34,7 +34,7 @@ WIDTHS = {"id": 8, "surname": 18, "given_name": 16, "patronymic": 18, "iin": 14,
 def export_statement(user, filters: dict) -> Select:
     """The list page's query (same filters, same district scope, same order),
     narrowed to the exported columns."""
-    stmt = list_query(user, **filters)
+    stmt = list_query(user, **filters, join_nominee=True)
     return (stmt.with_only_columns(Nomination.id, Nominee.surname, Nominee.given_name, Nominee.patronymic,
                                    Nominee.iin, Nominee.birth_date, Nominee.category, District.code,
                                    Nominee.address, Nominee.phone, Medal.code, Nomination.grounds,

@@ -27,6 +27,10 @@ class Nominee(db.Model):
         CheckConstraint(sql_in("category", NOMINEE_CATEGORIES), name="category_known"),
         CheckConstraint("iin IS NULL OR length(iin) = 12", name="iin_length"),
         Index("ix_nominees_birth_date_skeleton", "birth_date", "name_skeleton"),
+        # Name search is LIKE '%word%': on PostgreSQL a trigram index serves it
+        # (migration 0004); SQLite has none and scans.
+        Index("ix_nominees_search_key_trgm", "search_key", postgresql_using="gin",
+              postgresql_ops={"search_key": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

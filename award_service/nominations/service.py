@@ -553,9 +553,16 @@ def add_document(session, actor: Actor, nomination: Nomination, filename: str, d
 
 # ----------------------------------------------------------------- lists
 
-def list_query(user, *, status=None, district=None, medal=None, category=None, q=None):
-    """Nominations visible to ``user`` with the filters; newest first."""
-    stmt = select(Nomination).join(Nominee, Nominee.id == Nomination.nominee_id)
+def list_query(user, *, status=None, district=None, medal=None, category=None, q=None, join_nominee=False):
+    """Nominations visible to ``user`` with the filters; newest first.
+
+    Nominees are joined only when a filter needs them (or the caller selects
+    their columns, ``join_nominee``): a queue's COUNT otherwise joins every
+    nominee for nothing (bench/nominations.py, 50,000 rows).
+    """
+    stmt = select(Nomination)
+    if join_nominee or category or q:
+        stmt = stmt.join(Nominee, Nominee.id == Nomination.nominee_id)
     scope = scoped_district_id(user)
     if scope is not None:
         stmt = stmt.where(Nomination.district_id == scope)
