@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ..audit import Actor, record
 from ..errors import ValidationFailed
-from ..text import TextError, clean_text
+from ..text import text_field
 from .models import District
 
 CODE_RE = re.compile(r"^[a-z][a-z0-9_-]{1,31}$")
@@ -26,15 +26,8 @@ def create_district(session, actor: Actor, data: dict) -> District:
         code = code.strip()
         if session.scalar(select(District.id).where(District.code == code)):
             errors["code"] = _l("This code is already used.")
-    names = {}
-    for key in ("name_kk", "name_ru", "name_en"):
-        try:
-            names[key] = clean_text(data.get(key), max_length=200)
-        except TextError as exc:
-            errors[key] = exc.args[0]
-            continue
-        if not names[key]:
-            errors[key] = _l("This field is required.")
+    names = {key: text_field(data, key, errors, max_length=200, required=True)
+             for key in ("name_kk", "name_ru", "name_en")}
     if errors:
         raise ValidationFailed(errors)
     district = District(code=code, **names)

@@ -11,7 +11,7 @@ from ..audit import Actor, record
 from ..ceremonies.validation import parse_int
 from ..districts.models import District
 from ..errors import ValidationFailed
-from ..text import TextError, clean_text
+from ..text import text_field
 from .models import Medal, MedalQuota
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,31}$")
@@ -55,15 +55,8 @@ def create_medal(session, actor: Actor, data: dict) -> Medal:
         errors["code"] = _l("Use 2–32 lower-case Latin letters, digits, - or _.")
     elif get_medal(session, code):
         errors["code"] = _l("This code is already used.")
-    names = {}
-    for key in ("name_kk", "name_ru", "name_en"):
-        try:
-            names[key] = clean_text(data.get(key), max_length=300)
-        except TextError as exc:
-            errors[key] = exc.args[0]
-            continue
-        if not names[key]:
-            errors[key] = _l("This field is required.")
+    names = {key: text_field(data, key, errors, max_length=300, required=True)
+             for key in ("name_kk", "name_ru", "name_en")}
     prefix = data.get("serial_prefix")
     if not isinstance(prefix, str) or not PREFIX_RE.match(prefix):
         errors["serial_prefix"] = _l("Use 1–8 capital Latin letters or digits, for example ULY.")

@@ -187,16 +187,21 @@ def _check_may_enter(actor: Actor, district: District) -> None:
                         fields={"district": _l("Outside your district.")})
 
 
+def _nominee_fields(session, data: dict, today: date, errors: dict) -> dict | None:
+    """parse_nominee inside a nomination: its field errors go to ``errors`` as nominee.<field>."""
+    try:
+        return parse_nominee(session, data, today=today)
+    except ValidationFailed as exc:
+        errors.update({f"nominee.{k}": v for k, v in exc.fields.items()})
+        return None
+
+
 def create_nomination(session, actor: Actor, data: dict, *, today: date | None = None) -> Nomination:
     """A new draft nomination.  ``data``: {nominee: {...}, medal, grounds}."""
     today = today or local_today()
     nominee_data = data.get("nominee") if isinstance(data.get("nominee"), dict) else {}
     errors: dict = {}
-    try:
-        clean = parse_nominee(session, nominee_data, today=today)
-    except ValidationFailed as exc:
-        errors.update({f"nominee.{k}": v for k, v in exc.fields.items()})
-        clean = None
+    clean = _nominee_fields(session, nominee_data, today, errors)
     medal = _medal(session, data.get("medal"))
     if medal is None:
         errors["medal"] = _l("Choose a medal.") if not data.get("medal") else _l("Unknown medal.")
@@ -246,11 +251,7 @@ def update_nomination(session, actor: Actor, nomination: Nomination, data: dict,
     before = _nomination_snapshot(nomination)
     merged = {**before, **(data.get("nominee") or {})} if isinstance(data.get("nominee"), dict) else before
     errors: dict = {}
-    try:
-        clean = parse_nominee(session, merged, today=today)
-    except ValidationFailed as exc:
-        errors.update({f"nominee.{k}": v for k, v in exc.fields.items()})
-        clean = None
+    clean = _nominee_fields(session, merged, today, errors)
     grounds = _text({"grounds": data.get("grounds", nomination.grounds)}, "grounds", errors, max_length=5000,
                     multiline=True, required=True)
     if errors:
