@@ -31,19 +31,12 @@ benchmark itself could not run).  In one run:
      count must not grow with the page size;
    - a page over the 50 ms target: its slowest statement is shown with
      ``EXPLAIN (ANALYZE, BUFFERS)`` (always with ``--explain``);
-4. when a page is over the target (or with ``--what-if``): the pages again
-   on this run's database with the changes the figures point to, neither of
-   them in the code: (1) a pg_trgm GIN index on nominees.search_key (the name
-   search is ``LIKE '%…%'``, which no b-tree index serves), then (2) also
-   ``service.list_query`` joining nominees only when a filter needs them (the
-   queue's count reads every nominee row otherwise); the index is dropped
-   again before the import;
-5. an XLSX of 10,000 new nominations (openpyxl) parsed and saved with
+4. an XLSX of 10,000 new nominations (openpyxl) parsed and saved with
    ``award_service.nominations.importer`` (``parse_upload`` + ``save``) as the
    Zhezkazgan nominator, when that module exists.
 
     .venv/bin/python bench/nominations.py [--nominations 50000] [--requests 50] [--import-rows 10000]
-                                          [--q Ахмет] [--explain] [--what-if | --no-what-if] [--keep]
+                                          [--q Ахмет] [--explain] [--keep]
                                           [--pg postgresql://postgres@127.0.0.1:5432/postgres]
 
 About a minute and a half with the defaults on a 2-core machine.
@@ -520,83 +513,6 @@ def report_pages(app, counter, data, args, *, plans_wanted: bool = True) -> tupl
     return lines, over
 
 
-def _list_query_joining_only_when_needed(original):
-    """service.list_query (a copy of it as of this benchmark), but joining
-    nominees only for a name/IIN search or a category: the count of a queue
-    then needs no nominee row at all."""
-    from sqlalchemy import and_, or_, select
-
-    from award_service.accounts.permissions import scoped_district_id
-    from award_service.districts.models import District
-    from award_service.medals.models import Medal
-    from award_service.nominations import names
-    from award_service.nominations.models import Nomination, Nominee
-
-    def list_query(user, *, status=None, district=None, medal=None, category=None, q=None):
-        stmt = select(Nomination)
-        if q or category:
-            stmt = stmt.join(Nominee, Nominee.id == Nomination.nominee_id)
-        scope = scoped_district_id(user)
-        if scope is not None:
-            stmt = stmt.where(Nomination.district_id == scope)
-        if status:
-            stmt = stmt.where(Nomination.status == status)
-        if district:
-            stmt = stmt.where(Nomination.district.has(District.code == district))
-        if medal:
-            stmt = stmt.where(Nomination.medal.has(Medal.code == medal))
-        if category:
-            stmt = stmt.where(Nominee.category == category)
-        if q:
-            key = names.search_key(q)
-            conditions = []
-            if key:
-                conditions.append(and_(*[Nominee.search_key.like(f"%{word}%") for word in key.split()]))
-            digits = "".join(ch for ch in q if ch.isdigit())
-            if len(digits) >= 4 and all(ch.isdigit() or ch in " -" for ch in q.strip()):
-                conditions.append(Nominee.iin.like(f"{digits}%"))
-            stmt = stmt.where(or_(*conditions)) if conditions else stmt.where(False)
-        return stmt.order_by(Nomination.id.desc())
-
-    list_query.original = original
-    return list_query
-
-
-def what_if(app, counter, data, args) -> list[str]:
-    """The pages again on this run's database with (1) a trigram index on
-    nominees.search_key, then (2) also service.list_query joining nominees only
-    when a filter needs them (patched in this process).  Neither is in the
-    models or the service: these figures say what the proposed changes would
-    buy.  The index is dropped again before the import is measured."""
-    from sqlalchemy import text
-
-    from award_service.extensions import db
-    from award_service.nominations import service
-
-    lines = ["what if (changes tried on this run's database only; not in the code):"]
-    with app.app_context(), db.engine.begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
-        t0 = time.perf_counter()
-        conn.execute(text("CREATE INDEX ix_nominees_search_key_trgm ON nominees USING gin (search_key gin_trgm_ops)"))
-        built = time.perf_counter() - t0
-        conn.execute(text("ANALYZE nominees"))
-    lines.append(f"(1) + CREATE INDEX ix_nominees_search_key_trgm ON nominees USING gin (search_key gin_trgm_ops) "
-                 f"(pg_trgm; built in {built:.1f} s):")
-    page_lines, _ = report_pages(app, counter, data, args, plans_wanted=False)
-    lines.extend("  " + line for line in page_lines)
-    original = service.list_query
-    service.list_query = _list_query_joining_only_when_needed(original)
-    try:
-        lines.append("(2) the index of (1) and service.list_query joining nominees only for q or category:")
-        page_lines, _ = report_pages(app, counter, data, args, plans_wanted=False)
-        lines.extend("  " + line for line in page_lines)
-    finally:
-        service.list_query = original
-        with app.app_context(), db.engine.begin() as conn:
-            conn.execute(text("DROP INDEX ix_nominees_search_key_trgm"))
-    return lines
-
-
 # ------------------------------------------------------------------ import
 
 def import_xlsx(app, counter, data, args) -> str:
@@ -669,10 +585,6 @@ def main() -> int:
     parser.add_argument("--import-rows", type=int, default=10_000)
     parser.add_argument("--q", default="Ахмет", help="the name fragment searched for (default: Ахмет)")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE every page's slowest statement")
-    parser.add_argument("--what-if", action="store_true",
-                        help="measure the pages again with the proposed index and query change (default: only when "
-                             "a page is over the target)")
-    parser.add_argument("--no-what-if", action="store_true", help="never measure the proposed changes")
     parser.add_argument("--keep", action="store_true", help="keep the database for a closer look (not dropped)")
     args = parser.parse_args()
 
@@ -709,11 +621,8 @@ def main() -> int:
                      f"{args.warmup} warm-up")
         try:
             log("measuring pages")
-            page_lines, over = report_pages(app, counter, data, args)
+            page_lines, _ = report_pages(app, counter, data, args)
             lines.extend(page_lines)
-            if (over and not args.no_what_if) or args.what_if:
-                log("what if: the same pages with the changes proposed below")
-                lines.extend(what_if(app, counter, data, args))
             lines.append(f"  load average after the pages: {os.getloadavg()[0]:.2f} (other work on this "
                          f"shared machine slows every figure)")
             log("import")
