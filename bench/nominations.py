@@ -283,6 +283,7 @@ def setup(app, args) -> dict:
         decided = status in ("approved", "awarded")
         nominations.append({
             "id": i, "nominee_id": i, "medal_id": medal_id, "district_id": districts[code], "iin": p["iin"],
+            "search_key": nominees[-1]["search_key"],
             "grounds": p["grounds"], "status": status, "version": VERSIONS[status],
             "possible_duplicate": False, "duplicate_confirmed": False,
             "last_comment": "Уточните период работы." if status in ("returned", "rejected") else "",

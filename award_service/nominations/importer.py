@@ -451,7 +451,7 @@ def save(session, actor: Actor, preview: Preview, *, upload: ImportUpload | None
             for r in rows])
         nomination_ids = _insert_many(session, Nomination.__table__, [
             {"nominee_id": nominee_id, "medal_id": r["medal_id"], "district_id": r["district_id"],
-             "iin": r["iin"], "grounds": r["grounds"], "status": "draft", "version": 1,
+             "iin": r["iin"], "search_key": r["search_key"], "grounds": r["grounds"], "status": "draft", "version": 1,
              "possible_duplicate": r["possible_duplicate"], "duplicate_confirmed": False, "last_comment": "",
              "created_by_id": created_by, "created_at": now, "updated_at": now}
             for r, nominee_id in zip(rows, nominee_ids)])

@@ -27,10 +27,6 @@ class Nominee(db.Model):
         CheckConstraint(sql_in("category", NOMINEE_CATEGORIES), name="category_known"),
         CheckConstraint("iin IS NULL OR length(iin) = 12", name="iin_length"),
         Index("ix_nominees_birth_date_skeleton", "birth_date", "name_skeleton"),
-        # Name search is LIKE '%word%': on PostgreSQL a trigram index serves it
-        # (migration 0004); SQLite has none and scans.
-        Index("ix_nominees_search_key_trgm", "search_key", postgresql_using="gin",
-              postgresql_ops={"search_key": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,6 +64,12 @@ class Nomination(db.Model):
               sqlite_where=text("iin IS NOT NULL AND status NOT IN ('rejected', 'withdrawn')")),
         Index("ix_nominations_status_district", "status", "district_id", "id"),
         Index("ix_nominations_medal_district", "medal_id", "district_id"),
+        # Name search is LIKE '%word%' on the nomination's copy of the nominee's
+        # search key, so that a list filtered by status and district is one
+        # table: PostgreSQL combines this trigram index with the status index
+        # (migration 0005); SQLite has none and scans.
+        Index("ix_nominations_search_key_trgm", "search_key", postgresql_using="gin",
+              postgresql_ops={"search_key": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,6 +77,8 @@ class Nomination(db.Model):
     medal_id: Mapped[int] = mapped_column(ForeignKey("medals.id"))
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
     iin: Mapped[str | None] = mapped_column(String(12))
+    # Copied from the nominee (with iin) whenever the nominee is written.
+    search_key: Mapped[str] = mapped_column(String(400), default="", server_default="")
     grounds: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="draft")
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -200,7 +200,9 @@ def _table_page(stmt, template: str, *, actions: list[str], status: int = 200, *
     return render_template(template, rows=rows, pagination=pagination, documents=documents, selected=selected,
                            here=_here(),
                            form=form, actions=actions, action_labels=service.ACTION_LABELS,
-                           status_labels=service.STATUS_LABELS, category_labels=CATEGORY_LABELS,
+                           # translated once here, not once per row
+                           status_labels={k: str(v) for k, v in service.STATUS_LABELS.items()},
+                           category_labels={k: str(v) for k, v in CATEGORY_LABELS.items()},
                            **context), status
 
 
