@@ -1,6 +1,7 @@
 """Every model, imported once so that SQLAlchemy and Alembic see all tables."""
 from .accounts.models import ApiToken, User, UserRole  # noqa: F401
 from .audit.models import AuditEvent  # noqa: F401
+from .awards.models import Award  # noqa: F401
 from .ceremonies.models import Ceremony, Registration  # noqa: F401
 from .districts.models import District  # noqa: F401
 from .medals.models import Medal, MedalQuota  # noqa: F401

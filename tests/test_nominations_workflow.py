@@ -11,6 +11,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
+from award_service import dates
 from award_service.accounts.models import ROLES
 from award_service.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from award_service.extensions import db
@@ -174,7 +175,7 @@ def test_decree_date_is_judged_on_kazakhstan_time(app, cast, monkeypatch):
     """At 20:00 UTC on 28 April it is 01:00 on 29 April in Kazakhstan: a decree of the 29th is not in the future."""
     first = advance(nominate(cast.nominator), "recommended", cast)
     second = advance(nominate(cast.nominator), "recommended", cast)
-    monkeypatch.setattr(service, "utcnow", lambda: datetime(2025, 4, 28, 20, 0, tzinfo=timezone.utc))
+    monkeypatch.setattr(dates, "utcnow", lambda: datetime(2025, 4, 28, 20, 0, tzinfo=timezone.utc))
     approved = service.transition(db.session, actor(cast.commission), first, "approve", decree_number="45",
                                   decree_date="2025-04-29")
     assert approved.status == "approved" and approved.decree_date == date(2025, 4, 29)

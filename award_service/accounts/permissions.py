@@ -18,6 +18,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "nominations.view": frozenset({"admin", "nominator", "reviewer", "commission", "clerk"}),
     "nominations.create": frozenset({"nominator"}),
     "nominations.export": frozenset({"admin", "nominator", "reviewer", "commission", "clerk"}),
+    "awards.view": frozenset({"admin", "commission", "clerk"}),
+    "awards.print": frozenset({"admin", "clerk"}),
+    "awards.present": frozenset({"admin", "clerk"}),
+    "awards.revoke": frozenset({"admin"}),
 }
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..districts.models import District
@@ -14,6 +14,9 @@ class Medal(db.Model):
     __tablename__ = "medals"
     __table_args__ = (
         CheckConstraint("award_year_to IS NULL OR award_year_to >= award_year_from", name="years_ordered"),
+        CheckConstraint("serial_counter >= 0", name="serial_counter_not_negative"),
+        CheckConstraint("signature_type IS NULL OR signature_type IN ('image/png', 'image/jpeg')",
+                        name="signature_type_allowed"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -25,6 +28,15 @@ class Medal(db.Model):
     award_year_from: Mapped[int] = mapped_column(Integer)
     award_year_to: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The last certificate number given: bumped with UPDATE ... RETURNING inside
+    # the approval's transaction, so numbers have no gaps and never repeat.
+    serial_counter: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Who signs this medal's certificates, in both languages of the certificate.
+    signer_title_kk: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    signer_title_ru: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    signer_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    signature_image: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    signature_type: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     quotas: Mapped[list["MedalQuota"]] = relationship(back_populates="medal", lazy="selectin",
@@ -32,6 +44,9 @@ class Medal(db.Model):
 
     def name(self, locale: str) -> str:
         return {"kk": self.name_kk, "ru": self.name_ru}.get(locale, self.name_en)
+
+    def serial(self, number: int) -> str:
+        return f"{self.serial_prefix}-{number:05d}"
 
     def quota_for(self, district_id: int) -> "MedalQuota | None":
         return next((q for q in self.quotas if q.district_id == district_id), None)

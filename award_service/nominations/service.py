@@ -16,12 +16,15 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..accounts.permissions import can, scoped_district_id
 from ..audit import Actor, diff, record
+from ..awards.service import issue_awards
 from ..ceremonies.validation import parse_phone
+from ..dates import local_today
+from ..dates import parse_date as _date
 from ..districts.models import District
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..medals.models import Medal, MedalQuota
 from ..text import TextError, clean_text, text_field
-from ..timeutil import to_local, utcnow
+from ..timeutil import utcnow
 from . import iin as iin_module
 from . import names, workflow
 from .models import INACTIVE_STATUSES, NOMINEE_CATEGORIES, STATUSES, Nomination, NominationDocument, Nominee
@@ -42,39 +45,6 @@ IIN_MESSAGES = {
 EARLIEST_BIRTH = date(1880, 1, 1)
 SEARCH_KEY_LENGTH = Nominee.search_key.type.length
 SKELETON_LENGTH = Nominee.name_skeleton.type.length
-DEFAULT_ZONE = "Asia/Almaty"
-
-
-def local_today() -> date:
-    """Today in the deployment's zone (Kazakhstan, UTC+5): from 19:00 UTC it is
-    already tomorrow there, and a decree signed that morning bears that date."""
-    try:
-        from flask import current_app
-
-        zone_name = current_app.config.get("AWARD_TIMEZONE") or DEFAULT_ZONE
-    except RuntimeError:  # no app (a script): the service's own default
-        zone_name = DEFAULT_ZONE
-    return to_local(utcnow(), zone_name).date()
-
-
-# ----------------------------------------------------------------- parsing
-
-def _date(value, field: str, errors: dict) -> date | None:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, datetime):
-        return value.date()
-    if not isinstance(value, str) or not value.strip():
-        errors[field] = _l("Enter a date such as 1927-03-14.")
-        return None
-    raw = value.strip()
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return datetime.strptime(raw, fmt).date()
-        except ValueError:
-            continue
-    errors[field] = _l("Enter a date such as 1927-03-14.")
-    return None
 
 
 _text = text_field
@@ -407,9 +377,10 @@ def _apply(session, actor: Actor, nomination: Nomination, step, comment, number,
                               .execution_options(synchronize_session=False))
     if changed.rowcount != 1:
         raise _changed_meanwhile(nomination.id)
-    if step.action == "approve" and take_quota and not _take_places(session, nomination.medal_id,
-                                                                    nomination.district_id, 1):
-        raise quota_error(session, nomination)
+    if step.action == "approve" and take_quota:
+        if not _take_places(session, nomination.medal_id, nomination.district_id, 1):
+            raise quota_error(session, nomination)
+        issue_awards(session, actor, [nomination], decree_number=number, decree_date=dd)
     record(session, actor, f"nomination.{step.action}", "nomination", nomination.id,
            before={"status": step.source}, after={"status": step.target, **({"decree_number": number,
                                                                                "decree_date": dd} if number else {})},
@@ -505,6 +476,11 @@ def bulk_transition(session, actor: Actor, ids, action: str, *, comment=None, de
         for (medal_id, district_id), approving in sorted(places.items()):
             if not _take_places(session, medal_id, district_id, len(approving)):
                 raise quota_error(session, approving[0], requested=len(approving))
+        # Last, the medals' certificate counters: the lock order of a single
+        # approval (nomination, quota, counter); numbers in id order.
+        approved = [rows[i] for i in wanted if steps[i].action == "approve"]
+        if approved:
+            issue_awards(session, actor, approved, decree_number=number, decree_date=dd)
     except Conflict:
         session.rollback()
         raise

@@ -1,0 +1,63 @@
+"""The award register: one award per approved nomination, numbered per medal."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import User
+from ..ceremonies.models import Ceremony
+from ..districts.models import District
+from ..extensions import db, sql_in
+from ..medals.models import Medal
+from ..nominations.models import Nomination
+from ..timeutil import UTCDateTime, utcnow
+
+AWARD_STATUSES = ("valid", "revoked")
+
+
+class Award(db.Model):
+    __tablename__ = "awards"
+    __table_args__ = (
+        CheckConstraint(sql_in("status", AWARD_STATUSES), name="status_known"),
+        CheckConstraint("(status = 'revoked') = (revoked_at IS NOT NULL)", name="revoked_has_date"),
+        CheckConstraint("number > 0", name="number_positive"),
+        UniqueConstraint("medal_id", "number", name="uq_awards_medal_number"),
+        # One valid certificate per nomination: a reissue revokes the old one first.
+        Index("uq_awards_valid_nomination", "nomination_id", unique=True,
+              postgresql_where=text("status = 'valid'"), sqlite_where=text("status = 'valid'")),
+        Index("ix_awards_ceremony_order", "ceremony_id", "sort_key"),
+        Index("ix_awards_medal_district", "medal_id", "district_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    serial: Mapped[str] = mapped_column(String(32), unique=True)
+    medal_id: Mapped[int] = mapped_column(ForeignKey("medals.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id"), index=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
+    # As approved: the certificate prints these, whatever is edited later.
+    full_name: Mapped[str] = mapped_column(String(400))
+    sort_key: Mapped[str] = mapped_column(String(800))
+    decree_number: Mapped[str] = mapped_column(String(50))
+    decree_date: Mapped[date] = mapped_column(Date)
+    verify_code: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="valid")
+    ceremony_id: Mapped[int | None] = mapped_column(ForeignKey("ceremonies.id"))
+    presented_on: Mapped[date | None] = mapped_column(Date)
+    presented_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoke_reason: Mapped[str] = mapped_column(Text, default="")
+    reissue_of_id: Mapped[int | None] = mapped_column(ForeignKey("awards.id"), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    medal: Mapped[Medal] = relationship(lazy="joined")
+    district: Mapped[District] = relationship(lazy="joined")
+    ceremony: Mapped[Ceremony | None] = relationship()
+    nomination: Mapped[Nomination] = relationship()
+    reissue_of: Mapped["Award | None"] = relationship(remote_side=[id], foreign_keys=[reissue_of_id])
+    presented_by: Mapped[User | None] = relationship(foreign_keys=[presented_by_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])

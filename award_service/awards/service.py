@@ -1,0 +1,363 @@
+"""The award register: issuing awards on approval, attaching them to the
+ceremony where they are presented, marking them presented, revoking and
+reissuing them, and public verification.
+
+Like every service here: plain arguments (the acting user included), domain
+errors, the audit event in the same transaction; the caller of
+:func:`issue_awards` commits (it runs inside the approval's transaction).
+"""
+from __future__ import annotations
+
+import base64
+import secrets
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select, update
+
+from ..accounts.permissions import can, scoped_district_id
+from ..audit import Actor, record
+from ..ceremonies.models import Ceremony
+from ..districts.models import District
+from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ..medals.models import Medal
+from ..nominations.models import Nomination
+from ..dates import local_today, parse_date
+from ..text import text_field
+from ..timeutil import utcnow
+from .collation import sort_key
+from .models import Award
+
+CODE_BYTES = 10  # 80 random bits: 16 characters of base32
+MAX_SERIALS = 1000
+# Typed by hand from a printed code: letters base32 does not use, read as the
+# ones they look like.
+_LOOKALIKES = str.maketrans({"0": "O", "1": "I", "8": "B", "-": None, " ": None})
+
+
+def new_verify_code() -> str:
+    return base64.b32encode(secrets.token_bytes(CODE_BYTES)).decode("ascii")
+
+
+def normalise_code(code) -> str | None:
+    if not isinstance(code, str) or len(code) > 40:
+        return None
+    code = code.upper().translate(_LOOKALIKES)
+    if len(code) != 16 or any(ch not in "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567" for ch in code):
+        return None
+    return code
+
+
+def grouped_code(code: str) -> str:
+    """ABCD-EFGH-IJKL-MNOP: easier to read out and type."""
+    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
+def _snapshot(award: Award) -> dict:
+    return {"serial": award.serial, "nomination_id": award.nomination_id, "status": award.status,
+            "ceremony_id": award.ceremony_id}
+
+
+# ------------------------------------------------------------------ issuing
+
+def _allocate(session, medal_id: int, count: int) -> tuple[str, list[int]]:
+    """``count`` consecutive numbers of the medal's counter: one conditional
+    UPDATE ... RETURNING in the caller's transaction, so a rollback gives them
+    back and two approvals never get the same one (the row lock orders them)."""
+    row = session.execute(
+        update(Medal).where(Medal.id == medal_id).values(serial_counter=Medal.serial_counter + count)
+        .returning(Medal.serial_counter, Medal.serial_prefix).execution_options(synchronize_session=False)
+    ).one()
+    last, prefix = row
+    return prefix, list(range(last - count + 1, last + 1))
+
+
+def _new_award(nomination: Nomination, prefix: str, number: int, actor: Actor, decree_number: str,
+               decree_date: date, **extra) -> Award:
+    nominee = nomination.nominee
+    return Award(serial=f"{prefix}-{number:05d}", medal_id=nomination.medal_id, number=number,
+                 nomination_id=nomination.id, district_id=nomination.district_id, full_name=nominee.full_name,
+                 sort_key=sort_key(nominee.surname, nominee.given_name, nominee.patronymic),
+                 decree_number=decree_number, decree_date=decree_date, verify_code=new_verify_code(),
+                 status="valid", created_by_id=actor.user.id if actor.user else None, **extra)
+
+
+def issue_awards(session, actor: Actor, nominations: list[Nomination], *, decree_number: str,
+                 decree_date: date) -> list[Award]:
+    """An award for each nomination just approved under this decree, inside the
+    approval's transaction; numbers follow the order given (the caller's id
+    order), so a decree's list gets consecutive numbers."""
+    awards: list[Award] = []
+    by_medal: dict[int, list[Nomination]] = {}
+    for n in nominations:
+        by_medal.setdefault(n.medal_id, []).append(n)
+    for medal_id in sorted(by_medal):  # counter rows locked in one order
+        group = by_medal[medal_id]
+        prefix, numbers = _allocate(session, medal_id, len(group))
+        for n, number in zip(group, numbers):
+            awards.append(_new_award(n, prefix, number, actor, decree_number, decree_date))
+    session.add_all(awards)
+    session.flush()
+    for a in awards:
+        record(session, actor, "award.issue", "award", a.serial, after=_snapshot(a))
+    return awards
+
+
+# ------------------------------------------------------------------ reading
+
+def get_award(session, serial) -> Award:
+    award = session.scalar(select(Award).where(Award.serial == serial)) if isinstance(serial, str) else None
+    if award is None:
+        raise NotFound(_l("No award has the serial number %(serial)s.", serial=str(serial)[:40]))
+    return award
+
+
+def visible_award(session, user, serial, permission: str = "awards.view") -> Award:
+    award = get_award(session, serial)
+    if not can(user, permission, award):
+        raise Forbidden()
+    return award
+
+
+def validate_filters(session, args) -> dict:
+    """Filters from a query string: unknown codes are a clear 422, not an
+    empty list that looks like "nobody"."""
+    errors: dict = {}
+    filters: dict = {}
+    medal_code = (args.get("medal") or "").strip()
+    if medal_code:
+        medal = session.scalar(select(Medal).where(Medal.code == medal_code))
+        if medal is None:
+            errors["medal"] = _l("Unknown medal.")
+        filters["medal"] = medal
+    district_code = (args.get("district") or "").strip()
+    if district_code:
+        district = session.scalar(select(District).where(District.code == district_code))
+        if district is None:
+            errors["district"] = _l("Unknown district.")
+        filters["district"] = district
+    ceremony_id = (args.get("ceremony") or "").strip()
+    if ceremony_id:
+        ceremony = session.get(Ceremony, int(ceremony_id)) if ceremony_id.isdigit() and len(ceremony_id) < 10 \
+            else None
+        if ceremony is None:
+            errors["ceremony"] = _l("Unknown ceremony.")
+        filters["ceremony"] = ceremony
+    status = (args.get("status") or "").strip()
+    if status:
+        if status not in ("valid", "revoked", "presented", "not_presented"):
+            errors["status"] = _l("Choose valid, revoked, presented or not presented.")
+        filters["status"] = status
+    q = (args.get("q") or "").strip()
+    if q:
+        filters["q"] = q[:100]
+    if errors:
+        raise ValidationFailed(errors)
+    return filters
+
+
+def list_query(user, *, medal=None, district=None, ceremony=None, status=None, q=None):
+    """Awards ``user`` may see, in presentation order: Kazakh alphabetical
+    order by surname, then given name and patronymic, then serial."""
+    stmt = select(Award)
+    scope = scoped_district_id(user)
+    if scope is not None:
+        stmt = stmt.where(Award.district_id == scope)
+    if medal is not None:
+        stmt = stmt.where(Award.medal_id == medal.id)
+    if district is not None:
+        stmt = stmt.where(Award.district_id == district.id)
+    if ceremony is not None:
+        stmt = stmt.where(Award.ceremony_id == ceremony.id)
+    if status == "valid":
+        stmt = stmt.where(Award.status == "valid")
+    elif status == "revoked":
+        stmt = stmt.where(Award.status == "revoked")
+    elif status == "presented":
+        stmt = stmt.where(Award.status == "valid", Award.presented_on.is_not(None))
+    elif status == "not_presented":
+        stmt = stmt.where(Award.status == "valid", Award.presented_on.is_(None))
+    if q:
+        serial = q.upper()
+        words = [w for w in q.replace("-", " ").split() if w]
+        key = sort_key(" ".join(words)) if words else ""
+        conditions = [Award.serial == serial]
+        if key:
+            conditions.append(Award.sort_key.like(f"{key}%"))
+        stmt = stmt.where(or_(*conditions))
+    return stmt.order_by(Award.sort_key, Award.serial)
+
+
+def printable_query(user, **filters):
+    """What a batch prints: the valid awards of the filter (a revoked
+    certificate is never printed), in presentation order."""
+    if filters.get("status") not in ("presented", "not_presented"):
+        filters["status"] = "valid"
+    return list_query(user, **filters)
+
+
+def find_by_code(session, code) -> Award | None:
+    code = normalise_code(code)
+    if code is None:
+        return None
+    return session.scalar(select(Award).where(Award.verify_code == code))
+
+
+# ------------------------------------------------------------------ changes
+
+def _check_may(actor: Actor, permission: str, award: Award) -> None:
+    if actor.user is not None and not can(actor.user, permission, award):
+        raise Forbidden()
+
+
+def parse_presented_date(value, award_dates: list[date], *, today: date | None = None) -> date:
+    errors: dict = {}
+    day = parse_date(value, "date", errors)
+    if day is not None:
+        today = today or local_today()
+        if day > today:
+            errors["date"] = _l("The date is in the future.")
+        elif award_dates and day < max(award_dates):
+            errors["date"] = _l("The date comes before the decree (%(date)s).",
+                                date=max(award_dates).strftime("%d.%m.%Y"))
+    if errors:
+        raise ValidationFailed(errors)
+    return day
+
+
+def mark_presented(session, actor: Actor, serials, on) -> list[Award]:
+    """The medal was handed over: the award is presented on that day and its
+    nomination moves to ``awarded``.  All or nothing."""
+    awards = _awards_for(session, serials)
+    for award in awards:
+        _check_may(actor, "awards.present", award)
+    day = parse_presented_date(on, [a.decree_date for a in awards])
+    for award in awards:
+        if award.status != "valid":
+            raise Conflict(_l("Certificate %(serial)s is revoked; it cannot be presented.", serial=award.serial),
+                           code="revoked")
+        if award.presented_on is not None:
+            raise Conflict(_l("Certificate %(serial)s was already presented on %(date)s.", serial=award.serial,
+                              date=award.presented_on.strftime("%d.%m.%Y")), code="already_presented")
+    user_id = actor.user.id if actor.user else None
+    try:
+        for award in awards:
+            changed = session.execute(
+                update(Award).where(Award.id == award.id, Award.status == "valid", Award.presented_on.is_(None))
+                .values(presented_on=day, presented_by_id=user_id).execution_options(synchronize_session=False))
+            if changed.rowcount != 1:
+                raise Conflict(_l("Someone else has just changed certificate %(serial)s. Reload the page.",
+                                  serial=award.serial), code="conflict")
+            record(session, actor, "award.presented", "award", award.serial, before={"presented_on": None},
+                   after={"presented_on": day})
+            moved = session.execute(
+                update(Nomination).where(Nomination.id == award.nomination_id, Nomination.status == "approved")
+                .values(status="awarded", version=Nomination.version + 1, updated_at=utcnow())
+                .execution_options(synchronize_session=False))
+            if moved.rowcount == 1:
+                record(session, actor, "nomination.award", "nomination", award.nomination_id,
+                       before={"status": "approved"}, after={"status": "awarded", "serial": award.serial,
+                                                             "presented_on": day})
+    except Conflict:
+        session.rollback()
+        raise
+    session.commit()
+    for award in awards:
+        session.refresh(award)
+    return awards
+
+
+def _awards_for(session, serials) -> list[Award]:
+    if isinstance(serials, str):
+        serials = [serials]
+    if not isinstance(serials, (list, tuple)) or not all(isinstance(s, str) for s in serials):
+        raise ValidationFailed({"serials": _l("Give a list of serial numbers.")})
+    wanted = sorted({s.strip().upper() for s in serials if s.strip()})
+    if not wanted:
+        raise ValidationFailed({"serials": _l("Choose at least one certificate.")})
+    if len(wanted) > MAX_SERIALS:
+        raise ValidationFailed({"serials": _l("At most %(n)d certificates at once.", n=MAX_SERIALS)})
+    found = {a.serial: a for a in session.scalars(select(Award).where(Award.serial.in_(wanted))
+                                                  .order_by(Award.id))}
+    missing = [s for s in wanted if s not in found]
+    if missing:
+        raise ValidationFailed({"serials": _l("No award has the serial number %(serial)s.",
+                                              serial=", ".join(missing[:20]))})
+    return [found[s] for s in wanted]
+
+
+def attach_to_ceremony(session, actor: Actor, ceremony: Ceremony, serials) -> list[Award]:
+    """These awards will be presented at this ceremony.  All or nothing."""
+    awards = _awards_for(session, serials)
+    for award in awards:
+        _check_may(actor, "awards.present", award)
+    if ceremony.status == "cancelled":
+        raise Conflict(_l("This ceremony is cancelled."), code="ceremony_cancelled")
+    for award in awards:
+        if award.status != "valid":
+            raise Conflict(_l("Certificate %(serial)s is revoked.", serial=award.serial), code="revoked")
+        if award.presented_on is not None and award.ceremony_id != ceremony.id:
+            raise Conflict(_l("Certificate %(serial)s was already presented on %(date)s.", serial=award.serial,
+                              date=award.presented_on.strftime("%d.%m.%Y")), code="already_presented")
+    for award in awards:
+        if award.ceremony_id != ceremony.id:
+            record(session, actor, "award.attach", "award", award.serial, before={"ceremony_id": award.ceremony_id},
+                   after={"ceremony_id": ceremony.id})
+            award.ceremony_id = ceremony.id
+    session.commit()
+    return awards
+
+
+def revoke(session, actor: Actor, award: Award, reason, *, reissue: bool = False) -> Award:
+    """Revoke a certificate (admin): it then verifies as revoked.  With
+    ``reissue`` a new certificate with a new serial takes its place."""
+    _check_may(actor, "awards.revoke", award)
+    errors: dict = {}
+    reason = text_field({"reason": reason}, "reason", errors, max_length=1000, multiline=True, required=True)
+    if errors:
+        raise ValidationFailed(errors)
+    if award.status == "revoked":
+        raise Conflict(_l("Certificate %(serial)s is already revoked.", serial=award.serial), code="revoked")
+    changed = session.execute(
+        update(Award).where(Award.id == award.id, Award.status == "valid")
+        .values(status="revoked", revoked_at=utcnow(), revoked_by_id=actor.user.id if actor.user else None,
+                revoke_reason=reason).execution_options(synchronize_session=False))
+    if changed.rowcount != 1:
+        session.rollback()
+        raise Conflict(_l("Someone else has just changed certificate %(serial)s. Reload the page.",
+                          serial=award.serial), code="conflict")
+    record(session, actor, "award.revoke", "award", award.serial, before={"status": "valid"},
+           after={"status": "revoked"}, reason=reason)
+    replacement = _reissue(session, actor, award) if reissue else None
+    session.commit()
+    session.refresh(award)
+    return replacement or award
+
+
+def reissue(session, actor: Actor, award: Award) -> Award:
+    """A new certificate (new serial and code) for a revoked one."""
+    _check_may(actor, "awards.revoke", award)
+    if award.status != "revoked":
+        raise Conflict(_l("Revoke certificate %(serial)s first, with the reason.", serial=award.serial),
+                       code="invalid_transition")
+    replacement = _reissue(session, actor, award)
+    session.commit()
+    return replacement
+
+
+def _reissue(session, actor: Actor, old: Award) -> Award:
+    if session.scalar(select(Award.serial).where(Award.reissue_of_id == old.id)):
+        session.rollback()
+        raise Conflict(_l("Certificate %(serial)s was already reissued.", serial=old.serial), code="conflict")
+    nomination = session.get(Nomination, old.nomination_id)
+    if nomination.status not in ("approved", "awarded"):
+        session.rollback()
+        raise Conflict(_l("The nomination is no longer approved."), code="invalid_transition")
+    prefix, (number,) = _allocate(session, old.medal_id, 1)
+    new = _new_award(nomination, prefix, number, actor, old.decree_number, old.decree_date,
+                     reissue_of_id=old.id, ceremony_id=old.ceremony_id)
+    session.add(new)
+    session.flush()
+    record(session, actor, "award.reissue", "award", new.serial, before={"serial": old.serial},
+           after=_snapshot(new))
+    return new
