@@ -50,6 +50,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     from .accounts.views import bp as accounts_bp
     from .api import bp as api_bp
+    from .awards.views import bp as awards_bp
+    from .awards.views import public as verify_bp
     from .ceremonies.staff_views import bp as staff_ceremonies_bp
     from .ceremonies.views import bp as ceremonies_bp
     from .districts.views import bp as districts_bp
@@ -64,6 +66,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(nomination_io_bp)
     app.register_blueprint(nominations_bp)
     app.register_blueprint(medals_bp)
+    app.register_blueprint(awards_bp)
+    app.register_blueprint(verify_bp)
     app.register_blueprint(api_bp)
     extensions.csrf.exempt(api_bp)
 

@@ -114,6 +114,7 @@ class Cast:
         "commission": ("commission", None), "commission2": ("commission", None),
         "clerk": ("clerk", None), "admin": ("admin", None), "organiser": ("organiser", None),
         "far_nominator": ("nominator", "karazhal"), "far_reviewer": ("reviewer", "karazhal"),
+        "far_clerk": ("clerk", "karazhal"),
     }
 
     def __init__(self, make_user):

@@ -88,4 +88,4 @@ def json_body() -> dict:
     return body
 
 
-from . import ceremonies, districts, nominations, openapi  # noqa: E402,F401  (routes)
+from . import awards, ceremonies, districts, nominations, openapi  # noqa: E402,F401  (routes)

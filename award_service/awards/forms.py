@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+STATUS_FILTERS = (("", _l("All")), ("not_presented", _l("Not presented yet")), ("presented", _l("Presented")),
+                  ("valid", _l("Valid")), ("revoked", _l("Revoked")))
+FORMAT_LABELS = (("a4", _l("A4 landscape")), ("card", _l("Card (A6), 4 on an A4 sheet with crop marks")))
+STATUS_LABELS = {"valid": _l("valid"), "revoked": _l("revoked")}
+HISTORY_LABELS = {
+    "award.issue": _l("Certificate issued"), "award.attach": _l("Attached to a ceremony"),
+    "award.presented": _l("Presented"), "award.revoke": _l("Revoked"), "award.reissue": _l("Reissued"),
+}
+
+
+class FilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    ceremony = SelectField(_l("Ceremony"), validators=[Optional()])
+    medal = SelectField(_l("Medal"), validators=[Optional()])
+    district = SelectField(_l("District"), validators=[Optional()])
+    status = SelectField(_l("Show"), choices=STATUS_FILTERS, validators=[Optional()])
+    q = StringField(_l("Name or serial number"), validators=[Optional(), Length(max=100)])
+    format = SelectField(_l("Certificate format"), choices=FORMAT_LABELS, default="a4")
+
+
+class BulkForm(FlaskForm):
+    """What to do with the ticked certificates."""
+
+    date = StringField(_l("Date presented"), validators=[Optional()],
+                       description=_l("For example 09.05.2025."))
+    target = SelectField(_l("Ceremony where they will be presented"), validators=[Optional()])
+
+
+class PresentedForm(FlaskForm):
+    date = StringField(_l("Date presented"), validators=[InputRequired()],
+                       description=_l("For example 09.05.2025."))
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[InputRequired(), Length(max=1000)],
+                           description=_l("Shown in the history; the public page only says it is revoked."))
+    reissue = BooleanField(_l("Issue a new certificate in its place (new serial number)"))

@@ -1,0 +1,248 @@
+"""Staff pages for the award register: the clerk's printing page (filter,
+preview, batch PDF, presentation sheet, mark presented, attach to a ceremony),
+each certificate's page (history, presented, revoke and reissue); and the
+public verification page behind the QR code."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..audit import history
+from ..ceremonies.models import Ceremony
+from ..dates import local_today
+from ..districts.service import all_districts
+from ..errors import DomainError, NotFound, ValidationFailed
+from ..extensions import db, limiter
+from ..forms import ActionForm, apply_errors
+from ..i18n import locale_code
+from ..medals.service import all_medals
+from ..web import actor, check, require
+from . import printing, service
+from .forms import FORMAT_LABELS, HISTORY_LABELS, STATUS_LABELS, BulkForm, FilterForm, PresentedForm, RevokeForm
+from .models import Award
+
+bp = Blueprint("awards", __name__, url_prefix="/staff/awards")
+public = Blueprint("verify", __name__)
+
+FILTER_KEYS = ("ceremony", "medal", "district", "status", "q", "format")
+
+
+def _ceremony_choices(blank: str) -> list[tuple[str, str]]:
+    ceremonies = db.session.scalars(select(Ceremony).where(Ceremony.status != "cancelled")
+                                    .order_by(Ceremony.starts_at.desc()))
+    title = "title_kk" if locale_code() == "kk" else "title_ru"
+    return [("", blank)] + [(str(c.id), f"{getattr(c, title)} ({c.starts_at:%d.%m.%Y})") for c in ceremonies]
+
+
+def _filter_form() -> FilterForm:
+    form = FilterForm(request.args)
+    locale = locale_code()
+    form.ceremony.choices = _ceremony_choices(_("Any ceremony"))
+    form.medal.choices = [("", _("Any medal"))] + [(m.code, m.name(locale)) for m in all_medals(db.session)]
+    form.district.choices = [("", _("Any district"))] + [(d.code, d.name(locale)) for d in all_districts(db.session)]
+    return form
+
+
+def _award_or_404(serial: str, permission: str = "awards.view") -> Award:
+    try:
+        award = service.get_award(db.session, serial)
+    except NotFound:
+        abort(404)
+    check(permission, award)
+    return award
+
+
+def _here() -> str:
+    return url_for("awards.index", **{k: v for k, v in request.args.items() if k in (*FILTER_KEYS, "page") and v})
+
+
+def _bulk(form: BulkForm):
+    """Mark the ticked certificates presented, or attach them to a ceremony."""
+    action = request.form.get("action", "")
+    serials = request.form.getlist("serials")
+    try:
+        if action == "present":
+            check("awards.present")
+            done = service.mark_presented(db.session, actor(), serials, form.date.data)
+            flash(ngettext("%(num)d certificate marked presented.", "%(num)d certificates marked presented.",
+                           len(done)), "success")
+        elif action == "attach":
+            check("awards.present")
+            target = form.target.data
+            ceremony = db.session.get(Ceremony, int(target)) if target and target.isdigit() else None
+            if ceremony is None:
+                raise ValidationFailed({"target": _("Choose the ceremony.")})
+            done = service.attach_to_ceremony(db.session, actor(), ceremony, serials)
+            flash(ngettext("%(num)d certificate attached to the ceremony.",
+                           "%(num)d certificates attached to the ceremony.", len(done)), "success")
+        else:
+            form.form_errors.append(_("Choose one of the action buttons under the list."))
+            return 400
+    except ValidationFailed as exc:
+        db.session.rollback()
+        if "serials" in exc.fields:
+            form.form_errors.append(str(exc.fields.pop("serials")))
+        apply_errors(form, exc.fields)
+        return 422
+    except DomainError as exc:
+        db.session.rollback()
+        form.form_errors.append(_("Nothing was changed.") + " " + str(exc.message))
+        return exc.status
+    return redirect(_here())
+
+
+@bp.route("/", methods=["GET", "POST"])
+@require("awards.view")
+def index():
+    filter_form = _filter_form()
+    form = BulkForm()
+    form.target.choices = _ceremony_choices(_("Choose a ceremony"))
+    if not form.date.data:
+        form.date.data = local_today().strftime("%d.%m.%Y")
+    status, selected = 200, set()
+    if request.method == "POST":
+        outcome = _bulk(form)
+        if not isinstance(outcome, int):
+            return outcome
+        status, selected = outcome, set(request.form.getlist("serials"))
+    try:
+        filters = service.validate_filters(db.session, request.args)
+    except ValidationFailed as exc:
+        apply_errors(filter_form, exc.fields)
+        return render_template("awards/index.html", filter_form=filter_form, form=form, rows=[], pagination=None,
+                               page_args={}, selected=selected, status_labels=STATUS_LABELS), 422
+    page_args = {k: v for k, v in request.args.items() if k in FILTER_KEYS and v}
+    page = request.args.get("page", "1")
+    pagination = db.paginate(service.list_query(current_user, **filters),
+                             page=int(page) if page.isdigit() and len(page) < 7 else 1,
+                             per_page=current_app.config["AWARD_PAGE_SIZE"], error_out=False)
+    if request.method == "GET" and request.args.get("select") == "all":
+        selected = {a.serial for a in pagination.items}
+    return render_template("awards/index.html", filter_form=filter_form, form=form, rows=pagination.items,
+                           pagination=pagination, page_args=page_args, selected=selected, filters=filters,
+                           fmt=filter_form.format.data if filter_form.format.data in dict(FORMAT_LABELS) else "a4",
+                           status_labels={k: str(v) for k, v in STATUS_LABELS.items()}), status
+
+
+def _pdf_or_page(make):
+    """A PDF, or the printing page again with what stood in the way."""
+    try:
+        return make()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message) if not exc.fields else " ".join(map(str, exc.fields.values())), "error")
+        return redirect(url_for("awards.index", **{k: v for k, v in request.args.items() if k in FILTER_KEYS}))
+
+
+@bp.get("/batch.pdf")
+@require("awards.print")
+def batch_pdf():
+    return _pdf_or_page(lambda: printing.batch_response(db.session, current_user, request.args))
+
+
+@bp.get("/presentation-sheet.pdf")
+@require("awards.print")
+def presentation_sheet_pdf():
+    return _pdf_or_page(lambda: printing.sheet_response(db.session, current_user, request.args))
+
+
+def _render_show(award: Award, *, presented_form=None, revoke_form=None, status: int = 200):
+    today = local_today().strftime("%d.%m.%Y")
+    replacement = db.session.scalar(select(Award).where(Award.reissue_of_id == award.id))
+    return render_template(
+        "awards/show.html", award=award, replacement=replacement,
+        presented_form=presented_form or PresentedForm(data={"date": today}),
+        revoke_form=revoke_form or RevokeForm(), action_form=ActionForm(),
+        events=history(db.session, "award", award.serial), history_labels=HISTORY_LABELS,
+        status_labels=STATUS_LABELS, formats=FORMAT_LABELS,
+        verify_url=printing.verify_url(award.verify_code), code=service.grouped_code(award.verify_code)), status
+
+
+@bp.get("/<serial>")
+@require("awards.view")
+def show(serial: str):
+    return _render_show(_award_or_404(serial))
+
+
+@bp.get("/<serial>/certificate.pdf")
+@require("awards.print")
+def certificate_pdf(serial: str):
+    award = _award_or_404(serial, "awards.print")
+    return _pdf_or_page(lambda: printing.certificate_response(db.session, award,
+                                                              printing.check_format(request.args.get("format"))))
+
+
+@bp.post("/<serial>/presented")
+@require("awards.present")
+def presented(serial: str):
+    award = _award_or_404(serial, "awards.present")
+    form = PresentedForm()
+    if form.validate_on_submit():
+        try:
+            service.mark_presented(db.session, actor(), [award.serial], form.date.data)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc.fields)
+            return _render_show(award, presented_form=form, status=422)
+        except DomainError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc.message))
+            return _render_show(award, presented_form=form, status=exc.status)
+        flash(_("Certificate %(serial)s marked presented.", serial=award.serial), "success")
+        return redirect(url_for("awards.show", serial=award.serial))
+    return _render_show(award, presented_form=form, status=422 if request.method == "POST" else 200)
+
+
+@bp.post("/<serial>/revoke")
+@require("awards.revoke")
+def revoke(serial: str):
+    award = _award_or_404(serial, "awards.revoke")
+    form = RevokeForm()
+    if form.validate_on_submit():
+        try:
+            result = service.revoke(db.session, actor(), award, form.reason.data, reissue=form.reissue.data)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc.fields)
+            return _render_show(award, revoke_form=form, status=422)
+        except DomainError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc.message))
+            return _render_show(award, revoke_form=form, status=exc.status)
+        if result is not award:
+            flash(_("Certificate %(old)s revoked; certificate %(new)s issued in its place.", old=award.serial,
+                    new=result.serial), "success")
+            return redirect(url_for("awards.show", serial=result.serial))
+        flash(_("Certificate %(serial)s revoked.", serial=award.serial), "success")
+        return redirect(url_for("awards.show", serial=award.serial))
+    return _render_show(award, revoke_form=form, status=422)
+
+
+@bp.post("/<serial>/reissue")
+@require("awards.revoke")
+def reissue(serial: str):
+    award = _award_or_404(serial, "awards.revoke")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        new = service.reissue(db.session, actor(), award)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("awards.show", serial=award.serial))
+    flash(_("Certificate %(new)s issued in place of %(old)s.", old=award.serial, new=new.serial), "success")
+    return redirect(url_for("awards.show", serial=new.serial))
+
+
+# ------------------------------------------------------------ verification
+
+@public.get("/v/<code>")
+@limiter.limit(lambda: current_app.config["AWARD_VERIFY_RATE_LIMIT"])
+def verify(code: str):
+    award = service.find_by_code(db.session, code)
+    if award is None:
+        return render_template("awards/verify.html", award=None), 404
+    return render_template("awards/verify.html", award=award, revoked_on=printing.revoked_on(award))
