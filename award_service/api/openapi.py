@@ -221,6 +221,41 @@ SCHEMAS = {
     },
     "TransitionResult": {"type": "object", "properties": {
         "id": {"type": "integer"}, "status": {"type": "string"}, "version": {"type": "integer"}}},
+    "Award": {
+        "type": "object",
+        "properties": {
+            "serial": {"type": "string", "examples": ["ULY-00001"]},
+            "status": {"type": "string", "enum": ["valid", "revoked"]},
+            "full_name": {"type": "string"}, "medal": {"type": "string"}, "district": {"type": "string"},
+            "nomination_id": {"type": "integer"}, "decree_number": {"type": "string"},
+            "decree_date": {"type": "string", "format": "date"}, "ceremony": {"type": ["integer", "null"]},
+            "presented_on": {"type": ["string", "null"], "format": "date"}, "revoked_at": NULLABLE_DATETIME,
+            "revoke_reason": {"type": ["string", "null"]}, "reissue_of": {"type": ["string", "null"]},
+            "verify_url": {"type": "string"},
+            "history": {"type": "array", "items": {"type": "object"}, "description": "Only on GET /awards/{serial}."},
+            "reissued_as": {"type": "object", "description": "Only after revoke with reissue: the new award."},
+        },
+    },
+    "AwardPage": {"type": "object", "properties": {
+        "items": {"type": "array", "items": _ref("Award")}, "page": {"type": "integer"},
+        "per_page": {"type": "integer"}, "total": {"type": "integer"}}},
+    "RevokeInput": {"type": "object", "required": ["reason"], "properties": {
+        "reason": {"type": "string", "maxLength": 1000},
+        "reissue": {"type": "boolean", "description": "Issue a new certificate (new serial) in its place."}}},
+    "PresentedInput": {"type": "object", "required": ["date"], "properties": {
+        "date": {"type": "string", "description": "2025-05-09 or 09.05.2025; not in the future, not before the "
+                                                  "decree."}}},
+    "AttachInput": {"type": "object", "required": ["serials"], "properties": {
+        "serials": {"type": "array", "items": {"type": "string"}, "maxItems": 1000}}},
+    "Attached": {"type": "object", "properties": {
+        "ceremony": {"type": "integer"}, "serials": {"type": "array", "items": {"type": "string"}}}},
+    "Verification": {"type": "object", "required": ["status", "full_name", "medal", "serial", "decree_date"],
+                     "properties": {
+                         "status": {"type": "string", "enum": ["valid", "revoked"]},
+                         "full_name": {"type": "string"},
+                         "medal": {"type": "string", "description": "In the language of Accept-Language."},
+                         "serial": {"type": "string"}, "decree_date": {"type": "string", "format": "date"},
+                         "revoked_on": {"type": ["string", "null"], "format": "date"}}},
     "CancelInput": {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 500}}},
     "Cancelled": {"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"},
                                                    "seats": {"type": "integer"}}},
@@ -230,6 +265,14 @@ CEREMONY_ID = _path_param("ceremony_id")
 NOMINATION_ID = _path_param("nomination_id")
 MEDAL_CODE = _path_param("code", "string")
 TOKEN = _path_param("token", "string")
+SERIAL = _path_param("serial", "string")
+CODE = _path_param("code", "string")
+PDF = {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
+FORMAT = {"name": "format", "in": "query", "required": False, "schema": {"type": "string", "enum": ["a4", "card"]},
+          "description": "a4 (landscape, default) or card (A6, 4 on an A4 sheet with crop marks)"}
+AWARD_FILTERS = [_query("ceremony", "integer"), _query("medal"), _query("district"),
+                 _query("status", description="valid, revoked, presented or not_presented"),
+                 _query("q", description="surname (start) or serial")]
 
 
 def build_document(server_url: str) -> dict:
@@ -237,7 +280,7 @@ def build_document(server_url: str) -> dict:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Award Service API", "version": "1.0.0",
-                 "description": "Ceremonies and registrations. Staff send Authorization: Bearer <token> "
+                 "description": "Ceremonies and registrations, nominations, awards and certificates. Staff send Authorization: Bearer <token> "
                                 "(flask --app award_service users token --email E). Errors are "
                                 '{"error": {"code", "message", "fields"}}. Messages follow Accept-Language '
                                 "(kk, ru, en)."},
@@ -311,6 +354,70 @@ def build_document(server_url: str) -> dict:
                     "409": _error("Refused", ["invalid_transition", "quota_exceeded", "conflict",
                                               "duplicate_nominee"]),
                 }, staff=True, body="TransitionInput", params=[NOMINATION_ID], tag="nominations"),
+            },
+            "/awards": {
+                "get": _op("Awards in presentation order (Kazakh alphabetical by surname)", {
+                    "200": {"description": "ok", **_json(_ref("AwardPage"))},
+                    "422": _error("Unknown filter value", ["invalid"]),
+                }, staff=True, tag="awards", params=[*AWARD_FILTERS, _query("page", "integer"),
+                                                     _query("per_page", "integer")]),
+            },
+            "/awards/batch.pdf": {
+                "get": _op("One PDF of the valid certificates of a filter, streamed (clerk, admin)", {
+                    "200": {"description": "PDF", **PDF}, "404": _error("Nothing to print", ["not_found"]),
+                    "422": _error("Unknown filter value or format", ["invalid"]),
+                }, staff=True, tag="awards", params=[*AWARD_FILTERS, FORMAT]),
+            },
+            "/awards/presentation-sheet.pdf": {
+                "get": _op("The presentation sheet of a ceremony (clerk, admin)", {
+                    "200": {"description": "PDF", **PDF}, "404": _error("Nothing to print", ["not_found"]),
+                    "422": _error("No or unknown ceremony", ["invalid"]),
+                }, staff=True, tag="awards", params=[{**_query("ceremony", "integer"), "required": True},
+                                                     *AWARD_FILTERS[1:]]),
+            },
+            "/awards/{serial}": {
+                "get": _op("One award with its history", {
+                    "200": {"description": "ok", **_json(_ref("Award"))}, "404": not_found,
+                }, staff=True, tag="awards", params=[SERIAL]),
+            },
+            "/awards/{serial}/certificate.pdf": {
+                "get": _op("The certificate (clerk, admin)", {
+                    "200": {"description": "PDF", **PDF}, "404": not_found,
+                    "409": _error("Revoked certificates are not printed", ["revoked"]),
+                    "422": _error("Unknown format", ["invalid"]),
+                }, staff=True, tag="awards", params=[SERIAL, FORMAT]),
+            },
+            "/awards/{serial}/revoke": {
+                "post": _op("Revoke (admin), optionally reissuing", {
+                    "200": {"description": "revoked", **_json(_ref("Award"))}, "404": not_found,
+                    "409": _error("Already revoked or changed meanwhile", ["revoked", "conflict"]),
+                }, staff=True, tag="awards", body="RevokeInput", params=[SERIAL]),
+            },
+            "/awards/{serial}/reissue": {
+                "post": _op("A new certificate in place of a revoked one (admin)", {
+                    "201": {"description": "issued", **_json(_ref("Award"))}, "404": not_found,
+                    "409": _error("Not revoked, or already reissued", ["invalid_transition", "conflict"]),
+                }, staff=True, tag="awards", params=[SERIAL]),
+            },
+            "/awards/{serial}/presented": {
+                "post": _op("Mark presented (clerk); the nomination becomes awarded", {
+                    "200": {"description": "done", **_json(_ref("Award"))}, "404": not_found,
+                    "409": _error("Revoked or already presented", ["revoked", "already_presented", "conflict"]),
+                }, staff=True, tag="awards", body="PresentedInput", params=[SERIAL]),
+            },
+            "/ceremonies/{ceremony_id}/awards": {
+                "post": _op("Attach awards to the ceremony where they will be presented (clerk)", {
+                    "200": {"description": "attached", **_json(_ref("Attached"))}, "404": not_found,
+                    "409": _error("Revoked, presented elsewhere, or a cancelled ceremony",
+                                  ["revoked", "already_presented", "ceremony_cancelled"]),
+                }, staff=True, tag="awards", body="AttachInput", params=[CEREMONY_ID]),
+            },
+            "/verify/{code}": {
+                "get": _op("Check a certificate by the code on it (public, rate-limited)", {
+                    "200": {"description": "found", **_json(_ref("Verification"))},
+                    "404": _error("No certificate has this code", ["not_found"]),
+                    "429": _error("Too many checks from this address", ["rate_limited"]),
+                }, tag="awards", params=[CODE]),
             },
             "/registrations/{token}": {
                 "get": _op("A registration by its manage token (public)", {
