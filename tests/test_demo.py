@@ -55,16 +55,16 @@ def test_demo_loads_from_empty_once_and_holds_what_the_region_expects(app, runne
     categories = Counter(nominee.category for _, nominee, code in rows if code != "zhezkazgan")
     assert {"front_veteran", "home_front_worker", "siege_survivor", "partisan"} <= set(categories)
 
-    # Every state the service can reach; "awarded" has no transition into it yet
-    # (when one is added, the demo must cover it too).
+    # Every state the service can reach, "awarded" included (Ulytau's medals
+    # were presented on 9 May 2025).
     statuses = Counter(n.status for n, _, _ in rows)
     reachable = {t.target for t in workflow.TRANSITIONS} | {"draft"}
-    assert "awarded" not in reachable
-    assert set(statuses) == set(STATUSES) - {"awarded"} == reachable
+    assert set(statuses) == set(STATUSES) == reachable
     assert all(statuses[s] >= 5 for s in reachable)
+    assert {code for n, _, code in rows if n.status == "awarded"} == {"ulytau"}
 
     # Approvals carry a decree; returns and rejections a reason.
-    approved = [n for n, _, _ in rows if n.status == "approved"]
+    approved = [n for n, _, _ in rows if n.status in ("approved", "awarded")]
     assert {(n.decree_number, n.decree_date) for n in approved} == {("45", date(2025, 4, 28)),
                                                                      ("52", date(2025, 5, 5))}
     assert all(n.last_comment for n, _, _ in rows if n.status in ("returned", "rejected"))
@@ -103,6 +103,18 @@ def test_demo_loads_from_empty_once_and_holds_what_the_region_expects(app, runne
     assert {q.district.code: q.quota for q in quotas}["zhezkazgan"] == 397
     for q in quotas:
         assert q.used == approved_per_district[q.district_id] <= q.quota
+
+    # The award register: one certificate per approval, numbered without gaps;
+    # the awarded ones presented, Zhezkazgan's attached to the Victory Day ceremony.
+    from award_service.awards.models import Award
+
+    register = db.session.scalars(select(Award).order_by(Award.number)).all()
+    assert [a.serial for a in register] == [f"ULY-{i:05d}" for i in range(1, len(approved) + 1)]
+    assert {a.nomination_id for a in register} == {n.id for n in approved}
+    by_nomination = {a.nomination_id: a for a in register}
+    assert all((by_nomination[n.id].presented_on is not None) == (n.status == "awarded") for n in approved)
+    assert {a.ceremony.title_kk for a in register if a.district.code == "zhezkazgan"} == {"Ұлы Жеңіс — ұрпаққа мұра"}
+    assert medal.signer_title_kk == "Ұлытау облысының әкімі"
 
     # Names: Kazakh letters (all nine), both patronymic styles, search keys.
     names = [" ".join((nominee.surname, nominee.given_name, nominee.patronymic)) for _, nominee, _ in rows]

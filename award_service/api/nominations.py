@@ -17,6 +17,8 @@ def medal_json(medal) -> dict:
         "code": medal.code, "name_kk": medal.name_kk, "name_ru": medal.name_ru, "name_en": medal.name_en,
         "serial_prefix": medal.serial_prefix, "award_year_from": medal.award_year_from,
         "award_year_to": medal.award_year_to, "active": medal.active,
+        "signer_title_kk": medal.signer_title_kk, "signer_title_ru": medal.signer_title_ru,
+        "signer_name": medal.signer_name,
         "quotas": {q.district.code: {"quota": q.quota, "used": q.used, "left": q.left} for q in medal.quotas},
     }
 

@@ -28,6 +28,9 @@ from sqlalchemy.orm import Session
 from ..accounts.models import User
 from ..accounts.service import create_user
 from ..audit import Actor
+from ..awards import service as awards_service
+from ..awards.models import Award
+from ..ceremonies.models import Ceremony
 from ..medals.models import Medal
 from ..medals.service import create_medal
 from ..nominations import iin as iin_module
@@ -41,7 +44,12 @@ MEDAL = {
     "serial_prefix": "ULY",
     "award_year_from": 2025,
     "award_year_to": 2025,
+    "signer_title_kk": "Ұлытау облысының әкімі",
+    "signer_title_ru": "Аким области Ұлытау",
+    "signer_name": "Б. Т. Сәрсенбаев",
 }
+VICTORY_CEREMONY = "Ұлы Жеңіс — ұрпаққа мұра"
+PRESENTED_ON = date(2025, 5, 9)
 # Zhezkazgan's is the real figure; the others are sized to the towns.  Ulytau's
 # quota is used up by the demo, so its commission sees a full quota.
 QUOTAS = {"zhezkazgan": 397, "satbayev": 150, "karazhal": 60, "ulytau": 12, "zhanaarka": 70}
@@ -545,7 +553,20 @@ def _load(session, password: str) -> dict:
     bulk(user(None, "commission", 1), second, "approve", comment="Протокол заседания комиссии № 4",
          decree_number=number2, decree_date=date2)
 
-    # 6. The likely duplicates, entered last: the service flags them.  Two are
+    # 6. The clerks: Ulytau's medals were presented on 9 May 2025 (their
+    #    nominations are "awarded"); Zhezkazgan's wait for the Victory Day
+    #    ceremony on Alash Square, attached to it for printing.
+    district_of = {i: district for district, rows in ids.items() for i, *_ in rows}
+    register = session.execute(select(Award.serial, Award.nomination_id).order_by(Award.id)).all()
+    presented = [serial for serial, n in register if district_of.get(n) == "ulytau"]
+    if presented:
+        awards_service.mark_presented(session, actor, presented, PRESENTED_ON)
+    ceremony = session.scalar(select(Ceremony).where(Ceremony.title_kk == VICTORY_CEREMONY))
+    zhezkazgan = [serial for serial, n in register if district_of.get(n) == "zhezkazgan"]
+    if ceremony is not None and zhezkazgan:
+        awards_service.attach_to_ceremony(session, actor, ceremony, zhezkazgan)
+
+    # 7. The likely duplicates, entered last: the service flags them.  Two are
     #    submitted after the nominator confirmed a different person was meant.
     flagged = 0
     for person, state in duplicates:

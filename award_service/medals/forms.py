@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from flask_wtf.file import FileField
+from wtforms import BooleanField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 YEAR = {"inputmode": "numeric", "autocomplete": "off"}
@@ -29,3 +30,15 @@ class MedalForm(FlaskForm):
 
     def service_data(self) -> dict:
         return {name: (getattr(self, name).data or "").strip() for name in self.DATA_FIELDS}
+
+
+class SignerForm(FlaskForm):
+    """Who signs the certificates of this medal."""
+
+    signer_title_kk = StringField(_l("Signer's title (Kazakh)"), validators=[Optional(), Length(max=300)],
+                                  description=_l("For example: Ұлытау облысының әкімі"))
+    signer_title_ru = StringField(_l("Signer's title (Russian)"), validators=[Optional(), Length(max=300)],
+                                  description=_l("For example: Аким области Ұлытау"))
+    signer_name = StringField(_l("Signer's name"), validators=[Optional(), Length(max=200)])
+    signature = FileField(_l("Signature image (PNG or JPEG, optional)"))
+    remove_signature = BooleanField(_l("Remove the signature image"))

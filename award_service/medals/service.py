@@ -48,6 +48,15 @@ def _parse_quotas(session, quotas, errors: dict, field: str = "quotas") -> dict[
     return parsed
 
 
+SIGNER_FIELDS = (("signer_title_kk", 300), ("signer_title_ru", 300), ("signer_name", 200))
+
+
+def _signer_fields(data: dict, errors: dict) -> dict[str, str]:
+    """Who signs the certificates: optional texts, cleaned like every other."""
+    return {key: text_field(data, key, errors, max_length=length, required=False) or ""
+            for key, length in SIGNER_FIELDS}
+
+
 def create_medal(session, actor: Actor, data: dict) -> Medal:
     errors: dict = {}
     code = data.get("code")
@@ -69,10 +78,11 @@ def create_medal(session, actor: Actor, data: dict) -> Medal:
         if year_to is not None and year_from is not None and year_to < year_from:
             errors["award_year_to"] = _l("The last year comes before the first.")
     quotas = _parse_quotas(session, data.get("quotas"), errors)
+    signer = _signer_fields(data, errors)
     if errors:
         raise ValidationFailed(errors)
     medal = Medal(code=code, serial_prefix=prefix, award_year_from=year_from, award_year_to=year_to, active=True,
-                  **names)
+                  **names, **signer)
     medal.quotas = [MedalQuota(district_id=d.id, quota=n, used=0) for d, n in quotas.items()]
     session.add(medal)
     try:
@@ -133,3 +143,37 @@ def quota_table(session, medal: Medal) -> list[dict]:
         table.append({"district": district, "quota": q.quota if q else 0, "used": q.used if q else 0,
                       "left": q.left if q else 0})
     return table
+
+
+MAX_SIGNATURE = 1024 * 1024
+SIGNATURE_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
+
+
+def set_signer(session, actor: Actor, medal: Medal, data: dict, signature: bytes | None = None,
+               remove_signature: bool = False) -> Medal:
+    """Who signs this medal's certificates (title in Kazakh and Russian, name),
+    and an optional image of the signature (PNG or JPEG, checked by content)."""
+    errors: dict = {}
+    values = _signer_fields(data, errors)
+    kind = None
+    if signature:
+        kind = next((k for magic, k in SIGNATURE_TYPES if signature.startswith(magic)), None)
+        if kind is None:
+            errors["signature"] = _l("The signature must be a PNG or JPEG image.")
+        elif len(signature) > MAX_SIGNATURE:
+            errors["signature"] = _l("The signature image is over 1 MB.")
+    if errors:
+        raise ValidationFailed(errors)
+    before = {key: getattr(medal, key) for key in values}
+    for key, value in values.items():
+        setattr(medal, key, value)
+    after = dict(values)
+    if signature:
+        medal.signature_image, medal.signature_type = signature, kind
+        after["signature"] = f"{kind}, {len(signature)} bytes"
+    elif remove_signature:
+        medal.signature_image, medal.signature_type = None, None
+        after["signature"] = None
+    record(session, actor, "medal.signer", "medal", medal.id, before=before, after=after)
+    session.commit()
+    return medal

@@ -11,7 +11,7 @@ from ..forms import ActionForm, apply_errors
 from ..i18n import locale_code
 from ..web import actor, require
 from . import service
-from .forms import MedalForm
+from .forms import MedalForm, SignerForm
 from .models import Medal
 
 bp = Blueprint("medals", __name__, url_prefix="/staff/medals")
@@ -83,12 +83,37 @@ def create():
                            quota_errors=quota_errors), status
 
 
-def _render_show(medal: Medal, *, typed=None, quota_errors=None, form_errors=(), status: int = 200):
+def _render_show(medal: Medal, *, typed=None, quota_errors=None, form_errors=(), signer_form=None,
+                 status: int = 200):
     table = service.quota_table(db.session, medal)
     totals = {key: sum(row[key] for row in table) for key in ("quota", "used", "left")}
+    signer_form = signer_form or SignerForm(formdata=None, data={
+        "signer_title_kk": medal.signer_title_kk, "signer_title_ru": medal.signer_title_ru,
+        "signer_name": medal.signer_name})
     return render_template("medals/show.html", medal=medal, table=table, totals=totals, typed=typed or {},
                            quota_errors=quota_errors or {}, form_errors=list(form_errors),
-                           form=ActionForm(formdata=None)), status
+                           form=ActionForm(formdata=None), signer_form=signer_form), status
+
+
+@bp.post("/<code>/signer")
+@require("medals.manage")
+def set_signer(code: str):
+    medal = _medal_or_404(code)
+    form = SignerForm()
+    if not form.validate_on_submit():
+        return _render_show(medal, signer_form=form, status=422)
+    upload = form.signature.data
+    data = upload.read(service.MAX_SIGNATURE + 1) if upload else None
+    try:
+        service.set_signer(db.session, actor(), medal, {k: form[k].data for k in
+                                                        ("signer_title_kk", "signer_title_ru", "signer_name")},
+                           signature=data or None, remove_signature=form.remove_signature.data)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        apply_errors(form, exc.fields)
+        return _render_show(_medal_or_404(code), signer_form=form, status=422)
+    flash(_("The certificate signer is saved."), "success")
+    return redirect(url_for(".show", code=medal.code))
 
 
 @bp.get("/<code>")

@@ -37,7 +37,11 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("approve", "recommended", "approved", "commission", needs_decree=True),
     Transition("return", "recommended", "returned", "commission", needs_reason=True),
     Transition("reject", "recommended", "rejected", "commission", needs_reason=True),
+    # Taken only by marking the award presented (awards.service.mark_presented,
+    # which records the date), never through the transitions endpoint.
+    Transition("award", "approved", "awarded", "clerk"),
 )
+# What the transitions endpoint and the bulk forms accept.
 ACTIONS = ("submit", "recommend", "approve", "return", "reject", "withdraw")
 _BY_KEY = {(t.action, t.source): t for t in TRANSITIONS}
 
