@@ -18,7 +18,7 @@ from award_service.audit.models import AuditEvent
 from award_service.errors import DomainError
 from award_service.extensions import db
 from award_service.medals import service as medals
-from award_service.medals.models import MedalQuota
+from award_service.medals.models import Medal, MedalQuota
 from award_service.nominations import service
 from award_service.nominations.models import Nomination
 
@@ -270,3 +270,23 @@ def test_a_single_approval_racing_a_decree_that_includes_it(live_server, token_f
         assert approved == set(batch)
     assert quota_row(db.session.get(Nomination, target).medal_id,
                      db.session.get(Nomination, target).district_id).used == len(approved)
+
+
+# ------------------------------------------------------------------ serials
+
+def test_fifty_simultaneous_approvals_get_fifty_consecutive_serials(live_server, staff_user, token_for, cast):
+    """Each approval takes the medal's next number in its own transaction: no
+    repeats, no gaps, whatever order the commits land in."""
+    from award_service.awards.models import Award
+
+    _, base_url = live_server
+    batch = [advance(nominate(cast.nominator), "recommended", cast) for _ in range(50)]
+    approvers = [staff_user("commission") for _ in range(5)]
+    responses = storm([transition_call(base_url, token_for(approvers[i % 5]), n.id, "approve", **DECREE)
+                       for i, n in enumerate(batch)])
+    assert Counter(r.status_code for r in responses) == {200: 50}, [r.text for r in responses if r.status_code != 200]
+    db.session.expire_all()
+    serials = sorted(db.session.scalars(select(Award.serial).where(Award.nomination_id.in_([n.id for n in batch]))))
+    assert serials == [f"ULY-{i:05d}" for i in range(1, 51)]
+    counter = db.session.scalar(select(Medal.serial_counter).where(Medal.code == MEDAL_CODE))
+    assert counter == 50

@@ -37,6 +37,7 @@ HISTORY_LABELS = {
     "nomination.return": _l("Returned for changes"),
     "nomination.reject": _l("Rejected"),
     "nomination.withdraw": _l("Withdrawn"),
+    "nomination.award": _l("Presented"),
 }
 
 FIELD_LABELS = {
