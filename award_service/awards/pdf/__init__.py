@@ -1,0 +1,26 @@
+"""Certificate and presentation-sheet PDFs: data in, bytes out (no Flask, no database).
+
+    certificate_pdf(item, "a4")                 one certificate
+    stream_certificates(items, "card")          a batch, streamed in chunks, bounded memory
+    write_certificates(items, "a4", out)        the same into a binary file; returns pages
+    stream_presentation_sheet(header, rows)     the list recipients sign on receipt
+    presentation_sheet_pdf(header, rows)
+"""
+from .certificate import certificate_pdf, stream_certificates, write_certificates
+from .content import CertificateContent, SheetHeader, SheetRow
+from .fonts import MissingGlyphError
+from .layouts import FORMATS
+from .sheet import presentation_sheet_pdf, stream_presentation_sheet
+
+__all__ = [
+    "FORMATS",
+    "CertificateContent",
+    "MissingGlyphError",
+    "SheetHeader",
+    "SheetRow",
+    "certificate_pdf",
+    "presentation_sheet_pdf",
+    "stream_certificates",
+    "stream_presentation_sheet",
+    "write_certificates",
+]

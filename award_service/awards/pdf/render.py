@@ -1,0 +1,362 @@
+"""Drawing: text fitted into boxes, and the layout elements as content-stream operators.
+
+One generic routine draws every format: static elements (``el.static``) go into
+a Form XObject once per document, the rest per certificate.  Nothing here
+knows which format it draws.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from reportlab.lib.rl_accel import fp_str
+
+from . import fonts
+from .layouts import QR, Box, CertificateLayout, Circle, Color, Ornament, Picture, Rule, Text
+from .qr import qr_ops
+
+KAPPA = 0.5522847498  # control-point distance for a quarter circle of radius 1
+
+_SPACES = re.compile(r"\s+")
+
+
+def clean(text: str) -> str:
+    """NFC (reportlab draws combining marks as they come, so И + U+0306 must become Й),
+    whitespace collapsed to single spaces, invisible control/format characters dropped."""
+    text = unicodedata.normalize("NFC", text)
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() or c.isspace() else "" for c in text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def num(*values: float) -> bytes:
+    return fp_str(*values).encode("ascii")
+
+
+@lru_cache(maxsize=64)
+def fill_color(color: Color) -> bytes:
+    return num(*color) + b" rg"
+
+
+@lru_cache(maxsize=64)
+def stroke_color(color: Color) -> bytes:
+    return num(*color) + b" RG"
+
+
+# ---- fitting text into a box ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    x: float  # start of the baseline
+    y: float
+    width: float
+
+
+@dataclass(frozen=True)
+class Fitted:
+    size: float
+    lines: tuple[Line, ...]
+    ascent: float  # per 1 pt
+    descent: float
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(x, y, w, h) of the ink box of all lines: advance widths, ascender to descender."""
+        if not self.lines:
+            return (0.0, 0.0, 0.0, 0.0)
+        x0 = min(ln.x for ln in self.lines)
+        x1 = max(ln.x + ln.width for ln in self.lines)
+        top = max(ln.y for ln in self.lines) + self.ascent * self.size
+        bottom = min(ln.y for ln in self.lines) + self.descent * self.size
+        return (x0, bottom, x1 - x0, top - bottom)
+
+
+def _splits(words: list[str], style: str, max_lines: int):
+    """(lines, widest line at 1 pt) for 1..max_lines lines, each split balanced so
+    that the widest line is as narrow as possible."""
+    widths = [fonts.width(w, style, 1.0) for w in words]
+    space = fonts.width(" ", style, 1.0)
+    prefix = [0.0]
+    for w in widths:
+        prefix.append(prefix[-1] + w)
+    n = len(words)
+
+    def span(i: int, j: int) -> float:
+        return prefix[j] - prefix[i] + (j - i - 1) * space
+
+    yield [" ".join(words)], span(0, n)
+    inf = float("inf")
+    best = [0.0] + [inf] * n  # best[i]: widest line setting words[:i] in k lines
+    cuts: list[list[int]] = [[0] * (n + 1)]
+    for k in range(2, min(max_lines, n) + 1):
+        prev = [span(0, i) if i >= 1 else inf for i in range(n + 1)] if k == 2 else best
+        best = [inf] * (n + 1)
+        cut = [0] * (n + 1)
+        for i in range(k, n + 1):
+            for m in range(k - 1, i):
+                v = max(prev[m], span(m, i))
+                if v < best[i]:
+                    best[i], cut[i] = v, m
+        cuts.append(cut)
+        # walk the cuts back
+        bounds, i = [n], n
+        for c in reversed(cuts[1:]):
+            i = c[i]
+            bounds.append(i)
+        bounds.append(0)
+        bounds.reverse()
+        lines = [" ".join(words[a:b]) for a, b in zip(bounds, bounds[1:])]
+        yield lines, best[n]
+
+
+@lru_cache(maxsize=512)
+def fit(el: Text, text: str) -> Fitted:
+    """Place text in el.box: the largest size up to el.size on one line; if that is
+    below el.min_size, the fewest lines (up to el.max_lines) that reach min_size;
+    if none does, whichever arrangement allows the largest size.  Always inside."""
+    asc, desc = fonts.vmetrics(el.style)
+    box = el.box
+    if not text:
+        return Fitted(el.size, (), asc, desc)
+    chosen = None
+    fallback = None
+    for lines, widest in _splits(text.split(" "), el.style, el.max_lines):
+        height = (len(lines) - 1) * el.leading + asc - desc  # in font sizes
+        size = min(el.size, box.w / widest if widest else el.size, box.h / height)
+        size = math.floor(size * 100) / 100  # 0.01 pt steps, rounded down: stays inside
+        if fallback is None or size > fallback[0]:
+            fallback = (size, lines)
+        if size >= el.min_size:
+            chosen = (size, lines)
+            break
+    size, lines = chosen or fallback
+    block = ((len(lines) - 1) * el.leading + asc - desc) * size
+    if el.valign == "top":
+        top = box.y + box.h
+    elif el.valign == "bottom":
+        top = box.y + block
+    else:
+        top = box.y + (box.h + block) / 2
+    baseline = top - asc * size
+    placed = []
+    for line in lines:
+        w = fonts.width(line, el.style, size)
+        if el.align == "left":
+            x = box.x
+        elif el.align == "right":
+            x = box.x + box.w - w
+        else:
+            x = box.x + (box.w - w) / 2
+        placed.append(Line(line, x, baseline, w))
+        baseline -= el.leading * size
+    return Fitted(size, tuple(placed), asc, desc)
+
+
+def text_ops(writer, el: Text, fitted: Fitted) -> bytes:
+    if not fitted.lines:
+        return b""
+    parts = [b"BT", fill_color(el.color)]
+    for line in fitted.lines:
+        parts.append(num(1, 0, 0, 1, line.x, line.y) + b" Tm")
+        for font, chunk in fonts.runs(line.text, el.style):
+            parts.append(writer.show(font, fitted.size, chunk))
+    parts.append(b"ET\n")
+    return b" ".join(parts)
+
+
+# ---- graphics ------------------------------------------------------------------------------
+
+def rule_ops(r: Rule) -> bytes:
+    dash = b"[%s] 0 d " % num(*r.dash) if r.dash else b""
+    return b"q %s %s w %s%s m %s l S Q\n" % (stroke_color(r.color), num(r.width), dash,
+                                           num(r.x1, r.y1), num(r.x2, r.y2))
+
+
+def _circle_path(cx: float, cy: float, r: float) -> bytes:
+    k = KAPPA * r
+    return b" ".join([
+        num(cx + r, cy) + b" m",
+        num(cx + r, cy + k, cx + k, cy + r, cx, cy + r) + b" c",
+        num(cx - k, cy + r, cx - r, cy + k, cx - r, cy) + b" c",
+        num(cx - r, cy - k, cx - k, cy - r, cx, cy - r) + b" c",
+        num(cx + k, cy - r, cx + r, cy - k, cx + r, cy) + b" c",
+        b"h",
+    ])
+
+
+def circle_ops(c: Circle) -> bytes:
+    dash = b"[%s] 0 d " % num(*c.dash) if c.dash else b""
+    return b"q %s %s w %s%s S Q\n" % (stroke_color(c.color), num(c.width), dash, _circle_path(c.cx, c.cy, c.r))
+
+
+def _rect(x: float, y: float, w: float, h: float) -> bytes:
+    return num(x, y, w, h) + b" re"
+
+
+def _lozenge(cx: float, cy: float, hw: float, hh: float) -> bytes:
+    return b"%s m %s l %s l %s l h" % (num(cx - hw, cy), num(cx, cy + hh), num(cx + hw, cy), num(cx, cy - hh))
+
+
+def _rosette(cx: float, cy: float, r: float) -> bytes:
+    """Four petals (a stylised quatrefoil) around (cx, cy)."""
+    out = []
+    for dx, dy in ((1, 0), (0, 1), (-1, 0), (0, -1)):
+        px, py = -dy, dx  # perpendicular
+        tipx, tipy = cx + dx * r, cy + dy * r
+        w = 0.45 * r
+        out.append(b"%s m %s %s %s c %s %s %s c h" % (
+            num(cx, cy),
+            num(cx + dx * r * 0.4 + px * w, cy + dy * r * 0.4 + py * w),
+            num(cx + dx * r * 0.9 + px * w * 0.6, cy + dy * r * 0.9 + py * w * 0.6),
+            num(tipx, tipy),
+            num(cx + dx * r * 0.9 - px * w * 0.6, cy + dy * r * 0.9 - py * w * 0.6),
+            num(cx + dx * r * 0.4 - px * w, cy + dy * r * 0.4 - py * w),
+            num(cx, cy)))
+    return b" ".join(out)
+
+
+@lru_cache(maxsize=16)
+def ornament_ops(o: Ornament) -> bytes:
+    b, band = o.outer, o.band
+    inner = Box(b.x + band, b.y + band, b.w - 2 * band, b.h - 2 * band)
+    gap = band * 0.22
+    parts = [b"q", stroke_color(o.color), fill_color(o.color)]
+    parts.append(num(band * 0.16) + b" w " + _rect(b.x, b.y, b.w, b.h) + b" S")
+    parts.append(num(band * 0.08) + b" w " + _rect(inner.x, inner.y, inner.w, inner.h) + b" S")
+    parts.append(num(band * 0.04) + b" w " + _rect(inner.x + gap, inner.y + gap, inner.w - 2 * gap, inner.h - 2 * gap) + b" S")
+    # lozenges along the band, between the corner squares
+    mid = band / 2
+    shapes = []
+    sides = (
+        (b.x + band, b.y + mid, b.w - 2 * band, True), (b.x + band, b.y + b.h - mid, b.w - 2 * band, True),
+        (b.x + mid, b.y + band, b.h - 2 * band, False), (b.x + b.w - mid, b.y + band, b.h - 2 * band, False),
+    )
+    for x0, y0, length, horizontal in sides:
+        count = max(1, round(length / (band * 1.25)))
+        step = length / count
+        for i in range(count):
+            t = (i + 0.5) * step
+            cx, cy = (x0 + t, y0) if horizontal else (x0, y0 + t)
+            hw, hh = (step * 0.4, band * 0.28) if horizontal else (band * 0.28, step * 0.4)
+            shapes.append(_lozenge(cx, cy, hw, hh))
+    parts.append(b" ".join(shapes) + b" f")
+    # the thin line the lozenges sit on
+    parts.append(num(band * 0.03) + b" w " + _rect(b.x + mid, b.y + mid, b.w - band, b.h - band) + b" S")
+    # corners: a square with a rosette
+    corners = [(b.x, b.y), (b.x + b.w - band, b.y), (b.x, b.y + b.h - band), (b.x + b.w - band, b.y + b.h - band)]
+    parts.append(b"1 g " + b" ".join(_rect(x, y, band, band) for x, y in corners) + b" f")
+    parts.append(num(band * 0.06) + b" w " + b" ".join(_rect(x, y, band, band) for x, y in corners) + b" S")
+    parts.append(fill_color(o.accent) + b" " + b" ".join(_rosette(x + mid, y + mid, band * 0.4) for x, y in corners) + b" f")
+    parts.append(b"Q\n")
+    return b" ".join(parts)
+
+
+def picture_ops(writer, el: Picture, data: bytes) -> bytes:
+    name, pw, ph = writer.add_image(data)
+    box = el.box
+    scale = min(box.w / pw, box.h / ph)
+    w, h = pw * scale, ph * scale
+    x = box.x + (box.w - w) / 2
+    y = box.y + (box.h - h) / 2
+    return b"q %s cm %s Do Q\n" % (num(w, 0, 0, h, x, y), name)
+
+
+def static_ops(writer, elements) -> bytes:
+    out = []
+    for el in elements:
+        if isinstance(el, Ornament):
+            out.append(ornament_ops(el))
+        elif isinstance(el, Rule):
+            out.append(rule_ops(el))
+        elif isinstance(el, Circle):
+            out.append(circle_ops(el))
+        elif isinstance(el, Text):
+            out.append(text_ops(writer, el, fit(el, clean(el.template))))
+        else:
+            raise TypeError(f"{type(el).__name__} cannot be static")
+    return b"".join(out)
+
+
+# ---- one certificate -----------------------------------------------------------------------
+
+def _strip_quotes(text: str) -> str:
+    if len(text) >= 2 and text[0] in "«\"“„'" and text[-1] in "»\"”“'":
+        return text[1:-1].strip()
+    return text
+
+
+def group_code(code: str, size: int = 4) -> str:
+    """ABCDEFGHIJKLMNOP -> ABCD-EFGH-IJKL-MNOP (codes already grouped are kept)."""
+    if not code.isalnum():
+        return code
+    return "-".join(code[i:i + size] for i in range(0, len(code), size))
+
+
+def prepare_fields(item) -> dict[str, str]:
+    return {
+        "full_name": clean(item.full_name),
+        "medal_name_kk": _strip_quotes(clean(item.medal_name_kk)),
+        "medal_name_ru": _strip_quotes(clean(item.medal_name_ru)),
+        "serial": clean(item.serial),
+        "decree_number": clean(item.decree_number),
+        "decree_date": item.decree_date.strftime("%d.%m.%Y"),
+        "signer_title_kk": clean(item.signer_title_kk or ""),  # a medal may have no signer yet
+        "signer_title_ru": clean(item.signer_title_ru or ""),
+        "signer_name": clean(item.signer_name or ""),
+        "verify_url": clean(item.verify_url),
+        "verify_code": group_code(clean(item.verify_code)),
+    }
+
+
+def place(layout: CertificateLayout, item) -> list[tuple[Text, Fitted]]:
+    """Every text element with where its lines go (for checks; the drawing uses the same)."""
+    fields = prepare_fields(item)
+    return [(el, fit(el, clean(el.template) if el.static else el.template.format_map(fields)))
+            for el in layout.elements if isinstance(el, Text)]
+
+
+class CertificateRenderer:
+    """Draws certificates of one layout into one writer; the static part once, as a form."""
+
+    CACHE_LIMIT = 128
+
+    def __init__(self, writer, layout: CertificateLayout, form_name: bytes = b"/Cert"):
+        self.writer = writer
+        self.layout = layout
+        self.dynamic = tuple(el for el in layout.elements if not el.static)
+        static = [el for el in layout.elements if el.static]
+        self.form = writer.add_form(form_name, static_ops(writer, static), (0, 0, layout.width, layout.height))
+        self.draw_form = b"%s Do\n" % self.form
+        # (element, text) -> operators; the codes depend on this document's subsets,
+        # so the cache lives and dies with the document.  Medal, decree and signer
+        # repeat across a batch; names do not, hence the bound.
+        self._ops: dict[tuple[Text, str], bytes] = {}
+
+    def ops(self, item) -> bytes:
+        fields = prepare_fields(item)
+        writer = self.writer
+        out = [self.draw_form]
+        cache = self._ops
+        for el in self.dynamic:
+            if isinstance(el, Text):
+                text = el.template.format_map(fields)
+                key = (el, text)
+                ops = cache.get(key)
+                if ops is None:
+                    if len(cache) >= self.CACHE_LIMIT:
+                        cache.clear()
+                    ops = cache[key] = text_ops(writer, el, fit(el, text))
+                out.append(ops)
+            elif isinstance(el, QR):
+                b = el.box
+                out.append(qr_ops(getattr(item, el.field), b.x, b.y, min(b.w, b.h), el.quiet))
+            elif isinstance(el, Picture):
+                data = getattr(item, el.field)
+                if data:
+                    out.append(picture_ops(writer, el, data))
+            else:
+                raise TypeError(f"cannot draw {type(el).__name__}")
+        return b"".join(out)
