@@ -6,7 +6,7 @@ from award_service.accounts.permissions import PERMISSIONS, can
 
 from .conftest import registration_data
 
-PUBLIC_PREFIXES = ("/static/", "/language/", "/healthz", "/r/", "/ceremonies/", "/staff/login")
+PUBLIC_PREFIXES = ("/static/", "/language/", "/healthz", "/r/", "/ceremonies/", "/staff/login", "/v/")
 
 
 def _protected_rules(app):
@@ -44,9 +44,15 @@ def world(make_user, make_ceremony, client, app):
         "nominee": {"surname": "Әбенов", "given_name": "Қайрат", "birth_date": "1928-01-02",
                     "category": "home_front_worker", "district": "zhezkazgan"},
         "medal": medal.code, "grounds": "Тыл еңбеккері"})
+    from award_service.nominations.service import transition
+
+    transition(db.session, system, nomination, "submit")
+    transition(db.session, Actor(user=make_user("reviewer")), nomination, "recommend")
+    transition(db.session, Actor(user=make_user("commission")), nomination, "approve", decree_number="45",
+               decree_date="2025-04-28")  # issues certificate ULY-00001
     return {"ceremony_id": ceremony.id, "registration_id": registration.id, "user_id": target.id,
             "action": "close", "token": registration.token, "nomination_id": nomination.id, "code": medal.code,
-            "document_id": 1}
+            "document_id": 1, "serial": "ULY-00001"}
 
 
 def test_every_staff_page_and_api_endpoint_names_its_permission(app):
