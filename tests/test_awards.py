@@ -346,3 +346,56 @@ def test_admin_revokes_through_the_page(client, login, cast):
     assert awards.get_award(db.session, award.serial).status == "revoked"
     page = client.get(done.headers["Location"])
     assert page.status_code == 200 and award.serial in page.text
+
+
+# ------------------------------------------------------------------ signer
+
+def signature_png() -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (300, 90), (255, 255, 255, 0))
+    ImageDraw.Draw(image).line([(10, 70), (80, 20), (150, 60), (290, 15)], fill=(20, 20, 120, 255), width=4)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def test_admin_sets_the_signer_and_it_is_printed(client, login, token_for, cast):
+    award = award_of(approved(cast))
+    login(cast.admin)
+    broken = client.post("/staff/medals/victory80/signer", data={
+        "signer_name": "x", "signature": (io.BytesIO(signature_png()[:60]), "sign.png")},
+        content_type="multipart/form-data")
+    assert broken.status_code == 422
+    disguised = client.post("/staff/medals/victory80/signer", data={
+        "signer_title_kk": "Ұлытау облысының әкімі", "signer_title_ru": "Аким области Ұлытау",
+        "signer_name": "Б. Т. Сәрсенбаев", "signature": (io.BytesIO(b"MZ\x90\x00 not an image"), "sign.png")},
+        content_type="multipart/form-data")
+    assert disguised.status_code == 422
+    saved = client.post("/staff/medals/victory80/signer", data={
+        "signer_title_kk": "Ұлытау облысының әкімі", "signer_title_ru": "Аким области Ұлытау",
+        "signer_name": "Б. Т. Сәрсенбаев", "signature": (io.BytesIO(signature_png()), "sign.png")},
+        content_type="multipart/form-data")
+    assert saved.status_code == 302
+    pdf = client.get(f"/api/v1/awards/{award.serial}/certificate.pdf", headers=token_for(cast.clerk))
+    text = pdf_text(pdf.data)
+    assert "Ұлытау облысының әкімі" in text and "Аким области Ұлытау" in text and "Б. Т. Сәрсенбаев" in text
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "medal.signer")) == 1
+
+
+def test_the_nomination_page_links_its_certificate(client, login, cast):
+    nomination = approved(cast)
+    login(cast.commission)
+    page = client.get(f"/staff/nominations/{nomination.id}")
+    assert page.status_code == 200 and award_of(nomination).serial in page.text
+
+
+def test_a_name_the_certificate_cannot_print_is_refused_at_entry(en_client, token_for, cast):
+    from .nomination_factories import nominee_data
+
+    body = {"nominee": nominee_data(surname="王", given_name="Қайрат"), "medal": "victory80", "grounds": "x"}
+    response = en_client.post("/api/v1/nominations", json=body, headers=token_for(cast.nominator))
+    assert response.status_code == 422
+    assert "王" in response.json["error"]["fields"]["nominee.surname"]
+    assert db.session.scalar(select(func.count()).select_from(Nomination)) == 0

@@ -1,6 +1,7 @@
 """Medals and their quotas per district (admin)."""
 from __future__ import annotations
 
+import io
 import re
 
 from flask_babel import lazy_gettext as _l
@@ -149,6 +150,20 @@ MAX_SIGNATURE = 1024 * 1024
 SIGNATURE_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
 
 
+def _decodes(data: bytes) -> bool:
+    """The image opens and decodes whole (the certificate draws it on every page)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > 4000 * 4000:
+                return False
+            image.load()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return False
+    return True
+
+
 def set_signer(session, actor: Actor, medal: Medal, data: dict, signature: bytes | None = None,
                remove_signature: bool = False) -> Medal:
     """Who signs this medal's certificates (title in Kazakh and Russian, name),
@@ -158,7 +173,7 @@ def set_signer(session, actor: Actor, medal: Medal, data: dict, signature: bytes
     kind = None
     if signature:
         kind = next((k for magic, k in SIGNATURE_TYPES if signature.startswith(magic)), None)
-        if kind is None:
+        if kind is None or not _decodes(signature):
             errors["signature"] = _l("The signature must be a PNG or JPEG image.")
         elif len(signature) > MAX_SIGNATURE:
             errors["signature"] = _l("The signature image is over 1 MB.")

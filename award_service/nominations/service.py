@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..accounts.permissions import can, scoped_district_id
 from ..audit import Actor, diff, record
+from ..awards.pdf.fonts import unprintable
 from ..awards.service import issue_awards
 from ..ceremonies.validation import parse_phone
 from ..dates import local_today
@@ -61,6 +62,9 @@ def parse_nominee(session, data: dict, *, today: date) -> dict:
     for key in ("surname", "given_name", "patronymic"):
         if clean[key] and not any(ch.isalpha() for ch in clean[key]):
             errors[key] = _l("A name must contain letters.")
+        elif clean[key] and (missing := unprintable(clean[key])):
+            errors[key] = _l("The certificate cannot print %(chars)s: write the name in Kazakh, Russian or "
+                             "Latin letters.", chars=" ".join(missing))
     birth = _date(data.get("birth_date"), "birth_date", errors) if data.get("birth_date") not in (None, "") else None
     if birth is None and "birth_date" not in errors:
         errors["birth_date"] = _l("This field is required.")

@@ -103,6 +103,18 @@ def runs(text: str, style: str) -> list[tuple[TTFont, str]]:
     return out
 
 
+def unprintable(text: str, styles: tuple[str, ...] = ("serif-bold", "serif")) -> str:
+    """The characters of ``text`` that no font of these styles can draw (in
+    order, once each): checked when a name is entered, so that a certificate
+    never meets one."""
+    missing = []
+    for ch in dict.fromkeys(text):
+        code = 0x20 if ch == "\u00a0" else ord(ch)
+        if not all(any(code in f.face.charToGlyph for f in _chain(style)) for style in styles):
+            missing.append(ch)
+    return "".join(missing)
+
+
 def width(text: str, style: str, size: float) -> float:
     """Advance width of text in points (fallback glyphs measured in their own font)."""
     return sum(f.stringWidth(t, size) for f, t in runs(text, style))

@@ -222,7 +222,7 @@ _CARD = CertificateLayout(
         Text(Box.mm(12, 118.5, 81, 6.5), TITLE_RU, "serif-bold", 11.5, color=BLUE),
         Text(Box.mm(12, 113, 81, 4.5), SERIAL, "sans-bold", 8, 6),
         Text(Box.mm(12, 108.5, 81, 4), ISSUED, "sans", 6, color=GREY),
-        Text(Box.mm(11, 91, 83, 17), "{full_name}", "serif-bold", 16, 10, max_lines=2),
+        Text(Box.mm(11, 91, 83, 17), "{full_name}", "serif-bold", 16, 10, max_lines=3),
         Text(Box.mm(12, 79, 81, 11.5), MEDAL_KK, "serif-bold", 9, 8, max_lines=3, color=BLUE),
         Text(Box.mm(12, 67.5, 81, 11), MEDAL_RU, "serif", 8.5, 8, max_lines=3, color=BLUE),
         Text(Box.mm(12, 62.5, 81, 4), DECREE_KK, "sans", 6.5, 4.5),
