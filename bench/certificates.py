@@ -12,9 +12,15 @@ Prints figures; never passes or fails.  In one run, one process:
 3. the ceiling: a minimal page (the frame as a Form XObject, one line of text,
    one QR code from zxing-cpp drawn as one path of merged runs) with a plain
    reportlab Canvas, the same number of times, saved to a temporary file;
-4. one ``certificate_pdf()`` call: median and p95 over ``--single`` calls.
+4. one ``certificate_pdf()`` call: median and p95 over ``--single`` calls;
+5. one certificate request, ``GET /api/v1/awards/<serial>/certificate.pdf``,
+   through the app (Flask test client, in this process) on a fresh PostgreSQL
+   database (``--pg``; migrated, an approved nomination, a clerk's token;
+   dropped at the end): server time per request, median and p95 over
+   ``--requests`` requests.  ``--pg ''`` skips it.
 
     .venv/bin/python bench/certificates.py [--pages 2000] [--format a4|card] [--single 200]
+                                           [--requests 200] [--pg postgresql://postgres@127.0.0.1:5432/postgres]
                                            [--profile]
 
 ``--profile`` runs the batch once more under cProfile and prints the top
@@ -44,6 +50,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _pg import SECRET_KEY, BenchError, Database, log, migrate  # noqa: E402
 
 from award_service.awards.pdf import CertificateContent, certificate_pdf, write_certificates  # noqa: E402
 from award_service.awards.pdf.layouts import FORMAT_LAYOUTS  # noqa: E402
@@ -153,6 +163,64 @@ def bench_single(fmt: str, repeat: int) -> list[float]:
     return times
 
 
+def bench_request(pg_url: str, fmt: str, repeat: int) -> list[float]:
+    """Server time of GET /api/v1/awards/<serial>/certificate.pdf, in ms."""
+    database = Database(pg_url, "award_bench_certificates")
+    instance = tempfile.mkdtemp(prefix="award-bench-")
+    try:
+        url = database.create()
+        log(f"database {database.name}: migrating")
+        migrate(url, instance)
+        os.environ["AWARD_INSTANCE_PATH"] = instance
+        from award_service import create_app
+        from award_service.accounts.service import create_api_token, create_user
+        from award_service.audit import Actor
+        from award_service.awards.models import Award
+        from award_service.extensions import db
+        from award_service.medals.service import create_medal
+        from award_service.nominations import service
+
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY,
+                          "AWARD_RATELIMIT_ENABLED": False, "AWARD_BASE_URL": "https://awards.example.kz"})
+        with app.app_context():
+            system = Actor.system("bench")
+            create_medal(db.session, system, {
+                "code": "victory80", "name_kk": "1941–1945 жж. Ұлы Отан соғысындағы Жеңістің 80 жылы",
+                "name_ru": "80 лет Победы в Великой Отечественной войне 1941–1945 гг.", "name_en": "80 Years",
+                "serial_prefix": "ULY", "quotas": {"zhezkazgan": 397}, "signer_title_kk": "Ұлытау облысының әкімі",
+                "signer_title_ru": "Аким области Ұлытау", "signer_name": "Б. Т. Сәрсенбаев"})
+            people = {role: Actor(user=create_user(db.session, system, email=f"{role}@bench.kz", name=role,
+                                                   roles=[role], password="bench-password-2025"))
+                      for role in ("reviewer", "commission", "clerk")}
+            nomination = service.create_nomination(db.session, system, {"nominee": {
+                "surname": "Әбдіқалықова-Нұрмағамбетова", "given_name": "Гүлжазира", "patronymic": "Сейітқасымқызы",
+                "birth_date": "1927-03-14", "category": "home_front_worker", "district": "zhezkazgan"},
+                "medal": "victory80", "grounds": "Тыл еңбеккері"})
+            service.transition(db.session, system, nomination, "submit")
+            service.transition(db.session, people["reviewer"], nomination, "recommend")
+            service.transition(db.session, people["commission"], nomination, "approve", decree_number="45",
+                               decree_date="2025-04-28")
+            serial = db.session.query(Award.serial).scalar()
+            headers = {"Authorization": f"Bearer {create_api_token(db.session, system, people['clerk'].user)}"}
+            db.session.remove()
+        client = app.test_client()
+        path = f"/api/v1/awards/{serial}/certificate.pdf?format={fmt}"
+        for _ in range(10):  # warm: fonts, caches, the connection pool
+            client.get(path, headers=headers)
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            response = client.get(path, headers=headers)
+            times.append((time.perf_counter() - start) * 1000)
+            if response.status_code != 200:
+                raise BenchError(f"{path}: {response.status_code} {response.data[:200]!r}")
+        with app.app_context():
+            db.engine.dispose()
+        return times
+    finally:
+        database.drop()
+
+
 def profile_batch(n: int, fmt: str, top: int = 25) -> None:
     prof = cProfile.Profile()
     with open(os.devnull, "wb") as out:
@@ -168,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pages", type=int, default=2000, help="certificates in the batch (default 2000)")
     ap.add_argument("--format", choices=sorted(FORMAT_LAYOUTS), default="a4")
     ap.add_argument("--single", type=int, default=200, help="certificate_pdf() calls to time (default 200)")
+    ap.add_argument("--requests", type=int, default=200, help="certificate requests to time (default 200)")
+    ap.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres"),
+                    help="PostgreSQL server for the request section ('' skips it)")
     ap.add_argument("--profile", action="store_true", help="also profile the batch with cProfile")
     args = ap.parse_args(argv)
     n, fmt = args.pages, args.format
@@ -200,6 +271,16 @@ def main(argv: list[str] | None = None) -> int:
     p95 = sorted(times)[int(len(times) * 0.95) - 1]
     print(f"single certificate_pdf(): median {statistics.median(times):.2f} ms, p95 {p95:.2f} ms "
           f"over {len(times)} calls")
+    if args.pg:
+        try:
+            times = bench_request(args.pg, fmt, args.requests)
+        except BenchError as exc:
+            print(f"certificate request: not measured: {exc}")
+        else:
+            p95 = sorted(times)[int(len(times) * 0.95) - 1]
+            print(f"certificate request GET /api/v1/awards/<serial>/certificate.pdf (PostgreSQL, in-process): "
+                  f"median {statistics.median(times):.2f} ms, p95 {p95:.2f} ms over {len(times)} requests "
+                  f"(target 20 ms)")
     print(f"RSS high-water at the end: {rss_high_water_mib():.1f} MiB")
 
     if args.profile:

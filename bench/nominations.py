@@ -48,10 +48,8 @@ import io
 import math
 import os
 import random
-import secrets
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -60,12 +58,13 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-SECRET_KEY = "award-bench-not-a-secret"
+from _pg import SECRET_KEY, BenchError, Database, log, migrate  # noqa: E402
+
 PASSWORD = "bench-password-2025"
 TARGET_MS = 50.0
 TARGET_IMPORT_S = 10.0
@@ -88,51 +87,7 @@ GROUNDS = (
 )
 
 
-class BenchError(RuntimeError):
-    """The benchmark itself cannot run."""
-
-
-def log(message: str) -> None:
-    print(f"# {message}", file=sys.stderr, flush=True)
-
-
-# ------------------------------------------------------------------ database
-
-class Database:
-    """A fresh database on the local server, dropped on close."""
-
-    def __init__(self, admin_url: str):
-        self.admin_url = admin_url
-        self.name: str | None = None
-
-    def create(self) -> str:
-        name = f"award_bench_nominations_{secrets.token_hex(4)}"
-        try:
-            with closing(psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5)) as conn:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        except psycopg.Error as exc:
-            raise BenchError(f"cannot create a database on {self.admin_url}: {exc}") from None
-        self.name = name
-        return f"{self.admin_url.rsplit('/', 1)[0]}/{name}"
-
-    def drop(self) -> None:
-        if self.name is None:
-            return
-        try:
-            with closing(psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5)) as conn:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name)))
-            log(f"dropped database {self.name}")
-        except Exception as exc:
-            print(f"warning: could not drop database {self.name}: {exc}", file=sys.stderr)
-        self.name = None
-
-
-def migrate(url: str, instance: str) -> None:
-    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=SECRET_KEY, AWARD_INSTANCE_PATH=instance)
-    cmd = [sys.executable, "-m", "flask", "--app", "award_service", "db", "upgrade"]
-    result = subprocess.run(cmd, cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=300)
-    if result.returncode != 0:
-        raise BenchError(f"flask db upgrade failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+# database: bench/_pg.py
 
 
 # ------------------------------------------------------------- SQL counting
@@ -593,7 +548,7 @@ def main() -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
-    database = Database(args.pg)
+    database = Database(args.pg, "award_bench_nominations")
     lines: list[str] = []
     instance = tempfile.mkdtemp(prefix="award-bench-")
     try:

@@ -39,8 +39,9 @@ class Medal(db.Model):
     signature_type: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    quotas: Mapped[list["MedalQuota"]] = relationship(back_populates="medal", lazy="selectin",
-                                                      cascade="all, delete-orphan")
+    # Loaded where asked for (medal lists, the quota page): every award and
+    # nomination row joins its medal, and would otherwise load its quotas too.
+    quotas: Mapped[list["MedalQuota"]] = relationship(back_populates="medal", cascade="all, delete-orphan")
 
     def name(self, locale: str) -> str:
         return {"kk": self.name_kk, "ru": self.name_ru}.get(locale, self.name_en)

@@ -6,6 +6,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 
 from ..audit import Actor, record
@@ -21,13 +22,14 @@ MAX_QUOTA = 1_000_000
 
 
 def all_medals(session) -> list[Medal]:
-    return list(session.scalars(select(Medal).order_by(Medal.award_year_from.desc(), Medal.code)))
+    return list(session.scalars(select(Medal).options(selectinload(Medal.quotas))
+                                .order_by(Medal.award_year_from.desc(), Medal.code)))
 
 
 def get_medal(session, code) -> Medal | None:
     if not isinstance(code, str):
         return None
-    return session.scalar(select(Medal).where(Medal.code == code))
+    return session.scalar(select(Medal).options(selectinload(Medal.quotas)).where(Medal.code == code))
 
 
 def _parse_quotas(session, quotas, errors: dict, field: str = "quotas") -> dict[District, int]:
