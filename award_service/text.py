@@ -17,6 +17,8 @@ class TextError(ValueError):
 
 
 def has_control_chars(value: str, multiline: bool = False) -> bool:
+    if value.isprintable():  # no Cc, Cs, Co, Cn (nor Cf, Zl, Zp): the usual case, in C
+        return False
     for ch in value:
         if multiline and ch in "\n\t":
             continue

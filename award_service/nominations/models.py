@@ -41,7 +41,7 @@ class Nominee(db.Model):
     phone: Mapped[str | None] = mapped_column(String(20))
     # Derived search keys: the name folded to one Latin spelling, and its
     # consonant skeleton for likely-duplicate detection (see names.py).
-    search_key: Mapped[str] = mapped_column(String(400), index=True)
+    search_key: Mapped[str] = mapped_column(String(400))  # searched on the nomination's copy
     name_skeleton: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -30,18 +30,18 @@ _SUFFIXES = ("ovna", "evna", "ovich", "evich", "ova", "eva", "ina", "ov", "ev", 
 _MERGE = str.maketrans({"q": "k", "g": "k", "z": "s", "v": "b", "p": "b", "d": "t", "h": "k", "c": "k"})
 
 
+_TO_LATIN = str.maketrans({k: v for k, v in {**_LATIN, **_CYRILLIC}.items() if len(k) == 1})
+
+
+def _without_marks(ch: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+
+
 def to_latin(value: str) -> str:
     value = unicodedata.normalize("NFC", value or "").casefold()
-    out = []
-    for ch in value:
-        if ch in _CYRILLIC:
-            out.append(_CYRILLIC[ch])
-        elif ch in _LATIN:
-            out.append(_LATIN[ch])
-        else:
-            decomposed = unicodedata.normalize("NFKD", ch)
-            out.append("".join(c for c in decomposed if not unicodedata.combining(c)))
-    latin = "".join(out)
+    latin = value.translate(_TO_LATIN)  # the tables give plain ASCII
+    if not latin.isascii():  # letters of other alphabets: without their marks
+        latin = "".join(ch if ch.isascii() else _without_marks(ch) for ch in latin)
     # "zh" first: the Russian-style "Dzhanbulatov" must end as "janbulatov"
     # like "Джанбулатов" (д + ж -> "dj" -> "j"), not as "djanbulatov".
     return latin.replace("zh", "j").replace("dj", "j")
