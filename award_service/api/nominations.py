@@ -49,7 +49,7 @@ def nomination_json(n, *, with_history: bool = False) -> dict:
 @bp.get("/medals")
 @staff_required("medals.view")
 def list_medals():
-    return {"items": [medal_json(m) for m in medals.all_medals(db.session)]}
+    return {"items": [medal_json(m) for m in medals.all_medals(db.session, with_quotas=True)]}
 
 
 @bp.post("/medals")

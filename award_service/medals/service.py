@@ -21,9 +21,10 @@ PREFIX_RE = re.compile(r"^[A-Z0-9]{1,8}$")
 MAX_QUOTA = 1_000_000
 
 
-def all_medals(session) -> list[Medal]:
-    return list(session.scalars(select(Medal).options(selectinload(Medal.quotas))
-                                .order_by(Medal.award_year_from.desc(), Medal.code)))
+def all_medals(session, *, with_quotas: bool = False) -> list[Medal]:
+    """Newest first; ``with_quotas`` loads every district's quota too (one query)."""
+    stmt = select(Medal).order_by(Medal.award_year_from.desc(), Medal.code)
+    return list(session.scalars(stmt.options(selectinload(Medal.quotas)) if with_quotas else stmt))
 
 
 def get_medal(session, code) -> Medal | None:

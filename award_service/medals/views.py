@@ -50,7 +50,7 @@ def _split_errors(fields: dict) -> tuple[dict[str, str], dict[str, str]]:
 @bp.get("/")
 @require("medals.view")
 def index():
-    return render_template("medals/index.html", medals=service.all_medals(db.session))
+    return render_template("medals/index.html", medals=service.all_medals(db.session, with_quotas=True))
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -202,6 +202,7 @@ def _table_page(stmt, template: str, *, actions: list[str], status: int = 200, *
                            here=_here(),
                            form=form, actions=actions, action_labels=service.ACTION_LABELS,
                            # translated once here, not once per row
+                           row_text={"born": _("born %(date)s"), "submitted": _("submitted %(date)s")},
                            status_labels={k: str(v) for k, v in service.STATUS_LABELS.items()},
                            category_labels={k: str(v) for k, v in CATEGORY_LABELS.items()},
                            **context), status
