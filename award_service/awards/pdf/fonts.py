@@ -103,16 +103,22 @@ def runs(text: str, style: str) -> list[tuple[TTFont, str]]:
     return out
 
 
+@lru_cache(maxsize=None)
+def printable(styles: tuple[str, ...] = ("serif-bold", "serif")) -> frozenset[str]:
+    """The characters every one of these styles can draw (from its own font or
+    its fallback)."""
+    sets = [frozenset().union(*(map(chr, f.face.charToGlyph) for f in _chain(style))) for style in styles]
+    return frozenset.intersection(*sets) | {"\u00a0"}
+
+
 def unprintable(text: str, styles: tuple[str, ...] = ("serif-bold", "serif")) -> str:
     """The characters of ``text`` that no font of these styles can draw (in
     order, once each): checked when a name is entered, so that a certificate
     never meets one."""
-    missing = []
-    for ch in dict.fromkeys(text):
-        code = 0x20 if ch == "\u00a0" else ord(ch)
-        if not all(any(code in f.face.charToGlyph for f in _chain(style)) for style in styles):
-            missing.append(ch)
-    return "".join(missing)
+    covered = printable(styles)
+    if covered.issuperset(text):
+        return ""
+    return "".join(ch for ch in dict.fromkeys(text) if ch not in covered)
 
 
 def width(text: str, style: str, size: float) -> float:
