@@ -17,7 +17,12 @@ Prints figures; never passes or fails.  In one run, one process:
    through the app (Flask test client, in this process) on a fresh PostgreSQL
    database (``--pg``; migrated, an approved nomination, a clerk's token;
    dropped at the end): server time per request, median and p95 over
-   ``--requests`` requests.  ``--pg ''`` skips it.
+   ``--requests`` requests.  ``--pg ''`` skips it;
+6. on the same database, ``GET /api/v1/awards/batch.pdf?medal=victory80``
+   with 1,000 and then 10,000 awards in the register (``--batch-request``),
+   read chunk by chunk as a client would: time and the tracemalloc peak of the
+   whole request, rows from the database included (it must not grow with the
+   batch).
 
     .venv/bin/python bench/certificates.py [--pages 2000] [--format a4|card] [--single 200]
                                            [--requests 200] [--pg postgresql://postgres@127.0.0.1:5432/postgres]
@@ -163,8 +168,77 @@ def bench_single(fmt: str, repeat: int) -> list[float]:
     return times
 
 
-def bench_request(pg_url: str, fmt: str, repeat: int) -> list[float]:
-    """Server time of GET /api/v1/awards/<serial>/certificate.pdf, in ms."""
+def _more_awards(db, count: int, template_nomination_id: int) -> None:
+    """``count`` more awards of the medal, written with Core (nominees,
+    nominations, awards), names from ``sample_items``."""
+    from sqlalchemy import func, insert, select
+
+    from award_service.awards.collation import sort_key
+    from award_service.awards.models import Award
+    from award_service.medals.models import Medal
+    from award_service.nominations.models import Nomination, Nominee
+    from award_service.timeutil import utcnow
+
+    session = db.session
+    template = session.get(Nomination, template_nomination_id)
+    nominee = template.nominee
+    start = session.scalar(select(func.max(Award.number))) or 0
+    now = utcnow()
+    names = [item.full_name for item in sample_items(count, seed=start)]
+    nominee_ids = session.execute(insert(Nominee).returning(Nominee.id, sort_by_parameter_order=True), [
+        {"surname": n.split()[0], "given_name": n.split()[1], "patronymic": "", "iin": None,
+         "birth_date": nominee.birth_date, "category": nominee.category, "district_id": nominee.district_id,
+         "address": "", "phone": None, "search_key": "", "name_skeleton": "", "created_at": now} for n in names]
+    ).scalars().all()
+    nomination_ids = session.execute(insert(Nomination).returning(Nomination.id, sort_by_parameter_order=True), [
+        {"nominee_id": i, "medal_id": template.medal_id, "district_id": template.district_id, "iin": None,
+         "search_key": "", "grounds": "", "status": "approved", "version": 4, "possible_duplicate": False,
+         "duplicate_confirmed": False, "last_comment": "", "decree_number": "45",
+         "decree_date": template.decree_date, "approved_by_id": template.approved_by_id,
+         "recommended_by_id": template.recommended_by_id, "created_at": now, "updated_at": now}
+        for i in nominee_ids]).scalars().all()
+    session.execute(insert(Award), [
+        {"serial": f"ULY-{start + k:05d}", "medal_id": template.medal_id, "number": start + k,
+         "nomination_id": nid, "district_id": template.district_id, "full_name": name,
+         "sort_key": sort_key(*name.split()[:2]), "decree_number": "45", "decree_date": template.decree_date,
+         "verify_code": f"{start + k:016d}".translate(str.maketrans("0123456789", "ABCDEFGHIJ")), "status": "valid",
+         "revoke_reason": "", "created_at": now}
+        for k, (nid, name) in enumerate(zip(nomination_ids, names), start=1)])
+    session.execute(Medal.__table__.update().values(serial_counter=start + count))
+    session.commit()
+
+
+def bench_batch_request(app, db, headers: dict, nomination_id: int, sizes=(1000, 10_000), fmt: str = "a4") -> list:
+    """GET /api/v1/awards/batch.pdf with ``sizes`` awards in the register,
+    the response read as a client would, chunk by chunk: time, pages/s, and
+    the tracemalloc peak of the whole request (database rows, rendering)."""
+    results = []
+    have = 1
+    client = app.test_client()
+    for size in sizes:
+        with app.app_context():
+            _more_awards(db, size - have, nomination_id)
+            db.session.remove()
+        have = size
+        gc.collect()
+        tracemalloc.start()
+        start = time.perf_counter()
+        response = client.get(f"/api/v1/awards/batch.pdf?medal=victory80&format={fmt}", headers=headers,
+                              buffered=False)
+        received = sum(len(chunk) for chunk in response.response)
+        response.close()
+        seconds = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        if response.status_code != 200:
+            raise BenchError(f"batch.pdf: {response.status_code}")
+        results.append((size, seconds, peak, received))
+    return results
+
+
+def bench_request(pg_url: str, fmt: str, repeat: int, batch_sizes=()) -> tuple[list[float], list]:
+    """Server time of GET /api/v1/awards/<serial>/certificate.pdf, in ms; and
+    (with ``batch_sizes``) the batch PDF through the app."""
     database = Database(pg_url, "award_bench_certificates")
     instance = tempfile.mkdtemp(prefix="award-bench-")
     try:
@@ -201,6 +275,7 @@ def bench_request(pg_url: str, fmt: str, repeat: int) -> list[float]:
             service.transition(db.session, people["commission"], nomination, "approve", decree_number="45",
                                decree_date="2025-04-28")
             serial = db.session.query(Award.serial).scalar()
+            nomination_id = nomination.id
             headers = {"Authorization": f"Bearer {create_api_token(db.session, system, people['clerk'].user)}"}
             db.session.remove()
         client = app.test_client()
@@ -214,9 +289,10 @@ def bench_request(pg_url: str, fmt: str, repeat: int) -> list[float]:
             times.append((time.perf_counter() - start) * 1000)
             if response.status_code != 200:
                 raise BenchError(f"{path}: {response.status_code} {response.data[:200]!r}")
+        batches = bench_batch_request(app, db, headers, nomination_id, batch_sizes, fmt) if batch_sizes else []
         with app.app_context():
             db.engine.dispose()
-        return times
+        return times, batches
     finally:
         database.drop()
 
@@ -239,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--requests", type=int, default=200, help="certificate requests to time (default 200)")
     ap.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres"),
                     help="PostgreSQL server for the request section ('' skips it)")
+    ap.add_argument("--batch-request", default="1000,10000",
+                    help="awards in the register for the batch.pdf requests, comma-separated ('' skips)")
     ap.add_argument("--profile", action="store_true", help="also profile the batch with cProfile")
     args = ap.parse_args(argv)
     n, fmt = args.pages, args.format
@@ -272,11 +350,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"single certificate_pdf(): median {statistics.median(times):.2f} ms, p95 {p95:.2f} ms "
           f"over {len(times)} calls")
     if args.pg:
+        sizes = tuple(int(x) for x in args.batch_request.split(",") if x.strip())
         try:
-            times = bench_request(args.pg, fmt, args.requests)
+            times, batches = bench_request(args.pg, fmt, args.requests, sizes)
         except BenchError as exc:
             print(f"certificate request: not measured: {exc}")
         else:
+            for size, seconds, peak, received in batches:
+                print(f"batch request GET /api/v1/awards/batch.pdf, {size:,} certificates: {seconds:.1f} s "
+                      f"({size / seconds:.0f} certificates/s through the app, PostgreSQL), {received / 1e6:.1f} MB "
+                      f"streamed, tracemalloc peak {peak / 2**20:.2f} MiB")
             p95 = sorted(times)[int(len(times) * 0.95) - 1]
             print(f"certificate request GET /api/v1/awards/<serial>/certificate.pdf (PostgreSQL, in-process): "
                   f"median {statistics.median(times):.2f} ms, p95 {p95:.2f} ms over {len(times)} requests "
