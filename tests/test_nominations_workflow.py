@@ -727,3 +727,29 @@ def test_an_edit_based_on_a_stale_read_does_not_overwrite_a_submission(app, cast
     after = reload(nomination_id)
     assert after.status == "submitted" and after.version == version + 1
     assert after.nominee.given_name == "Қайрат"
+
+
+def test_a_decree_number_sent_as_a_json_number_is_taken(client, token_for, cast):
+    nomination = advance(nominate(cast.nominator), "recommended", cast)
+    response = act(client, token_for(cast.commission), nomination.id, "approve", decree_number=45,
+                   decree_date="2025-04-28")
+    assert response.status_code == 200, response.json
+    assert reload(nomination.id).decree_number == "45"
+
+
+def test_a_decree_outside_the_medals_years_is_refused(en_client, token_for, cast):
+    from award_service.medals.models import Medal
+
+    medal = db.session.scalar(select(Medal).where(Medal.code == MEDAL_CODE))
+    medal.award_year_from, medal.award_year_to = 2025, 2025
+    db.session.commit()
+    nomination = advance(nominate(cast.nominator), "recommended", cast)
+    response = act(en_client, token_for(cast.commission), nomination.id, "approve", decree_number="45",
+                   decree_date="2024-12-30")
+    assert response.status_code == 422
+    assert "2025–2025" in response.json["error"]["fields"]["decree_date"]
+    assert reload(nomination.id).status == "recommended"
+    bulk = service.bulk_transition
+    with pytest.raises(ValidationFailed):
+        bulk(db.session, actor(cast.commission), [nomination.id], "approve", decree_number="45",
+             decree_date="2024-12-30")

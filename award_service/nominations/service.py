@@ -335,8 +335,12 @@ def check_transition(user, nomination: Nomination, action: str) -> workflow.Tran
     return step
 
 
-def _decision_fields(step, comment, decree_number, decree_date) -> tuple[str, str | None, date | None]:
+def _decision_fields(step, comment, decree_number, decree_date, medals=()) -> tuple[str, str | None, date | None]:
+    """The comment and decree of a decision, checked; ``medals``: those being
+    approved, whose years of award the decree's date must fall in."""
     errors: dict = {}
+    if isinstance(decree_number, int) and not isinstance(decree_number, bool):
+        decree_number = str(decree_number)  # {"decree_number": 45} in JSON means № 45
     comment = _text({"comment": comment}, "comment", errors, max_length=2000, multiline=True,
                     required=step.needs_reason)
     if step.needs_reason and "comment" in errors and not comment:
@@ -350,6 +354,13 @@ def _decision_fields(step, comment, decree_number, decree_date) -> tuple[str, st
             dd = _date(decree_date, "decree_date", errors)
             if dd is not None and dd > local_today():
                 errors["decree_date"] = _l("The decree's date is in the future.")
+            elif dd is not None:
+                for medal in medals:
+                    last = medal.award_year_to or dd.year
+                    if not medal.award_year_from <= dd.year <= last:
+                        errors["decree_date"] = _l(
+                            "This medal is awarded in %(years)s; a decree of %(year)d cannot award it.",
+                            years=f"{medal.award_year_from}–{medal.award_year_to or ''}", year=dd.year)
     if errors:
         raise ValidationFailed(errors)
     return comment, number or None, dd
@@ -442,7 +453,7 @@ def quota_error(session, nomination: Nomination, requested: int = 1) -> Conflict
 def transition(session, actor: Actor, nomination: Nomination, action: str, *, comment=None, decree_number=None,
                decree_date=None, confirm_duplicate: bool = False, expected_version: int | None = None) -> Nomination:
     step = check_transition(actor.user, nomination, action)
-    comment, number, dd = _decision_fields(step, comment, decree_number, decree_date)
+    comment, number, dd = _decision_fields(step, comment, decree_number, decree_date, [nomination.medal])
     try:
         _apply(session, actor, nomination, step, comment, number, dd, confirm_duplicate=confirm_duplicate,
                expected_version=expected_version)
@@ -472,7 +483,8 @@ def bulk_transition(session, actor: Actor, ids, action: str, *, comment=None, de
         raise NotFound(_l("No such nomination: %(ids)s.", ids=", ".join(map(str, missing[:20]))))
     steps = {i: check_transition(actor.user, rows[i], action) for i in wanted}
     first = steps[wanted[0]]
-    comment, number, dd = _decision_fields(first, comment, decree_number, decree_date)
+    medals = {rows[i].medal_id: rows[i].medal for i in wanted}
+    comment, number, dd = _decision_fields(first, comment, decree_number, decree_date, medals.values())
     try:
         # Every nomination row first, in id order, then the quota rows in key
         # order: the locks are taken in the order a single approval takes them
