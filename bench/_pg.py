@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import subprocess
 import sys
-from contextlib import closing
+import tempfile
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import psycopg
@@ -60,3 +63,24 @@ def migrate(url: str, instance: str) -> None:
     result = subprocess.run(cmd, cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=300)
     if result.returncode != 0:
         raise BenchError(f"flask db upgrade failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+
+
+@contextmanager
+def migrated_database(admin_url: str, prefix: str, *, keep: bool = False) -> Iterator[tuple[str, Database]]:
+    """(url, database) of a fresh, migrated database and an instance folder of
+    its own (AWARD_INSTANCE_PATH); both go at the end unless ``keep``."""
+    database = Database(admin_url, prefix)
+    instance = tempfile.mkdtemp(prefix="award-bench-")
+    try:
+        url = database.create()
+        log(f"database {database.name}: migrating")
+        migrate(url, instance)
+        os.environ["AWARD_INSTANCE_PATH"] = instance
+        yield url, database
+    finally:
+        if keep and database.name:
+            log(f"database kept: {database.name} (drop it with: psql -h 127.0.0.1 -U postgres -c "
+                f"'DROP DATABASE {database.name}')")
+        else:
+            database.drop()
+        shutil.rmtree(instance, ignore_errors=True)

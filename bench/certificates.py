@@ -58,7 +58,7 @@ sys.path.insert(0, str(ROOT))
 
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _pg import SECRET_KEY, BenchError, Database, log, migrate  # noqa: E402
+from _pg import SECRET_KEY, BenchError, migrated_database  # noqa: E402
 
 from award_service.awards.pdf import CertificateContent, certificate_pdf, write_certificates  # noqa: E402
 from award_service.awards.pdf.layouts import FORMAT_LAYOUTS  # noqa: E402
@@ -239,13 +239,7 @@ def bench_batch_request(app, db, headers: dict, nomination_id: int, sizes=(1000,
 def bench_request(pg_url: str, fmt: str, repeat: int, batch_sizes=()) -> tuple[list[float], list]:
     """Server time of GET /api/v1/awards/<serial>/certificate.pdf, in ms; and
     (with ``batch_sizes``) the batch PDF through the app."""
-    database = Database(pg_url, "award_bench_certificates")
-    instance = tempfile.mkdtemp(prefix="award-bench-")
-    try:
-        url = database.create()
-        log(f"database {database.name}: migrating")
-        migrate(url, instance)
-        os.environ["AWARD_INSTANCE_PATH"] = instance
+    with migrated_database(pg_url, "award_bench_certificates") as (url, _):
         from award_service import create_app
         from award_service.accounts.service import create_api_token, create_user
         from award_service.audit import Actor
@@ -293,8 +287,6 @@ def bench_request(pg_url: str, fmt: str, repeat: int, batch_sizes=()) -> tuple[l
         with app.app_context():
             db.engine.dispose()
         return times, batches
-    finally:
-        database.drop()
 
 
 def profile_batch(n: int, fmt: str, top: int = 25) -> None:

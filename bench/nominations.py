@@ -53,7 +53,6 @@ import random
 import signal
 import statistics
 import sys
-import tempfile
 import time
 from contextlib import closing, contextmanager
 from datetime import date, datetime, timedelta, timezone
@@ -65,7 +64,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _pg import SECRET_KEY, BenchError, Database, log, migrate  # noqa: E402
+from _pg import SECRET_KEY, BenchError, log, migrated_database  # noqa: E402
 
 PASSWORD = "bench-password-2025"
 TARGET_MS = 50.0
@@ -578,48 +577,10 @@ def main() -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
-    database = Database(args.pg, "award_bench_nominations")
     lines: list[str] = []
-    instance = tempfile.mkdtemp(prefix="award-bench-")
     try:
-        url = database.create()
-        log(f"database {database.name}: migrating")
-        migrate(url, instance)
-        os.environ["AWARD_INSTANCE_PATH"] = instance
-        from sqlalchemy import text
-
-        from award_service import create_app
-        from award_service.extensions import db
-
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY, "WTF_CSRF_ENABLED": False,
-                          "AWARD_RATELIMIT_ENABLED": False, "AWARD_BASE_URL": "http://bench.test"})
-        # The requests run outside any app context of ours, as in a server: each
-        # gets its own context and database session, removed when it ends.
-        with app.app_context():
-            data = setup(app, args)
-            counter = StatementCounter(db.engine)
-            counter.backend_cpu = BackendCPU(args.pg, database.name)
-            server = db.session.execute(text("SHOW server_version")).scalar()
-            db.session.remove()
-        lines.append(f"nominations: {args.nominations:,} in PostgreSQL {server} (generated in "
-                     f"{data['generated']:.1f} s, inserted in {data['inserted']:.1f} s); {os.cpu_count()} cores, "
-                     f"load average {os.getloadavg()[0]:.2f}; {args.requests} requests per figure after "
-                     f"{args.warmup} warm-up")
-        try:
-            log("measuring pages")
-            page_lines, _ = report_pages(app, counter, data, args)
-            lines.extend(page_lines)
-            lines.append(f"  load average after the pages: {os.getloadavg()[0]:.2f} (other work on this "
-                         f"shared machine slows every figure)")
-            log("import")
-            with app.app_context():
-                try:
-                    lines.extend(import_xlsx(app, counter, data, args))
-                finally:
-                    db.session.remove()
-        finally:
-            with app.app_context():
-                db.engine.dispose()
+        with migrated_database(args.pg, "award_bench_nominations", keep=args.keep) as (url, database):
+            run(url, database, args, lines)
     except BenchError as exc:
         print("\n".join(lines))
         print(f"benchmark could not run: {exc}", file=sys.stderr)
@@ -631,17 +592,46 @@ def main() -> int:
     except Exception:
         print("\n".join(lines))
         raise
-    finally:
-        if args.keep and database.name:
-            log(f"database kept: {database.name} (drop it with: psql -h 127.0.0.1 -U postgres -c "
-                f"'DROP DATABASE {database.name}')")
-        else:
-            database.drop()
-        import shutil
-
-        shutil.rmtree(instance, ignore_errors=True)
     print("\n".join(lines))
     return 0
+
+
+def run(url: str, database, args, lines: list[str]) -> None:
+    """Fill the database, then measure the pages and the import into ``lines``."""
+    from sqlalchemy import text
+
+    from award_service import create_app
+    from award_service.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY, "WTF_CSRF_ENABLED": False,
+                      "AWARD_RATELIMIT_ENABLED": False, "AWARD_BASE_URL": "http://bench.test"})
+    # The requests run outside any app context of ours, as in a server: each
+    # gets its own context and database session, removed when it ends.
+    with app.app_context():
+        data = setup(app, args)
+        counter = StatementCounter(db.engine)
+        counter.backend_cpu = BackendCPU(args.pg, database.name)
+        server = db.session.execute(text("SHOW server_version")).scalar()
+        db.session.remove()
+    lines.append(f"nominations: {args.nominations:,} in PostgreSQL {server} (generated in "
+                 f"{data['generated']:.1f} s, inserted in {data['inserted']:.1f} s); {os.cpu_count()} cores, "
+                 f"load average {os.getloadavg()[0]:.2f}; {args.requests} requests per figure after "
+                 f"{args.warmup} warm-up")
+    try:
+        log("measuring pages")
+        page_lines, _ = report_pages(app, counter, data, args)
+        lines.extend(page_lines)
+        lines.append(f"  load average after the pages: {os.getloadavg()[0]:.2f} (other work on this "
+                     f"shared machine slows every figure)")
+        log("import")
+        with app.app_context():
+            try:
+                lines.extend(import_xlsx(app, counter, data, args))
+            finally:
+                db.session.remove()
+    finally:
+        with app.app_context():
+            db.engine.dispose()
 
 
 if __name__ == "__main__":

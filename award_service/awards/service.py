@@ -124,18 +124,12 @@ def validate_filters(session, args) -> dict:
     empty list that looks like "nobody"."""
     errors: dict = {}
     filters: dict = {}
-    medal_code = (args.get("medal") or "").strip()
-    if medal_code:
-        medal = session.scalar(select(Medal).where(Medal.code == medal_code))
-        if medal is None:
-            errors["medal"] = _l("Unknown medal.")
-        filters["medal"] = medal
-    district_code = (args.get("district") or "").strip()
-    if district_code:
-        district = session.scalar(select(District).where(District.code == district_code))
-        if district is None:
-            errors["district"] = _l("Unknown district.")
-        filters["district"] = district
+    for key, model in (("medal", Medal), ("district", District)):
+        code = (args.get(key) or "").strip()
+        if code:
+            filters[key] = session.scalar(select(model).where(model.code == code))
+            if filters[key] is None:
+                errors[key] = _l("Unknown medal.") if key == "medal" else _l("Unknown district.")
     ceremony_id = (args.get("ceremony") or "").strip()
     if ceremony_id:
         ceremony = session.get(Ceremony, int(ceremony_id)) if ceremony_id.isdigit() and len(ceremony_id) < 10 \

@@ -175,25 +175,29 @@ def certificate_pdf(serial: str):
                                                               printing.check_format(request.args.get("format"))))
 
 
+def _refused(award: Award, form, form_name: str, exc: DomainError):
+    """The certificate page again, the form showing why it was refused."""
+    db.session.rollback()
+    if isinstance(exc, ValidationFailed):
+        apply_errors(form, exc.fields)
+    else:
+        form.form_errors.append(str(exc.message))
+    return _render_show(award, status=exc.status, **{form_name: form})
+
+
 @bp.post("/<serial>/presented")
 @require("awards.present")
 def presented(serial: str):
     award = _award_or_404(serial, "awards.present")
     form = PresentedForm()
-    if form.validate_on_submit():
-        try:
-            service.mark_presented(db.session, actor(), [award.serial], form.date.data)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc.fields)
-            return _render_show(award, presented_form=form, status=422)
-        except DomainError as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc.message))
-            return _render_show(award, presented_form=form, status=exc.status)
-        flash(_("Certificate %(serial)s marked presented.", serial=award.serial), "success")
-        return redirect(url_for("awards.show", serial=award.serial))
-    return _render_show(award, presented_form=form, status=422 if request.method == "POST" else 200)
+    if not form.validate_on_submit():
+        return _render_show(award, presented_form=form, status=422)
+    try:
+        service.mark_presented(db.session, actor(), [award.serial], form.date.data)
+    except DomainError as exc:
+        return _refused(award, form, "presented_form", exc)
+    flash(_("Certificate %(serial)s marked presented.", serial=award.serial), "success")
+    return redirect(url_for("awards.show", serial=award.serial))
 
 
 @bp.post("/<serial>/revoke")
@@ -201,24 +205,18 @@ def presented(serial: str):
 def revoke(serial: str):
     award = _award_or_404(serial, "awards.revoke")
     form = RevokeForm()
-    if form.validate_on_submit():
-        try:
-            result = service.revoke(db.session, actor(), award, form.reason.data, reissue=form.reissue.data)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc.fields)
-            return _render_show(award, revoke_form=form, status=422)
-        except DomainError as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc.message))
-            return _render_show(award, revoke_form=form, status=exc.status)
-        if result is not award:
-            flash(_("Certificate %(old)s revoked; certificate %(new)s issued in its place.", old=award.serial,
-                    new=result.serial), "success")
-            return redirect(url_for("awards.show", serial=result.serial))
-        flash(_("Certificate %(serial)s revoked.", serial=award.serial), "success")
-        return redirect(url_for("awards.show", serial=award.serial))
-    return _render_show(award, revoke_form=form, status=422)
+    if not form.validate_on_submit():
+        return _render_show(award, revoke_form=form, status=422)
+    try:
+        result = service.revoke(db.session, actor(), award, form.reason.data, reissue=form.reissue.data)
+    except DomainError as exc:
+        return _refused(award, form, "revoke_form", exc)
+    if result is not award:
+        flash(_("Certificate %(old)s revoked; certificate %(new)s issued in its place.", old=award.serial,
+                new=result.serial), "success")
+        return redirect(url_for("awards.show", serial=result.serial))
+    flash(_("Certificate %(serial)s revoked.", serial=award.serial), "success")
+    return redirect(url_for("awards.show", serial=award.serial))
 
 
 @bp.post("/<serial>/reissue")
