@@ -5,7 +5,7 @@ from collections.abc import Iterable, Iterator
 
 from .content import CertificateContent
 from .layouts import FORMAT_LAYOUTS, Format
-from .render import CertificateRenderer, num, rule_ops
+from .render import CertificateRenderer, num, prepare_fields, rule_ops
 from .writer import PdfWriter
 
 TITLE = "Куәлік / Удостоверение"
@@ -20,12 +20,17 @@ def get_format(fmt: str) -> Format:
 
 
 class CertificateDocument:
-    """A PDF of certificates in one format, written as pages fill."""
+    """A PDF of certificates in one format, written as pages fill.
 
-    def __init__(self, fmt: str, *, title: str = TITLE):
-        self.format = get_format(fmt)
+    ``fmt`` is a format name (FORMATS) or a :class:`Format` of any layout; with
+    ``prepare`` (item -> template fields) the same document draws other items
+    laid out the same way (the admission ticket, ticket.py)."""
+
+    def __init__(self, fmt: str | Format, *, title: str = TITLE, prepare=prepare_fields,
+                 form_name: bytes = b"/Cert"):
+        self.format = fmt if isinstance(fmt, Format) else get_format(fmt)
         self.writer = PdfWriter(title=title)
-        self.renderer = CertificateRenderer(self.writer, self.format.certificate)
+        self.renderer = CertificateRenderer(self.writer, self.format.certificate, form_name, prepare)
         self.marks = b""
         if self.format.marks:
             f = self.format

@@ -31,3 +31,17 @@ class SheetRow:
 @dataclass(frozen=True)
 class SheetHeader:
     title_lines: tuple[str, ...]  # ceremony, date and place, medal: the caller's wording
+
+
+@dataclass(frozen=True)
+class TicketContent:
+    """The admission ticket an attendee shows at the door of a ceremony."""
+    ceremony_title_kk: str
+    ceremony_title_ru: str
+    starts_at: str  # formatted by the caller, local time: "09.05.2026, 19:00"
+    venue: str
+    address: str  # may be ""
+    full_name: str  # as registered; NFC-normalised before drawing
+    seats: int  # 1 + companions
+    ticket_code: str  # the QR code holds exactly this; printed under it, grouped for reading
+    needs: tuple[str, ...] = ()  # bilingual labels chosen by the caller, one line each

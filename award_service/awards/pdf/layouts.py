@@ -265,6 +265,56 @@ FORMAT_LAYOUTS: dict[str, Format] = {
 FORMATS = tuple(FORMAT_LAYOUTS)
 
 
+# ---- the admission ticket: A6 portrait, in place 1 of the card sheet -------------------------
+#
+# Template fields (prepared by ``ticket.prepare_ticket_fields``): ceremony_title_kk,
+# ceremony_title_ru, starts_at, venue, address, full_name, seats, ticket_code
+# (grouped for reading), needs (one caller's label a line, hard breaks).  The QR
+# code holds exactly ``TicketContent.ticket_code``.
+
+TICKET_KK = "ШАҚЫРУ БИЛЕТІ"
+TICKET_RU = "ПРИГЛАСИТЕЛЬНЫЙ БИЛЕТ"
+ATTENDEE = "Аты-жөні / Ф.И.О."
+SEATS = "Орын саны / Мест: {seats}"
+SHOW_AT_DOOR = "Кіреберісте көрсетіңіз / Предъявите на входе"
+
+_TICKET = CertificateLayout(
+    width=105 * MM,
+    height=148 * MM,
+    elements=(
+        Ornament(Box.mm(4, 4, 97, 140), band=3.5 * MM),
+        Text(Box.mm(12, 129, 81, 9), TICKET_KK, "serif-bold", 17, color=BLUE),
+        Text(Box.mm(12, 123.5, 81, 5.5), TICKET_RU, "serif-bold", 10, color=BLUE),
+        Rule(*mm(30, 122, 75, 122), width=0.5, color=GOLD),
+        # the ceremony: titles, when, where
+        Text(Box.mm(11, 112, 83, 9.5), "{ceremony_title_kk}", "serif-bold", 10, 7.5, max_lines=2, valign="bottom",
+             color=BLUE),
+        Text(Box.mm(11, 103, 83, 8.5), "{ceremony_title_ru}", "serif", 9.5, 7, max_lines=2, valign="top", color=BLUE),
+        Text(Box.mm(11, 97, 83, 5.5), "{starts_at}", "sans-bold", 11, 7),
+        Text(Box.mm(11, 92.5, 83, 4.5), "{venue}", "sans-bold", 8.5, 6),
+        Text(Box.mm(11, 88.5, 83, 4), "{address}", "sans", 7.5, 5.5, color=GREY),
+        Rule(*mm(11, 87, 94, 87), width=0.4, color=GREY, dash=(1.5, 1.5)),
+        # the attendee
+        Text(Box.mm(11, 83, 83, 3.5), ATTENDEE, "sans", 6, color=GREY),
+        Text(Box.mm(10, 67, 85, 16), "{full_name}", "serif-bold", 15, 9, max_lines=4),
+        Text(Box.mm(11, 62, 83, 5), SEATS, "sans-bold", 9, 6),
+        Text(Box.mm(11, 55, 83, 7), "{needs}", "sans", 7, 5, max_lines=3, valign="top"),
+        # at the door
+        QR(Box.mm(34.5, 18.5, 36, 36), field="ticket_code"),
+        Text(Box.mm(20, 13.5, 65, 4.5), "{ticket_code}", "sans-bold", 10, 6),
+        Text(Box.mm(11, 9.7, 83, 3.5), SHOW_AT_DOOR, "sans", 6.5, 5, color=GREY),
+    ),
+)
+
+# One ticket a PDF, printable at home: the certificate card's 4-up A4 sheet, place 1.
+TICKET_FORMAT = Format(
+    "ticket", *A4_PORTRAIT,
+    slots=((_CARD_CELLS[0].x, _CARD_CELLS[0].y),),
+    certificate=_TICKET,
+    marks=crop_marks(*A4_PORTRAIT, _CARD_CELLS, length=8 * MM, cross=2.5 * MM),
+)
+
+
 # ---- the presentation sheet: A4 portrait ----------------------------------------------------
 
 @dataclass(frozen=True)

@@ -112,18 +112,48 @@ def _splits(words: list[str], style: str, max_lines: int):
         yield lines, best[n]
 
 
+def _broken_splits(paragraphs: list[str], style: str, max_lines: int):
+    """Like :func:`_splits` for text with hard line breaks: first one line a
+    paragraph, then one more line at a time for the paragraph whose widest line
+    is the widest, while the total stays within ``max_lines`` (never fewer
+    lines than paragraphs)."""
+    splits = [_splits(p.split(" "), style, max_lines) for p in paragraphs]
+    current = [next(s) for s in splits]
+    total = len(paragraphs)
+    while True:
+        yield [line for lines, _ in current for line in lines], max(w for _, w in current)
+        if total >= max_lines:
+            return
+        i = max(range(len(current)), key=lambda k: current[k][1])
+        step = next(splits[i], None)
+        if step is None:  # the widest paragraph cannot be split further
+            return
+        current[i] = step
+        total += 1
+
+
 @lru_cache(maxsize=512)
 def fit(el: Text, text: str) -> Fitted:
     """Place text in el.box: the largest size up to el.size on one line; if that is
     below el.min_size, the fewest lines (up to el.max_lines) that reach min_size;
-    if none does, whichever arrangement allows the largest size.  Always inside."""
+    if none does, whichever arrangement allows the largest size.  Always inside.
+
+    A newline in text is a hard break (each paragraph starts a line; the
+    paragraphs count towards max_lines, but are never run together)."""
     asc, desc = fonts.vmetrics(el.style)
     box = el.box
     if not text:
         return Fitted(el.size, (), asc, desc)
+    if "\n" in text:
+        paragraphs = [p for p in text.split("\n") if p]
+        if not paragraphs:
+            return Fitted(el.size, (), asc, desc)
+        candidates = _broken_splits(paragraphs, el.style, max(el.max_lines, len(paragraphs)))
+    else:
+        candidates = _splits(text.split(" "), el.style, el.max_lines)
     chosen = None
     fallback = None
-    for lines, widest in _splits(text.split(" "), el.style, el.max_lines):
+    for lines, widest in candidates:
         height = (len(lines) - 1) * el.leading + asc - desc  # in font sizes
         size = min(el.size, box.w / widest if widest else el.size, box.h / height)
         size = math.floor(size * 100) / 100  # 0.01 pt steps, rounded down: stays inside
@@ -311,21 +341,25 @@ def prepare_fields(item) -> dict[str, str]:
     }
 
 
-def place(layout: CertificateLayout, item) -> list[tuple[Text, Fitted]]:
-    """Every text element with where its lines go (for checks; the drawing uses the same)."""
-    fields = prepare_fields(item)
+def place(layout: CertificateLayout, item, prepare=prepare_fields) -> list[tuple[Text, Fitted]]:
+    """Every text element with where its lines go (for checks; the drawing uses the same).
+    ``prepare`` turns the item into the layout's template fields."""
+    fields = prepare(item)
     return [(el, fit(el, clean(el.template) if el.static else el.template.format_map(fields)))
             for el in layout.elements if isinstance(el, Text)]
 
 
 class CertificateRenderer:
-    """Draws certificates of one layout into one writer; the static part once, as a form."""
+    """Draws items of one layout (certificates, tickets) into one writer; the static
+    part once, as a form.  ``prepare`` turns an item into the layout's template fields;
+    QR and Picture elements read the item's attribute named by their ``field``."""
 
     CACHE_LIMIT = 128
 
-    def __init__(self, writer, layout: CertificateLayout, form_name: bytes = b"/Cert"):
+    def __init__(self, writer, layout: CertificateLayout, form_name: bytes = b"/Cert", prepare=prepare_fields):
         self.writer = writer
         self.layout = layout
+        self.prepare = prepare
         self.dynamic = tuple(el for el in layout.elements if not el.static)
         static = [el for el in layout.elements if el.static]
         self.form = writer.add_form(form_name, static_ops(writer, static), (0, 0, layout.width, layout.height))
@@ -336,7 +370,7 @@ class CertificateRenderer:
         self._ops: dict[tuple[Text, str], bytes] = {}
 
     def ops(self, item) -> bytes:
-        fields = prepare_fields(item)
+        fields = self.prepare(item)
         writer = self.writer
         out = [self.draw_form]
         cache = self._ops
