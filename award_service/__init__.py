@@ -52,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .api import bp as api_bp
     from .awards.views import bp as awards_bp
     from .awards.views import public as verify_bp
+    from .ceremonies.checkin_views import bp as checkin_bp
     from .ceremonies.staff_views import bp as staff_ceremonies_bp
     from .ceremonies.views import bp as ceremonies_bp
     from .districts.views import bp as districts_bp
@@ -61,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(ceremonies_bp)
     app.register_blueprint(staff_ceremonies_bp)
+    app.register_blueprint(checkin_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(districts_bp)
     app.register_blueprint(nomination_io_bp)

@@ -18,6 +18,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "nominations.view": frozenset({"admin", "nominator", "reviewer", "commission", "clerk"}),
     "nominations.create": frozenset({"nominator"}),
     "nominations.export": frozenset({"admin", "nominator", "reviewer", "commission", "clerk"}),
+    "checkin.manage": frozenset({"admin", "organiser", "clerk"}),
     "awards.view": frozenset({"admin", "commission", "clerk"}),
     "awards.print": frozenset({"admin", "clerk"}),
     "awards.present": frozenset({"admin", "clerk"}),

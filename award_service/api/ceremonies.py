@@ -4,8 +4,8 @@ from flask import current_app, request, url_for
 from sqlalchemy import func, select
 
 from ..accounts.permissions import can
-from ..ceremonies import service
-from ..errors import Forbidden
+from ..ceremonies import checkin, service, tickets
+from ..errors import Forbidden, ValidationFailed
 from ..extensions import db, limiter
 from ..i18n import locale_code
 from ..timeutil import utcnow
@@ -53,6 +53,9 @@ def registration_json(registration) -> dict:
         "source": registration.source,
         "created_at": _iso(registration.created_at),
         "cancelled_at": _iso(registration.cancelled_at),
+        "ticket_code": registration.ticket_code,
+        "checked_in_at": _iso(registration.checked_in_at),
+        "companions_arrived": registration.companions_arrived,
     }
 
 
@@ -143,7 +146,15 @@ def get_registration(token):
         "full_name": registration.full_name,
         "ceremony": ceremony_json(registration.ceremony),
         "manage_url": manage_url(registration.token),
+        "ticket_code": registration.ticket_code if registration.status == "confirmed" else None,
+        "checked_in_at": _iso(registration.checked_in_at),
     }
+
+
+@bp.get("/registrations/<token>/ticket.pdf")
+def registration_ticket(token):
+    """The admission ticket (public: the manage token is the key); 409 cancelled."""
+    return tickets.ticket_response(service.registration_by_token(db.session, token))
 
 
 @bp.post("/registrations/<token>/cancel")
@@ -157,3 +168,20 @@ def cancel_registration(token):
                                                reason=str(reason)[:500] if reason else None)
     return {"id": registration.id, "status": registration.status, "seats": registration.seats}
 
+
+
+@bp.post("/checkin")
+@staff_required("checkin.manage")
+def check_in():
+    """Admit a ticket's holder at the door: ``{code, companions_arrived, ceremony?}``."""
+    body = json_body()
+    registration = checkin.ticket(db.session, body.get("code"))
+    ceremony = None
+    if body.get("ceremony") is not None:
+        if not isinstance(body["ceremony"], int) or isinstance(body["ceremony"], bool):
+            raise ValidationFailed({"ceremony": "Give the ceremony's id (a number)."})
+        ceremony = service.get_ceremony(db.session, body["ceremony"], include_drafts=True)
+    admission = checkin.check_in(db.session, api_actor(), registration, body.get("companions_arrived"),
+                                 ceremony=ceremony)
+    return {"registration": registration_json(admission.registration),
+            "checked_in_at": _iso(admission.checked_in_at), "already": admission.already}

@@ -256,6 +256,16 @@ SCHEMAS = {
                          "medal": {"type": "string", "description": "In the language of Accept-Language."},
                          "serial": {"type": "string"}, "decree_date": {"type": "string", "format": "date"},
                          "revoked_on": {"type": ["string", "null"], "format": "date"}}},
+    "CheckinInput": {"type": "object", "required": ["code"], "properties": {
+        "code": {"type": "string", "description": "The ticket code (as scanned, or typed; dashes and case do not "
+                                                  "matter)"},
+        "companions_arrived": {"type": "integer", "minimum": 0,
+                               "description": "Companions who came; default: all registered"},
+        "ceremony": {"type": "integer", "description": "This door's ceremony: another ceremony's ticket is "
+                                                       "refused (409 wrong_ceremony)"}}},
+    "Checkin": {"type": "object", "properties": {
+        "registration": {"type": "object"}, "checked_in_at": DATETIME,
+        "already": {"type": "boolean", "description": "Checked in before: this scan admitted no one"}}},
     "CancelInput": {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 500}}},
     "Cancelled": {"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"},
                                                    "seats": {"type": "integer"}}},
@@ -419,9 +429,23 @@ def build_document(server_url: str) -> dict:
                     "429": _error("Too many checks from this address", ["rate_limited"]),
                 }, tag="awards", params=[CODE]),
             },
+            "/checkin": {
+                "post": _op("Admit a ticket's holder at the door (organiser, clerk)", {
+                    "200": {"description": "admitted, or already admitted", **_json(_ref("Checkin"))},
+                    "404": _error("No ticket has this code", ["not_found"]),
+                    "409": _error("Cancelled registration or another ceremony's ticket",
+                                  ["cancelled", "wrong_ceremony"]),
+                }, staff=True, tag="ceremonies", body="CheckinInput"),
+            },
             "/registrations/{token}": {
                 "get": _op("A registration by its manage token (public)", {
                     "200": {"description": "ok", **_json(_ref("PublicRegistration"))}, "404": not_found,
+                }, params=[TOKEN]),
+            },
+            "/registrations/{token}/ticket.pdf": {
+                "get": _op("The admission ticket (public, by the manage token)", {
+                    "200": {"description": "PDF", **PDF}, "404": not_found,
+                    "409": _error("The registration was cancelled", ["cancelled"]),
                 }, params=[TOKEN]),
             },
             "/registrations/{token}/cancel": {

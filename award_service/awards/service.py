@@ -8,13 +8,12 @@ errors, the audit event in the same transaction; the caller of
 """
 from __future__ import annotations
 
-import base64
-import secrets
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 
+from .. import codes
 from ..accounts.permissions import can, scoped_district_id
 from ..audit import Actor, record
 from ..ceremonies.models import Ceremony
@@ -28,29 +27,8 @@ from ..timeutil import utcnow
 from .collation import sort_key
 from .models import Award
 
-CODE_BYTES = 10  # 80 random bits: 16 characters of base32
 MAX_SERIALS = 1000
-# Typed by hand from a printed code: letters base32 does not use, read as the
-# ones they look like.
-_LOOKALIKES = str.maketrans({"0": "O", "1": "I", "8": "B", "-": None, " ": None})
-
-
-def new_verify_code() -> str:
-    return base64.b32encode(secrets.token_bytes(CODE_BYTES)).decode("ascii")
-
-
-def normalise_code(code) -> str | None:
-    if not isinstance(code, str) or len(code) > 40:
-        return None
-    code = code.upper().translate(_LOOKALIKES)
-    if len(code) != 16 or any(ch not in "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567" for ch in code):
-        return None
-    return code
-
-
-def grouped_code(code: str) -> str:
-    """ABCD-EFGH-IJKL-MNOP: easier to read out and type."""
-    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+grouped_code = codes.grouped
 
 
 def _snapshot(award: Award) -> dict:
@@ -78,7 +56,7 @@ def _new_award(nomination: Nomination, prefix: str, number: int, actor: Actor, d
     return Award(serial=f"{prefix}-{number:05d}", medal_id=nomination.medal_id, number=number,
                  nomination_id=nomination.id, district_id=nomination.district_id, full_name=nominee.full_name,
                  sort_key=sort_key(nominee.surname, nominee.given_name, nominee.patronymic),
-                 decree_number=decree_number, decree_date=decree_date, verify_code=new_verify_code(),
+                 decree_number=decree_number, decree_date=decree_date, verify_code=codes.new_code(),
                  status="valid", created_by_id=actor.user.id if actor.user else None, **extra)
 
 
@@ -191,7 +169,7 @@ def printable_query(user, **filters):
 
 
 def find_by_code(session, code) -> Award | None:
-    code = normalise_code(code)
+    code = codes.normalise(code)
     if code is None:
         return None
     return session.scalar(select(Award).where(Award.verify_code == code))

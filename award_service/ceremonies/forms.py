@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields import DateTimeLocalField, EmailField, TelField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from .models import MAX_COMPANIONS
 
@@ -91,3 +92,19 @@ class RegistrationSearchForm(FlaskForm):
     q = StringField(_l("Search by name, phone or e-mail"), validators=[Optional(), Length(max=100)])
     status = SelectField(_l("Status"), choices=[("", _l("All")), ("confirmed", _l("Confirmed")),
                                                 ("cancelled", _l("Registration cancelled"))], validators=[Optional()])
+
+
+class CodeForm(FlaskForm):
+    """The code field at the door: a handheld scanner types the code and Enter."""
+
+    code = StringField(_l("Ticket code"), validators=[InputRequired(), Length(max=40)],
+                       description=_l("Scan the QR code on the ticket, or type the code printed under it."),
+                       render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false",
+                                  "autofocus": True})
+
+
+class CheckinForm(FlaskForm):
+    registration = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    companions_arrived = IntegerField(_l("Companions who came"),
+                                      validators=[Optional(), NumberRange(min=0, max=MAX_COMPANIONS)],
+                                      render_kw={"inputmode": "numeric"})

@@ -105,6 +105,9 @@ class Registration(db.Model):
               postgresql_where=text("status <> 'cancelled' AND phone IS NOT NULL"),
               sqlite_where=text("status <> 'cancelled' AND phone IS NOT NULL")),
         Index("ix_registrations_ceremony_status", "ceremony_id", "status"),
+        CheckConstraint("(checked_in_at IS NULL) = (companions_arrived IS NULL)", name="checkin_complete"),
+        CheckConstraint("companions_arrived IS NULL OR (companions_arrived >= 0 AND "
+                        "companions_arrived <= companions)", name="companions_arrived_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -128,9 +131,20 @@ class Registration(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The code on the ticket (its QR code holds it): 80 random bits, not the id.
+    ticket_code: Mapped[str] = mapped_column(String(16), unique=True)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    companions_arrived: Mapped[int | None] = mapped_column(Integer)
 
     ceremony: Mapped[Ceremony] = relationship(lazy="joined")
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    checked_in_by: Mapped[User | None] = relationship(foreign_keys=[checked_in_by_id])
+
+    @property
+    def arrived(self) -> int:
+        """People of this registration who came in: the attendee and the companions who arrived."""
+        return 0 if self.checked_in_at is None else 1 + (self.companions_arrived or 0)
 
     @property
     def needs(self) -> dict:

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import codes
 from ..audit import Actor, diff, record
 from ..districts.models import District
 from ..accounts.permissions import can
@@ -242,7 +243,8 @@ def register(session, actor: Actor, ceremony_id, data: dict, *, language: str = 
     if not 0 < ceremony_pk < 2**31:
         raise NotFound(_l("No such ceremony."))
     values = dict(
-        ceremony_id=ceremony_pk, token=secrets.token_urlsafe(24), consent_at=now, language=language,
+        ceremony_id=ceremony_pk, token=secrets.token_urlsafe(24), ticket_code=codes.new_code(), consent_at=now,
+        language=language,
         status="confirmed", source=source, created_by_id=actor.user.id if actor.user else None,
         created_at=now, cancelled_at=None, **clean,
     )

@@ -10,7 +10,7 @@ from ..forms import ActionForm, apply_errors
 from ..i18n import locale_code
 from ..timeutil import utcnow
 from ..web import actor
-from . import service
+from . import service, tickets
 from .forms import RegistrationForm
 
 bp = Blueprint("ceremonies", __name__)
@@ -72,5 +72,16 @@ def manage(token: str):
             flash(_("Your registration is cancelled. The seats are free for others."), "success")
         return redirect(url_for(".manage", token=token))
     manage_link = current_app.config["AWARD_BASE_URL"] + url_for(".manage", token=token)
+    qr = tickets.qr_svg(registration.ticket_code, _("Ticket QR code")) if registration.status == "confirmed" else None
     return render_template("ceremonies/manage.html", registration=registration, form=form,
-                           new=request.args.get("new") == "1", manage_link=manage_link, now=utcnow())
+                           new=request.args.get("new") == "1", manage_link=manage_link, now=utcnow(), qr=qr,
+                           ticket_code=tickets.grouped(registration.ticket_code))
+
+
+@bp.get("/r/<token>/ticket.pdf")
+def ticket(token: str):
+    try:
+        registration = service.registration_by_token(db.session, token)
+        return tickets.ticket_response(registration)
+    except (NotFound, Conflict) as exc:
+        return render_template("errors/error.html", status=exc.status, message=exc.message), exc.status
