@@ -11,7 +11,7 @@ from ..extensions import db, sql_in
 from ..timeutil import UTCDateTime, utcnow
 
 CEREMONY_STATUSES = ("draft", "published", "closed", "cancelled")
-REGISTRATION_STATUSES = ("confirmed", "cancelled")
+REGISTRATION_STATUSES = ("confirmed", "waitlisted", "cancelled")
 CATEGORIES = ("veteran", "home_front_worker", "family", "guest", "resident")
 MAX_COMPANIONS = 5
 
@@ -106,6 +106,8 @@ class Registration(db.Model):
               sqlite_where=text("status <> 'cancelled' AND phone IS NOT NULL")),
         Index("ix_registrations_ceremony_status", "ceremony_id", "status"),
         CheckConstraint("(checked_in_at IS NULL) = (companions_arrived IS NULL)", name="checkin_complete"),
+        CheckConstraint("checked_in_at IS NULL OR status = 'confirmed'", name="checkin_confirmed"),
+        Index("ix_registrations_waitlist", "ceremony_id", "waitlist_order"),
         CheckConstraint("companions_arrived IS NULL OR (companions_arrived >= 0 AND "
                         "companions_arrived <= companions)", name="companions_arrived_range"),
     )
@@ -136,6 +138,8 @@ class Registration(db.Model):
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     companions_arrived: Mapped[int | None] = mapped_column(Integer)
+    # Place on the ceremony's waiting list (lower first; organisers may reorder).
+    waitlist_order: Mapped[int | None] = mapped_column(Integer)
 
     ceremony: Mapped[Ceremony] = relationship(lazy="joined")
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
