@@ -52,7 +52,7 @@ def world(make_user, make_ceremony, client, app):
                decree_date="2025-04-28")  # issues certificate ULY-00001
     return {"ceremony_id": ceremony.id, "registration_id": registration.id, "user_id": target.id,
             "action": "close", "token": registration.token, "nomination_id": nomination.id, "code": medal.code,
-            "document_id": 1, "serial": "ULY-00001"}
+            "document_id": 1, "serial": "ULY-00001", "direction": "up"}
 
 
 def test_every_staff_page_and_api_endpoint_names_its_permission(app):

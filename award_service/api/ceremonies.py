@@ -4,7 +4,7 @@ from flask import current_app, request, url_for
 from sqlalchemy import func, select
 
 from ..accounts.permissions import can
-from ..ceremonies import checkin, service, tickets
+from ..ceremonies import checkin, service, tickets, waitlist
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import db, limiter
 from ..i18n import locale_code
@@ -105,13 +105,16 @@ def register(ceremony_id):
     data = json_body()
     registration = service.register(db.session, api_actor(), ceremony_id, data, language=locale_code(),
                                     source="api")
-    return {
+    body = {
         "id": registration.id,
         "status": registration.status,
         "seats": registration.seats,
         "token": registration.token,
         "manage_url": manage_url(registration.token),
-    }, 201
+    }
+    if registration.status == "waitlisted":
+        body["position"] = waitlist.position(db.session, registration)
+    return body, 201
 
 
 @bp.get("/ceremonies/<ceremony_id>/registrations")
@@ -148,6 +151,7 @@ def get_registration(token):
         "manage_url": manage_url(registration.token),
         "ticket_code": registration.ticket_code if registration.status == "confirmed" else None,
         "checked_in_at": _iso(registration.checked_in_at),
+        "position": waitlist.position(db.session, registration),
     }
 
 

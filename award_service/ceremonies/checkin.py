@@ -21,6 +21,9 @@ from ..timeutil import utcnow
 from .models import Ceremony, Registration
 
 
+WAITLISTED = _l("This registration is still on the waiting list: no seat is theirs yet.")
+
+
 @dataclass(frozen=True)
 class Admission:
     registration: Registration
@@ -66,6 +69,8 @@ def check_in(session, actor: Actor, registration: Registration, companions_arriv
                        code="wrong_ceremony")
     if registration.status == "cancelled":
         raise Conflict(_l("This registration was cancelled; the ticket is not valid."), code="cancelled")
+    if registration.status == "waitlisted":
+        raise Conflict(WAITLISTED, code="waitlisted")
     arrived = _companions(companions_arrived, registration)
     now = now or utcnow()
     admitted = session.execute(

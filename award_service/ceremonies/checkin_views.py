@@ -83,6 +83,8 @@ def _found(ceremony: Ceremony, registration: Registration, status: int = 200):
     if registration.status == "cancelled":
         return _page(ceremony, found=registration, problem=_("This registration was cancelled; the ticket is not "
                                                               "valid."), status=409)
+    if registration.status == "waitlisted":
+        return _page(ceremony, found=registration, problem=str(checkin.WAITLISTED), status=409)
     if registration.checked_in_at is not None:
         return _page(ceremony, found=registration, status=409,
                      problem=_("Already checked in at %(time)s: do not admit again.",

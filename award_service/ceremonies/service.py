@@ -25,7 +25,7 @@ from ..districts.models import District
 from ..accounts.permissions import can
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..timeutil import UTCDateTime, utcnow
-from . import validation
+from . import validation, waitlist
 from .models import Ceremony, Registration
 
 CEREMONY_STATUS_LABELS = {
@@ -109,6 +109,9 @@ def update_ceremony(session, actor: Actor, ceremony: Ceremony, data: dict, *, tz
     if a:
         record(session, actor, "ceremony.update", "ceremony", ceremony.id, before=b, after=a)
     try:
+        if "capacity" in a or "waitlist" in a:
+            session.flush()
+            waitlist.promote(session, actor, ceremony.id, now=now)  # more seats: to those waiting
         session.commit()
     except IntegrityError:
         # A registration took seats between our read and this write.
@@ -261,9 +264,33 @@ def register(session, actor: Actor, ceremony_id, data: dict, *, language: str = 
                                {"ceremony_id": ceremony_pk, "seats": clean["seats"], "now": now}).first()
     if taken is None:
         session.rollback()
-        raise _refusal(session, ceremony_pk, clean, staff_override_window, now)
+        refusal = _refusal(session, ceremony_pk, clean, staff_override_window, now)
+        if refusal.code == "ceremony_full" and session.get(Ceremony, ceremony_pk).waitlist:
+            return _join_waitlist(session, actor, ceremony_pk, values, now)
+        raise refusal
     session.commit()
     return Registration(id=registration_id, **values)
+
+
+def _join_waitlist(session, actor: Actor, ceremony_id: int, values: dict, now: datetime) -> Registration:
+    """A full ceremony with a waiting list: join its end (201, status
+    ``waitlisted``).  Seats freed between the refusal and now are given out at
+    once, this registration included if it is first in line and fits."""
+    values = {**values, "status": "waitlisted", "waitlist_order": waitlist.next_order(ceremony_id)}
+    try:
+        registration_id = session.execute(insert(_registrations).values(values)
+                                          .returning(_registrations.c.id)).scalar_one()
+    except IntegrityError:  # the same phone or e-mail registered at this moment
+        session.rollback()
+        existing = _find_active_duplicate(session, ceremony_id, values["email"], values["phone"])
+        if existing is not None:
+            raise duplicate_error(existing) from None
+        raise
+    record(session, actor, "registration.waitlist", "registration", registration_id,
+           after={"ceremony_id": ceremony_id, "seats": values["seats"], "status": "waitlisted"})
+    waitlist.promote(session, actor, ceremony_id, now=now)
+    session.commit()
+    return session.get(Registration, registration_id)
 
 
 def registration_by_token(session, token: str) -> Registration:
@@ -283,19 +310,20 @@ def cancel_registration(session, actor: Actor, registration: Registration, reaso
     if now >= registration.ceremony.starts_at:
         raise Conflict(_l("The ceremony has already started; the registration can no longer be cancelled."),
                        code="registration_closed")
-    registration_id, ceremony_id = registration.id, registration.ceremony_id
+    registration_id, ceremony_id, previous = registration.id, registration.ceremony_id, registration.status
     result = session.execute(
-        update(Registration).where(Registration.id == registration_id, Registration.status == "confirmed")
-        .values(status="cancelled", cancelled_at=now).returning(Registration.seats)
+        update(Registration).where(Registration.id == registration_id, Registration.status == previous)
+        .values(status="cancelled", cancelled_at=now, waitlist_order=None).returning(Registration.seats)
     ).first()
     if result is None:
         session.rollback()
         raise Conflict(_l("This registration was already cancelled."), code="already_cancelled")
-    session.execute(
-        update(Ceremony).where(Ceremony.id == ceremony_id).values(seats_taken=Ceremony.seats_taken - result.seats)
-    )
     record(session, actor, "registration.cancel", "registration", registration_id,
-           before={"status": "confirmed"}, after={"status": "cancelled"}, reason=reason)
+           before={"status": previous}, after={"status": "cancelled"}, reason=reason)
+    if previous == "confirmed":
+        session.execute(update(Ceremony).where(Ceremony.id == ceremony_id)
+                        .values(seats_taken=Ceremony.seats_taken - result.seats))
+        waitlist.promote(session, actor, ceremony_id, now=now)  # the freed seats to those waiting
     session.commit()
     session.refresh(registration)
     return registration

@@ -19,7 +19,7 @@ from ..i18n import locale_code, local_datetime
 from ..spreadsheets import spreadsheet_safe
 from ..timeutil import utcnow
 from ..web import actor, check, require
-from . import service
+from . import service, waitlist
 from .forms import CATEGORY_LABELS, CeremonyForm, ReasonForm, RegistrationForm, RegistrationSearchForm
 from .models import Ceremony, Registration
 
@@ -129,7 +129,29 @@ def show(ceremony_id: int):
         "ceremonies/staff_show.html", ceremony=ceremony, search=search, pagination=pagination,
         registrations_count=confirmed, action_form=ActionForm(), reason_form=ReasonForm(),
         transitions=service.CEREMONY_TRANSITIONS, category_labels=CATEGORY_LABELS,
+        waiting=waitlist.waiting(db.session, ceremony.id),
     )
+
+
+@bp.post("/<int:ceremony_id>/waitlist/<int:registration_id>/<direction>")
+@require("registrations.manage")
+def move_waiting(ceremony_id: int, registration_id: int, direction: str):
+    """Move someone up or down the waiting list (one place)."""
+    ceremony = _ceremony_or_404(ceremony_id, "registrations.manage")
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.ceremony_id != ceremony.id or direction not in ("up", "down"):
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        place = waitlist.move(db.session, actor(), registration, direction)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        flash(_("%(name)s is now number %(n)d on the waiting list.", name=registration.full_name, n=place),
+              "success")
+    return redirect(url_for(".show", ceremony_id=ceremony.id) + "#waiting-list")
 
 
 @bp.post("/<int:ceremony_id>/<action>")

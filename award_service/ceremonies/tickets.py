@@ -37,6 +37,8 @@ def ticket_content(registration: Registration) -> pdf.TicketContent:
 
 def ticket_response(registration: Registration) -> Response:
     """The ticket PDF; a cancelled registration has none."""
+    if registration.status == "waitlisted":
+        raise Conflict(_l("You are on the waiting list: the ticket comes when a seat is yours."), code="waitlisted")
     if registration.status != "confirmed":
         raise Conflict(_l("This registration was cancelled; the ticket is not valid."), code="cancelled")
     response = Response(pdf.ticket_pdf(ticket_content(registration)), mimetype="application/pdf")

@@ -10,7 +10,7 @@ from ..forms import ActionForm, apply_errors
 from ..i18n import locale_code
 from ..timeutil import utcnow
 from ..web import actor
-from . import service, tickets
+from . import service, tickets, waitlist
 from .forms import RegistrationForm
 
 bp = Blueprint("ceremonies", __name__)
@@ -75,7 +75,8 @@ def manage(token: str):
     qr = tickets.qr_svg(registration.ticket_code, _("Ticket QR code")) if registration.status == "confirmed" else None
     return render_template("ceremonies/manage.html", registration=registration, form=form,
                            new=request.args.get("new") == "1", manage_link=manage_link, now=utcnow(), qr=qr,
-                           ticket_code=tickets.grouped(registration.ticket_code))
+                           ticket_code=tickets.grouped(registration.ticket_code),
+                           position=waitlist.position(db.session, registration))
 
 
 @bp.get("/r/<token>/ticket.pdf")
