@@ -112,14 +112,17 @@ def test_the_door_page_scan_admit_and_second_scan(en_client, login, door):
     login(door["clerk"])
     ceremony_id, person = door["ceremony"].id, door["people"][1]
     page = client.get(f"/staff/ceremonies/{ceremony_id}/checkin/", query_string={"lang": "en"})
-    assert page.status_code == 200 and "Arrived: 0" in page.text and "Registered: 10" in page.text
+    assert page.status_code == 200 and 'data-count="arrived">0<' in page.text
+    assert 'data-count="registered">10<' in page.text
     found = client.post(f"/staff/ceremonies/{ceremony_id}/checkin/scan", data={"code": person.ticket_code})
     assert found.status_code == 200 and person.full_name in found.text
     admitted = client.post(f"/staff/ceremonies/{ceremony_id}/checkin/admit",
                            data={"registration": person.id, "companions_arrived": "2"})
     assert admitted.status_code == 302
     after = client.get(admitted.headers["Location"])
-    assert "Admitted: Гүлнар Қасымова, 3 people." in after.text and "Arrived: 3" in after.text
+    assert "Admitted: Гүлнар Қасымова, 3 people." in after.text and 'data-count="arrived">3<' in after.text
+    live = client.get(f"/staff/ceremonies/{ceremony_id}/checkin/counts")
+    assert live.json == {"arrived": 3, "registered": 10, "capacity": 50}
     second = client.post(f"/staff/ceremonies/{ceremony_id}/checkin/scan", data={"code": person.ticket_code})
     assert second.status_code == 409 and "Already checked in at" in second.text
     twice = client.post(f"/staff/ceremonies/{ceremony_id}/checkin/admit",

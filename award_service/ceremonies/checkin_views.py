@@ -59,6 +59,14 @@ def page(ceremony_id: int):
     return _page(_ceremony(ceremony_id))
 
 
+@bp.get("/counts")
+@require("checkin.manage")
+def live_counts(ceremony_id: int):
+    """Arrived / registered / capacity, for the page to refresh itself (several doors)."""
+    counts = checkin.counts(db.session, _ceremony(ceremony_id))
+    return {"arrived": counts.arrived, "registered": counts.registered, "capacity": counts.capacity}
+
+
 @bp.post("/scan")
 @require("checkin.manage")
 def scan(ceremony_id: int):
