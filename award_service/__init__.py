@@ -73,6 +73,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     extensions.csrf.exempt(api_bp)
 
+    from . import mail
+
+    mail.init_app(app)
+
     from .cli import register_cli
 
     register_cli(app)

@@ -1,4 +1,4 @@
-"""Command line: ``flask --app award_service users …`` and ``… demo …``."""
+"""Command line: ``flask --app award_service users …``, ``… demo …`` and ``… mail …``."""
 from __future__ import annotations
 
 import os
@@ -102,5 +102,8 @@ def load_demo(if_empty):
 
 
 def register_cli(app) -> None:
+    from .mail.cli import mail_cli
+
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(mail_cli)

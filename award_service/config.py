@@ -50,6 +50,22 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
+    # E-mail (award_service/mail): an outbox table, sent after the commit.
+    "AWARD_MAIL_FROM": "",  # "Name <address>"; empty: no-reply@<host of AWARD_BASE_URL>
+    "AWARD_SMTP_HOST": "",  # empty: no SMTP server, messages are written as .eml files to AWARD_MAIL_DIR
+    "AWARD_SMTP_PORT": 25,
+    "AWARD_SMTP_USER": "",
+    "AWARD_SMTP_PASSWORD": "",
+    "AWARD_SMTP_STARTTLS": False,
+    "AWARD_SMTP_SSL": False,
+    "AWARD_SMTP_TIMEOUT": 30,
+    "AWARD_MAIL_DIR": "",  # empty: <instance>/mail
+    "AWARD_MAIL_MAX_ATTEMPTS": 10,
+    "AWARD_MAIL_RETRY_SECONDS": 60,  # first back-off, doubled after each failure
+    "AWARD_MAIL_RETRY_MAX_SECONDS": 3600,
+    "AWARD_MAIL_SWEEP_SECONDS": 60,  # without a broker: how often the in-process sender looks for due retries
+    "AWARD_MAIL_KEEP_DAYS": 30,  # attachments of sent messages are dropped after this many days
+    "AWARD_CELERY_BROKER_URL": "",  # e.g. redis://127.0.0.1:6379/0; empty: mail is sent in-process
 }
 
 # Variables read from the environment and how to parse them.
@@ -68,6 +84,21 @@ ENV_VARS = {
     "AWARD_API_MAX_BODY": int,
     "SESSION_COOKIE_SECURE": _bool,
     "AWARD_PROXY_COUNT": int,
+    "AWARD_MAIL_FROM": str,
+    "AWARD_SMTP_HOST": str,
+    "AWARD_SMTP_PORT": int,
+    "AWARD_SMTP_USER": str,
+    "AWARD_SMTP_PASSWORD": str,
+    "AWARD_SMTP_STARTTLS": _bool,
+    "AWARD_SMTP_SSL": _bool,
+    "AWARD_SMTP_TIMEOUT": int,
+    "AWARD_MAIL_DIR": str,
+    "AWARD_MAIL_MAX_ATTEMPTS": int,
+    "AWARD_MAIL_RETRY_SECONDS": int,
+    "AWARD_MAIL_RETRY_MAX_SECONDS": int,
+    "AWARD_MAIL_SWEEP_SECONDS": int,
+    "AWARD_MAIL_KEEP_DAYS": int,
+    "AWARD_CELERY_BROKER_URL": str,
 }
 
 

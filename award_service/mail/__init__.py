@@ -1,0 +1,55 @@
+"""E-mail through an outbox: decided inside a transaction, sent after it commits.
+
+- :mod:`.notify` -- one function per kind of message, called inside the
+  caller's transaction;
+- :mod:`.outbox` -- the table's operations: enqueue, claim, send, back-off, sweep, retry;
+- :mod:`.dispatch` -- after a commit: a thread of this process, or Celery;
+- :mod:`.transport` -- SMTP, or .eml files when no SMTP server is configured.
+
+``init_app`` is called by the app factory.  Tests (and scripts that must not
+exit before their mail is sent) call :func:`flush`.
+"""
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+
+class MailState:
+    """What the mail feature keeps per app: the in-process sender, the Celery
+    app (when a broker is configured), the plain-text template environment."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self._sender = None
+        self.celery = None
+        self.text_env = None
+
+    def sender(self):
+        if self._sender is None:
+            from .dispatch import InProcessSender
+
+            self._sender = InProcessSender(self.app)
+        return self._sender
+
+
+def init_app(app: Flask) -> None:
+    from . import models, outbox  # noqa: F401  (the table; the after-commit listener)
+
+    app.extensions["award_mail"] = MailState(app)
+
+
+def flush(app: Flask | None = None, timeout: float = 30.0) -> None:
+    """Wait until the messages committed so far have been tried once by this
+    process's sender (no-op with a broker: the worker sends them)."""
+    app = app or current_app._get_current_object()
+    state = app.extensions["award_mail"]
+    if state._sender is not None:
+        state._sender.flush(timeout)
+
+
+def shutdown(app: Flask | None = None, timeout: float = 10.0) -> None:
+    """Stop this app's sender thread (tests: before the database goes away)."""
+    app = app or current_app._get_current_object()
+    state = app.extensions["award_mail"]
+    if state._sender is not None:
+        state._sender.stop(timeout)

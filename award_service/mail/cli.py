@@ -1,0 +1,56 @@
+"""``flask --app award_service mail …``: the sweep, reminders and clean-up,
+for cron when no Celery beat runs (and for looking at the outbox)."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from ..extensions import db
+
+mail_cli = AppGroup("mail", help="Outgoing e-mail (the outbox).")
+
+
+@mail_cli.command("send")
+@click.option("--limit", default=500, show_default=True, help="At most this many messages in one run.")
+def send(limit):
+    """Send every due message now: new ones, retries whose back-off has passed,
+    and ones a stopped sender left half-sent."""
+    from .outbox import send_due
+
+    counts = send_due(db.session, limit=limit)
+    click.echo("due: {due}, sent: {sent}, retry later: {queued}, failed: {failed}".format(
+        due=counts.get("due", 0), sent=counts.get("sent", 0), queued=counts.get("queued", 0),
+        failed=counts.get("failed", 0)))
+
+
+@mail_cli.command("reminders")
+def reminders():
+    """Queue the reminders for ceremonies that start in 24 to 48 hours (each
+    registration once) and send them."""
+    from . import flush
+    from .notify import enqueue_reminders
+
+    count = enqueue_reminders(db.session)
+    db.session.commit()
+    if not current_app.config.get("AWARD_CELERY_BROKER_URL"):
+        flush()  # sent by this process: wait before it exits
+    click.echo(f"reminders queued: {count}")
+
+
+@mail_cli.command("status")
+def status():
+    """How many messages are in each state."""
+    from .outbox import counts_by_status
+
+    for name, count in counts_by_status(db.session).items():
+        click.echo(f"{name}: {count}")
+
+
+@mail_cli.command("purge")
+@click.option("--keep-days", type=int, default=None, help="Default: AWARD_MAIL_KEEP_DAYS.")
+def purge(keep_days):
+    """Drop the attachments (ticket PDFs) of messages sent long ago; the messages stay listed."""
+    from .outbox import purge_attachments
+
+    click.echo(f"attachments dropped: {purge_attachments(db.session, keep_days=keep_days)}")

@@ -1,0 +1,151 @@
+"""After a commit: who sends the messages it enqueued.
+
+With a broker (AWARD_CELERY_BROKER_URL) each id goes to the Celery task
+``send_message``; a worker sends it.  Without one, a thread of this process
+sends them (the request that committed does not wait for the SMTP server).
+Either way the outbox row is the truth: if the broker cannot be reached or the
+process stops before sending, the message stays queued and the next sweep
+(``flask mail send``, the Celery beat entry, or this thread's own periodic
+sweep) sends it.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+
+log = logging.getLogger(__name__)
+
+# Without a periodic sweep (AWARD_MAIL_SWEEP_SECONDS = 0) the thread stops after this long idle.
+IDLE_SECONDS = 2.0
+
+
+def dispatch(app, ids) -> None:
+    """Called by the ``after_commit`` listener; must not raise into the commit."""
+    state = app.extensions.get("award_mail")
+    if state is None or not ids:
+        return
+    try:
+        if app.config.get("AWARD_CELERY_BROKER_URL"):
+            from .tasks import celery_for
+
+            task = celery_for(app).tasks["award_service.mail.send_message"]
+            for message_id in ids:
+                task.delay(message_id)
+        else:
+            state.sender().submit(ids)
+    except Exception:  # the broker is down, …: the sweep will send them
+        log.exception("could not hand over outbox messages %s; they stay queued for the sweep", list(ids))
+
+
+class InProcessSender:
+    """One thread per app and process, started when there is something to send.
+
+    It sends what commits hand it, then, while messages wait for a retry, sweeps
+    every AWARD_MAIL_SWEEP_SECONDS; with nothing left to do it ends (and is
+    started again by the next commit).  :meth:`flush` waits until everything
+    handed over has been tried (tests, the CLI)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.queue: queue.Queue[int] = queue.Queue()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+        self.stopping = threading.Event()
+        self.retry_pending = False
+        self.swept_at_start = False
+
+    def submit(self, ids) -> None:
+        for message_id in ids:
+            self.queue.put(message_id)
+        with self.lock:
+            if self.stopping.is_set():
+                return
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, name="award-mail-sender", daemon=True)
+                self.thread.start()
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Wait until every message handed over has been tried once."""
+        deadline = time.monotonic() + timeout
+        with self.queue.all_tasks_done:
+            while self.queue.unfinished_tasks:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("outbox messages are still being sent")
+                self.queue.all_tasks_done.wait(remaining)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stopping.set()
+        thread = self.thread
+        if thread is not None:
+            thread.join(timeout)
+
+    # -- the thread
+
+    def _run(self) -> None:
+        sweep_every = float(self.app.config.get("AWARD_MAIL_SWEEP_SECONDS") or 0)
+        if sweep_every and not self.swept_at_start:
+            # Messages left from before this process started (it stopped, the
+            # broker was down): picked up once, after the first commit with mail.
+            self.swept_at_start = True
+            self._sweep()
+        while not self.stopping.is_set():
+            wait = sweep_every if (sweep_every and self.retry_pending) else IDLE_SECONDS
+            try:
+                first = self.queue.get(timeout=wait)
+            except queue.Empty:
+                if self.stopping.is_set():
+                    return
+                if sweep_every and self.retry_pending:
+                    self._sweep()
+                    continue
+                with self.lock:
+                    if self.queue.empty():
+                        self.thread = None
+                        return
+                continue
+            batch = [first]
+            while True:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._deliver(batch)
+            finally:
+                for _ in batch:
+                    self.queue.task_done()
+
+    def _deliver(self, ids) -> None:
+        from ..extensions import db
+        from .outbox import deliver, waiting_count
+
+        try:
+            with self.app.app_context():
+                try:
+                    counts = deliver(db.session, ids)
+                    if counts.get("queued") or len(ids) > sum(counts.values()):
+                        self.retry_pending = True
+                    elif self.retry_pending:
+                        self.retry_pending = waiting_count(db.session) > 0
+                finally:
+                    db.session.remove()
+        except Exception:
+            log.exception("sending outbox messages %s failed", ids)
+            self.retry_pending = True
+
+    def _sweep(self) -> None:
+        from ..extensions import db
+        from .outbox import send_due, waiting_count
+
+        try:
+            with self.app.app_context():
+                try:
+                    send_due(db.session)
+                    self.retry_pending = waiting_count(db.session) > 0
+                finally:
+                    db.session.remove()
+        except Exception:
+            log.exception("the outbox sweep failed")

@@ -1,0 +1,82 @@
+"""The outbox: one row per e-mail decided, written in the transaction that
+decided it, sent after that transaction commits.
+
+    queued --claim--> sending --ok--> sent
+      ^                  |
+      |   temporary      |  permanent (5xx for the recipient)
+      +-- failure -------+-----------> failed  (also after the last attempt)
+      |                                  |
+      +------------ retry (organiser) ---+
+
+``next_attempt_at`` is when a queued message is due; while a message is
+``sending`` it is the end of the sender's lease, after which a sweep takes the
+message over (a sender that died mid-send does not hold it for ever).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db, sql_in
+from ..timeutil import UTCDateTime, utcnow
+
+STATUSES = ("queued", "sending", "sent", "failed")
+
+
+class OutboxMessage(db.Model):
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        CheckConstraint(sql_in("status", STATUSES), name="status_known"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        CheckConstraint("status <> 'sent' OR sent_at IS NOT NULL", name="sent_has_time"),
+        # The sweep: due queued messages (and expired leases) by time.
+        Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_outbox_messages_object", "object_type", "object_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    to_address: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(2))
+    subject: Mapped[str] = mapped_column(String(500))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # Set for messages that must be decided once only (reminders); NULLs do not collide.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # What the message is about, for people reading the outbox (no foreign key:
+    # a message outlives nothing it refers to, and is never cascaded away).
+    object_type: Mapped[str | None] = mapped_column(String(30))
+    object_id: Mapped[str | None] = mapped_column(String(40))
+    # The district the message belongs to, for district-scoped organisers.
+    district_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    attachments: Mapped[list["OutboxAttachment"]] = relationship(
+        back_populates="message", order_by="OutboxAttachment.id", cascade="all, delete-orphan",
+        passive_deletes=True)
+
+
+class OutboxAttachment(db.Model):
+    """An attachment, rendered when the message was decided (the ticket PDF is
+    about 130 KB; an .ics about 1 KB).  Dropped from sent messages after
+    AWARD_MAIL_KEEP_DAYS (``flask mail purge``)."""
+
+    __tablename__ = "outbox_attachments"
+    __table_args__ = (CheckConstraint("size >= 0", name="size_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_messages.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+    message: Mapped[OutboxMessage] = relationship(back_populates="attachments")

@@ -1,0 +1,337 @@
+"""The outbox: enqueue inside the caller's transaction; after its commit, send.
+
+Enqueue is two INSERTs on the caller's connection (the message, its
+attachments) and nothing else: no network, so a request that rolls back leaves
+no trace and sends nothing.  The ids enqueued are kept on the session
+(``session.info``); an ``after_commit`` listener on every SQLAlchemy session
+hands them to the app's dispatcher (a thread in this process, or the Celery
+task when a broker is configured, see :mod:`award_service.mail.dispatch`).
+
+Sending claims one row with one conditional UPDATE … RETURNING (SQLite and
+PostgreSQL): of two senders racing for a row, one gets it.  The SMTP dialogue
+happens outside any database transaction; its outcome is written in a second
+short one.  A temporary failure puts the message back in the queue with an
+exponential back-off (AWARD_MAIL_RETRY_SECONDS doubled each time, at most
+AWARD_MAIL_RETRY_MAX_SECONDS); the last allowed attempt
+(AWARD_MAIL_MAX_ATTEMPTS) or a permanent refusal (5xx for the recipient or the
+message) marks it failed, with the server's words in ``last_error``, for an
+organiser to see and retry.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, delete, event, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from ..audit import Actor, record
+from ..errors import Conflict, Forbidden, NotFound
+from ..timeutil import utcnow
+from .models import OutboxAttachment, OutboxMessage
+from .transport import FileTransport, PermanentFailure, SmtpTransport, TemporaryFailure, build, mail_dir
+
+log = logging.getLogger(__name__)
+
+PENDING = "award_mail.pending"
+# How long a sender holds a claimed message before a sweep may take it over.
+LEASE = timedelta(minutes=5)
+MAX_ERROR = 2000
+
+STATUS_LABELS = {
+    "queued": _l("queued"),
+    "sending": _l("sending"),
+    "sent": _l("sent"),
+    "failed": _l("failed"),
+}
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+# ------------------------------------------------------------------ enqueue
+
+_messages = OutboxMessage.__table__
+_attachments = OutboxAttachment.__table__
+_INSERT_ATTACHMENT = insert(_attachments)
+
+
+def _insert_message(dialect: str, dedupe: bool):
+    if dedupe and dialect in ("postgresql", "sqlite"):
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        # Two reminder runs at once: the second INSERT does nothing, no error.
+        return dialect_insert(_messages).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(
+            _messages.c.id)
+    return insert(_messages).returning(_messages.c.id)
+
+
+def enqueue(session, *, kind: str, to_address: str, language: str, subject: str, body_text: str,
+            body_html: str | None = None, attachments=(), dedupe_key: str | None = None,
+            object_type: str | None = None, object_id=None, district_id: int | None = None,
+            now: datetime | None = None) -> int | None:
+    """Add one message to the outbox inside the caller's transaction; it is sent
+    after that transaction commits.  Returns its id, or None when ``dedupe_key``
+    was taken already (the message was decided before)."""
+    now = now or utcnow()
+    connection = session.connection()
+    values = dict(kind=kind, to_address=to_address, language=language, subject=subject, body_text=body_text,
+                  body_html=body_html, status="queued", attempts=0, next_attempt_at=now, last_error=None,
+                  dedupe_key=dedupe_key, object_type=object_type,
+                  object_id=str(object_id) if object_id is not None else None, district_id=district_id,
+                  created_at=now, updated_at=now, sent_at=None)
+    message_id = connection.execute(_insert_message(connection.dialect.name, dedupe_key is not None),
+                                    values).scalar()
+    if message_id is None:
+        return None
+    if attachments:
+        connection.execute(_INSERT_ATTACHMENT, [
+            dict(message_id=message_id, filename=a.filename, content_type=a.content_type, size=len(a.data),
+                 data=a.data) for a in attachments])
+    _send_after_commit(session, message_id)
+    return message_id
+
+
+def _send_after_commit(session, message_id: int) -> None:
+    pending = session.info.get(PENDING)
+    if pending is None:
+        pending = session.info[PENDING] = (current_app._get_current_object(), [])
+    pending[1].append(message_id)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT released: the outer transaction has not committed yet
+    pending = session.info.pop(PENDING, None)
+    if pending:
+        from .dispatch import dispatch
+
+        app, ids = pending
+        dispatch(app, ids)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session) -> None:
+    if session.in_nested_transaction():
+        # Rolled back to a SAVEPOINT: ids enqueued after it are gone, the others
+        # stand; an id without a row is simply not found when sending.
+        return
+    session.info.pop(PENDING, None)
+
+
+# ------------------------------------------------------------------ sending
+
+def backoff(attempts: int, config) -> timedelta:
+    """Wait after the ``attempts``-th failed attempt: 1, 2, 4 … minutes, at most an hour (by default)."""
+    base = int(config["AWARD_MAIL_RETRY_SECONDS"])
+    seconds = min(base * 2 ** max(attempts - 1, 0), int(config["AWARD_MAIL_RETRY_MAX_SECONDS"]))
+    return timedelta(seconds=seconds)
+
+
+def _claimable(now):
+    m = OutboxMessage
+    return or_(
+        # queued and due (a fresh message is due at once, whatever the clocks say)
+        and_(m.status == "queued", or_(m.attempts == 0, m.next_attempt_at <= now)),
+        # a sender's lease ran out: it died mid-send
+        and_(m.status == "sending", m.next_attempt_at <= now),
+    )
+
+
+def claim(session, message_id: int, now: datetime) -> int | None:
+    """Take one message for sending, atomically; its attempt number, or None
+    when it is not ours to send (sent, failed, not due, or taken by another sender)."""
+    m = OutboxMessage
+    attempts = session.execute(
+        update(m).where(m.id == message_id, _claimable(now))
+        .values(status="sending", attempts=m.attempts + 1, next_attempt_at=now + LEASE, updated_at=now)
+        .returning(m.attempts).execution_options(synchronize_session=False)
+    ).scalar()
+    session.commit()
+    return attempts
+
+
+def _finish(session, message_id: int, attempts: int, now: datetime, **values) -> bool:
+    """Write the outcome, if the message is still ours (our claim, our attempt)."""
+    m = OutboxMessage
+    done = session.execute(
+        update(m).where(m.id == message_id, m.status == "sending", m.attempts == attempts)
+        .values(updated_at=now, **values).execution_options(synchronize_session=False)
+    ).rowcount == 1
+    return done
+
+
+class Sender:
+    """Sends claimed messages through one transport (one SMTP connection for a batch)."""
+
+    def __init__(self, app):
+        self.app = app
+        config = app.config
+        self.config = config
+        self.max_attempts = max(1, int(config["AWARD_MAIL_MAX_ATTEMPTS"]))
+        if config.get("AWARD_SMTP_HOST"):
+            self.transport = SmtpTransport(config)
+        else:
+            self.transport = FileTransport(mail_dir(app))
+        self.broken = False
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def send(self, session, message_id: int, now: datetime | None = None) -> str | None:
+        """Claim and send one message; its new status, or None when it was not claimed."""
+        now = now or utcnow()
+        attempts = claim(session, message_id, now)
+        if attempts is None:
+            return None
+        # Plain rows (Core), not ORM objects: nothing of the caller's session is touched.
+        message = session.execute(select(_messages).where(_messages.c.id == message_id)).one()
+        attachments = session.execute(select(_attachments).where(_attachments.c.message_id == message_id)
+                                      .order_by(_attachments.c.id)).all()
+        session.rollback()  # end the read transaction: nothing is held while we talk to the server
+        try:
+            msg = build(message, attachments, self.config, now)
+            if isinstance(self.transport, FileTransport):
+                self.transport.send(msg, message.to_address,
+                                    name=f"{now:%Y%m%d-%H%M%S}-{message.id:07d}-{message.kind}.eml")
+            else:
+                self.transport.send(msg, message.to_address)
+        except PermanentFailure as exc:
+            return self._failed(session, message, attempts, now, str(exc))
+        except TemporaryFailure as exc:
+            self.broken = self.broken or exc.broken
+            return self._temporary(session, message, attempts, now, str(exc))
+        except Exception as exc:  # a bug or bad data: retried like a temporary failure, then failed
+            log.exception("outbox message %s: unexpected error while sending", message_id)
+            return self._temporary(session, message, attempts, now, f"{type(exc).__name__}: {exc}")
+        finished = _finish(session, message_id, attempts, now, status="sent", sent_at=now, last_error=None)
+        session.commit()
+        if not finished:
+            log.warning("outbox message %s was sent after its lease ran out", message_id)
+        return "sent"
+
+    def _temporary(self, session, message, attempts: int, now: datetime, error: str) -> str:
+        if attempts >= self.max_attempts:
+            return self._failed(session, message, attempts, now,
+                                f"{error} (gave up after {attempts} attempts)")
+        _finish(session, message.id, attempts, now, status="queued", last_error=error[:MAX_ERROR],
+                next_attempt_at=now + backoff(attempts, self.config))
+        session.commit()
+        log.info("outbox message %s: attempt %s failed, retrying: %s", message.id, attempts, error)
+        return "queued"
+
+    def _failed(self, session, message, attempts: int, now: datetime, error: str) -> str:
+        if _finish(session, message.id, attempts, now, status="failed", last_error=error[:MAX_ERROR]):
+            record(session, Actor.system("mail"), "mail.failed", "outbox_message", message.id,
+                   before={"status": "sending"}, after={"status": "failed", "attempts": attempts},
+                   reason=error[:500])
+        session.commit()
+        log.warning("outbox message %s failed: %s", message.id, error)
+        return "failed"
+
+
+def deliver(session, ids, now: datetime | None = None) -> dict[str, int]:
+    """Send these messages (just committed) now; counts by outcome."""
+    sender = Sender(current_app._get_current_object())
+    counts: dict[str, int] = {}
+    try:
+        for message_id in ids:
+            if sender.broken:
+                break  # the server is down: the rest stay queued (attempt 0, due) for the sweep
+            outcome = sender.send(session, message_id, now)
+            counts[outcome or "skipped"] = counts.get(outcome or "skipped", 0) + 1
+    finally:
+        sender.close()
+    return counts
+
+
+def due_ids(session, now: datetime, limit: int) -> list[int]:
+    m = OutboxMessage
+    return list(session.scalars(
+        select(m.id).where(m.status.in_(("queued", "sending")), m.next_attempt_at <= now)
+        .order_by(m.next_attempt_at, m.id).limit(limit)))
+
+
+def send_due(session, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
+    """The sweep: send every message that is due (new, to be retried, or
+    abandoned by a sender that died), oldest first; stops early when the SMTP
+    server cannot be reached."""
+    now = now or utcnow()
+    ids = due_ids(session, now, limit)
+    session.rollback()
+    counts = deliver(session, ids, now)
+    counts["due"] = len(ids)
+    return counts
+
+
+def waiting_count(session) -> int:
+    """Messages not yet sent nor failed (queued or being sent)."""
+    return session.scalar(select(func.count()).select_from(OutboxMessage)
+                          .where(OutboxMessage.status.in_(("queued", "sending"))))
+
+
+# ------------------------------------------------------------------ organisers
+
+def retry(session, actor: Actor, message_id: int, *, district_id: int | None = None,
+          now: datetime | None = None) -> OutboxMessage:
+    """An organiser sends a failed message again: back in the queue with a fresh
+    set of attempts, sent right after the commit.  ``district_id``: the
+    organiser's district scope (a message of another district is refused).
+
+    The conditional UPDATE comes first (SQLite: a transaction that reads and
+    then writes can fail when another one wrote meanwhile); a refusal is
+    explained after the rollback."""
+    now = now or utcnow()
+    m = OutboxMessage
+    conditions = [m.id == message_id, m.status == "failed"]
+    if district_id is not None:
+        conditions.append(m.district_id == district_id)
+    changed = session.execute(
+        update(m).where(*conditions).values(status="queued", attempts=0, next_attempt_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        session.rollback()
+        message = session.get(m, message_id) if 0 < message_id < 2**31 else None
+        if message is None:
+            raise NotFound(_l("No such message."))
+        if district_id is not None and message.district_id != district_id:
+            raise Forbidden()
+        raise Conflict(_l("This message is not in the failed state any more."), code="invalid_transition")
+    record(session, actor, "mail.retry", "outbox_message", message_id, before={"status": "failed"},
+           after={"status": "queued", "attempts": 0})
+    _send_after_commit(session, message_id)
+    session.commit()
+    return session.get(m, message_id)
+
+
+def purge_attachments(session, now: datetime | None = None, keep_days: int | None = None) -> int:
+    """Drop the attachments of messages sent more than ``keep_days`` ago (the
+    message rows stay, as the record of what was sent).  Returns how many."""
+    now = now or utcnow()
+    if keep_days is None:
+        keep_days = int(current_app.config["AWARD_MAIL_KEEP_DAYS"])
+    old = select(OutboxMessage.id).where(OutboxMessage.status == "sent",
+                                         OutboxMessage.sent_at < now - timedelta(days=keep_days))
+    result = session.execute(delete(OutboxAttachment).where(OutboxAttachment.message_id.in_(old))
+                             .execution_options(synchronize_session=False))
+    session.commit()
+    return result.rowcount or 0
+
+
+def counts_by_status(session, district_id: int | None = None) -> dict[str, int]:
+    stmt = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    if district_id is not None:
+        stmt = stmt.where(OutboxMessage.district_id == district_id)
+    found = dict(session.execute(stmt).all())
+    return {status: found.get(status, 0) for status in STATUS_LABELS}
+

@@ -1,0 +1,122 @@
+"""A real SMTP server for the mail tests (aiosmtpd on loopback), and readers for
+what it received.  Nothing is mocked: the app talks SMTP to it over TCP."""
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import threading
+import time
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Recorder:
+    """The server's handler: keeps every message; refuses the recipients in
+    ``rejected`` with a permanent 550, as a real server does for an unknown mailbox."""
+
+    def __init__(self):
+        self.received: list[tuple[str, list[str], bytes]] = []
+        self.rejected: set[str] = set()
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.rejected:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted for delivery"
+
+    def messages(self) -> list[email.message.EmailMessage]:
+        with self.lock:
+            return [email.message_from_bytes(content, policy=email.policy.default)
+                    for _, _, content in self.received]
+
+
+class SmtpServer:
+    """aiosmtpd's Controller on 127.0.0.1 at a fixed port, stoppable and restartable there."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.recorder = Recorder()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        for _ in range(50):  # the port may linger for a moment after a stop
+            try:
+                self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
+                self.controller.start()
+                return
+            except (OSError, RuntimeError):
+                self.controller = None
+                time.sleep(0.1)
+        raise RuntimeError(f"cannot start the SMTP server on port {self.port}")
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def messages_for(self, ids) -> list[email.message.EmailMessage]:
+        """The messages of these outbox ids (by their Message-ID), in order received."""
+        wanted = {f"<outbox.{i}." for i in ids}
+        return [m for m in self.recorder.messages() if any(m["Message-ID"].startswith(w) for w in wanted)]
+
+    def wait_for(self, ids, timeout: float = 20.0) -> list[email.message.EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.messages_for(ids)
+            if len(found) >= len(ids) or time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
+
+
+def attachments(message) -> dict[str, tuple[str, bytes]]:
+    """filename -> (content type, bytes)."""
+    return {part.get_filename(): (part.get_content_type(), part.get_payload(decode=True))
+            for part in message.iter_attachments()}
+
+
+def text_body(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def html_body(message) -> str:
+    return message.get_body(preferencelist=("html",)).get_content()
+
+
+def test_the_test_server_speaks_smtp_and_refuses_like_a_real_one():
+    """The server the mail tests use: a message goes through smtplib; a refused
+    recipient gets a permanent 550; after a stop nothing listens; it restarts on the same port."""
+    import smtplib
+
+    import pytest
+
+    server = SmtpServer()
+    server.recorder.rejected.add("nobody@example.kz")
+    server.start()
+    try:
+        with smtplib.SMTP("127.0.0.1", server.port, timeout=10) as client:
+            client.sendmail("a@example.kz", ["b@example.kz"], b"Subject: hi\r\nMessage-ID: <x@y>\r\n\r\nbody\r\n")
+            with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+                client.sendmail("a@example.kz", ["nobody@example.kz"], b"Subject: hi\r\n\r\nbody\r\n")
+        assert refused.value.recipients["nobody@example.kz"][0] == 550
+        assert [m["Subject"] for m in server.recorder.messages()] == ["hi"]
+        server.stop()
+        with pytest.raises(OSError):
+            smtplib.SMTP("127.0.0.1", server.port, timeout=5)
+        server.start()
+        with smtplib.SMTP("127.0.0.1", server.port, timeout=10) as client:
+            assert client.noop()[0] == 250
+    finally:
+        server.stop()
