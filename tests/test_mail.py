@@ -31,7 +31,7 @@ from award_service.mail.ics import escape_text, event as ics_event, fold
 from award_service.mail.models import OutboxAttachment, OutboxMessage
 from award_service.timeutil import to_local, utcnow
 
-from .conftest import registration_data
+from .conftest import PASSWORD, registration_data
 from .nomination_factories import *  # noqa: F401,F403  (fixtures: medal, cast, staff_user)
 from .nomination_factories import DECREE, advance, nominate
 from .test_certificate_pdf import flat, read
@@ -476,6 +476,56 @@ def test_back_off_doubles_up_to_an_hour_then_the_message_fails(app, smtp, make_c
     assert failed.status == "failed"
     assert "gave up after 3 attempts" in failed.last_error
     assert outbox.send_due(db.session, now=clock + timedelta(days=1))["due"] == 0
+
+
+def test_a_rejected_recipient_fails_at_once_and_organisers_see_it_and_retry(app, smtp, make_ceremony, make_user,
+                                                                             client, login):
+    smtp.recorder.rejected.add("nobody@example.kz")
+    registration = register(make_ceremony(district="zhezkazgan"), email="nobody@example.kz")
+
+    message_id = send(notify.registration_confirmed, registration)
+
+    failed = row(message_id)
+    assert (failed.status, failed.attempts) == ("failed", 1)
+    assert "550" in failed.last_error and "Recipient address rejected" in failed.last_error
+    assert smtp.messages_for([message_id]) == []
+    assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.object_type == "outbox_message",
+                                                            AuditEvent.object_id == str(message_id))) == "mail.failed"
+
+    # A nominator may not see the outbox or retry.
+    nominator = make_user("nominator")
+    other = app.test_client()
+    assert other.post("/staff/login", data={"email": nominator.email, "password": PASSWORD}).status_code == 302
+    assert other.get("/staff/mail/").status_code == 403
+    assert other.post("/staff/mail/retry", data={"message_id": message_id}).status_code == 403
+    # An organiser of another district does not see this district's messages.
+    elsewhere = make_user("organiser", district="karazhal")
+    far = app.test_client()
+    assert far.post("/staff/login", data={"email": elsewhere.email, "password": PASSWORD}).status_code == 302
+    page = far.get("/staff/mail/")
+    assert page.status_code == 200 and "nobody@example.kz" not in page.text
+    assert far.post("/staff/mail/retry", data={"message_id": message_id}).status_code == 403
+
+    login(make_user("organiser"))
+    page = client.get("/staff/mail/")
+    assert page.status_code == 200
+    failed_table = page.text.split('id="failed"', 1)[1].split("</table>", 1)[0]
+    assert "nobody@example.kz" in failed_table and "550" in failed_table
+    assert failed.subject.split(":")[0] in failed_table
+    assert '<td id="count-failed">1</td>' in page.text
+
+    smtp.recorder.rejected.clear()  # the address was fixed at the receiving end
+    response = client.post("/staff/mail/retry", data={"message_id": message_id})
+    assert response.status_code == 302
+    mail.flush()
+    assert row(message_id).status == "sent"
+    assert len(smtp.messages_for([message_id])) == 1
+    retry = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "mail.retry")).one()
+    assert retry.object_id == str(message_id) and retry.actor_label.endswith("-organiser@example.com")
+    # Sent: nothing left to retry.
+    again = client.post("/staff/mail/retry", data={"message_id": message_id}, follow_redirects=True)
+    assert again.status_code == 200 and len(smtp.messages_for([message_id])) == 1
+    assert client.post("/staff/mail/retry", data={"message_id": 999999}).status_code == 404
 
 
 def test_concurrent_sweeps_send_each_message_once(app, smtp, make_ceremony):

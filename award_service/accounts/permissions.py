@@ -13,6 +13,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "ceremonies.manage": frozenset({"admin", "organiser"}),
     "registrations.manage": frozenset({"admin", "organiser"}),
     "audit.view": frozenset({"admin", "organiser"}),
+    "mail.view": frozenset({"admin", "organiser"}),
     "medals.manage": frozenset({"admin"}),
     "medals.view": frozenset({"admin", "nominator", "reviewer", "commission", "clerk"}),
     "nominations.view": frozenset({"admin", "nominator", "reviewer", "commission", "clerk"}),

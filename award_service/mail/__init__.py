@@ -4,7 +4,8 @@
   caller's transaction;
 - :mod:`.outbox` -- the table's operations: enqueue, claim, send, back-off, sweep, retry;
 - :mod:`.dispatch` -- after a commit: a thread of this process, or Celery;
-- :mod:`.transport` -- SMTP, or .eml files when no SMTP server is configured.
+- :mod:`.transport` -- SMTP, or .eml files when no SMTP server is configured;
+- :mod:`.views` -- the organisers' page ``/staff/mail/``.
 
 ``init_app`` is called by the app factory.  Tests (and scripts that must not
 exit before their mail is sent) call :func:`flush`.
@@ -34,8 +35,10 @@ class MailState:
 
 def init_app(app: Flask) -> None:
     from . import models, outbox  # noqa: F401  (the table; the after-commit listener)
+    from .views import bp
 
     app.extensions["award_mail"] = MailState(app)
+    app.register_blueprint(bp)
 
 
 def flush(app: Flask | None = None, timeout: float = 30.0) -> None:
