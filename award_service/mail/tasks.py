@@ -1,0 +1,101 @@
+"""Celery: the app that sends mail when a broker is configured.
+
+One Celery app per Flask app, made by :func:`celery_for`; the worker process
+(``award_service/worker.py``) and a web process that only publishes tasks
+build it the same way.  Every task runs inside the Flask app context, with its
+own database session, removed afterwards.
+
+Retries are the outbox's, not Celery's: a failed attempt writes its back-off
+into the row, and the beat entry ``send-due-mail`` (every minute) sends what is
+due.  So a message is never lost with a task (worker restarted, broker
+flushed), and no long countdowns sit in Redis (whose visibility timeout would
+deliver them twice).
+"""
+from __future__ import annotations
+
+import os
+
+from celery import Celery, Task
+from celery.schedules import crontab
+
+SEND_MESSAGE = "award_service.mail.send_message"
+SEND_DUE = "award_service.mail.send_due"
+REMINDERS = "award_service.mail.enqueue_reminders"
+PURGE = "award_service.mail.purge_attachments"
+
+
+def celery_for(app) -> Celery:
+    state = app.extensions["award_mail"]
+    if state.celery is None:
+        state.celery = make_celery(app)
+    return state.celery
+
+
+def make_celery(app) -> Celery:
+    """Tasks are bound to this Celery app only (``shared=False``): a shared task
+    would be added to every Celery app made later in the process, running with
+    the first Flask app (tests make many)."""
+    broker = app.config["AWARD_CELERY_BROKER_URL"]
+
+    class AppTask(Task):
+        def __call__(self, *args, **kwargs):
+            from ..extensions import db
+
+            with app.app_context():
+                try:
+                    return self.run(*args, **kwargs)
+                finally:
+                    db.session.remove()
+
+    celery = Celery(app.import_name, broker=broker, backend=broker, task_cls=AppTask, set_as_current=False)
+    celery.conf.update(
+        task_ignore_result=True,
+        task_acks_late=True,  # a task of a worker killed mid-send is delivered again (the claim keeps it single)
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        # Publishing after a commit must not hang the request when Redis is down:
+        # a few quick tries, then the sweep sends the message.
+        broker_transport_options={"socket_connect_timeout": 2},
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2,
+                                   "interval_max": 0.5},
+        timezone="UTC",
+        beat_schedule_filename=os.path.join(app.instance_path, "celerybeat-schedule"),
+        beat_schedule={
+            "send-due-mail": {"task": SEND_DUE, "schedule": 60.0},
+            "ceremony-reminders": {"task": REMINDERS, "schedule": crontab(minute=0)},
+            "purge-mail-attachments": {"task": PURGE, "schedule": crontab(minute=30, hour=3)},
+        },
+    )
+
+    @celery.task(name=SEND_MESSAGE, shared=False)
+    def send_message(message_id: int) -> str | None:
+        from ..extensions import db
+        from .outbox import deliver
+
+        counts = deliver(db.session, [message_id])
+        return next(iter(counts), None)
+
+    @celery.task(name=SEND_DUE, shared=False)
+    def send_due() -> dict:
+        from ..extensions import db
+        from .outbox import send_due as sweep
+
+        return sweep(db.session)
+
+    @celery.task(name=REMINDERS, shared=False)
+    def enqueue_reminders() -> int:
+        from ..extensions import db
+        from .notify import enqueue_reminders as enqueue
+
+        count = enqueue(db.session)
+        db.session.commit()  # the after-commit hook hands the reminders to send_message
+        return count
+
+    @celery.task(name=PURGE, shared=False)
+    def purge_attachments() -> int:
+        from ..extensions import db
+        from .outbox import purge_attachments as purge
+
+        return purge(db.session)
+
+    return celery
