@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import codes
 from ..audit import Actor, diff, record
+from ..mail import notify
 from ..districts.models import District
 from ..accounts.permissions import can
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -108,6 +109,7 @@ def update_ceremony(session, actor: Actor, ceremony: Ceremony, data: dict, *, tz
     b, a = diff(before, ceremony.snapshot())
     if a:
         record(session, actor, "ceremony.update", "ceremony", ceremony.id, before=b, after=a)
+        notify.ceremony_changed(session, ceremony.id, {k: (b.get(k), v) for k, v in a.items()})
     try:
         if "capacity" in a or "waitlist" in a:
             session.flush()
@@ -139,6 +141,8 @@ def transition_ceremony(session, actor: Actor, ceremony: Ceremony, action: str, 
         raise Conflict(code="conflict")
     record(session, actor, f"ceremony.{action}", "ceremony", ceremony.id,
            before={"status": before}, after={"status": target}, reason=reason)
+    if target == "cancelled":
+        notify.ceremony_cancelled(session, ceremony.id)  # everyone registered, after the commit
     session.commit()
     session.refresh(ceremony)
     return ceremony
@@ -268,6 +272,8 @@ def register(session, actor: Actor, ceremony_id, data: dict, *, language: str = 
         if refusal.code == "ceremony_full" and session.get(Ceremony, ceremony_pk).waitlist:
             return _join_waitlist(session, actor, ceremony_pk, values, now)
         raise refusal
+    if clean["email"]:
+        notify.registration_confirmed(session, registration_id, now=now)  # ticket and calendar attached
     session.commit()
     return Registration(id=registration_id, **values)
 
@@ -288,9 +294,12 @@ def _join_waitlist(session, actor: Actor, ceremony_id: int, values: dict, now: d
         raise
     record(session, actor, "registration.waitlist", "registration", registration_id,
            after={"ceremony_id": ceremony_id, "seats": values["seats"], "status": "waitlisted"})
-    waitlist.promote(session, actor, ceremony_id, now=now)
+    promoted = waitlist.promote(session, actor, ceremony_id, now=now)
+    registration = session.get(Registration, registration_id)
+    if registration.email and registration not in promoted:  # the promoted are told by promote()
+        notify.registration_waitlisted(session, registration_id, waitlist.position(session, registration), now=now)
     session.commit()
-    return session.get(Registration, registration_id)
+    return registration
 
 
 def registration_by_token(session, token: str) -> Registration:
@@ -320,6 +329,8 @@ def cancel_registration(session, actor: Actor, registration: Registration, reaso
         raise Conflict(_l("This registration was already cancelled."), code="already_cancelled")
     record(session, actor, "registration.cancel", "registration", registration_id,
            before={"status": previous}, after={"status": "cancelled"}, reason=reason)
+    if registration.email:
+        notify.registration_cancelled(session, registration_id, now=now)
     if previous == "confirmed":
         session.execute(update(Ceremony).where(Ceremony.id == ceremony_id)
                         .values(seats_taken=Ceremony.seats_taken - result.seats))

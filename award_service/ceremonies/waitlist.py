@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, or_, select, update
 
 from ..audit import Actor, record
 from ..errors import Conflict, NotFound
+from ..mail import notify
 from ..timeutil import utcnow
 from .models import Ceremony, Registration
 
@@ -86,6 +87,8 @@ def promote(session, actor: Actor, ceremony_id: int, *, now: datetime | None = N
             raise Conflict(_l("The seats changed meanwhile; try again."), code="conflict")
         record(session, actor, "registration.promote", "registration", registration.id,
                before={"status": "waitlisted"}, after={"status": "confirmed", "seats": registration.seats})
+        if registration.email:
+            notify.registration_promoted(session, registration.id, now=now)  # sent after the commit
         free -= registration.seats
         promoted.append(registration)
     for registration in promoted:

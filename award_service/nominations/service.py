@@ -18,6 +18,7 @@ from ..accounts.permissions import can, scoped_district_id
 from ..audit import Actor, diff, record
 from ..awards.pdf.fonts import unprintable
 from ..awards.service import issue_awards
+from ..mail import notify
 from ..ceremonies.validation import parse_phone
 from ..dates import local_today
 from ..dates import parse_date as _date
@@ -407,6 +408,8 @@ def _apply(session, actor: Actor, nomination: Nomination, step, comment, number,
            before={"status": step.source}, after={"status": step.target, **({"decree_number": number,
                                                                                "decree_date": dd} if number else {})},
            reason=comment or None)
+    if step.action in ("return", "approve", "reject"):
+        notify.nomination_status_changed(session, nomination.id, step.action)  # to the nominator, after commit
 
 
 def _take_places(session, medal_id: int, district_id: int, count: int) -> bool:

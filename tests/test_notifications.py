@@ -1,0 +1,111 @@
+"""What each change tells whom: the services put the right messages in the
+outbox, in the recipient's language, inside their own transaction (a refused
+change tells no one).  Delivery itself is tested in tests/test_mail.py."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from award_service.audit import Actor
+from award_service.ceremonies import service
+from award_service.ceremonies.models import Ceremony
+from award_service.errors import DomainError
+from award_service.extensions import db
+from award_service.mail.models import OutboxMessage
+
+from .conftest import registration_data
+from .nomination_factories import *  # noqa: F401,F403  (fixtures)
+from .nomination_factories import DECREE, actor, advance, nominate
+
+_phones = iter(range(1000, 9999))
+
+
+def outbox(kind: str | None = None) -> list[OutboxMessage]:
+    db.session.expire_all()
+    stmt = select(OutboxMessage).order_by(OutboxMessage.id)
+    if kind:
+        stmt = stmt.where(OutboxMessage.kind == kind)
+    return list(db.session.scalars(stmt))
+
+
+def register(client, ceremony, email, language="kk", **extra):
+    data = registration_data(email=email, phone=f"+7 701 000 {next(_phones):04d}", **extra)
+    return client.post(f"/api/v1/ceremonies/{ceremony.id}/registrations", json=data,
+                       headers={"Accept-Language": language})
+
+
+def test_registration_cancellation_and_promotion(client, make_ceremony):
+    ceremony = make_ceremony(capacity=1, waitlist=True)
+    first = register(client, ceremony, "first@example.kz", "ru").json
+    second = register(client, ceremony, "second@example.kz").json
+    register(client, ceremony, None)  # phone only: nobody to write to
+    assert second["status"] == "waitlisted"
+    confirmed = outbox("registration_confirmed")
+    assert [m.to_address for m in confirmed] == ["first@example.kz"] and confirmed[0].language == "ru"
+    assert sorted(a.content_type.split(";")[0] for a in confirmed[0].attachments) == ["application/pdf",
+                                                                                      "text/calendar"]
+    assert [m.to_address for m in outbox("registration_waitlisted")] == ["second@example.kz"]
+    client.post(f"/api/v1/registrations/{first['token']}/cancel")
+    assert [m.to_address for m in outbox("registration_cancelled")] == ["first@example.kz"]
+    promoted = outbox("registration_promoted")
+    assert [m.to_address for m in promoted] == ["second@example.kz"] and len(promoted[0].attachments) == 2
+
+
+def test_a_refused_registration_tells_no_one(client, make_ceremony):
+    ceremony = make_ceremony(capacity=1)
+    register(client, ceremony, "one@example.kz")
+    refused = register(client, ceremony, "two@example.kz")
+    assert refused.status_code == 409
+    assert [m.to_address for m in outbox()] == ["one@example.kz"]
+
+
+def test_ceremony_changed_and_cancelled(client, make_ceremony, app, system):
+    ceremony = make_ceremony()
+    register(client, ceremony, "a@example.kz", "en")
+    register(client, ceremony, "b@example.kz")
+    ceremony = db.session.get(Ceremony, ceremony.id)
+    service.update_ceremony(db.session, system, ceremony, {**ceremony.snapshot(), "district": "zhezkazgan",
+                                                           "venue": "Қалалық мәдениет үйі"},
+                            tz=app.config["AWARD_TIMEZONE"])
+    changed = outbox("ceremony_changed")
+    assert sorted(m.to_address for m in changed) == ["a@example.kz", "b@example.kz"]
+    assert all("Қалалық мәдениет үйі" in m.body_text for m in changed)
+    service.update_ceremony(db.session, system, ceremony, {**ceremony.snapshot(), "district": "zhezkazgan",
+                                                           "capacity": 30}, tz=app.config["AWARD_TIMEZONE"])
+    assert len(outbox("ceremony_changed")) == 2  # capacity is not the attendees' concern
+    service.transition_ceremony(db.session, system, ceremony, "cancel", reason="Ауа райы")
+    assert sorted(m.to_address for m in outbox("ceremony_cancelled")) == ["a@example.kz", "b@example.kz"]
+
+
+def test_the_nominator_hears_of_return_approval_and_rejection(cast):
+    returned = advance(nominate(cast.nominator), "submitted", cast)
+    from award_service.nominations import service as nominations
+
+    nominations.transition(db.session, actor(cast.reviewer), returned, "return", comment="Нет справки")
+    approved = advance(nominate(cast.nominator), "approved", cast)
+    rejected = advance(nominate(cast.nominator), "submitted", cast)
+    nominations.transition(db.session, actor(cast.reviewer), rejected, "reject", comment="Не участник")
+    sent = outbox("nomination_status_changed")
+    assert [(m.object_id, m.to_address) for m in sent] == [
+        (str(returned.id), cast.nominator.email), (str(approved.id), cast.nominator.email),
+        (str(rejected.id), cast.nominator.email)]
+    assert DECREE["decree_number"] in sent[1].body_text and "Нет справки" in sent[0].body_text
+
+
+def test_a_refused_approval_tells_no_one(cast):
+    from award_service.medals import service as medals
+    from award_service.nominations import service as nominations
+
+    medals.set_quotas(db.session, actor(cast.admin), medals.get_medal(db.session, "victory80"), {"zhezkazgan": 0})
+    nomination = advance(nominate(cast.nominator), "recommended", cast)
+    with pytest.raises(DomainError) as refused:
+        nominations.transition(db.session, actor(cast.commission), nomination, "approve", **DECREE)
+    assert refused.value.code == "quota_exceeded"
+    assert outbox("nomination_status_changed") == []
+
+
+def test_system_actor_registration_by_staff_is_told_too(make_ceremony):
+    ceremony = make_ceremony()
+    service.register(db.session, Actor.system("test"), ceremony.id,
+                     registration_data(email="phoned@example.kz"), source="staff", staff_override_window=True)
+    assert [m.to_address for m in outbox("registration_confirmed")] == ["phoned@example.kz"]
