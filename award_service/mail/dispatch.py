@@ -49,19 +49,33 @@ class InProcessSender:
 
     def __init__(self, app):
         self.app = app
-        self.queue: queue.Queue[int] = queue.Queue()
+        self.queue: queue.Queue[int | None] = queue.Queue()
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
-        self.stopping = threading.Event()
+        self.stopping = threading.Event()  # for good (shutdown)
+        self.leaving = threading.Event()  # this thread only (quiesce); the next submit starts another
         self.retry_pending = False
         self.swept_at_start = False
+        self._watch_engine()
+
+    def _watch_engine(self) -> None:
+        """When the app's engine is disposed (the end of a test, a shutdown), let
+        the thread finish what it was handed and end: it must not go on using a
+        database that is about to be dropped or emptied for the next test."""
+        from sqlalchemy import event
+
+        from ..extensions import db
+
+        with self.app.app_context():
+            engine = db.engine
+        event.listen(engine, "engine_disposed", lambda _engine: self.quiesce())
 
     def submit(self, ids) -> None:
-        for message_id in ids:
-            self.queue.put(message_id)
         with self.lock:
             if self.stopping.is_set():
-                return
+                return  # shut down: the messages stay queued for the sweep
+            for message_id in ids:
+                self.queue.put(message_id)
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._run, name="award-mail-sender", daemon=True)
                 self.thread.start()
@@ -76,10 +90,26 @@ class InProcessSender:
                     raise TimeoutError("outbox messages are still being sent")
                 self.queue.all_tasks_done.wait(remaining)
 
+    def quiesce(self, timeout: float = 30.0) -> None:
+        """Send what was handed over, then end the thread (not waiting for retries:
+        the sweep sends those).  The next commit with mail starts a new one."""
+        thread = self.thread
+        if thread is None or thread is threading.current_thread():
+            return
+        try:
+            self.flush(timeout)
+        except TimeoutError:
+            log.warning("outbox: messages still being sent at quiesce; they stay queued for the sweep")
+        self.leaving.set()
+        self.queue.put(None)  # wake the thread
+        thread.join(timeout)
+        self.leaving.clear()
+
     def stop(self, timeout: float = 10.0) -> None:
         self.stopping.set()
         thread = self.thread
-        if thread is not None:
+        if thread is not None and thread is not threading.current_thread():
+            self.queue.put(None)
             thread.join(timeout)
 
     # -- the thread
@@ -95,6 +125,13 @@ class InProcessSender:
             wait = sweep_every if (sweep_every and self.retry_pending) else IDLE_SECONDS
             try:
                 first = self.queue.get(timeout=wait)
+                if first is None:  # woken to leave
+                    self.queue.task_done()
+                    if self.stopping.is_set() or self.leaving.is_set():
+                        with self.lock:
+                            self.thread = None
+                        return
+                    continue
             except queue.Empty:
                 if self.stopping.is_set():
                     return
@@ -106,17 +143,26 @@ class InProcessSender:
                         self.thread = None
                         return
                 continue
-            batch = [first]
+            batch, taken, woken = [first], 1, False
             while True:
                 try:
-                    batch.append(self.queue.get_nowait())
+                    item = self.queue.get_nowait()
                 except queue.Empty:
                     break
+                taken += 1
+                if item is None:
+                    woken = True
+                else:
+                    batch.append(item)
             try:
                 self._deliver(batch)
             finally:
-                for _ in batch:
+                for _ in range(taken):
                     self.queue.task_done()
+            if woken and (self.stopping.is_set() or self.leaving.is_set()):
+                with self.lock:
+                    self.thread = None
+                return
 
     def _deliver(self, ids) -> None:
         from ..extensions import db
