@@ -73,7 +73,7 @@ def local_datetime(value, fmt: str = "medium") -> str:
         return ""
     local = to_local(value, current_app.config["AWARD_TIMEZONE"]).replace(tzinfo=None)
     if fmt == "full":
-        return f"{format_date(local, 'full')}, {format_time(local, 'HH:mm', rebase=False)}"
+        return f"{format_date(local, 'full', rebase=False)}, {format_time(local, 'HH:mm', rebase=False)}"
     return format_datetime(local, fmt, rebase=False)
 
 

@@ -227,3 +227,16 @@ def test_api_error_message_follows_accept_language(client, header, lang):
 def test_api_language_query_parameter_wins(client):
     response = client.get("/api/v1/ceremonies/999999?lang=ru", headers={"Accept-Language": "kk"})
     assert response.get_json()["error"]["message"] == translation("ru", "No such ceremony.")
+
+
+def test_an_evening_in_kazakhstan_keeps_its_date(app):
+    """19:00 on 9 May in Kazakhstan is 14:00 UTC: the long date must still say the 9th."""
+    from datetime import datetime, timezone
+
+    from flask_babel import force_locale
+
+    from award_service.i18n import local_datetime
+
+    with app.test_request_context(), force_locale("en"):
+        shown = local_datetime(datetime(2030, 5, 9, 14, 0, tzinfo=timezone.utc), "full")
+    assert "May 9, 2030" in shown and shown.endswith("19:00"), shown
