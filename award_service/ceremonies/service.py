@@ -264,6 +264,10 @@ def register(session, actor: Actor, ceremony_id, data: dict, *, language: str = 
         raise _refusal(session, ceremony_pk, clean, staff_override_window, now)
     record(session, actor, "registration.create", "registration", registration_id,
            after={"ceremony_id": ceremony_pk, "seats": clean["seats"], "status": "confirmed", "source": source})
+    if clean["email"]:
+        # Before the seats, so that the ceremony row stays locked only for the
+        # UPDATE and the commit; a refusal rolls the message back with the rest.
+        notify.registration_confirmed(session, registration_id, now=now)  # ticket and calendar attached
     taken = connection.execute(_TAKE_SEATS[staff_override_window],
                                {"ceremony_id": ceremony_pk, "seats": clean["seats"], "now": now}).first()
     if taken is None:
@@ -272,8 +276,6 @@ def register(session, actor: Actor, ceremony_id, data: dict, *, language: str = 
         if refusal.code == "ceremony_full" and session.get(Ceremony, ceremony_pk).waitlist:
             return _join_waitlist(session, actor, ceremony_pk, values, now)
         raise refusal
-    if clean["email"]:
-        notify.registration_confirmed(session, registration_id, now=now)  # ticket and calendar attached
     session.commit()
     return Registration(id=registration_id, **values)
 
