@@ -9,13 +9,14 @@ from flask import Response, current_app, stream_with_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from .. import codes
 from ..ceremonies.models import Ceremony
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..medals.models import Medal
 from ..timeutil import to_local
 from . import pdf
 from .models import Award
-from .service import grouped_code, printable_query, validate_filters
+from .service import printable_query, validate_filters
 
 BATCH_ROWS = 200  # rows fetched from the database at a time
 
@@ -59,7 +60,7 @@ def content(award: Award, signers: _Signers) -> pdf.CertificateContent:
         full_name=award.full_name, medal_name_kk=medal.name_kk, medal_name_ru=medal.name_ru, serial=award.serial,
         decree_number=award.decree_number, decree_date=award.decree_date, signer_title_kk=title_kk,
         signer_title_ru=title_ru, signer_name=name, verify_url=verify_url(award.verify_code),
-        verify_code=grouped_code(award.verify_code), signature_image=image)
+        verify_code=codes.grouped(award.verify_code), signature_image=image)
 
 
 def certificate(session, award: Award, fmt: str) -> bytes:

@@ -28,7 +28,6 @@ from .collation import sort_key
 from .models import Award
 
 MAX_SERIALS = 1000
-grouped_code = codes.grouped
 
 
 def _snapshot(award: Award) -> dict:

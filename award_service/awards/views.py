@@ -10,6 +10,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import codes
 from ..audit import history
 from ..ceremonies.models import Ceremony
 from ..dates import local_today
@@ -158,7 +159,7 @@ def _render_show(award: Award, *, presented_form=None, revoke_form=None, status:
         revoke_form=revoke_form or RevokeForm(), action_form=ActionForm(),
         events=history(db.session, "award", award.serial), history_labels=HISTORY_LABELS,
         status_labels=STATUS_LABELS, formats=FORMAT_LABELS,
-        verify_url=printing.verify_url(award.verify_code), code=service.grouped_code(award.verify_code)), status
+        verify_url=printing.verify_url(award.verify_code), code=codes.grouped(award.verify_code)), status
 
 
 @bp.get("/<serial>")

@@ -10,7 +10,6 @@ from flask import Response, current_app
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from .. import codes
 from ..awards import pdf
 from ..errors import Conflict
 from ..timeutil import to_local
@@ -58,5 +57,3 @@ def qr_svg(code: str, label: str) -> Markup:
                  svg, count=1)
     return Markup(re.sub(r"<desc>.*?</desc>", "", svg))
 
-
-grouped = codes.grouped

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from .. import codes
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db, limiter
 from ..forms import ActionForm, apply_errors
@@ -75,7 +76,7 @@ def manage(token: str):
     qr = tickets.qr_svg(registration.ticket_code, _("Ticket QR code")) if registration.status == "confirmed" else None
     return render_template("ceremonies/manage.html", registration=registration, form=form,
                            new=request.args.get("new") == "1", manage_link=manage_link, now=utcnow(), qr=qr,
-                           ticket_code=tickets.grouped(registration.ticket_code),
+                           ticket_code=codes.grouped(registration.ticket_code),
                            position=waitlist.position(db.session, registration))
 
 
