@@ -189,20 +189,25 @@ def test_whitespace_and_controls_are_cleaned():
 
 # ---- fonts ----------------------------------------------------------------------------------
 
+def assert_fonts_embedded_and_subset(page) -> None:
+    """Every font of the page is a DejaVu TrueType subset embedded in the file."""
+    found = page_fonts(page)
+    assert found
+    for name, font in found.items():
+        assert font["/Subtype"] == "/TrueType"
+        assert re.fullmatch(r"/[A-Z]{6}\+DejaVu(Serif|Sans)(-Bold)?", font["/BaseFont"]), font["/BaseFont"]
+        program = font["/FontDescriptor"].get_object().get("/FontFile2")
+        assert program is not None, f"{name} not embedded"
+        data = program.get_object().get_data()
+        # a subset, not the whole font file
+        assert 0 < len(data) < os.path.getsize(fonts.FONT_DIR / "DejaVuSans.ttf") / 4
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_fonts_embedded_and_subset(fmt):
     reader = read(certificate_pdf(make_item(full_name=ALL_KK_NAME), fmt))
     for page in reader.pages:
-        found = page_fonts(page)
-        assert found
-        for name, font in found.items():
-            assert font["/Subtype"] == "/TrueType"
-            assert re.fullmatch(r"/[A-Z]{6}\+DejaVu(Serif|Sans)(-Bold)?", font["/BaseFont"]), font["/BaseFont"]
-            program = font["/FontDescriptor"].get_object().get("/FontFile2")
-            assert program is not None, f"{name} not embedded"
-            data = program.get_object().get_data()
-            # a subset, not the whole font file
-            assert 0 < len(data) < os.path.getsize(fonts.FONT_DIR / "DejaVuSans.ttf") / 4
+        assert_fonts_embedded_and_subset(page)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -35,19 +35,11 @@ from .conftest import PASSWORD, registration_data
 from .nomination_factories import *  # noqa: F401,F403  (fixtures: medal, cast, staff_user)
 from .nomination_factories import DECREE, advance, nominate
 from .test_certificate_pdf import flat, read
-from .test_mail_helpers import SmtpServer, attachments, html_body, text_body
+from .test_mail_helpers import attachments, html_body, smtp, text_body  # noqa: F401  (smtp: fixture)
 
 TZ = "Asia/Almaty"
 TITLE_KK = "Ұлы Жеңіс — ұрпаққа мұра"
 TITLE_RU = "Великая Победа — наследие поколениям"
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from award_service.mail.tasks import REMINDERS, SEND_DUE, celery_for
 from award_service.timeutil import utcnow
 
 from .test_mail import _local, register
-from .test_mail_helpers import SmtpServer, attachments
+from .test_mail_helpers import SmtpServer, attachments, smtp  # noqa: F401  (smtp: fixture)
 
 REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 13
 
@@ -35,14 +35,6 @@ def _redis_reachable() -> bool:
 pytestmark = pytest.mark.skipif(not _redis_reachable(),
                                 reason=f"Redis is not reachable at {REDIS_HOST}:{REDIS_PORT}: "
                                        "the Celery tests need it as their broker")
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 
+import pytest
 from aiosmtpd.controller import Controller
 
 
@@ -81,6 +82,15 @@ class SmtpServer:
             time.sleep(0.05)
 
 
+@pytest.fixture
+def smtp():
+    """The test SMTP server, started for one test."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
 def attachments(message) -> dict[str, tuple[str, bytes]]:
     """filename -> (content type, bytes)."""
     return {part.get_filename(): (part.get_content_type(), part.get_payload(decode=True))
@@ -100,7 +110,6 @@ def test_the_test_server_speaks_smtp_and_refuses_like_a_real_one():
     recipient gets a permanent 550; after a stop nothing listens; it restarts on the same port."""
     import smtplib
 
-    import pytest
 
     server = SmtpServer()
     server.recorder.rejected.add("nobody@example.kz")

@@ -3,7 +3,6 @@ PDFium for the rendered page, zxing-cpp for the QR code.  Pure rendering: no app
 no database."""
 from __future__ import annotations
 
-import re
 import unicodedata
 
 import pytest
@@ -12,7 +11,8 @@ from award_service.awards.pdf import MissingGlyphError, TicketContent, ticket_pd
 from award_service.awards.pdf.layouts import MM, TICKET_FORMAT, Box, Text
 from award_service.awards.pdf.render import fit
 from award_service.awards.pdf.ticket import place_ticket
-from tests.test_certificate_pdf import assert_drawable, decode_qr, flat, page_fonts, read, render_page
+from tests.test_certificate_pdf import (assert_drawable, assert_fonts_embedded_and_subset, decode_qr, flat, read,
+                                        render_page)
 
 KK_EXTRA = "ӘҒҚҢӨҰҮҺІ"  # Kazakh letters beyond Russian
 NAME = "Қоңырбаева-Өтегенова Үміт-Іңкәр Ғұмарқызы"
@@ -103,18 +103,8 @@ def test_decomposed_input_is_drawn_composed():
 # ---- fonts ----------------------------------------------------------------------------------
 
 def test_fonts_embedded_and_subset():
-    from award_service.awards.pdf import fonts
-
     page = read(ticket_pdf(make_ticket(full_name=f"{NAME} {NAME_H}"))).pages[0]
-    found = page_fonts(page)
-    assert found
-    for name, font in found.items():
-        assert font["/Subtype"] == "/TrueType"
-        assert re.fullmatch(r"/[A-Z]{6}\+DejaVu(Serif|Sans)(-Bold)?", font["/BaseFont"]), font["/BaseFont"]
-        program = font["/FontDescriptor"].get_object().get("/FontFile2")
-        assert program is not None, f"{name} not embedded"
-        data = program.get_object().get_data()
-        assert 0 < len(data) < (fonts.FONT_DIR / "DejaVuSans.ttf").stat().st_size / 4  # a subset
+    assert_fonts_embedded_and_subset(page)
     # every letter of the names is a real glyph in an embedded font
     assert_drawable(page, NAME + NAME_H + NAME_CAPS + "—")
 
