@@ -65,6 +65,7 @@ DEFAULTS = {
     "AWARD_MAIL_RETRY_MAX_SECONDS": 3600,
     "AWARD_MAIL_SWEEP_SECONDS": 60,  # without a broker: how often the in-process sender looks for due retries
     "AWARD_MAIL_KEEP_DAYS": 30,  # attachments of sent messages are dropped after this many days
+    "AWARD_MAIL_REMINDER_HOUR": 10,  # local hour, the day before a ceremony, from which its reminder is sent
     "AWARD_CELERY_BROKER_URL": "",  # e.g. redis://127.0.0.1:6379/0; empty: mail is sent in-process
 }
 
@@ -98,6 +99,7 @@ ENV_VARS = {
     "AWARD_MAIL_RETRY_MAX_SECONDS": int,
     "AWARD_MAIL_SWEEP_SECONDS": int,
     "AWARD_MAIL_KEEP_DAYS": int,
+    "AWARD_MAIL_REMINDER_HOUR": int,
     "AWARD_CELERY_BROKER_URL": str,
 }
 
@@ -136,6 +138,9 @@ def load_config(app, overrides: dict | None = None) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
 
     app.config["AWARD_BASE_URL"] = app.config["AWARD_BASE_URL"].rstrip("/")
+    if not 0 <= int(app.config["AWARD_MAIL_REMINDER_HOUR"]) <= 23:
+        raise ConfigError(f"AWARD_MAIL_REMINDER_HOUR={app.config['AWARD_MAIL_REMINDER_HOUR']!r} is not an hour "
+                          "of the day (0 to 23)")
     if production:
         app.config.setdefault("SESSION_COOKIE_SECURE", app.config["AWARD_BASE_URL"].startswith("https:"))
 

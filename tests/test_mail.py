@@ -187,6 +187,61 @@ def test_confirmation_follows_the_registration_language(app, smtp, make_ceremony
     assert str(event["SUMMARY"]) == TITLE_KK  # a ceremony has Kazakh and Russian titles; English readers get Kazakh
 
 
+def test_the_change_decides_the_message_and_the_sender_composes_it(app, smtp, make_ceremony):
+    """Inside the registration's transaction a message is one row -- who, in
+    which language, about what -- with no text and no attachments; the sender
+    composes it from the rows as they are when it sends, and keeps what it sent."""
+    ceremony = make_ceremony()
+    registration = register(ceremony, email="aru@example.kz", language="ru")
+
+    message_id = notify.registration_confirmed(db.session, registration.id)
+    decided = db.session.execute(select(OutboxMessage.__table__).where(OutboxMessage.id == message_id)).one()
+    assert (decided.subject, decided.body_text, decided.body_html) == (None, None, None)
+    assert (decided.to_address, decided.language, decided.status) == ("aru@example.kz", "ru", "queued")
+    assert (decided.object_type, decided.object_id) == ("registration", str(registration.id))
+    assert decided.district_id == ceremony.district_id
+    assert db.session.scalar(select(func.count()).select_from(OutboxAttachment)
+                             .where(OutboxAttachment.message_id == message_id)) == 0
+    # The venue changes before the message goes out: it tells the new one.
+    db.session.execute(text("UPDATE ceremonies SET venue = 'Қалалық мәдениет үйі' WHERE id = :id"),
+                       {"id": ceremony.id})
+    db.session.commit()
+    mail.flush()
+
+    [message] = smtp.messages_for([message_id])
+    assert "Қалалық мәдениет үйі" in text_body(message)
+    sent = row(message_id)
+    assert sent.status == "sent" and sent.subject == message["Subject"]
+    assert sent.body_text.replace("\n", "") == text_body(message).replace("\r\n", "")
+    assert sorted(a.filename for a in sent.attachments) == ["ceremony.ics", f"ticket-{registration.id}.pdf"]
+
+
+def test_a_message_that_cannot_be_composed_fails_at_once_with_the_reason(app, smtp):
+    message_id = outbox.enqueue(db.session, kind="registration_confirmed", to_address="x@example.kz",
+                                language="kk", object_type="registration", object_id=2**30)
+    db.session.commit()
+    mail.flush()
+    failed = row(message_id)
+    assert (failed.status, failed.attempts, failed.subject) == ("failed", 1, None)
+    assert "could not be composed" in failed.last_error and f"registration {2**30} does not exist" in failed.last_error
+    assert smtp.messages_for([message_id]) == []
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "mail.failed", AuditEvent.object_id == str(message_id))) == 1
+
+
+def test_mail_can_be_suppressed_for_a_session(app, smtp, make_ceremony):
+    """The demo data's fictitious people get no e-mail (``flask demo load`` without --mail)."""
+    ceremony = make_ceremony()
+    with outbox.suppressed(db.session):
+        registration = register(ceremony, email="fiction@example.com")
+        assert notify.registration_confirmed(db.session, registration.id) is None
+        assert notify.ceremony_cancelled(db.session, ceremony.id) == []
+        db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    assert notify.registration_confirmed(db.session, registration.id) is not None  # after the block: as usual
+    db.session.rollback()
+
+
 def test_waiting_list_promotion_and_cancellation(app, smtp, make_ceremony):
     ceremony = make_ceremony()
     registration = register(ceremony, email="dana@example.kz", language="ru")
@@ -343,24 +398,39 @@ def _local(moment: datetime) -> str:
     return to_local(moment, TZ).strftime("%Y-%m-%dT%H:%M")
 
 
-def test_reminders_once_per_registration_for_ceremonies_in_24_to_48_hours(app, smtp, make_ceremony, runner):
-    now = utcnow().replace(second=0, microsecond=0)
-    soon = make_ceremony(starts_at=_local(now + timedelta(hours=30)))
-    tomorrow_evening = make_ceremony(starts_at=_local(now + timedelta(hours=47)))
-    too_early = make_ceremony(starts_at=_local(now + timedelta(hours=60)))
-    too_late = make_ceremony(starts_at=_local(now + timedelta(hours=10)))
-    reminded = [register(soon, email="a@example.kz", language="ru"),
-                register(tomorrow_evening, email="b@example.kz")]
-    register(soon, email=None, phone="+7 701 111 22 33")
-    cancelled = register(soon, email="c@example.kz")
-    ceremonies.cancel_registration(db.session, Actor.system("test"), db.session.get(Registration, cancelled.id))
-    register(too_early, email="d@example.kz")
-    register(too_late, email="e@example.kz")
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    """A local wall-clock time as an aware UTC datetime."""
+    from award_service.timeutil import zone
 
-    assert notify.enqueue_reminders(db.session, now) == 2
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone(TZ)).astimezone(timezone.utc)
+
+
+def test_reminders_the_day_before_from_ten_oclock_local_time_once_each(app, smtp, make_ceremony, runner):
+    assert app.config["AWARD_MAIL_REMINDER_HOUR"] == 10
+    day = to_local(utcnow(), TZ).date() + timedelta(days=5)  # "today" in this test: D
+    tomorrow = day + timedelta(days=1)
+    morning = make_ceremony(starts_at=_local(_at(tomorrow, 0, 30)))  # D+1 00:30: reminded at D 10:00
+    evening = make_ceremony(starts_at=_local(_at(tomorrow, 23, 30)))  # D+1 23:30: also at D 10:00
+    later = make_ceremony(starts_at=_local(_at(day + timedelta(days=2), 10)))  # D+2: reminded at D+1 10:00
+    too_late = make_ceremony(starts_at=_local(_at(day, 11)))  # D 11:00: a run at D 10:00 is too late for it
+    reminded = [register(morning, email="a@example.kz", language="ru"),
+                register(evening, email="b@example.kz")]
+    register(morning, email=None, phone="+7 701 111 22 33")
+    cancelled = register(morning, email="c@example.kz")
+    ceremonies.cancel_registration(db.session, Actor.system("test"), db.session.get(Registration, cancelled.id))
+    register(later, email="d@example.kz")
+    register(too_late, email="e@example.kz")
+    # Registered after its reminder was due: its confirmation is fresh, no reminder.
+    newcomer = register(evening, email="f@example.kz")
+    db.session.execute(text("UPDATE registrations SET created_at = :t WHERE id = :id"),
+                       {"t": _at(day, 10, 30), "id": newcomer.id})
     db.session.commit()
-    assert notify.enqueue_reminders(db.session, now) == 0  # idempotent
-    assert notify.enqueue_reminders(db.session, now + timedelta(hours=1)) == 0
+
+    assert notify.enqueue_reminders(db.session, _at(day, 9, 59)) == 0  # not yet
+    assert notify.enqueue_reminders(db.session, _at(day, 10)) == 2
+    db.session.commit()
+    assert notify.enqueue_reminders(db.session, _at(day, 10)) == 0  # idempotent
+    assert notify.enqueue_reminders(db.session, _at(day, 11)) == 0  # the next hourly run
     db.session.commit()
     mail.flush()
 
@@ -373,10 +443,24 @@ def test_reminders_once_per_registration_for_ceremonies_in_24_to_48_hours(app, s
     russian = next(m for m in messages if m["To"] == "a@example.kz")
     assert russian["Subject"].startswith(translated("ru", "Reminder: %(title)s, %(when)s", title=TITLE_RU,
                                                     when="").rstrip(", "))
-    assert local_day(soon.starts_at, "ru") in russian["Subject"]
+    assert local_day(morning.starts_at, "ru") in russian["Subject"]
     assert f"http://award.test/r/{reminded[0].token}/ticket.pdf" in text_body(russian)
 
-    # The command line does the same (nothing new to remind), and so does a second run at once.
+    # The next day's run reminds the D+2 ceremony; a sweep that ran late still
+    # catches up, but not within two hours of the start.
+    assert notify.enqueue_reminders(db.session, _at(tomorrow, 16)) == 1
+    db.session.commit()
+    assert [r.to_address for r in messages_of("ceremony_reminder")][-1] == "d@example.kz"
+
+    # A ceremony moved to another day is reminded again for the new day.
+    db.session.execute(text("UPDATE ceremonies SET starts_at = :t WHERE id = :id"),
+                       {"t": _at(tomorrow + timedelta(days=1), 12), "id": morning.id})
+    db.session.commit()
+    assert notify.enqueue_reminders(db.session, _at(tomorrow, 10)) == 1
+    db.session.commit()
+    mail.flush()
+
+    # The command line does the same with the real clock (nothing is due today).
     result = runner.invoke(args=["mail", "reminders"])
     assert result.exit_code == 0, result.output
     assert "reminders queued: 0" in result.output

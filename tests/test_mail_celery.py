@@ -16,9 +16,9 @@ from award_service.extensions import db
 from award_service.mail import notify, outbox
 from award_service.mail.models import OutboxMessage
 from award_service.mail.tasks import REMINDERS, SEND_DUE, celery_for
-from award_service.timeutil import utcnow
+from award_service.timeutil import to_local, utcnow
 
-from .test_mail import _local, register
+from .test_mail import register
 from .test_mail_helpers import SmtpServer, attachments, smtp  # noqa: F401  (smtp: fixture)
 
 REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 13
@@ -106,9 +106,17 @@ def test_beat_tasks_sweep_and_remind_through_the_worker(app, smtp, worker, make_
     worker.tasks[SEND_DUE].delay()
     assert len(smtp.wait_for([lost])) == 1
 
-    # The hourly reminders: enqueued by the worker, handed on by its commit, sent by it.
-    soon = make_ceremony(starts_at=_local(utcnow() + timedelta(hours=30)))
+    # The hourly reminders: enqueued by the worker, handed on by its commit, sent
+    # by it.  A ceremony tomorrow (local time) is due for its reminder from
+    # AWARD_MAIL_REMINDER_HOUR today: midnight here, so at any time of day; the
+    # registration was made before that.
+    app.config["AWARD_MAIL_REMINDER_HOUR"] = 0
+    tomorrow = to_local(utcnow(), app.config["AWARD_TIMEZONE"]).date() + timedelta(days=1)
+    soon = make_ceremony(starts_at=f"{tomorrow.isoformat()}T23:00")
     registration = register(soon, email="remind@example.kz")
+    db.session.execute(text("UPDATE registrations SET created_at = :t WHERE id = :id"),
+                       {"t": utcnow() - timedelta(days=2), "id": registration.id})
+    db.session.commit()
     worker.tasks[REMINDERS].delay()
     deadline = time.monotonic() + 20
     reminder = None

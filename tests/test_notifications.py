@@ -1,7 +1,10 @@
 """What each change tells whom: the services put the right messages in the
 outbox, in the recipient's language, inside their own transaction (a refused
-change tells no one).  Delivery itself is tested in tests/test_mail.py."""
+change tells no one).  The messages are composed here as the sender composes
+them; delivery itself is tested in tests/test_mail.py."""
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +15,7 @@ from award_service.ceremonies.models import Ceremony
 from award_service.errors import DomainError
 from award_service.extensions import db
 from award_service.mail.models import OutboxMessage
+from award_service.mail.notify import compose
 
 from .conftest import registration_data
 from .nomination_factories import *  # noqa: F401,F403  (fixtures)
@@ -20,12 +24,19 @@ from .nomination_factories import DECREE, actor, advance, nominate
 _phones = iter(range(1000, 9999))
 
 
-def outbox(kind: str | None = None) -> list[OutboxMessage]:
+def outbox(kind: str | None = None) -> list[SimpleNamespace]:
+    """The messages decided so far, each with what the sender composes of it."""
     db.session.expire_all()
     stmt = select(OutboxMessage).order_by(OutboxMessage.id)
     if kind:
         stmt = stmt.where(OutboxMessage.kind == kind)
-    return list(db.session.scalars(stmt))
+    found = []
+    for message in db.session.scalars(stmt):
+        composed = compose(db.session, message)
+        found.append(SimpleNamespace(to_address=message.to_address, language=message.language,
+                                     object_id=message.object_id, body_text=composed.text,
+                                     attachments=composed.attachments))
+    return found
 
 
 def register(client, ceremony, email, language="kk", **extra):

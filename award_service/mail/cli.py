@@ -26,8 +26,9 @@ def send(limit):
 
 @mail_cli.command("reminders")
 def reminders():
-    """Queue the reminders for ceremonies that start in 24 to 48 hours (each
-    registration once) and send them."""
+    """Queue the reminders that are due -- the day before a ceremony, from
+    AWARD_MAIL_REMINDER_HOUR local time; each registration once -- and send
+    them.  Run it every hour (cron) when no Celery beat runs."""
     from . import flush
     from .notify import enqueue_reminders
 

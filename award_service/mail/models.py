@@ -1,6 +1,14 @@
 """The outbox: one row per e-mail decided, written in the transaction that
 decided it, sent after that transaction commits.
 
+A row is written with what was decided -- the kind, the recipient, their
+language, what it is about and ``params`` (JSON: the waiting-list position, the
+changes made, the reason given) -- and no text: the sender composes the
+subject, bodies and attachments (the ticket PDF, the calendar file) just before
+the first attempt and keeps them in the row, so a retry sends the same message
+and organisers see what went out.  A request therefore pays one INSERT for an
+e-mail, not the rendering of a ticket.
+
     queued --claim--> sending --ok--> sent
       ^                  |
       |   temporary      |  permanent (5xx for the recipient)
@@ -31,6 +39,8 @@ class OutboxMessage(db.Model):
         CheckConstraint(sql_in("status", STATUSES), name="status_known"),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         CheckConstraint("status <> 'sent' OR sent_at IS NOT NULL", name="sent_has_time"),
+        CheckConstraint("status <> 'sent' OR (subject IS NOT NULL AND body_text IS NOT NULL)",
+                        name="sent_was_composed"),
         # The sweep: due queued messages (and expired leases) by time.
         Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_outbox_messages_object", "object_type", "object_id"),
@@ -40,9 +50,11 @@ class OutboxMessage(db.Model):
     kind: Mapped[str] = mapped_column(String(40))
     to_address: Mapped[str] = mapped_column(String(254))
     language: Mapped[str] = mapped_column(String(2))
-    subject: Mapped[str] = mapped_column(String(500))
-    body_text: Mapped[str] = mapped_column(Text)
+    # NULL until composed (see above).
+    subject: Mapped[str | None] = mapped_column(String(500))
+    body_text: Mapped[str | None] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
+    params: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -65,7 +77,7 @@ class OutboxMessage(db.Model):
 
 
 class OutboxAttachment(db.Model):
-    """An attachment, rendered when the message was decided (the ticket PDF is
+    """An attachment, rendered when the message was composed (the ticket PDF is
     about 130 KB; an .ics about 1 KB).  Dropped from sent messages after
     AWARD_MAIL_KEEP_DAYS (``flask mail purge``)."""
 

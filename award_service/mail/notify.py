@@ -1,56 +1,219 @@
-"""The messages the service sends: one function per kind.
+"""The messages the service sends: one function per kind to decide a message,
+and one to compose it.
 
-Call each INSIDE the transaction of the change, before its commit: it reads
-what it needs in that transaction, renders the message in the recipient's
-language and adds it to the outbox (INSERTs on the caller's connection, nothing
-else).  It is sent after the commit; a rollback discards it.  Each returns the
-outbox ids it added (``None`` / ``[]``: nobody to write to, e.g. a
-registration with a phone number only).
+The deciding functions are called INSIDE the transaction of the change, before
+its commit.  Each adds rows to the outbox with one INSERT (… SELECT) on the
+caller's connection: the recipient, their language, what the message is about
+and what was decided (``params``: a waiting-list position, the changes made, a
+nomination's new state and the reason given) -- no rendering, so a request
+pays one statement for an e-mail.  It is sent after the commit; a rollback
+discards it.  Each returns the outbox ids it added (``None`` / ``[]``: nobody
+to write to, e.g. a registration with a phone number only).
 
-The ticket PDF and the calendar file are rendered here, at enqueue time, so
-the message sent is exactly the one decided (about 3 ms and 130 KB for a
-ticket).  A ticket that cannot be drawn (a character no font has) does not stop
-the change: the message then links to the ticket instead.
+The sender calls :func:`compose` once, before the first attempt: the subject,
+text, HTML and attachments (the ticket PDF, the calendar file) in the
+recipient's language, from the rows as they are then and the params as they
+were decided; they are kept in the row, so a retry sends the same message.  A
+ceremony moved between the decision and the sending is therefore announced
+with its new time.  A ticket that cannot be drawn (a character no font has)
+does not stop the message: it then links to the ticket instead.
 """
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 
 from ..accounts.models import User
 from ..ceremonies.models import Ceremony, Registration
 from ..codes import grouped
 from ..nominations.models import Nomination
-from ..timeutil import utcnow
+from ..timeutil import to_local, utcnow, zone
 from . import ics
 from .models import OutboxMessage
-from .outbox import Attachment, enqueue
+from .outbox import Attachment, enqueue, enqueue_from, load_params
 from .render import language_of, render
 from .transport import mail_domain, sender
 
 log = logging.getLogger(__name__)
 
-REMINDER_WINDOW = (timedelta(hours=24), timedelta(hours=48))
 # Fields of a ceremony whose change attendees are told about.
 ATTENDEE_FIELDS = ("title_kk", "title_ru", "starts_at", "venue", "address")
 NOMINATION_ACTIONS = {"return": "returned", "returned": "returned", "approve": "approved",
                       "approved": "approved", "reject": "rejected", "rejected": "rejected"}
 QUIET_NOMINATION_ACTIONS = frozenset({"submit", "submitted", "recommend", "recommended", "withdraw", "withdrawn",
                                       "award", "awarded", "create", "update"})
+# A reminder is not worth sending this close to the start (a sweep that ran late).
+REMINDER_TOO_LATE = timedelta(hours=2)
 
 
-# ------------------------------------------------------------------ helpers
+@dataclass(frozen=True)
+class Composed:
+    subject: str
+    text: str
+    html: str
+    attachments: list[Attachment] = field(default_factory=list)
 
-def _registration(session, registration) -> Registration:
-    """The registration as the transaction sees it now (services change rows with
-    plain UPDATEs, and ``register`` returns an object that is not in the session)."""
-    registration_id = registration if isinstance(registration, int) else registration.id
-    return session.execute(select(Registration).where(Registration.id == registration_id)
-                           .execution_options(populate_existing=True)).scalar_one()
 
+# ------------------------------------------------------------------ deciding (inside the change's transaction)
+
+def _id(row_or_id) -> int:
+    return row_or_id if isinstance(row_or_id, int) else row_or_id.id
+
+
+def _registrations(*conditions):
+    """The recipients' SELECT for :func:`enqueue_from`: registrations with an e-mail."""
+    r = Registration
+    return (select(r.email, r.language, cast(r.id, String), Ceremony.district_id)
+            .join(Ceremony, Ceremony.id == r.ceremony_id)
+            .where(r.email.is_not(None), *conditions).order_by(r.id))
+
+
+def _one(ids: list[int]) -> int | None:
+    return ids[0] if ids else None
+
+
+def _to_registration(session, kind: str, registration, now: datetime | None, params: dict | None = None):
+    return _one(enqueue_from(session, kind, _registrations(Registration.id == _id(registration)),
+                             object_type="registration", params=params, now=now))
+
+
+def registration_confirmed(session, registration, *, now: datetime | None = None) -> int | None:
+    """Registered with a seat: the ticket PDF and a calendar file attached."""
+    return _to_registration(session, "registration_confirmed", registration, now)
+
+
+def registration_waitlisted(session, registration, position: int, *, now: datetime | None = None) -> int | None:
+    """On the waiting list, at ``position`` (1 = next to get a seat)."""
+    return _to_registration(session, "registration_waitlisted", registration, now, {"position": int(position)})
+
+
+def registration_promoted(session, registration, *, now: datetime | None = None) -> int | None:
+    """Moved from the waiting list to a seat: like a confirmation, ticket and calendar file attached."""
+    return _to_registration(session, "registration_promoted", registration, now)
+
+
+def registration_cancelled(session, registration, *, now: datetime | None = None) -> int | None:
+    """Cancelled (by the attendee or an organiser); a confirmed one's calendar event is withdrawn."""
+    return _to_registration(session, "registration_cancelled", registration, now)
+
+
+def _active(ceremony_id: int):
+    return _registrations(Registration.ceremony_id == ceremony_id, Registration.status != "cancelled")
+
+
+def ceremony_changed(session, ceremony, changes: dict, *, now: datetime | None = None) -> list[int]:
+    """The ceremony's name, time or place changed: every active registration with
+    an e-mail is told (confirmed ones get an updated calendar file).
+
+    ``changes`` maps a field of :meth:`Ceremony.snapshot` to its new value, or to
+    ``(old, new)`` -- e.g. the second dict of ``audit.diff(before, after)``, or
+    ``{k: (b[k], a[k])}``.  Only ``title_kk``, ``title_ru``, ``starts_at``,
+    ``venue`` and ``address`` concern attendees; a change of anything else
+    (capacity, dates of registration…) sends nothing."""
+    relevant = {k: v for k, v in changes.items() if k in ATTENDEE_FIELDS}
+    if not relevant:
+        return []
+    normalised = {}
+    for key, value in relevant.items():
+        old, new = value if isinstance(value, (tuple, list)) and len(value) == 2 else (None, value)
+        normalised[key] = {"old": old, "new": new}
+    return enqueue_from(session, "ceremony_changed", _active(_id(ceremony)), object_type="registration",
+                        params={"changes": normalised}, now=now)
+
+
+def ceremony_cancelled(session, ceremony, *, now: datetime | None = None) -> list[int]:
+    """The ceremony is cancelled: every active registration with an e-mail is
+    told (confirmed ones get a calendar file that withdraws the event)."""
+    return enqueue_from(session, "ceremony_cancelled", _active(_id(ceremony)), object_type="registration",
+                        now=now)
+
+
+def reminder_key(registration: Registration) -> str:
+    """One reminder per registration and start time: a ceremony moved to another
+    day reminds again for the new day."""
+    return f"ceremony_reminder:{registration.id}:{ics.utc_stamp(registration.ceremony.starts_at)}"
+
+
+def reminder_time(starts_at: datetime, config) -> datetime:
+    """When a ceremony's reminder is due: the day before, in the deployment's
+    time zone, at AWARD_MAIL_REMINDER_HOUR (10:00 by default)."""
+    tz = config["AWARD_TIMEZONE"]
+    day_before = to_local(starts_at, tz).date() - timedelta(days=1)
+    hour = int(config["AWARD_MAIL_REMINDER_HOUR"])
+    return datetime(day_before.year, day_before.month, day_before.day, hour, tzinfo=zone(tz))
+
+
+def enqueue_reminders(session, now: datetime | None = None) -> int:
+    """Remind every confirmed registration with an e-mail the day before its
+    ceremony: due from AWARD_MAIL_REMINDER_HOUR local time on the previous day
+    (so an hourly run sends them then), and still sent by a run that comes
+    later, up to two hours before the start.  Once per registration and start
+    time (the outbox's unique dedupe key; two runs at once insert one row).  A
+    registration made after its reminder was due is not reminded: its
+    confirmation is a few hours old.  The caller commits.  Returns how many
+    reminders were added."""
+    now = now or utcnow()
+    config = current_app.config
+    # Every ceremony whose reminder can be due now starts within the next two days.
+    candidates = session.execute(
+        select(Registration.id, Registration.email, Registration.language, Registration.created_at,
+               Ceremony.starts_at, Ceremony.district_id)
+        .join(Ceremony, Ceremony.id == Registration.ceremony_id)
+        .where(Registration.status == "confirmed", Registration.email.is_not(None),
+               Ceremony.status.in_(("published", "closed")),
+               Ceremony.starts_at > now + REMINDER_TOO_LATE, Ceremony.starts_at <= now + timedelta(days=2, hours=1))
+        .order_by(Registration.id)).all()
+    due = {}
+    for row in candidates:
+        remind_at = reminder_time(row.starts_at, config)
+        if remind_at <= now and row.created_at < remind_at:
+            due[f"ceremony_reminder:{row.id}:{ics.utc_stamp(row.starts_at)}"] = row
+    if not due:
+        return 0
+    taken = set()
+    keys = list(due)
+    for i in range(0, len(keys), 500):
+        taken.update(session.scalars(select(OutboxMessage.dedupe_key)
+                                     .where(OutboxMessage.dedupe_key.in_(keys[i:i + 500]))))
+    added = 0
+    for key, row in due.items():
+        if key in taken:
+            continue
+        if enqueue(session, kind="ceremony_reminder", to_address=row.email, language=row.language,
+                   dedupe_key=key, object_type="registration", object_id=row.id, district_id=row.district_id,
+                   now=now) is not None:
+            added += 1
+    return added
+
+
+def nomination_status_changed(session, nomination, action: str, *, comment: str | None = None,
+                              now: datetime | None = None) -> int | None:
+    """Tell the nominator who entered the nomination that it was returned,
+    approved (with the decree) or rejected, with ``comment`` (the reason; by
+    default the nomination's last comment when the message is composed).
+    ``action`` is the workflow action (``return``, ``approve``, ``reject``) or
+    the state it led to (``returned``, ``approved``, ``rejected``); the other
+    steps send nothing."""
+    if action in QUIET_NOMINATION_ACTIONS:
+        return None
+    if action not in NOMINATION_ACTIONS:
+        raise ValueError(f"unknown nomination action {action!r}")
+    n, u = Nomination, User
+    recipients = (select(u.email, u.language, cast(n.id, String), n.district_id)
+                  .join(u, u.id == n.created_by_id)
+                  .where(n.id == _id(nomination), u.active.is_(True), u.email.is_not(None), u.email != ""))
+    params = {"status": NOMINATION_ACTIONS[action]}
+    if comment is not None:
+        params["comment"] = comment
+    return _one(enqueue_from(session, "nomination_status_changed", recipients, object_type="nomination",
+                             params=params, now=now))
+
+
+# ------------------------------------------------------------------ composing (by the sender)
 
 def _base() -> str:
     return current_app.config["AWARD_BASE_URL"]
@@ -93,11 +256,8 @@ def calendar_event(registration: Registration, language: str, now: datetime, *, 
     return Attachment("ceremony.ics", "text/calendar; charset=utf-8; method=PUBLISH", data)
 
 
-def _to_registration(session, kind: str, registration: Registration, *, now: datetime, ticket: bool = False,
-                     calendar: str | None = None, dedupe_key: str | None = None, **extra) -> int | None:
-    if not registration.email:
-        return None
-    language = language_of(registration.language)
+def _compose_for_registration(kind: str, registration: Registration, language: str, now: datetime, *,
+                              ticket: bool = False, calendar: str | None = None, **extra) -> Composed:
     context = _registration_context(registration, language)
     attachments = []
     if ticket:
@@ -110,53 +270,26 @@ def _to_registration(session, kind: str, registration: Registration, *, now: dat
     context["calendar_attached"] = bool(calendar)
     context.update(extra)
     rendered = render(kind, language, **context)
-    return enqueue(session, kind=kind, to_address=registration.email, language=language,
-                   subject=rendered.subject, body_text=rendered.text, body_html=rendered.html,
-                   attachments=attachments, dedupe_key=dedupe_key, object_type="registration",
-                   object_id=registration.id, district_id=registration.ceremony.district_id, now=now)
+    return Composed(rendered.subject, rendered.text, rendered.html, attachments)
 
 
-# ------------------------------------------------------------------ registrations
-
-def registration_confirmed(session, registration, *, now: datetime | None = None) -> int | None:
-    """Registered with a seat: the ticket PDF and a calendar file attached."""
-    registration = _registration(session, registration)
-    return _to_registration(session, "registration_confirmed", registration, now=now or utcnow(), ticket=True,
-                            calendar="publish")
+def _seat(session, message, registration, language, params, now) -> Composed:
+    """Confirmation, promotion: the ticket and the calendar file."""
+    return _compose_for_registration(message.kind, registration, language, now, ticket=True, calendar="publish")
 
 
-def registration_waitlisted(session, registration, position: int, *, now: datetime | None = None) -> int | None:
-    """On the waiting list, at ``position`` (1 = next to get a seat)."""
-    registration = _registration(session, registration)
-    return _to_registration(session, "registration_waitlisted", registration, now=now or utcnow(),
-                            position=int(position))
+def _waitlisted(session, message, registration, language, params, now) -> Composed:
+    return _compose_for_registration(message.kind, registration, language, now, position=int(params["position"]))
 
 
-def registration_promoted(session, registration, *, now: datetime | None = None) -> int | None:
-    """Moved from the waiting list to a seat: like a confirmation, ticket and calendar file attached."""
-    registration = _registration(session, registration)
-    return _to_registration(session, "registration_promoted", registration, now=now or utcnow(), ticket=True,
-                            calendar="publish")
-
-
-def registration_cancelled(session, registration, *, now: datetime | None = None) -> int | None:
-    """Cancelled (by the attendee or an organiser); a confirmed one's calendar event is withdrawn."""
-    registration = _registration(session, registration)
+def _cancelled(session, message, registration, language, params, now) -> Composed:
     # Withdraw the calendar event only from those we sent one to.
     had_event = session.scalar(select(OutboxMessage.id).where(
         OutboxMessage.object_type == "registration", OutboxMessage.object_id == str(registration.id),
-        OutboxMessage.kind.in_(("registration_confirmed", "registration_promoted"))).limit(1)) is not None
-    return _to_registration(session, "registration_cancelled", registration, now=now or utcnow(),
-                            calendar="cancel" if had_event else None)
-
-
-# ------------------------------------------------------------------ ceremonies
-
-def _recipients(session, ceremony_id: int) -> list[Registration]:
-    return list(session.scalars(
-        select(Registration).where(Registration.ceremony_id == ceremony_id, Registration.status != "cancelled",
-                                   Registration.email.is_not(None))
-        .order_by(Registration.id).execution_options(populate_existing=True)))
+        OutboxMessage.kind.in_(("registration_confirmed", "registration_promoted")),
+        OutboxMessage.id < message.id).limit(1)) is not None
+    return _compose_for_registration(message.kind, registration, language, now,
+                                     calendar="cancel" if had_event else None)
 
 
 def _as_datetime(value):
@@ -165,118 +298,67 @@ def _as_datetime(value):
     return value
 
 
-def ceremony_changed(session, ceremony, changes: dict, *, now: datetime | None = None) -> list[int]:
-    """The ceremony's name, time or place changed: every active registration with
-    an e-mail is told (confirmed ones get an updated calendar file).
-
-    ``changes`` maps a field of :meth:`Ceremony.snapshot` to its new value, or to
-    ``(old, new)`` -- e.g. the second dict of ``audit.diff(before, after)``, or
-    ``{k: (b[k], a[k])}``.  Only ``title_kk``, ``title_ru``, ``starts_at``,
-    ``venue`` and ``address`` concern attendees; a change of anything else
-    (capacity, dates of registration…) sends nothing."""
-    now = now or utcnow()
-    relevant = {k: v for k, v in changes.items() if k in ATTENDEE_FIELDS}
-    if not relevant:
-        return []
-    ceremony_id = ceremony if isinstance(ceremony, int) else ceremony.id
-    session.execute(select(Ceremony).where(Ceremony.id == ceremony_id)
-                    .execution_options(populate_existing=True)).scalar_one()
-    normalised = {}
-    for key, value in relevant.items():
-        old, new = value if isinstance(value, (tuple, list)) and len(value) == 2 else (None, value)
-        normalised[key] = {"old": old, "new": new}
-    if "starts_at" in normalised:
-        normalised["starts_at"] = {k: _as_datetime(v) for k, v in normalised["starts_at"].items()}
-    ids = []
-    for registration in _recipients(session, ceremony_id):
-        language = language_of(registration.language)
-        changes_here = dict(normalised)
-        if "title_kk" in changes_here or "title_ru" in changes_here:
-            changes_here["title"] = {"old": None, "new": registration.ceremony.title(language)}
-        confirmed = registration.status == "confirmed"
-        message_id = _to_registration(session, "ceremony_changed", registration, now=now,
-                                      calendar="publish" if confirmed else None, changes=changes_here,
-                                      confirmed=confirmed)
-        if message_id is not None:
-            ids.append(message_id)
-    return ids
+def _changed(session, message, registration, language, params, now) -> Composed:
+    changes = dict(params["changes"])
+    if "starts_at" in changes:
+        changes["starts_at"] = {k: _as_datetime(v) for k, v in changes["starts_at"].items()}
+    if "title_kk" in changes or "title_ru" in changes:
+        changes["title"] = {"old": None, "new": registration.ceremony.title(language)}
+    confirmed = registration.status == "confirmed"
+    return _compose_for_registration(message.kind, registration, language, now,
+                                     calendar="publish" if confirmed else None, changes=changes,
+                                     confirmed=confirmed)
 
 
-def ceremony_cancelled(session, ceremony, *, now: datetime | None = None) -> list[int]:
-    """The ceremony is cancelled: every active registration with an e-mail is
-    told (confirmed ones get a calendar file that withdraws the event)."""
-    now = now or utcnow()
-    ceremony_id = ceremony if isinstance(ceremony, int) else ceremony.id
-    ids = []
-    for registration in _recipients(session, ceremony_id):
-        message_id = _to_registration(session, "ceremony_cancelled", registration, now=now,
-                                      calendar="cancel" if registration.status == "confirmed" else None)
-        if message_id is not None:
-            ids.append(message_id)
-    return ids
+def _ceremony_cancelled(session, message, registration, language, params, now) -> Composed:
+    return _compose_for_registration(message.kind, registration, language, now,
+                                     calendar="cancel" if registration.status == "confirmed" else None)
 
 
-def reminder_key(registration: Registration) -> str:
-    """One reminder per registration and start time: a ceremony moved to another
-    day reminds again for the new day."""
-    return f"ceremony_reminder:{registration.id}:{ics.utc_stamp(registration.ceremony.starts_at)}"
+def _reminder(session, message, registration, language, params, now) -> Composed:
+    return _compose_for_registration(message.kind, registration, language, now)
 
 
-def enqueue_reminders(session, now: datetime | None = None, *, window=REMINDER_WINDOW) -> int:
-    """Remind every confirmed registration with an e-mail whose ceremony starts
-    between 24 and 48 hours from ``now``, once (the outbox's unique dedupe key;
-    two runs at once insert one row).  The caller commits.  Returns how many
-    reminders were added."""
-    now = now or utcnow()
-    candidates = list(session.scalars(
-        select(Registration).join(Registration.ceremony)
-        .where(Registration.status == "confirmed", Registration.email.is_not(None),
-               Ceremony.status.in_(("published", "closed")),
-               Ceremony.starts_at >= now + window[0], Ceremony.starts_at < now + window[1])
-        .order_by(Registration.id)))
-    if not candidates:
-        return 0
-    keys = {reminder_key(r): r for r in candidates}
-    taken = set()
-    key_list = list(keys)
-    for i in range(0, len(key_list), 500):
-        taken.update(session.scalars(select(OutboxMessage.dedupe_key)
-                                     .where(OutboxMessage.dedupe_key.in_(key_list[i:i + 500]))))
-    added = 0
-    for key, registration in keys.items():
-        if key in taken:
-            continue
-        if _to_registration(session, "ceremony_reminder", registration, now=now, dedupe_key=key) is not None:
-            added += 1
-    return added
+_REGISTRATION_COMPOSERS = {
+    "registration_confirmed": _seat,
+    "registration_promoted": _seat,
+    "registration_waitlisted": _waitlisted,
+    "registration_cancelled": _cancelled,
+    "ceremony_changed": _changed,
+    "ceremony_cancelled": _ceremony_cancelled,
+    "ceremony_reminder": _reminder,
+}
 
 
-# ------------------------------------------------------------------ nominations
-
-def nomination_status_changed(session, nomination, action: str, *, now: datetime | None = None) -> int | None:
-    """Tell the nominator who entered the nomination that it was returned,
-    approved (with the decree) or rejected (with the reason).  ``action`` is the
-    workflow action (``return``, ``approve``, ``reject``) or the state it led to
-    (``returned``, ``approved``, ``rejected``); the other steps send nothing."""
-    if action in QUIET_NOMINATION_ACTIONS:
-        return None
-    if action not in NOMINATION_ACTIONS:
-        raise ValueError(f"unknown nomination action {action!r}")
+def _nomination(session, message, language, params) -> Composed:
     from ..nominations.service import STATUS_LABELS
 
-    status = NOMINATION_ACTIONS[action]
-    nomination_id = nomination if isinstance(nomination, int) else nomination.id
-    row = session.execute(select(Nomination).where(Nomination.id == nomination_id)
-                          .execution_options(populate_existing=True)).scalar_one()
-    user = session.get(User, row.created_by_id) if row.created_by_id else None
-    if user is None or not user.active or not user.email:
-        return None
-    language = language_of(user.language)
+    row = session.get(Nomination, int(message.object_id))
+    user = session.get(User, row.created_by_id)
+    status = params["status"]
     rendered = render("nomination_status_changed", language, name=user.name, nomination_id=row.id,
                       nominee=row.nominee.full_name, medal=row.medal.name(language), status=status,
-                      status_label=STATUS_LABELS[status], comment=row.last_comment or "",
+                      status_label=STATUS_LABELS[status], comment=params.get("comment", row.last_comment) or "",
                       decree_number=row.decree_number, decree_date=row.decree_date,
                       link=f"{_base()}/staff/nominations/{row.id}")
-    return enqueue(session, kind="nomination_status_changed", to_address=user.email, language=language,
-                   subject=rendered.subject, body_text=rendered.text, body_html=rendered.html,
-                   object_type="nomination", object_id=row.id, district_id=row.district_id, now=now)
+    return Composed(rendered.subject, rendered.text, rendered.html)
+
+
+KINDS = frozenset(_REGISTRATION_COMPOSERS) | {"nomination_status_changed"}
+
+
+def compose(session, message, now: datetime | None = None) -> Composed:
+    """The subject, bodies and attachments of an outbox row (an ORM object or a
+    Core row) that was decided without them.  Reads in ``session``; writes nothing."""
+    now = now or utcnow()
+    language = language_of(message.language)
+    params = load_params(message)
+    if message.kind == "nomination_status_changed":
+        return _nomination(session, message, language, params)
+    composer = _REGISTRATION_COMPOSERS.get(message.kind)
+    if composer is None or message.object_type != "registration":
+        raise ValueError(f"no way to compose a message of kind {message.kind!r} about {message.object_type!r}")
+    registration = session.get(Registration, int(message.object_id))
+    if registration is None:
+        raise LookupError(f"registration {message.object_id} does not exist")
+    return composer(session, message, registration, language, params, now)

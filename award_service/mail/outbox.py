@@ -1,42 +1,50 @@
 """The outbox: enqueue inside the caller's transaction; after its commit, send.
 
-Enqueue is two INSERTs on the caller's connection (the message, its
-attachments) and nothing else: no network, so a request that rolls back leaves
-no trace and sends nothing.  The ids enqueued are kept on the session
-(``session.info``); an ``after_commit`` listener on every SQLAlchemy session
-hands them to the app's dispatcher (a thread in this process, or the Celery
-task when a broker is configured, see :mod:`award_service.mail.dispatch`).
+Enqueue is one INSERT on the caller's connection (for a ceremony's change, one
+INSERT … SELECT for everyone registered) and nothing else: no rendering, no
+network, so a request that rolls back leaves no trace and sends nothing, and a
+registration with an e-mail costs the request one statement more than one
+without.  The ids enqueued are kept on the session (``session.info``); an
+``after_commit`` listener on every SQLAlchemy session hands them to the app's
+dispatcher (a thread in this process, or the Celery task when a broker is
+configured, see :mod:`award_service.mail.dispatch`).
 
 Sending claims one row with one conditional UPDATE … RETURNING (SQLite and
-PostgreSQL): of two senders racing for a row, one gets it.  The SMTP dialogue
-happens outside any database transaction; its outcome is written in a second
-short one.  A temporary failure puts the message back in the queue with an
-exponential back-off (AWARD_MAIL_RETRY_SECONDS doubled each time, at most
+PostgreSQL): of two senders racing for a row, one gets it.  A message not yet
+composed is then composed (:mod:`.notify` renders the text and attachments
+from the rows it is about and the ``params`` decided) and kept in its row, in
+a short transaction of its own.  The SMTP dialogue happens outside any
+database transaction; its outcome is written in a second short one.  A
+temporary failure puts the message back in the queue with an exponential
+back-off (AWARD_MAIL_RETRY_SECONDS doubled each time, at most
 AWARD_MAIL_RETRY_MAX_SECONDS); the last allowed attempt
-(AWARD_MAIL_MAX_ATTEMPTS) or a permanent refusal (5xx for the recipient or the
-message) marks it failed, with the server's words in ``last_error``, for an
-organiser to see and retry.
+(AWARD_MAIL_MAX_ATTEMPTS), a permanent refusal (5xx for the recipient or the
+message) or a message that cannot be composed marks it failed, with the reason
+in ``last_error``, for an organiser to see and retry.
 """
 from __future__ import annotations
 
+import json
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, event, func, insert, or_, select, update
+from sqlalchemy import Integer, String, Text, and_, delete, event, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..audit import Actor, record
 from ..errors import Conflict, Forbidden, NotFound
-from ..timeutil import utcnow
+from ..timeutil import UTCDateTime, utcnow
 from .models import OutboxAttachment, OutboxMessage
 from .transport import FileTransport, PermanentFailure, SmtpTransport, TemporaryFailure, build, mail_dir
 
 log = logging.getLogger(__name__)
 
 PENDING = "award_mail.pending"
+SUPPRESSED = "award_mail.suppressed"
 # How long a sender holds a claimed message before a sweep may take it over.
 LEASE = timedelta(minutes=5)
 MAX_ERROR = 2000
@@ -75,18 +83,42 @@ def _insert_message(dialect: str, dedupe: bool):
     return insert(_messages).returning(_messages.c.id)
 
 
-def enqueue(session, *, kind: str, to_address: str, language: str, subject: str, body_text: str,
-            body_html: str | None = None, attachments=(), dedupe_key: str | None = None,
-            object_type: str | None = None, object_id=None, district_id: int | None = None,
-            now: datetime | None = None) -> int | None:
+def dump_params(params: dict | None) -> str | None:
+    return json.dumps(params, ensure_ascii=False, sort_keys=True, default=_json_default) if params else None
+
+
+def _json_default(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):  # dates
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot be kept in a message's params")
+
+
+def load_params(message) -> dict:
+    return json.loads(message.params) if message.params else {}
+
+
+def enqueue(session, *, kind: str, to_address: str, language: str, subject: str | None = None,
+            body_text: str | None = None, body_html: str | None = None, attachments=(),
+            params: dict | None = None, dedupe_key: str | None = None, object_type: str | None = None,
+            object_id=None, district_id: int | None = None, now: datetime | None = None) -> int | None:
     """Add one message to the outbox inside the caller's transaction; it is sent
-    after that transaction commits.  Returns its id, or None when ``dedupe_key``
-    was taken already (the message was decided before)."""
+    after that transaction commits.  Without ``subject`` and ``body_text`` the
+    sender composes it (the usual way, see :mod:`.notify`); with them it is sent
+    as given.  Returns its id, or None when ``dedupe_key`` was taken already
+    (the message was decided before) or mail is suppressed on this session."""
+    if session.info.get(SUPPRESSED):
+        return None
+    if (subject is None) != (body_text is None):
+        raise ValueError("a message is given both a subject and a text, or neither")
+    if attachments and subject is None:
+        raise ValueError("attachments are given with a composed message only")
     now = now or utcnow()
     connection = session.connection()
     values = dict(kind=kind, to_address=to_address, language=language, subject=subject, body_text=body_text,
-                  body_html=body_html, status="queued", attempts=0, next_attempt_at=now, last_error=None,
-                  dedupe_key=dedupe_key, object_type=object_type,
+                  body_html=body_html, params=dump_params(params), status="queued", attempts=0,
+                  next_attempt_at=now, last_error=None, dedupe_key=dedupe_key, object_type=object_type,
                   object_id=str(object_id) if object_id is not None else None, district_id=district_id,
                   created_at=now, updated_at=now, sent_at=None)
     message_id = connection.execute(_insert_message(connection.dialect.name, dedupe_key is not None),
@@ -94,18 +126,58 @@ def enqueue(session, *, kind: str, to_address: str, language: str, subject: str,
     if message_id is None:
         return None
     if attachments:
-        connection.execute(_INSERT_ATTACHMENT, [
-            dict(message_id=message_id, filename=a.filename, content_type=a.content_type, size=len(a.data),
-                 data=a.data) for a in attachments])
-    _send_after_commit(session, message_id)
+        _add_attachments(connection, message_id, attachments)
+    _send_after_commit(session, [message_id])
     return message_id
 
 
-def _send_after_commit(session, message_id: int) -> None:
+def enqueue_from(session, kind: str, recipients, *, object_type: str, params: dict | None = None,
+                 now: datetime | None = None) -> list[int]:
+    """One message of ``kind`` for every row of ``recipients`` -- a SELECT of
+    exactly (to_address, language, object_id, district_id) -- in one INSERT …
+    SELECT; composed by the sender.  Returns the ids added."""
+    if session.info.get(SUPPRESSED):
+        return []
+    now = now or utcnow()
+    source = recipients.add_columns(
+        literal(kind, String), literal(dump_params(params), Text), literal("queued", String),
+        literal(0, Integer), literal(now, UTCDateTime()), literal(object_type, String),
+        literal(now, UTCDateTime()), literal(now, UTCDateTime()))
+    columns = ["to_address", "language", "object_id", "district_id", "kind", "params", "status", "attempts",
+               "next_attempt_at", "object_type", "created_at", "updated_at"]
+    ids = list(session.connection().execute(
+        insert(_messages).from_select(columns, source).returning(_messages.c.id)).scalars())
+    if ids:
+        _send_after_commit(session, sorted(ids))
+    return ids
+
+
+def _add_attachments(connection, message_id: int, attachments) -> None:
+    connection.execute(_INSERT_ATTACHMENT, [
+        dict(message_id=message_id, filename=a.filename, content_type=a.content_type, size=len(a.data),
+             data=a.data) for a in attachments])
+
+
+@contextmanager
+def suppressed(session):
+    """No mail from what this session does inside the block (the demo data:
+    fictitious people at example addresses)."""
+    previous = session.info.get(SUPPRESSED)
+    session.info[SUPPRESSED] = True
+    try:
+        yield
+    finally:
+        if previous:
+            session.info[SUPPRESSED] = previous
+        else:
+            session.info.pop(SUPPRESSED, None)
+
+
+def _send_after_commit(session, message_ids) -> None:
     pending = session.info.get(PENDING)
     if pending is None:
         pending = session.info[PENDING] = (current_app._get_current_object(), [])
-    pending[1].append(message_id)
+    pending[1].extend(message_ids)
 
 
 @event.listens_for(Session, "after_commit")
@@ -196,6 +268,11 @@ class Sender:
             return None
         # Plain rows (Core), not ORM objects: nothing of the caller's session is touched.
         message = session.execute(select(_messages).where(_messages.c.id == message_id)).one()
+        if message.subject is None:
+            outcome = self._compose(session, message, attempts, now)
+            if outcome is not None:
+                return outcome
+            message = session.execute(select(_messages).where(_messages.c.id == message_id)).one()
         attachments = session.execute(select(_attachments).where(_attachments.c.message_id == message_id)
                                       .order_by(_attachments.c.id)).all()
         session.rollback()  # end the read transaction: nothing is held while we talk to the server
@@ -219,6 +296,33 @@ class Sender:
         if not finished:
             log.warning("outbox message %s was sent after its lease ran out", message_id)
         return "sent"
+
+    def _compose(self, session, message, attempts: int, now: datetime) -> str | None:
+        """Render the message and keep it in its row (one short transaction).
+        None when done; else the outcome to report (a failure, or ``None`` as
+        "skipped" when the lease was lost meanwhile)."""
+        from sqlalchemy.exc import DBAPIError
+
+        from .notify import compose
+
+        try:
+            composed = compose(session, message)
+        except DBAPIError as exc:  # the database, not the message: try again later
+            session.rollback()
+            return self._temporary(session, message, attempts, now, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # a bug, or data the templates cannot take: retrying will not help
+            log.exception("outbox message %s could not be composed", message.id)
+            session.rollback()
+            return self._failed(session, message, attempts, now,
+                                f"the message could not be composed: {type(exc).__name__}: {exc}")
+        if not _finish(session, message.id, attempts, now, subject=composed.subject, body_text=composed.text,
+                       body_html=composed.html):
+            session.rollback()  # the lease ran out and another sender took the message over
+            return "skipped"
+        if composed.attachments:
+            _add_attachments(session.connection(), message.id, composed.attachments)
+        session.commit()
+        return None
 
     def _temporary(self, session, message, attempts: int, now: datetime, error: str) -> str:
         if attempts >= self.max_attempts:
@@ -309,7 +413,7 @@ def retry(session, actor: Actor, message_id: int, *, district_id: int | None = N
         raise Conflict(_l("This message is not in the failed state any more."), code="invalid_transition")
     record(session, actor, "mail.retry", "outbox_message", message_id, before={"status": "failed"},
            after={"status": "queued", "attempts": 0})
-    _send_after_commit(session, message_id)
+    _send_after_commit(session, [message_id])
     session.commit()
     return session.get(m, message_id)
 

@@ -409,7 +409,8 @@ def _apply(session, actor: Actor, nomination: Nomination, step, comment, number,
                                                                                "decree_date": dd} if number else {})},
            reason=comment or None)
     if step.action in ("return", "approve", "reject"):
-        notify.nomination_status_changed(session, nomination.id, step.action)  # to the nominator, after commit
+        # To the nominator, after the commit.
+        notify.nomination_status_changed(session, nomination.id, step.action, comment=comment)
 
 
 def _take_places(session, medal_id: int, district_id: int, count: int) -> bool:
