@@ -89,15 +89,21 @@ def ensure_admin():
 
 @demo_cli.command("load")
 @click.option("--if-empty", is_flag=True, help="Only when there are no ceremonies yet.")
-def load_demo(if_empty):
+@click.option("--mail/--no-mail", "send_mail", default=False, show_default=True,
+              help="Queue the e-mails the demo's changes would send (its people are fictitious, at example.com).")
+def load_demo(if_empty, send_mail):
     """Load the Ulytau demo: ceremonies, organisers and registrations."""
+    from contextlib import nullcontext
+
     from .ceremonies.models import Ceremony
     from .demo import load
+    from .mail.outbox import suppressed
 
     if if_empty and db.session.scalar(select(func.count()).select_from(Ceremony)):
         click.echo("demo data: the database is not empty; nothing loaded")
         return
-    summary = load(db.session, tz=current_app.config["AWARD_TIMEZONE"])
+    with nullcontext() if send_mail else suppressed(db.session):
+        summary = load(db.session, tz=current_app.config["AWARD_TIMEZONE"])
     click.echo("demo data loaded: " + ", ".join(f"{v} {k}" for k, v in summary.items()))
 
 

@@ -32,6 +32,10 @@ def test_demo_loads_from_empty_once_and_holds_what_the_region_expects(app, runne
     assert first.exit_code == 0, first.output
     assert "560 nominations" in first.output and "3 likely duplicates" in first.output
     assert "demo-password-2025" not in first.output
+    # Its people are fictitious: no e-mail is queued for them (``--mail`` would).
+    from award_service.mail.models import OutboxMessage
+
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
     second = runner.invoke(args=["demo", "load", "--if-empty"])
     assert second.exit_code == 0 and "nothing loaded" in second.output
     # Nor twice when called without --if-empty.

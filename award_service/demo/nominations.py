@@ -31,6 +31,7 @@ from ..audit import Actor
 from ..awards import service as awards_service
 from ..awards.models import Award
 from ..ceremonies.models import Ceremony
+from ..mail.outbox import SUPPRESSED
 from ..medals.models import Medal
 from ..medals.service import create_medal
 from ..nominations import iin as iin_module
@@ -399,7 +400,9 @@ def load_nominations(session, *, password: str) -> dict:
             connection.exec_driver_sql("PRAGMA synchronous = NORMAL")
             connection.commit()  # the session must begin (and commit) its own transactions
         try:
-            with Session(connection, expire_on_commit=False) as work:
+            # Mail suppressed on the caller's session is suppressed on this one too.
+            info = {SUPPRESSED: True} if session.info.get(SUPPRESSED) else {}
+            with Session(connection, expire_on_commit=False, info=info) as work:
                 return _load(work, password)
         finally:
             if sqlite:
