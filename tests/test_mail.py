@@ -514,6 +514,25 @@ def test_nomination_decisions_reach_the_nominator_in_their_language(app, smtp, c
     assert "Құжаттар расталмады." in text_body(no)
 
 
+def test_a_decree_reaches_the_nominator_as_one_message_listing_theirs(app, smtp, cast):
+    from award_service.nominations import service as nominations
+
+    cast.nominator.language = "ru"
+    db.session.commit()
+    listed = [advance(nominate(cast.nominator), "recommended", cast) for _ in range(3)]
+    nominations.bulk_transition(db.session, Actor(user=cast.commission), [n.id for n in listed], "approve", **DECREE)
+    mail.flush()
+    [row_] = messages_of("nominations_decided")
+    [message] = smtp.messages_for([row_.id])
+    assert message["To"] == cast.nominator.email and message["Content-Language"] == "ru"
+    assert message["Subject"] == translated("ru", "Nominations approved: %(count)d", count=3)
+    body = text_body(message)
+    for nomination in listed:
+        assert f"№ {nomination.id}: {nomination.nominee.full_name} (80 лет Победы" in body
+    assert "http://award.test/staff/nominations/?status=approved" in body
+    assert messages_of("nomination_status_changed") == []
+
+
 # ------------------------------------------------------------------ failures and retries
 
 

@@ -103,6 +103,33 @@ def test_the_nominator_hears_of_return_approval_and_rejection(cast):
     assert DECREE["decree_number"] in sent[1].body_text and "Нет справки" in sent[0].body_text
 
 
+def test_a_decree_tells_each_nominator_once_of_all_theirs(cast):
+    """Approving a list by one decree: a nominator with three nominations in it
+    gets one message naming the three; one with a single nomination gets the
+    ordinary message; a refused list tells no one."""
+    from award_service.nominations import service as nominations
+
+    mine = [advance(nominate(cast.nominator), "recommended", cast) for _ in range(3)]
+    theirs = advance(nominate(cast.nominator2), "recommended", cast)
+    nominations.bulk_transition(db.session, actor(cast.commission), [n.id for n in (*mine, theirs)], "approve",
+                                **DECREE)
+    [digest] = outbox("nominations_decided")
+    assert digest.to_address == cast.nominator.email and digest.object_id == str(mine[0].id)
+    for nomination in mine:
+        assert f"№ {nomination.id}: {nomination.nominee.full_name}" in digest.body_text
+    assert DECREE["decree_number"] in digest.body_text
+    assert "?status=approved" in digest.body_text
+    [single] = outbox("nomination_status_changed")
+    assert single.to_address == cast.nominator2.email and single.object_id == str(theirs.id)
+
+    returned = [advance(nominate(cast.nominator), "submitted", cast) for _ in range(2)]
+    nominations.bulk_transition(db.session, actor(cast.reviewer), [n.id for n in returned], "return",
+                                comment="Архив анықтамасы жоқ")
+    digests = outbox("nominations_decided")
+    assert len(digests) == 2 and "Архив анықтамасы жоқ" in digests[1].body_text
+    assert "?status=returned" in digests[1].body_text
+
+
 def test_a_refused_approval_tells_no_one(cast):
     from award_service.medals import service as medals
     from award_service.nominations import service as nominations
@@ -113,6 +140,10 @@ def test_a_refused_approval_tells_no_one(cast):
         nominations.transition(db.session, actor(cast.commission), nomination, "approve", **DECREE)
     assert refused.value.code == "quota_exceeded"
     assert outbox("nomination_status_changed") == []
+    others = [advance(nominate(cast.nominator), "recommended", cast) for _ in range(2)]
+    with pytest.raises(DomainError):
+        nominations.bulk_transition(db.session, actor(cast.commission), [n.id for n in others], "approve", **DECREE)
+    assert outbox("nominations_decided") == []
 
 
 def test_system_actor_registration_by_staff_is_told_too(make_ceremony):

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import String, cast, select
+from sqlalchemy import Integer, String, cast, literal, select
+from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
 from ..ceremonies.models import Ceremony, Registration
@@ -213,6 +214,39 @@ def nomination_status_changed(session, nomination, action: str, *, comment: str 
                              params=params, now=now))
 
 
+def nominations_decided(session, nominations, action: str, *, comment: str | None = None,
+                        now: datetime | None = None) -> list[int]:
+    """A decision on many nominations at once (a decree's list, a bulk return):
+    one message per nominator, listing theirs -- not one per nomination.  A
+    nominator with one nomination in the list gets the ordinary message."""
+    if action in QUIET_NOMINATION_ACTIONS:
+        return []
+    if action not in NOMINATION_ACTIONS:
+        raise ValueError(f"unknown nomination action {action!r}")
+    by_nominator: dict[int, list[Nomination]] = {}
+    for nomination in nominations:
+        if nomination.created_by_id is not None:
+            by_nominator.setdefault(nomination.created_by_id, []).append(nomination)
+    ids = []
+    for user_id, theirs in sorted(by_nominator.items()):
+        theirs.sort(key=lambda n: n.id)
+        if len(theirs) == 1:
+            one = nomination_status_changed(session, theirs[0].id, action, comment=comment, now=now)
+            ids.extend([one] if one is not None else [])
+            continue
+        districts = {n.district_id for n in theirs}
+        district_id = districts.pop() if len(districts) == 1 else None  # several: region-wide organisers see it
+        u = User
+        recipients = (select(u.email, u.language, literal(str(theirs[0].id), String), literal(district_id, Integer))
+                      .where(u.id == user_id, u.active.is_(True), u.email.is_not(None), u.email != ""))
+        params = {"status": NOMINATION_ACTIONS[action], "nominations": [n.id for n in theirs]}
+        if comment is not None:
+            params["comment"] = comment
+        ids.extend(enqueue_from(session, "nominations_decided", recipients, object_type="nomination",
+                                params=params, now=now))
+    return ids
+
+
 # ------------------------------------------------------------------ composing (by the sender)
 
 def _base() -> str:
@@ -344,7 +378,27 @@ def _nomination(session, message, language, params) -> Composed:
     return Composed(rendered.subject, rendered.text, rendered.html)
 
 
-KINDS = frozenset(_REGISTRATION_COMPOSERS) | {"nomination_status_changed"}
+def _nominations(session, message, language, params) -> Composed:
+    from ..nominations.service import STATUS_LABELS
+
+    rows = list(session.scalars(select(Nomination).where(Nomination.id.in_(params["nominations"]))
+                                .options(selectinload(Nomination.nominee), selectinload(Nomination.medal))
+                                .order_by(Nomination.id)))
+    if not rows:
+        raise LookupError(f"nominations {params['nominations']} do not exist")
+    user = session.get(User, rows[0].created_by_id)
+    status = params["status"]
+    first = rows[0]
+    rendered = render("nominations_decided", language, name=user.name, count=len(rows), status=status,
+                      status_label=STATUS_LABELS[status], comment=params.get("comment", first.last_comment) or "",
+                      decree_number=first.decree_number, decree_date=first.decree_date,
+                      nominations=[dict(id=n.id, nominee=n.nominee.full_name, medal=n.medal.name(language))
+                                   for n in rows],
+                      link=f"{_base()}/staff/nominations/?status={status}")
+    return Composed(rendered.subject, rendered.text, rendered.html)
+
+
+KINDS = frozenset(_REGISTRATION_COMPOSERS) | {"nomination_status_changed", "nominations_decided"}
 
 
 def compose(session, message, now: datetime | None = None) -> Composed:
@@ -355,6 +409,8 @@ def compose(session, message, now: datetime | None = None) -> Composed:
     params = load_params(message)
     if message.kind == "nomination_status_changed":
         return _nomination(session, message, language, params)
+    if message.kind == "nominations_decided":
+        return _nominations(session, message, language, params)
     composer = _REGISTRATION_COMPOSERS.get(message.kind)
     if composer is None or message.object_type != "registration":
         raise ValueError(f"no way to compose a message of kind {message.kind!r} about {message.object_type!r}")

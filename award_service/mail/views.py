@@ -31,6 +31,7 @@ KIND_LABELS = {
     "ceremony_cancelled": _l("Ceremony cancelled"),
     "ceremony_reminder": _l("Reminder the day before"),
     "nomination_status_changed": _l("Nomination decision"),
+    "nominations_decided": _l("Decision on several nominations"),
 }
 LIST_LIMIT = 100
 

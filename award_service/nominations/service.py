@@ -368,10 +368,12 @@ def _decision_fields(step, comment, decree_number, decree_date, medals=()) -> tu
 
 
 def _apply(session, actor: Actor, nomination: Nomination, step, comment, number, dd, *,
-           confirm_duplicate: bool, expected_version: int | None, take_quota: bool = True) -> None:
+           confirm_duplicate: bool, expected_version: int | None, take_quota: bool = True,
+           tell_nominator: bool = True) -> None:
     """One transition inside the caller's transaction; raises without committing.
     ``take_quota=False``: an approval's place in the quota is the caller's to take
-    (after every nomination row, see bulk_transition)."""
+    (after every nomination row, see bulk_transition); ``tell_nominator=False``:
+    so is the message to the nominator (one for the whole list)."""
     now = utcnow()
     if step.action == "submit" and nomination.possible_duplicate and not (nomination.duplicate_confirmed
                                                                          or confirm_duplicate):
@@ -408,7 +410,7 @@ def _apply(session, actor: Actor, nomination: Nomination, step, comment, number,
            before={"status": step.source}, after={"status": step.target, **({"decree_number": number,
                                                                                "decree_date": dd} if number else {})},
            reason=comment or None)
-    if step.action in ("return", "approve", "reject"):
+    if tell_nominator and step.action in ("return", "approve", "reject"):
         # To the nominator, after the commit.
         notify.nomination_status_changed(session, nomination.id, step.action, comment=comment)
 
@@ -497,7 +499,7 @@ def bulk_transition(session, actor: Actor, ids, action: str, *, comment=None, de
         places: dict[tuple[int, int], list[Nomination]] = {}
         for i in wanted:
             _apply(session, actor, rows[i], steps[i], comment, number, dd, confirm_duplicate=False,
-                   expected_version=None, take_quota=False)
+                   expected_version=None, take_quota=False, tell_nominator=False)
             if steps[i].action == "approve":
                 places.setdefault((rows[i].medal_id, rows[i].district_id), []).append(rows[i])
         for (medal_id, district_id), approving in sorted(places.items()):
@@ -508,6 +510,8 @@ def bulk_transition(session, actor: Actor, ids, action: str, *, comment=None, de
         approved = [rows[i] for i in wanted if steps[i].action == "approve"]
         if approved:
             issue_awards(session, actor, approved, decree_number=number, decree_date=dd)
+        # Each nominator is told once, of all theirs in the list, after the commit.
+        notify.nominations_decided(session, [rows[i] for i in wanted], first.action, comment=comment)
     except Conflict:
         session.rollback()
         raise
