@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from sqlalchemy import func, select
 
 from award_service.audit import Actor
 from award_service.ceremonies import service, waitlist
@@ -68,6 +69,29 @@ def test_a_freed_seat_goes_to_the_first_in_line_who_fits(client, full):
     assert waitlist.position(db.session, state(made["E"]["id"])) == 2
     assert seats_taken(ceremony.id) == 2
     assert client.get(f"/api/v1/registrations/{made['D']['token']}").json["ticket_code"]
+
+
+def test_a_freed_seat_nobody_fits_stays_free(client, make_ceremony):
+    """One seat frees up and everyone waiting needs two: nobody is promoted (and
+    nobody is told), the seat stays free for the next registration, the list
+    keeps its order."""
+    from award_service.mail.models import OutboxMessage
+
+    ceremony = make_ceremony(capacity=2, waitlist=True)
+    first = api_register(client, ceremony.id, full_name="Person A").json
+    api_register(client, ceremony.id, full_name="Person B")
+    pairs = [api_register(client, ceremony.id, full_name=f"Pair {n}", companions="1",
+                          email=f"pair{n}@example.kz").json for n in (1, 2)]
+    assert [p["status"] for p in pairs] == ["waitlisted", "waitlisted"]
+
+    assert client.post(f"/api/v1/registrations/{first['token']}/cancel").status_code == 200
+    assert [state(p["id"]).status for p in pairs] == ["waitlisted", "waitlisted"]
+    assert [waitlist.position(db.session, state(p["id"])) for p in pairs] == [1, 2]
+    assert seats_taken(ceremony.id) == 1
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                             .where(OutboxMessage.kind == "registration_promoted")) == 0
+    single = api_register(client, ceremony.id, full_name="Person F")
+    assert single.status_code == 201 and single.json["status"] == "confirmed"  # the free seat was there to take
 
 
 def test_raising_the_capacity_promotes_in_order(client, full, system, app):
