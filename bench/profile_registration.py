@@ -24,7 +24,9 @@ import io
 import os
 import pstats
 import secrets
+import shutil
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from contextlib import closing, contextmanager
@@ -102,12 +104,21 @@ def main(argv=None) -> int:
     parser.add_argument("-n", type=int, default=500, help="requests per measurement (default 500)")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--broker", default="redis://127.0.0.1:6379/12",
+                        help="the confirmations are handed to this broker, as in production with a worker; no "
+                             "worker takes them, and the database is emptied at the end (default Redis db 12). "
+                             "'none': no broker, this process's sender thread sends them, beside the requests")
     args = parser.parse_args(argv)
 
     for key in [k for k in os.environ if k.startswith("AWARD_")]:
         del os.environ[key]
     os.environ.update(SECRET_KEY="award-bench-not-a-secret", AWARD_ENV="production",
                       AWARD_RATELIMIT_ENABLED="false", AWARD_BASE_URL="http://127.0.0.1:5000")
+    mail_dir = Path(tempfile.mkdtemp(prefix="award_prof_mail_"))
+    os.environ["AWARD_MAIL_DIR"] = str(mail_dir)  # in-process sending: .eml files here, removed at the end
+    if args.broker != "none":
+        os.environ["AWARD_CELERY_BROKER_URL"] = args.broker
+        _empty_redis(args.broker)
     with fresh_database(args.pg, "prof_ceil") as ceil_url, fresh_database(args.pg, "prof_svc") as svc_url:
         os.environ["DATABASE_URL"] = ceil_url
         ceiling = ceiling_post()
@@ -123,6 +134,19 @@ def main(argv=None) -> int:
             statements_and_profile(service_post, engine, args)
         finally:
             dispose()
+            if args.broker != "none":
+                _empty_redis(args.broker)
+            shutil.rmtree(mail_dir, ignore_errors=True)
+
+
+def _empty_redis(url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
 
 
 def ceiling_post():

@@ -53,7 +53,7 @@ def test_outbox_messages_survive_0010_down_and_up(tmp_path):
                                        "ORDER BY id")).all()
         assert rows[0] == ("a@example.kz", "Сәлем", "sent", None)
         assert rows[1][:3] == ("b@example.kz", "(registration_waitlisted)", "failed")
-        assert "not composed" in rows[1][3]
+        assert "not sent before the downgrade" in rows[1][3]
         upgrade()
         db.session.remove()
         db.engine.dispose()

@@ -3,11 +3,14 @@ decided it, sent after that transaction commits.
 
 A row is written with what was decided -- the kind, the recipient, their
 language, what it is about and ``params`` (JSON: the waiting-list position, the
-changes made, the reason given) -- and no text: the sender composes the
-subject, bodies and attachments (the ticket PDF, the calendar file) just before
-the first attempt and keeps them in the row, so a retry sends the same message
-and organisers see what went out.  A request therefore pays one INSERT for an
-e-mail, not the rendering of a ticket.
+changes made, the reason given; ``{}`` when nothing more) -- and no text.  The
+sender composes such a message at each attempt from the rows as they are then
+(a retry after the ceremony moved tells the new time) and keeps the subject and
+bodies it sent, for organisers to read; the attachments (a ticket is about
+130 KB) are rendered each time and not kept.  A request therefore pays one
+INSERT for an e-mail, not the rendering of a ticket.  A message without params
+was given its text (and attachments) when enqueued -- all messages written
+before migration 0010 -- and is sent as it is.
 
     queued --claim--> sending --ok--> sent
       ^                  |
@@ -77,8 +80,9 @@ class OutboxMessage(db.Model):
 
 
 class OutboxAttachment(db.Model):
-    """An attachment, rendered when the message was composed (the ticket PDF is
-    about 130 KB; an .ics about 1 KB).  Dropped from sent messages after
+    """An attachment given with a message's text when it was enqueued (the
+    messages written before migration 0010 kept their ticket PDF, about
+    130 KB, here; the sender renders its own attachments at each attempt).  Dropped from sent messages after
     AWARD_MAIL_KEEP_DAYS (``flask mail purge``)."""
 
     __tablename__ = "outbox_attachments"

@@ -10,13 +10,13 @@ pays one statement for an e-mail.  It is sent after the commit; a rollback
 discards it.  Each returns the outbox ids it added (``None`` / ``[]``: nobody
 to write to, e.g. a registration with a phone number only).
 
-The sender calls :func:`compose` once, before the first attempt: the subject,
-text, HTML and attachments (the ticket PDF, the calendar file) in the
-recipient's language, from the rows as they are then and the params as they
-were decided; they are kept in the row, so a retry sends the same message.  A
+The sender calls :func:`compose` at each attempt: the subject, text, HTML and
+attachments (the ticket PDF, the calendar file) in the recipient's language,
+from the rows as they are then and the params as they were decided.  A
 ceremony moved between the decision and the sending is therefore announced
-with its new time.  A ticket that cannot be drawn (a character no font has)
-does not stop the message: it then links to the ticket instead.
+with its new time.  The text sent is kept in the row; the attachments are not.
+A ticket that cannot be drawn (a character no font has) does not stop the
+message: it then links to the ticket instead.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Integer, String, cast, literal, select
+from sqlalchemy import Integer, String, bindparam, cast, select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
@@ -35,7 +35,7 @@ from ..nominations.models import Nomination
 from ..timeutil import to_local, utcnow, zone
 from . import ics
 from .models import OutboxMessage
-from .outbox import Attachment, enqueue, enqueue_from, load_params
+from .outbox import Attachment, enqueue, enqueue_from, insert_from, load_params
 from .render import language_of, render
 from .transport import mail_domain, sender
 
@@ -66,11 +66,26 @@ def _id(row_or_id) -> int:
 
 
 def _registrations(*conditions):
-    """The recipients' SELECT for :func:`enqueue_from`: registrations with an e-mail."""
+    """Recipients (for :func:`insert_from`): registrations with an e-mail."""
     r = Registration
     return (select(r.email, r.language, cast(r.id, String), Ceremony.district_id)
             .join(Ceremony, Ceremony.id == r.ceremony_id)
             .where(r.email.is_not(None), *conditions).order_by(r.id))
+
+
+# Built once: the statements of every request that decides a message.
+_TO_REGISTRATION = insert_from(_registrations(Registration.id == bindparam("registration_id", type_=Integer)))
+_TO_CEREMONY = insert_from(_registrations(Registration.ceremony_id == bindparam("ceremony_id", type_=Integer),
+                                          Registration.status != "cancelled"))
+_TO_NOMINATOR = insert_from(
+    select(User.email, User.language, cast(Nomination.id, String), Nomination.district_id)
+    .join(User, User.id == Nomination.created_by_id)
+    .where(Nomination.id == bindparam("nomination_id", type_=Integer), User.active.is_(True),
+           User.email.is_not(None), User.email != ""))
+_TO_USER = insert_from(
+    select(User.email, User.language, bindparam("object_id", type_=String), bindparam("district_id", type_=Integer))
+    .where(User.id == bindparam("user_id", type_=Integer), User.active.is_(True), User.email.is_not(None),
+           User.email != ""))
 
 
 def _one(ids: list[int]) -> int | None:
@@ -78,8 +93,8 @@ def _one(ids: list[int]) -> int | None:
 
 
 def _to_registration(session, kind: str, registration, now: datetime | None, params: dict | None = None):
-    return _one(enqueue_from(session, kind, _registrations(Registration.id == _id(registration)),
-                             object_type="registration", params=params, now=now))
+    return _one(enqueue_from(session, _TO_REGISTRATION, kind=kind, object_type="registration", params=params,
+                             now=now, registration_id=_id(registration)))
 
 
 def registration_confirmed(session, registration, *, now: datetime | None = None) -> int | None:
@@ -102,10 +117,6 @@ def registration_cancelled(session, registration, *, now: datetime | None = None
     return _to_registration(session, "registration_cancelled", registration, now)
 
 
-def _active(ceremony_id: int):
-    return _registrations(Registration.ceremony_id == ceremony_id, Registration.status != "cancelled")
-
-
 def ceremony_changed(session, ceremony, changes: dict, *, now: datetime | None = None) -> list[int]:
     """The ceremony's name, time or place changed: every active registration with
     an e-mail is told (confirmed ones get an updated calendar file).
@@ -122,15 +133,15 @@ def ceremony_changed(session, ceremony, changes: dict, *, now: datetime | None =
     for key, value in relevant.items():
         old, new = value if isinstance(value, (tuple, list)) and len(value) == 2 else (None, value)
         normalised[key] = {"old": old, "new": new}
-    return enqueue_from(session, "ceremony_changed", _active(_id(ceremony)), object_type="registration",
-                        params={"changes": normalised}, now=now)
+    return enqueue_from(session, _TO_CEREMONY, kind="ceremony_changed", object_type="registration",
+                        params={"changes": normalised}, now=now, ceremony_id=_id(ceremony))
 
 
 def ceremony_cancelled(session, ceremony, *, now: datetime | None = None) -> list[int]:
     """The ceremony is cancelled: every active registration with an e-mail is
     told (confirmed ones get a calendar file that withdraws the event)."""
-    return enqueue_from(session, "ceremony_cancelled", _active(_id(ceremony)), object_type="registration",
-                        now=now)
+    return enqueue_from(session, _TO_CEREMONY, kind="ceremony_cancelled", object_type="registration", now=now,
+                        ceremony_id=_id(ceremony))
 
 
 def reminder_key(registration: Registration) -> str:
@@ -203,15 +214,11 @@ def nomination_status_changed(session, nomination, action: str, *, comment: str 
         return None
     if action not in NOMINATION_ACTIONS:
         raise ValueError(f"unknown nomination action {action!r}")
-    n, u = Nomination, User
-    recipients = (select(u.email, u.language, cast(n.id, String), n.district_id)
-                  .join(u, u.id == n.created_by_id)
-                  .where(n.id == _id(nomination), u.active.is_(True), u.email.is_not(None), u.email != ""))
     params = {"status": NOMINATION_ACTIONS[action]}
     if comment is not None:
         params["comment"] = comment
-    return _one(enqueue_from(session, "nomination_status_changed", recipients, object_type="nomination",
-                             params=params, now=now))
+    return _one(enqueue_from(session, _TO_NOMINATOR, kind="nomination_status_changed", object_type="nomination",
+                             params=params, now=now, nomination_id=_id(nomination)))
 
 
 def nominations_decided(session, nominations, action: str, *, comment: str | None = None,
@@ -236,14 +243,12 @@ def nominations_decided(session, nominations, action: str, *, comment: str | Non
             continue
         districts = {n.district_id for n in theirs}
         district_id = districts.pop() if len(districts) == 1 else None  # several: region-wide organisers see it
-        u = User
-        recipients = (select(u.email, u.language, literal(str(theirs[0].id), String), literal(district_id, Integer))
-                      .where(u.id == user_id, u.active.is_(True), u.email.is_not(None), u.email != ""))
         params = {"status": NOMINATION_ACTIONS[action], "nominations": [n.id for n in theirs]}
         if comment is not None:
             params["comment"] = comment
-        ids.extend(enqueue_from(session, "nominations_decided", recipients, object_type="nomination",
-                                params=params, now=now))
+        ids.extend(enqueue_from(session, _TO_USER, kind="nominations_decided", object_type="nomination",
+                                params=params, now=now, user_id=user_id, object_id=str(theirs[0].id),
+                                district_id=district_id))
     return ids
 
 

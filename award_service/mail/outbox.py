@@ -10,10 +10,10 @@ dispatcher (a thread in this process, or the Celery task when a broker is
 configured, see :mod:`award_service.mail.dispatch`).
 
 Sending claims one row with one conditional UPDATE … RETURNING (SQLite and
-PostgreSQL): of two senders racing for a row, one gets it.  A message not yet
-composed is then composed (:mod:`.notify` renders the text and attachments
-from the rows it is about and the ``params`` decided) and kept in its row, in
-a short transaction of its own.  The SMTP dialogue happens outside any
+PostgreSQL): of two senders racing for a row, one gets it.  The message is
+then composed (:mod:`.notify` renders the text and attachments from the rows
+it is about and the ``params`` decided) and its text kept in its row, in a
+short transaction of its own.  The SMTP dialogue happens outside any
 database transaction; its outcome is written in a second short one.  A
 temporary failure puts the message back in the queue with an exponential
 back-off (AWARD_MAIL_RETRY_SECONDS doubled each time, at most
@@ -29,10 +29,12 @@ import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, String, Text, and_, delete, event, func, insert, literal, or_, select, update
+from sqlalchemy import (Integer, String, Text, and_, bindparam, delete, event, func, insert, literal, or_, select,
+                        update)
 from sqlalchemy.orm import Session
 
 from ..audit import Actor, record
@@ -83,8 +85,10 @@ def _insert_message(dialect: str, dedupe: bool):
     return insert(_messages).returning(_messages.c.id)
 
 
-def dump_params(params: dict | None) -> str | None:
-    return json.dumps(params, ensure_ascii=False, sort_keys=True, default=_json_default) if params else None
+def dump_params(params: dict | None) -> str:
+    """``params`` as kept in the row: JSON, ``{}`` at least -- a message with
+    params is one the sender composes (see :mod:`.models`)."""
+    return json.dumps(params or {}, ensure_ascii=False, sort_keys=True, default=_json_default)
 
 
 def _json_default(value):
@@ -105,19 +109,23 @@ def enqueue(session, *, kind: str, to_address: str, language: str, subject: str 
             object_id=None, district_id: int | None = None, now: datetime | None = None) -> int | None:
     """Add one message to the outbox inside the caller's transaction; it is sent
     after that transaction commits.  Without ``subject`` and ``body_text`` the
-    sender composes it (the usual way, see :mod:`.notify`); with them it is sent
-    as given.  Returns its id, or None when ``dedupe_key`` was taken already
-    (the message was decided before) or mail is suppressed on this session."""
+    sender composes it, with ``params`` (the usual way, see :mod:`.notify`);
+    with them it is sent as given, with ``attachments``.  Returns its id, or
+    None when ``dedupe_key`` was taken already (the message was decided
+    before) or mail is suppressed on this session."""
     if session.info.get(SUPPRESSED):
         return None
     if (subject is None) != (body_text is None):
         raise ValueError("a message is given both a subject and a text, or neither")
-    if attachments and subject is None:
+    composed = subject is not None
+    if composed and params is not None:
+        raise ValueError("params are for messages the sender composes, not for one given with its text")
+    if attachments and not composed:
         raise ValueError("attachments are given with a composed message only")
     now = now or utcnow()
     connection = session.connection()
     values = dict(kind=kind, to_address=to_address, language=language, subject=subject, body_text=body_text,
-                  body_html=body_html, params=dump_params(params), status="queued", attempts=0,
+                  body_html=body_html, params=None if composed else dump_params(params), status="queued", attempts=0,
                   next_attempt_at=now, last_error=None, dedupe_key=dedupe_key, object_type=object_type,
                   object_id=str(object_id) if object_id is not None else None, district_id=district_id,
                   created_at=now, updated_at=now, sent_at=None)
@@ -131,22 +139,29 @@ def enqueue(session, *, kind: str, to_address: str, language: str, subject: str 
     return message_id
 
 
-def enqueue_from(session, kind: str, recipients, *, object_type: str, params: dict | None = None,
-                 now: datetime | None = None) -> list[int]:
-    """One message of ``kind`` for every row of ``recipients`` -- a SELECT of
-    exactly (to_address, language, object_id, district_id) -- in one INSERT …
-    SELECT; composed by the sender.  Returns the ids added."""
-    if session.info.get(SUPPRESSED):
-        return []
-    now = now or utcnow()
+def insert_from(recipients):
+    """The INSERT … SELECT that adds one message for every row of ``recipients``
+    -- a SELECT of exactly (to_address, language, object_id, district_id), its
+    own values as bind parameters -- composed by the sender.  Build it once
+    (module level) and run it with :func:`enqueue_from`: a statement built
+    anew for each request costs more CPU than its round trip."""
+    now = bindparam("now", type_=UTCDateTime())
     source = recipients.add_columns(
-        literal(kind, String), literal(dump_params(params), Text), literal("queued", String),
-        literal(0, Integer), literal(now, UTCDateTime()), literal(object_type, String),
-        literal(now, UTCDateTime()), literal(now, UTCDateTime()))
+        bindparam("kind", type_=String), bindparam("params", type_=Text), literal("queued", String),
+        literal(0, Integer), now, bindparam("object_type", type_=String), now, now)
     columns = ["to_address", "language", "object_id", "district_id", "kind", "params", "status", "attempts",
                "next_attempt_at", "object_type", "created_at", "updated_at"]
-    ids = list(session.connection().execute(
-        insert(_messages).from_select(columns, source).returning(_messages.c.id)).scalars())
+    return insert(_messages).from_select(columns, source).returning(_messages.c.id)
+
+
+def enqueue_from(session, statement, *, kind: str, object_type: str, params: dict | None = None,
+                 now: datetime | None = None, **values) -> list[int]:
+    """Run an :func:`insert_from` statement with its recipients' ``values``;
+    the ids added (none when mail is suppressed on this session)."""
+    if session.info.get(SUPPRESSED):
+        return []
+    ids = list(session.connection().execute(statement, dict(
+        values, kind=kind, params=dump_params(params), object_type=object_type, now=now or utcnow())).scalars())
     if ids:
         _send_after_commit(session, sorted(ids))
     return ids
@@ -268,13 +283,14 @@ class Sender:
             return None
         # Plain rows (Core), not ORM objects: nothing of the caller's session is touched.
         message = session.execute(select(_messages).where(_messages.c.id == message_id)).one()
-        if message.subject is None:
-            outcome = self._compose(session, message, attempts, now)
-            if outcome is not None:
-                return outcome
-            message = session.execute(select(_messages).where(_messages.c.id == message_id)).one()
-        attachments = session.execute(select(_attachments).where(_attachments.c.message_id == message_id)
-                                      .order_by(_attachments.c.id)).all()
+        if message.params is not None:
+            composed = self._compose(session, message, attempts, now)
+            if isinstance(composed, str):
+                return composed
+            message, attachments = composed
+        else:
+            attachments = session.execute(select(_attachments).where(_attachments.c.message_id == message_id)
+                                          .order_by(_attachments.c.id)).all()
         session.rollback()  # end the read transaction: nothing is held while we talk to the server
         try:
             msg = build(message, attachments, self.config, now)
@@ -297,16 +313,19 @@ class Sender:
             log.warning("outbox message %s was sent after its lease ran out", message_id)
         return "sent"
 
-    def _compose(self, session, message, attempts: int, now: datetime) -> str | None:
-        """Render the message and keep it in its row (one short transaction).
-        None when done; else the outcome to report (a failure, or ``None`` as
-        "skipped" when the lease was lost meanwhile)."""
+    def _compose(self, session, message, attempts: int, now: datetime):
+        """Render the message from the rows as they are now; keep its text in
+        the row (what was last sent, for organisers) in a short transaction.
+        The attachments are rendered at each attempt and not kept: a ticket is
+        about 130 KB.  Returns (the message with its text, the attachments),
+        or the outcome to report: a failure, or "skipped" when the lease ran
+        out meanwhile."""
         from sqlalchemy.exc import DBAPIError
 
         from .notify import compose
 
         try:
-            composed = compose(session, message)
+            composed = compose(session, message, now)
         except DBAPIError as exc:  # the database, not the message: try again later
             session.rollback()
             return self._temporary(session, message, attempts, now, f"{type(exc).__name__}: {exc}")
@@ -315,14 +334,12 @@ class Sender:
             session.rollback()
             return self._failed(session, message, attempts, now,
                                 f"the message could not be composed: {type(exc).__name__}: {exc}")
-        if not _finish(session, message.id, attempts, now, subject=composed.subject, body_text=composed.text,
-                       body_html=composed.html):
+        text = dict(subject=composed.subject, body_text=composed.text, body_html=composed.html)
+        if not _finish(session, message.id, attempts, now, **text):
             session.rollback()  # the lease ran out and another sender took the message over
             return "skipped"
-        if composed.attachments:
-            _add_attachments(session.connection(), message.id, composed.attachments)
         session.commit()
-        return None
+        return SimpleNamespace(**{**message._asdict(), **text}), composed.attachments
 
     def _temporary(self, session, message, attempts: int, now: datetime, error: str) -> str:
         if attempts >= self.max_attempts:

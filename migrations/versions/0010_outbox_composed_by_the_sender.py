@@ -1,8 +1,9 @@
 """outbox: messages are composed by the sender, not in the request (award_service/mail)
 
-A message is written with what was decided (``params``) and no text; the
-sender fills in the subject, bodies and attachments before the first attempt.
-Rows already in the table were composed when written and stay as they are.
+A message is written with what was decided (``params``, JSON) and no text; the
+sender composes it at each attempt and keeps the subject and bodies it sent.
+Rows already in the table have no params: they were composed when written and
+are sent as they are.
 
 Revision ID: 0010
 Revises: 0009
@@ -28,10 +29,12 @@ def upgrade():
 
 
 def downgrade():
-    # The older code cannot compose a message: those never composed are marked
-    # failed, with the reason, rather than sent empty.
-    op.execute("UPDATE outbox_messages SET subject = '(' || kind || ')', body_text = '', status = 'failed', "
-               "last_error = 'not composed before the downgrade to revision 0009' WHERE subject IS NULL")
+    # The older code cannot compose a message (nor render its attachments):
+    # those waiting are marked failed, with the reason, rather than sent bare.
+    op.execute("UPDATE outbox_messages SET status = 'failed', last_error = 'composed by the sender of revision "
+               "0010; not sent before the downgrade to revision 0009' "
+               "WHERE params IS NOT NULL AND status IN ('queued', 'sending')")
+    op.execute("UPDATE outbox_messages SET subject = '(' || kind || ')', body_text = '' WHERE subject IS NULL")
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_outbox_messages_sent_was_composed'), type_='check')
         batch_op.alter_column('body_text', existing_type=sa.Text(), nullable=False)
