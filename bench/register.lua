@@ -2,10 +2,13 @@
 -- e-mail per request and count every response by status (and by the API's
 -- error code for 4xx/5xx), across all wrk threads.
 --
---   wrk -t2 -c16 -d10s -s bench/register.lua http://127.0.0.1:PORT -- PATH PREFIX
+--   wrk -t2 -c16 -d10s -s bench/register.lua http://127.0.0.1:PORT -- PATH PREFIX [CONTACT PHONE_BASE]
 --
--- PATH   the endpoint, e.g. /api/v1/ceremonies/1/registrations
--- PREFIX makes the e-mails unique across wrk runs against the same ceremony
+-- PATH       the endpoint, e.g. /api/v1/ceremonies/1/registrations
+-- PREFIX     makes the e-mails unique across wrk runs against the same ceremony
+-- CONTACT    email (default) or phone
+-- PHONE_BASE with phone: the first of this run's numbers, +7 701 xxx xx xx
+--            (blocks of 500,000 apart; 200,000 a thread)
 --
 -- done() prints one line per counter, "WRKSTAT status 201 1234" or
 -- "WRKSTAT code 409:ceremony_full 5", that bench/registration.py parses.
@@ -22,6 +25,11 @@ end
 function init(args)
    path = args[1] or "/"
    prefix = args[2] or "run"
+   -- "email" (default): a unique e-mail each; "phone": a unique (valid)
+   -- phone number each, from PHONE_BASE (a block the caller gives every wrk
+   -- run), no e-mail
+   contact = args[3] or "email"
+   phone_base = tonumber(args[4] or "0")
    counter = 0
    statuses = {}
    codes = {}
@@ -30,10 +38,16 @@ end
 
 function request()
    counter = counter + 1
+   local reach
+   if contact == "phone" then
+      reach = string.format('"phone": "+7701%07d"', phone_base + tid * 200000 + counter)
+   else
+      reach = string.format('"email": "%s-t%d-%d@bench.kz"', prefix, tid, counter)
+   end
    local body = string.format(
-      '{"full_name": "Қасымова Әйгерім %d-%d", "email": "%s-t%d-%d@bench.kz", ' ..
+      '{"full_name": "Қасымова Әйгерім %d-%d", %s, ' ..
       '"category": "guest", "consent": true, "companions": 0}',
-      tid, counter, prefix, tid, counter)
+      tid, counter, reach)
    return wrk.format("POST", path, headers, body)
 end
 

@@ -21,7 +21,21 @@ benchmark itself could not run).  In one run:
    machine weighs on both alike.  Besides req/s, the CPU the gunicorn workers
    and the PostgreSQL backends spent per request is measured from /proc: a
    cost that depends much less on what else the machine is doing;
-5. an overbooking check: many registrations (companions 0, 1, 2) fired at
+5. every registration carries an e-mail (``--contact phone``: a phone number
+   only, no e-mail, for the registration alone), so each one also decides a
+   confirmation (ticket PDF and calendar file attached), composed and sent as
+   .eml files in a temporary folder.  ``--mail worker`` (the default): the
+   service has a broker (Redis db 12 on this machine, emptied first) and the
+   requests are measured with the tasks waiting there; then a Celery worker
+   (concurrency 1) is started and sends the backlog: the web tier's cost and
+   the mail's are measured apart.  ``--mail worker-during-load``: the worker
+   runs beside gunicorn from the start, taking CPU from both sides of the
+   comparison (the steady state of a 2-core server).  ``--mail in-process``: no
+   broker, the gunicorn workers' own sender thread sends (the embedded
+   default).  After the load the outbox is watched until it is empty: messages
+   sent a second (first to last ``sent_at``) and the worker's CPU per message
+   (its PostgreSQL backends included);
+6. an overbooking check: many registrations (companions 0, 1, 2) fired at
    once at a 50-seat ceremony, seats_taken read back through
    ``GET /api/v1/ceremonies/<id>`` and summed in the database; one e-mail sent
    20 times at once (exactly one may be accepted); and the big ceremony's
@@ -29,6 +43,8 @@ benchmark itself could not run).  In one run:
    audit events.
 
     .venv/bin/python bench/registration.py [--duration 10] [--connections 16] [--workers 2]
+                                           [--mail worker|worker-during-load|in-process]
+                                           [--broker redis://127.0.0.1:6379/12]
 
 About 40-50 s with the defaults.  wrk is preferred (Debian package ``wrk``):
 a Python client on a 2-core machine competes with the server for the CPU.
@@ -64,6 +80,7 @@ LUA = BENCH / "register.lua"
 SECRET_KEY = "award-bench-not-a-secret"
 ORGANISER_EMAIL = "bench.organiser@bench.kz"
 BIG_CAPACITY = 100_000  # award_service/ceremonies/validation.py MAX_CAPACITY
+WORKER_APP_NAME = "award-bench-mail-worker"  # its PostgreSQL backends' application_name
 
 
 class BenchError(RuntimeError):
@@ -108,6 +125,11 @@ class Databases:
 def scalar(url: str, query: str, *params):
     with closing(psycopg.connect(url, connect_timeout=5)) as conn:
         return conn.execute(query, params).fetchone()[0]
+
+
+def rows(url: str, query: str, *params) -> list[tuple]:
+    with closing(psycopg.connect(url, connect_timeout=5)) as conn:
+        return conn.execute(query, params).fetchall()
 
 
 # -------------------------------------------------------------------- servers
@@ -186,6 +208,52 @@ class Server:
         self._log.close()
 
 
+class MailWorker:
+    """A Celery worker (``award_service.worker``) in its own process group."""
+
+    def __init__(self, env: dict, logdir: Path, concurrency: int = 1):
+        self.log_path = logdir / "mail-worker.log"
+        self._log = self.log_path.open("wb")
+        cmd = [sys.executable, "-m", "celery", "-A", "award_service.worker", "worker", "--loglevel", "warning",
+               "--concurrency", str(concurrency), "--without-gossip", "--without-mingle", "--without-heartbeat"]
+        self.proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    def log_tail(self, n: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text("utf-8", "replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+            except ProcessLookupError:
+                pass
+        self._log.close()
+
+
+def empty_redis_db(url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.flushdb()
+    except redis.RedisError as exc:
+        raise BenchError(f"the broker {url} cannot be reached: {exc}") from exc
+    finally:
+        client.close()
+
+
+def with_application_name(url: str, name: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}application_name={name}"
+
+
 def flask_cli(env: dict, *args: str) -> str:
     cmd = [sys.executable, "-m", "flask", "--app", "award_service", *args]
     result = subprocess.run(cmd, cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=180)
@@ -225,9 +293,10 @@ class LoadResult:
         return " ".join(parts)
 
 
-def run_wrk(port: int, path: str, prefix: str, *, duration: float, connections: int, threads: int) -> LoadResult:
+def run_wrk(port: int, path: str, prefix: str, *, duration: float, connections: int, threads: int,
+            contact: str = "email", phone_base: int = 0) -> LoadResult:
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(int(round(duration)), 1)}s", "--timeout", "10s",
-           "-s", str(LUA), f"http://127.0.0.1:{port}", "--", path, prefix]
+           "-s", str(LUA), f"http://127.0.0.1:{port}", "--", path, prefix, contact, str(phone_base)]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
     if result.returncode != 0:
         raise BenchError(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
@@ -262,7 +331,7 @@ def run_wrk(port: int, path: str, prefix: str, *, duration: float, connections: 
 
 
 def run_python_load(port: int, path: str, prefix: str, *, duration: float, connections: int,
-                    threads: int) -> LoadResult:
+                    threads: int, contact: str = "email", phone_base: int = 0) -> LoadResult:
     """Fallback when wrk is missing: one thread per connection (slower; shares the CPU)."""
     statuses, codes = Counter(), Counter()
     errors = Counter()
@@ -275,8 +344,10 @@ def run_python_load(port: int, path: str, prefix: str, *, duration: float, conne
         local_status, local_codes, local_lat, local_err = Counter(), Counter(), [], Counter()
         while time.monotonic() < stop_at:
             n += 1
-            body = {"full_name": f"Қасымова Әйгерім {tid}-{n}", "email": f"{prefix}-t{tid}-{n}@bench.kz",
-                    "category": "guest", "consent": True, "companions": 0}
+            reach = ({"phone": f"+7701{phone_base + tid * 200_000 + n:07d}"} if contact == "phone"
+                     else {"email": f"{prefix}-t{tid}-{n}@bench.kz"})
+            body = {"full_name": f"Қасымова Әйгерім {tid}-{n}", **reach, "category": "guest", "consent": True,
+                    "companions": 0}
             t0 = time.perf_counter()
             try:
                 status, data = request(port, "POST", path, body, {"Accept-Language": "kk"}, timeout=10)
@@ -343,9 +414,41 @@ def cpu_snapshot(admin_url: str, server: "Server", dbname: str) -> dict[str, dic
     """CPU ticks so far of the server's gunicorn workers and of the PostgreSQL backends serving its database."""
     with closing(psycopg.connect(admin_url, autocommit=True, connect_timeout=5)) as conn:
         backends = [r[0] for r in conn.execute(
-            "select pid from pg_stat_activity where datname = %s and pid <> pg_backend_pid()", (dbname,))]
+            "select pid from pg_stat_activity where datname = %s and pid <> pg_backend_pid() "
+            "and application_name <> %s", (dbname, WORKER_APP_NAME))]
     snap: dict[str, dict[int, int]] = {"app": {}, "pg": {}}
     for kind, pids in (("app", gunicorn_workers(server.proc.pid)), ("pg", backends)):
+        for pid in pids:
+            stat = _proc_stat(pid)
+            if stat is not None:
+                snap[kind][pid] = stat[1]
+    return snap
+
+
+def process_tree(root: int) -> list[int]:
+    """The process and all its descendants."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            stat = _proc_stat(int(entry))
+            if stat is not None:
+                parents[int(entry)] = stat[0]
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree and pid not in tree}
+        tree |= more
+        grew = bool(more)
+    return sorted(tree)
+
+
+def worker_cpu_snapshot(admin_url: str, worker: "MailWorker", dbname: str) -> dict[str, dict[int, int]]:
+    """CPU ticks so far of the mail worker's processes and of the PostgreSQL backends serving it."""
+    with closing(psycopg.connect(admin_url, autocommit=True, connect_timeout=5)) as conn:
+        backends = [r[0] for r in conn.execute(
+            "select pid from pg_stat_activity where datname = %s and application_name = %s",
+            (dbname, WORKER_APP_NAME))]
+    snap: dict[str, dict[int, int]] = {"app": {}, "pg": {}}
+    for kind, pids in (("app", process_tree(worker.proc.pid)), ("pg", backends)):
         for pid in pids:
             stat = _proc_stat(pid)
             if stat is not None:
@@ -433,7 +536,7 @@ def duplicate_check(port: int, ceremony_id: int, attempts: int) -> Counter:
     return results
 
 
-def server_log_errors(server: "Server") -> int:
+def server_log_errors(server) -> int:
     try:
         text = server.log_path.read_text("utf-8", "replace")
     except OSError:
@@ -464,6 +567,17 @@ def main(argv=None) -> int:
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
                         help="admin connection to the local PostgreSQL server")
     parser.add_argument("--keep-logs", action="store_true", help="keep the gunicorn logs (path printed)")
+    parser.add_argument("--contact", choices=("email", "phone"), default="email",
+                        help="what each benchmark registration gives: a unique e-mail (a confirmation is sent; "
+                             "default) or a unique phone number only (no e-mail: the registration alone)")
+    parser.add_argument("--mail", choices=("worker", "worker-during-load", "in-process"), default="worker",
+                        help="who composes and sends the confirmations: a Celery worker started after the load "
+                             "(default), one running beside gunicorn throughout, or the gunicorn workers "
+                             "themselves (no broker)")
+    parser.add_argument("--broker", default="redis://127.0.0.1:6379/12",
+                        help="Redis database for --mail worker; it is emptied first (default db 12)")
+    parser.add_argument("--mail-drain-timeout", type=float, default=600.0,
+                        help="seconds to wait for the outbox to empty after the load (default 600)")
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.duration / args.rounds < 1:
         parser.error("each round needs at least 1 s (--duration / --rounds)")
@@ -500,7 +614,10 @@ def main(argv=None) -> int:
             base_env = {k: v for k, v in os.environ.items() if not k.startswith(("AWARD_", "FLASK_"))}
             base_env.update(SECRET_KEY=SECRET_KEY, AWARD_ENV="production", AWARD_RATELIMIT_ENABLED="false",
                             PYTHONDONTWRITEBYTECODE="1")
-            svc_env = dict(base_env, DATABASE_URL=svc_url)
+            svc_env = dict(base_env, DATABASE_URL=svc_url, AWARD_MAIL_DIR=str(logdir / "mail"))
+            if args.mail != "in-process":
+                empty_redis_db(args.broker)
+                svc_env["AWARD_CELERY_BROKER_URL"] = args.broker
             ceil_env = dict(base_env, DATABASE_URL=ceil_url)
 
             # 1. schema, organiser, token
@@ -521,6 +638,16 @@ def main(argv=None) -> int:
             stack.callback(ceiling.stop)
             service.wait_healthy()
             ceiling.wait_healthy()
+            worker = None
+
+            def start_worker() -> MailWorker:
+                started = MailWorker(dict(svc_env, AWARD_BASE_URL=f"http://127.0.0.1:{service.port}",
+                                          DATABASE_URL=with_application_name(svc_url, WORKER_APP_NAME)), logdir)
+                stack.callback(started.stop)
+                return started
+
+            if args.mail == "worker-during-load":
+                worker = start_worker()
             auth = {"Authorization": f"Bearer {token}"}
 
             # 3. ceremonies
@@ -559,6 +686,8 @@ def main(argv=None) -> int:
                     last = now
                 return last
 
+            runs = {side: 0 for side in sides}  # numbers each run's block of phone numbers
+
             def drive(side: str, label: str, seconds: float, measure_cpu: bool = False) -> LoadResult:
                 """One wrk run; with measure_cpu, add the CPU the server side spent and the rows it wrote,
                 counted after the requests in flight at wrk's stop have finished."""
@@ -567,8 +696,11 @@ def main(argv=None) -> int:
                 if measure_cpu:
                     rows_before = drained_rows(url, count_query)
                     before = cpu_snapshot(args.pg, server, dbname)
+                contact = args.contact if side == "registration" else "email"
+                runs[side] += 1
                 result = load(port, path, f"{prefix}{run_id}{label}", duration=seconds,
-                              connections=args.connections, threads=args.threads)
+                              connections=args.connections, threads=args.threads, contact=contact,
+                              phone_base=runs[side] * 500_000)
                 if measure_cpu:
                     rows_after = drained_rows(url, count_query)
                     for kind, spent in cpu_spent(before, cpu_snapshot(args.pg, server, dbname)).items():
@@ -577,7 +709,12 @@ def main(argv=None) -> int:
                 return result
 
             # 4 and 5. warm-up, then the measured time in rounds that alternate the two sides
+            if worker is not None and worker.proc.poll() is not None:
+                raise BenchError(f"the mail worker exited with {worker.proc.returncode}; log:\n{worker.log_tail()}")
+            q_waiting = "select count(*) from outbox_messages where status in ('queued', 'sending')"
+            q_outbox = "select status, count(*) from outbox_messages group by status"
             figures["loadavg_before"] = os.getloadavg()
+            worker_before = worker_cpu_snapshot(args.pg, worker, service_db) if worker else {"app": {}, "pg": {}}
             round_seconds = args.duration / args.rounds
             log(f"warm-up {args.warmup:g} s each, then {args.rounds} rounds of {round_seconds:g} s per side, "
                 f"{args.connections} connections, {load.__name__}")
@@ -598,6 +735,27 @@ def main(argv=None) -> int:
             dup = duplicate_check(service.port, big_id, 20)
             _, small = request(service.port, "GET", f"/api/v1/ceremonies/{small_id}")
             _, big = request(service.port, "GET", f"/api/v1/ceremonies/{big_id}")
+            # 7. the mail catches up: wait for the outbox to empty
+            load_ended = time.monotonic()
+            figures["waiting_at_end"] = scalar(svc_url, q_waiting)
+            if args.mail == "worker":
+                log(f"starting the mail worker: {figures['waiting_at_end']} messages wait")
+                worker = start_worker()
+            deadline = load_ended + args.mail_drain_timeout
+            while scalar(svc_url, q_waiting) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            figures["drain_seconds"] = time.monotonic() - load_ended
+            figures["waiting_after"] = scalar(svc_url, q_waiting)
+            figures["outbox"] = dict(rows(svc_url, q_outbox))
+            figures["mail_files"] = sum(1 for _ in (logdir / "mail").glob("*.eml")) if (logdir / "mail").exists() else 0
+            figures["sent_measured"], first_sent, last_sent = rows(
+                svc_url, "select count(*), min(sent_at), max(sent_at) from outbox_messages where status = 'sent'")[0]
+            span = (last_sent - first_sent).total_seconds() if first_sent and last_sent else 0.0
+            figures["mail_rate"] = (figures["sent_measured"] - 1) / span if span > 0 else 0.0
+            if worker is not None:
+                figures["worker_cpu"] = cpu_spent(worker_before, worker_cpu_snapshot(args.pg, worker, service_db))
+                worker.stop()
+                figures["worker_log_errors"] = server_log_errors(worker)
             service.stop()
             ceiling.stop()
             figures["service_log_errors"] = server_log_errors(service)
@@ -687,6 +845,25 @@ def main(argv=None) -> int:
     print(f"  ceiling rows {figures['ceiling_rows']}, 201s seen by {tool} {ceil_seen} (warm-up + measured)")
     print(f"errors in the gunicorn logs (tracebacks, [ERROR] lines): service {figures['service_log_errors']}, "
           f"ceiling {figures['ceiling_log_errors']}")
+
+    # The mail the registrations decided.
+    who = {"worker": "a Celery worker (concurrency 1) started when the load ended",
+           "worker-during-load": "a Celery worker (concurrency 1) beside gunicorn throughout",
+           "in-process": "the gunicorn workers' own sender thread (no broker)"}[args.mail]
+    outbox_counts = ", ".join(f"{k}: {v}" for k, v in sorted(figures["outbox"].items()))
+    print(f"e-mail: confirmations composed (ticket PDF, calendar file) and sent by {who}, as .eml files")
+    print(f"  outbox: {outbox_counts}; .eml files written: {figures['mail_files']}")
+    print(f"  waiting when the load ended: {figures['waiting_at_end']}; empty "
+          + (f"{figures['drain_seconds']:.1f} s later" if not figures["waiting_after"]
+             else f"NOT within {args.mail_drain_timeout:.0f} s ({figures['waiting_after']} still waiting)")
+          + f"; {figures['mail_rate']:.1f} messages/s from the first sent to the last")
+    if "worker_cpu" in figures:
+        n = max(figures["sent_measured"], 1)
+        w = figures["worker_cpu"]
+        started = " (its start-up included)" if args.mail == "worker" else ""
+        print(f"  worker CPU per message sent: {(w['app'] + w['pg']) / n * 1000:.1f} ms (worker {w['app'] / n * 1000:.1f}"
+              f" + its PostgreSQL backends {w['pg'] / n * 1000:.1f}), over {figures['sent_measured']} messages"
+              f"{started}; errors in its log: {figures['worker_log_errors']}")
     return 0
 
 

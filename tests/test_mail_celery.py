@@ -9,7 +9,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from award_service import mail
 from award_service.extensions import db
@@ -91,6 +91,25 @@ def test_the_worker_sends_after_the_commit(app, smtp, worker, make_ceremony):
     sent = wait_for_status(message_id, "sent")
     assert sent.status == "sent" and sent.attempts == 1
     assert app.extensions["award_mail"]._sender is None  # no thread of this process: the worker sent it
+
+    # Many commits in a burst (a ceremony's registration opening): their ids go
+    # to the worker in tasks of up to Publisher.BATCH, each message sent once.
+    ceremony = make_ceremony(capacity=100)
+    burst = []
+    for i in range(30):
+        burst.append(notify.registration_confirmed(db.session, register(ceremony, email=f"burst{i}@example.kz")))
+        db.session.commit()
+    # Waited for in the database: parsing what the SMTP server received again and
+    # again would take the worker's CPU (it runs in this process).
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and db.session.scalar(
+            select(func.count()).select_from(OutboxMessage)
+            .where(OutboxMessage.id.in_(burst), OutboxMessage.status == "sent")) < len(burst):
+        time.sleep(0.2)
+        db.session.expire_all()
+    received = smtp.messages_for(burst)
+    assert sorted(m["To"] for m in received) == sorted(f"burst{i}@example.kz" for i in range(30))
+    assert set(db.session.scalars(select(OutboxMessage.attempts).where(OutboxMessage.id.in_(burst)))) == {1}
 
 
 def test_beat_tasks_sweep_and_remind_through_the_worker(app, smtp, worker, make_ceremony):

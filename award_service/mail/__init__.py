@@ -22,6 +22,7 @@ class MailState:
     def __init__(self, app: Flask):
         self.app = app
         self._sender = None
+        self._publisher = None
         self.celery = None
         self.text_env = None
 
@@ -31,6 +32,13 @@ class MailState:
 
             self._sender = InProcessSender(self.app)
         return self._sender
+
+    def publisher(self):
+        if self._publisher is None:
+            from .dispatch import Publisher
+
+            self._publisher = Publisher(self.app)
+        return self._publisher
 
 
 def init_app(app: Flask) -> None:
@@ -43,16 +51,20 @@ def init_app(app: Flask) -> None:
 
 def flush(app: Flask | None = None, timeout: float = 30.0) -> None:
     """Wait until the messages committed so far have been tried once by this
-    process's sender (no-op with a broker: the worker sends them)."""
+    process's sender, or (with a broker) handed to it for a worker to send."""
     app = app or current_app._get_current_object()
     state = app.extensions["award_mail"]
+    if state._publisher is not None:
+        state._publisher.flush(timeout)
     if state._sender is not None:
         state._sender.flush(timeout)
 
 
 def shutdown(app: Flask | None = None, timeout: float = 10.0) -> None:
-    """Stop this app's sender thread (tests: before the database goes away)."""
+    """Stop this app's sending and publishing threads (tests: before the database goes away)."""
     app = app or current_app._get_current_object()
     state = app.extensions["award_mail"]
+    if state._publisher is not None:
+        state._publisher.stop(timeout)
     if state._sender is not None:
         state._sender.stop(timeout)

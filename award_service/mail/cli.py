@@ -3,7 +3,6 @@ for cron when no Celery beat runs (and for looking at the outbox)."""
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from ..extensions import db
@@ -34,8 +33,7 @@ def reminders():
 
     count = enqueue_reminders(db.session)
     db.session.commit()
-    if not current_app.config.get("AWARD_CELERY_BROKER_URL"):
-        flush()  # sent by this process: wait before it exits
+    flush()  # sent by this process, or handed to the broker: wait before it exits
     click.echo(f"reminders queued: {count}")
 
 

@@ -18,7 +18,8 @@ import os
 from celery import Celery, Task
 from celery.schedules import crontab
 
-SEND_MESSAGE = "award_service.mail.send_message"
+SEND_MESSAGE = "award_service.mail.send_message"  # one id (kept for tasks published by older releases)
+SEND_MESSAGES = "award_service.mail.send_messages"  # the ids of one or more commits
 SEND_DUE = "award_service.mail.send_due"
 REMINDERS = "award_service.mail.enqueue_reminders"
 PURGE = "award_service.mail.purge_attachments"
@@ -74,6 +75,13 @@ def make_celery(app) -> Celery:
 
         counts = deliver(db.session, [message_id])
         return next(iter(counts), None)
+
+    @celery.task(name=SEND_MESSAGES, shared=False)
+    def send_messages(message_ids: list[int]) -> dict:
+        from ..extensions import db
+        from .outbox import deliver
+
+        return deliver(db.session, [int(i) for i in message_ids])
 
     @celery.task(name=SEND_DUE, shared=False)
     def send_due() -> dict:
