@@ -13,16 +13,16 @@ benchmark itself could not run).  In one run:
    same JSON, one INSERT, commit, through Flask-SQLAlchemy + psycopg 3), each
    under gunicorn with the same number of sync workers;
 4. a published ceremony made through ``POST /api/v1/ceremonies``, then
-   ``POST /api/v1/ceremonies/<id>/registrations`` and the ceiling's
-   ``POST /insert`` driven by wrk (bench/register.lua: a unique e-mail per
-   request; every response counted by status and error code) with the same
-   connections: a warm-up each, then the measured time split into rounds in
-   which the two sides take turns, so that other work on this shared 2-core
-   machine weighs on both alike.  Besides req/s, the CPU the gunicorn workers
-   and the PostgreSQL backends spent per request is measured from /proc: a
-   cost that depends much less on what else the machine is doing;
-5. every registration carries an e-mail (``--contact phone``: a phone number
-   only, no e-mail, for the registration alone), so each one also decides a
+   ``POST /api/v1/ceremonies/<id>/registrations`` (with a unique e-mail each,
+   and, as a third side, with a unique phone number only) and the ceiling's
+   ``POST /insert`` driven by wrk (bench/register.lua; every response counted
+   by status and error code) with the same connections: a warm-up each, then
+   the measured time split into rounds in which the sides take turns, so that
+   other work on this shared 2-core machine weighs on all alike.  Besides
+   req/s, the CPU the gunicorn workers and the PostgreSQL backends spent per
+   request is measured from /proc: a cost that depends much less on what else
+   the machine is doing;
+5. every registration with an e-mail also decides a
    confirmation (ticket PDF and calendar file attached), composed and sent as
    .eml files in a temporary folder.  ``--mail worker`` (the default): the
    service has a broker (Redis db 12 on this machine, emptied first) and the
@@ -558,7 +558,7 @@ def main(argv=None) -> int:
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
     parser.add_argument("--rounds", type=int, default=5,
-                        help="the measured time is split into this many rounds per side, the two sides taking "
+                        help="the measured time is split into this many rounds per side, the sides taking "
                              "turns, so that other load on the machine hits both alike (default 5)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--overbooking-attempts", type=int, default=200,
@@ -567,9 +567,6 @@ def main(argv=None) -> int:
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
                         help="admin connection to the local PostgreSQL server")
     parser.add_argument("--keep-logs", action="store_true", help="keep the gunicorn logs (path printed)")
-    parser.add_argument("--contact", choices=("email", "phone"), default="email",
-                        help="what each benchmark registration gives: a unique e-mail (a confirmation is sent; "
-                             "default) or a unique phone number only (no e-mail: the registration alone)")
     parser.add_argument("--mail", choices=("worker", "worker-during-load", "in-process"), default="worker",
                         help="who composes and sends the confirmations: a Celery worker started after the load "
                              "(default), one running beside gunicorn throughout, or the gunicorn workers "
@@ -631,7 +628,7 @@ def main(argv=None) -> int:
                            env=ceil_env, check=True, capture_output=True, timeout=60)
             log(f"schema, organiser and token ready in {time.monotonic() - t0:.1f} s")
 
-            # 2. both servers (an idle gunicorn costs nothing), so the two sides can take turns
+            # 2. both servers (an idle gunicorn costs nothing), so the sides can take turns
             service = Server("service", "wsgi:app", svc_env, args.workers, logdir)
             stack.callback(service.stop)
             ceiling = Server("ceiling", "ceiling_app:app", ceil_env, args.workers, logdir, chdir=BENCH)
@@ -662,15 +659,19 @@ def main(argv=None) -> int:
 
             big_id = make_ceremony("Bench", BIG_CAPACITY)
             small_id = make_ceremony("Overbooking", args.small_capacity)
+            # A third side in the same rounds: registrations with a phone number
+            # only, no e-mail -- what the confirmation adds to a request.
             sides = {
                 "registration": (service.port, f"/api/v1/ceremonies/{big_id}/registrations", "r"),
+                "phone only": (service.port, f"/api/v1/ceremonies/{big_id}/registrations", "p"),
                 "ceiling": (ceiling.port, "/insert", "c"),
             }
             run_id = secrets.token_hex(3)
 
+            big_rows = f"select count(*) from registrations where ceremony_id = {int(big_id)}"
             servers = {
-                "registration": (service, service_db, svc_url,
-                                 f"select count(*) from registrations where ceremony_id = {int(big_id)}"),
+                "registration": (service, service_db, svc_url, big_rows),
+                "phone only": (service, service_db, svc_url, big_rows),
                 "ceiling": (ceiling, ceiling_db, ceil_url, "select count(*) from ceiling_rows"),
             }
             cpu = {side: {"app": 0.0, "pg": 0.0, "rows": 0} for side in sides}
@@ -696,7 +697,7 @@ def main(argv=None) -> int:
                 if measure_cpu:
                     rows_before = drained_rows(url, count_query)
                     before = cpu_snapshot(args.pg, server, dbname)
-                contact = args.contact if side == "registration" else "email"
+                contact = "phone" if side == "phone only" else "email"
                 runs[side] += 1
                 result = load(port, path, f"{prefix}{run_id}{label}", duration=seconds,
                               connections=args.connections, threads=args.threads, contact=contact,
@@ -708,7 +709,7 @@ def main(argv=None) -> int:
                     cpu[side]["rows"] += rows_after - rows_before
                 return result
 
-            # 4 and 5. warm-up, then the measured time in rounds that alternate the two sides
+            # 4 and 5. warm-up, then the measured time in rounds that alternate the sides
             if worker is not None and worker.proc.poll() is not None:
                 raise BenchError(f"the mail worker exited with {worker.proc.returncode}; log:\n{worker.log_tail()}")
             q_waiting = "select count(*) from outbox_messages where status in ('queued', 'sending')"
@@ -725,8 +726,8 @@ def main(argv=None) -> int:
                 for side in order:
                     rounds[side].append(drive(side, f"m{i}", round_seconds, measure_cpu=True))
             figures["loadavg_after"] = os.getloadavg()
-            reg, ceil = merge(rounds["registration"]), merge(rounds["ceiling"])
-            reg_warm, ceil_warm = warm.get("registration"), warm.get("ceiling")
+            reg, phone, ceil = merge(rounds["registration"]), merge(rounds["phone only"]), merge(rounds["ceiling"])
+            reg_warm, phone_warm, ceil_warm = warm.get("registration"), warm.get("phone only"), warm.get("ceiling")
 
             # 6. overbooking and duplicates (the service is still up)
             log(f"overbooking: {args.overbooking_attempts} simultaneous attempts at a "
@@ -796,18 +797,26 @@ def main(argv=None) -> int:
           f"connections and duration)")
     print(f"  {ceil.requests} responses, 201: {ceil.created}, {ceil.describe_errors()}")
     print_rounds(ceil)
+    print(f"registration with a phone number only (no e-mail, same rounds): {phone.rate:.0f} req/s; "
+          f"{phone.requests} responses, 201: {phone.created}, {phone.describe_errors()}")
     ratio = reg.rate / ceil.rate if ceil.rate else 0.0
-    print(f"ratio: {ratio:.2f} (target >= 0.5)")
+    phone_ratio = phone.rate / ceil.rate if ceil.rate else 0.0
+    print(f"ratio: {ratio:.2f} (target >= 0.5); without e-mail {phone_ratio:.2f}")
     per_request = {}
-    for side in ("registration", "ceiling"):
+    for side in ("registration", "phone only", "ceiling"):
         # per row written, the requests wrk left in flight included (their CPU is counted too)
         n = max(cpu[side]["rows"], 1)
         per_request[side] = {k: cpu[side][k] / n * 1000 for k in ("app", "pg")}
-    r, c = per_request["registration"], per_request["ceiling"]
-    cost_ratio = (c["app"] + c["pg"]) / (r["app"] + r["pg"]) if r["app"] + r["pg"] else 0.0
-    print(f"CPU per request: registration {r['app'] + r['pg']:.1f} ms (gunicorn workers {r['app']:.1f} + "
-          f"PostgreSQL backends {r['pg']:.1f}), ceiling {c['app'] + c['pg']:.1f} ms ({c['app']:.1f} + {c['pg']:.1f}); "
-          f"cost ratio {cost_ratio:.2f} (less sensitive than req/s to other load on the machine)")
+    r, p, c = per_request["registration"], per_request["phone only"], per_request["ceiling"]
+
+    def cost(x):
+        return x["app"] + x["pg"]
+
+    cost_ratio = cost(c) / cost(r) if cost(r) else 0.0
+    print(f"CPU per request: registration {cost(r):.1f} ms (gunicorn workers {r['app']:.1f} + "
+          f"PostgreSQL backends {r['pg']:.1f}), without e-mail {cost(p):.1f} ms ({p['app']:.1f} + {p['pg']:.1f}), "
+          f"ceiling {cost(c):.1f} ms ({c['app']:.1f} + {c['pg']:.1f}); cost ratio {cost_ratio:.2f}, without e-mail "
+          f"{cost(c) / cost(p) if cost(p) else 0.0:.2f} (less sensitive than req/s to other load on the machine)")
     before, after = figures["loadavg_before"], figures["loadavg_after"]
     print(f"  machine: {os.cpu_count()} cores, load average {before[0]:.2f} before and {after[0]:.2f} after the "
           f"measured rounds (other work on the machine lowers both sides' figures)")
@@ -830,14 +839,16 @@ def main(argv=None) -> int:
     print(f"  one e-mail sent {sum(dup.values())} times at once to the big ceremony: "
           + ", ".join(f"{k} x{n}" for k, n in sorted(dup.items())) + f" ({'ok' if dup_ok else 'UNEXPECTED'})")
 
-    created_seen = reg.created + (reg_warm.created if reg_warm else 0) + dup.get("201", 0)
+    created_seen = (reg.created + (reg_warm.created if reg_warm else 0) + phone.created
+                    + (phone_warm.created if phone_warm else 0) + dup.get("201", 0))
     big_taken = big["seats_taken"]
     in_flight = big_taken - created_seen
     print(f"  big ceremony: seats_taken {big_taken}, confirmed rows {figures['big_rows']}, "
           f"registration.create audit events {figures['big_audit']}, 201s seen by {tool} {created_seen} "
-          f"(warm-up + measured + the duplicate check)"
+          f"(warm-ups + measured, both kinds, + the duplicate check)"
           + ("" if in_flight == 0 else f"; {in_flight} finished after the load generator stopped reading"))
-    consistent = big_taken == figures["big_rows"] == figures["big_audit"] and 0 <= in_flight <= args.connections * (args.rounds + 1)
+    consistent = (big_taken == figures["big_rows"] == figures["big_audit"]
+                  and 0 <= in_flight <= args.connections * 2 * (args.rounds + 1))
     print(f"  big ceremony counts: {'consistent' if consistent else 'MISMATCH'}")
     if big_taken >= BIG_CAPACITY:
         print(f"  note: the big ceremony filled up ({BIG_CAPACITY} seats); later requests were 409 ceremony_full")
