@@ -160,19 +160,47 @@ def request(port: int, method: str, path: str, body=None, headers=None, timeout:
         conn.close()
 
 
-class Server:
-    """gunicorn in its own process group, stopped (by its pid) on close."""
+class Process:
+    """A command in its own process group, its output in a log file; stopped
+    (SIGTERM to the group this script created, then SIGKILL) on close."""
+
+    GRACE = 15.0
+
+    def __init__(self, cmd: list[str], env: dict, log_path: Path, cwd: Path = ROOT):
+        self.log_path = log_path
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(cmd, cwd=str(cwd), env=env, stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    def log_tail(self, n: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text("utf-8", "replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=self.GRACE)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+            except ProcessLookupError:
+                pass
+        self._log.close()
+
+
+class Server(Process):
+    """gunicorn, with the service's or the ceiling's app."""
 
     def __init__(self, name: str, app: str, env: dict, workers: int, logdir: Path, chdir: Path = ROOT):
         self.name = name
         self.port = free_port()
-        self.log_path = logdir / f"{name}.log"
         env = dict(env, AWARD_BASE_URL=f"http://127.0.0.1:{self.port}")
         cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync",
                "-b", f"127.0.0.1:{self.port}", "--chdir", str(chdir), "--log-level", "warning", app]
-        self._log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(cmd, cwd=str(chdir), env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        super().__init__(cmd, env, logdir / f"{name}.log", cwd=chdir)
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -189,53 +217,16 @@ class Server:
             time.sleep(0.2)
         raise BenchError(f"{self.name}: /healthz did not answer 200 within {timeout:.0f} s; log:\n{self.log_tail()}")
 
-    def log_tail(self, n: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text("utf-8", "replace").splitlines()[-n:])
-        except OSError:
-            return ""
 
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)  # the group this script created
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
-            except ProcessLookupError:
-                pass
-        self._log.close()
+class MailWorker(Process):
+    """A Celery worker (``award_service.worker``); it finishes its task on SIGTERM."""
 
-
-class MailWorker:
-    """A Celery worker (``award_service.worker``) in its own process group."""
+    GRACE = 30.0
 
     def __init__(self, env: dict, logdir: Path, concurrency: int = 1):
-        self.log_path = logdir / "mail-worker.log"
-        self._log = self.log_path.open("wb")
         cmd = [sys.executable, "-m", "celery", "-A", "award_service.worker", "worker", "--loglevel", "warning",
                "--concurrency", str(concurrency), "--without-gossip", "--without-mingle", "--without-heartbeat"]
-        self.proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-
-    def log_tail(self, n: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text("utf-8", "replace").splitlines()[-n:])
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
-            except ProcessLookupError:
-                pass
-        self._log.close()
+        super().__init__(cmd, env, logdir / "mail-worker.log")
 
 
 def empty_redis_db(url: str) -> None:
@@ -410,19 +401,25 @@ def gunicorn_workers(master_pid: int) -> list[int]:
     return workers
 
 
-def cpu_snapshot(admin_url: str, server: "Server", dbname: str) -> dict[str, dict[int, int]]:
-    """CPU ticks so far of the server's gunicorn workers and of the PostgreSQL backends serving its database."""
+def _snapshot(admin_url: str, app_pids: list[int], dbname: str, worker_backends: bool) -> dict[str, dict[int, int]]:
+    """CPU ticks so far of these processes and of the PostgreSQL backends serving
+    ``dbname``: the mail worker's (told apart by application_name), or the others."""
     with closing(psycopg.connect(admin_url, autocommit=True, connect_timeout=5)) as conn:
         backends = [r[0] for r in conn.execute(
             "select pid from pg_stat_activity where datname = %s and pid <> pg_backend_pid() "
-            "and application_name <> %s", (dbname, WORKER_APP_NAME))]
+            f"and application_name {'=' if worker_backends else '<>'} %s", (dbname, WORKER_APP_NAME))]
     snap: dict[str, dict[int, int]] = {"app": {}, "pg": {}}
-    for kind, pids in (("app", gunicorn_workers(server.proc.pid)), ("pg", backends)):
+    for kind, pids in (("app", app_pids), ("pg", backends)):
         for pid in pids:
             stat = _proc_stat(pid)
             if stat is not None:
                 snap[kind][pid] = stat[1]
     return snap
+
+
+def cpu_snapshot(admin_url: str, server: "Server", dbname: str) -> dict[str, dict[int, int]]:
+    """The server's gunicorn workers and the PostgreSQL backends serving them."""
+    return _snapshot(admin_url, gunicorn_workers(server.proc.pid), dbname, worker_backends=False)
 
 
 def process_tree(root: int) -> list[int]:
@@ -442,18 +439,8 @@ def process_tree(root: int) -> list[int]:
 
 
 def worker_cpu_snapshot(admin_url: str, worker: "MailWorker", dbname: str) -> dict[str, dict[int, int]]:
-    """CPU ticks so far of the mail worker's processes and of the PostgreSQL backends serving it."""
-    with closing(psycopg.connect(admin_url, autocommit=True, connect_timeout=5)) as conn:
-        backends = [r[0] for r in conn.execute(
-            "select pid from pg_stat_activity where datname = %s and application_name = %s",
-            (dbname, WORKER_APP_NAME))]
-    snap: dict[str, dict[int, int]] = {"app": {}, "pg": {}}
-    for kind, pids in (("app", process_tree(worker.proc.pid)), ("pg", backends)):
-        for pid in pids:
-            stat = _proc_stat(pid)
-            if stat is not None:
-                snap[kind][pid] = stat[1]
-    return snap
+    """The mail worker's processes and the PostgreSQL backends serving it."""
+    return _snapshot(admin_url, process_tree(worker.proc.pid), dbname, worker_backends=True)
 
 
 def cpu_spent(before: dict, after: dict) -> dict[str, float]:

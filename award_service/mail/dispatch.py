@@ -37,44 +37,58 @@ def dispatch(app, ids) -> None:
         log.exception("could not hand over outbox messages %s; they stay queued for the sweep", list(ids))
 
 
-class Publisher:
-    """One thread per app and process that hands committed ids to the broker,
-    those of LINGER seconds together, at most BATCH to a task; it ends when
-    idle and is started again by the next commit.  A publish that fails (Redis down) is logged: the sweep sends those
-    messages.  :meth:`flush` waits until everything handed over was published
-    (the CLI, before the process exits)."""
+class _Handover:
+    """A queue of committed ids and the one thread per app and process that
+    works it off, started by the first :meth:`submit` after it ended."""
 
-    BATCH = 20
-    # How long the thread gathers ids before it publishes: a sync gunicorn
-    # worker commits one request at a time, so without waiting each task
-    # would carry one id.  Nobody notices 50 ms more before an e-mail.
-    LINGER = 0.05
+    THREAD_NAME = "award-mail"
+    STILL_BUSY = "outbox messages are still being handed over"
 
     def __init__(self, app):
         self.app = app
-        self.queue: queue.Queue[int] = queue.Queue()
+        self.queue: queue.Queue[int | None] = queue.Queue()
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
-        self.stopping = threading.Event()
+        self.stopping = threading.Event()  # for good (shutdown)
 
     def submit(self, ids) -> None:
         with self.lock:
             if self.stopping.is_set():
-                return
+                return  # shut down: the messages stay queued for the sweep
             for message_id in ids:
                 self.queue.put(message_id)
             if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(target=self._run, name="award-mail-publisher", daemon=True)
+                self.thread = threading.Thread(target=self._run, name=self.THREAD_NAME, daemon=True)
                 self.thread.start()
 
     def flush(self, timeout: float = 30.0) -> None:
+        """Wait until every id handed over has been dealt with once."""
         deadline = time.monotonic() + timeout
         with self.queue.all_tasks_done:
             while self.queue.unfinished_tasks:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise TimeoutError("outbox messages are still being handed to the broker")
+                    raise TimeoutError(self.STILL_BUSY)
                 self.queue.all_tasks_done.wait(remaining)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class Publisher(_Handover):
+    """Hands committed ids to the broker: those of LINGER seconds together, at
+    most BATCH to a task; the thread ends when idle.  A publish that fails
+    (Redis down) is logged: the sweep sends those messages.  :meth:`flush`
+    waits until everything handed over was published (the CLI, before the
+    process exits)."""
+
+    THREAD_NAME = "award-mail-publisher"
+    STILL_BUSY = "outbox messages are still being handed to the broker"
+    BATCH = 20
+    # How long the thread gathers ids before it publishes: a sync gunicorn
+    # worker commits one request at a time, so without waiting each task
+    # would carry one id.  Nobody notices 50 ms more before an e-mail.
+    LINGER = 0.05
 
     def stop(self, timeout: float = 10.0) -> None:
         self.stopping.set()
@@ -111,7 +125,7 @@ class Publisher:
                     self.queue.task_done()
 
 
-class InProcessSender:
+class InProcessSender(_Handover):
     """One thread per app and process, started when there is something to send.
 
     It sends what commits hand it, then, while messages wait for a retry, sweeps
@@ -119,12 +133,11 @@ class InProcessSender:
     started again by the next commit).  :meth:`flush` waits until everything
     handed over has been tried (tests, the CLI)."""
 
+    THREAD_NAME = "award-mail-sender"
+    STILL_BUSY = "outbox messages are still being sent"
+
     def __init__(self, app):
-        self.app = app
-        self.queue: queue.Queue[int | None] = queue.Queue()
-        self.lock = threading.Lock()
-        self.thread: threading.Thread | None = None
-        self.stopping = threading.Event()  # for good (shutdown)
+        super().__init__(app)
         self.leaving = threading.Event()  # this thread only (quiesce); the next submit starts another
         self.retry_pending = False
         self.swept_at_start = False
@@ -141,26 +154,6 @@ class InProcessSender:
         with self.app.app_context():
             engine = db.engine
         event.listen(engine, "engine_disposed", lambda _engine: self.quiesce())
-
-    def submit(self, ids) -> None:
-        with self.lock:
-            if self.stopping.is_set():
-                return  # shut down: the messages stay queued for the sweep
-            for message_id in ids:
-                self.queue.put(message_id)
-            if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(target=self._run, name="award-mail-sender", daemon=True)
-                self.thread.start()
-
-    def flush(self, timeout: float = 30.0) -> None:
-        """Wait until every message handed over has been tried once."""
-        deadline = time.monotonic() + timeout
-        with self.queue.all_tasks_done:
-            while self.queue.unfinished_tasks:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError("outbox messages are still being sent")
-                self.queue.all_tasks_done.wait(remaining)
 
     def quiesce(self, timeout: float = 30.0) -> None:
         """Send what was handed over, then end the thread (not waiting for retries:
