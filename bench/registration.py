@@ -859,8 +859,9 @@ def main(argv=None) -> int:
         n = max(figures["sent_measured"], 1)
         w = figures["worker_cpu"]
         started = " (its start-up included)" if args.mail == "worker" else ""
-        print(f"  worker CPU per message sent: {(w['app'] + w['pg']) / n * 1000:.1f} ms (worker {w['app'] / n * 1000:.1f}"
-              f" + its PostgreSQL backends {w['pg'] / n * 1000:.1f}), over {figures['sent_measured']} messages"
+        print(f"  worker CPU per message sent: {(w['app'] + w['pg']) / n * 1000:.1f} ms "
+              f"(worker {w['app'] / n * 1000:.1f} + its PostgreSQL backends {w['pg'] / n * 1000:.1f}), "
+              f"over {figures['sent_measured']} messages"
               f"{started}; errors in its log: {figures['worker_log_errors']}")
     return 0
 

@@ -144,10 +144,10 @@ def ceremony_cancelled(session, ceremony, *, now: datetime | None = None) -> lis
                         ceremony_id=_id(ceremony))
 
 
-def reminder_key(registration: Registration) -> str:
+def reminder_key(registration_id: int, starts_at: datetime) -> str:
     """One reminder per registration and start time: a ceremony moved to another
     day reminds again for the new day."""
-    return f"ceremony_reminder:{registration.id}:{ics.utc_stamp(registration.ceremony.starts_at)}"
+    return f"ceremony_reminder:{registration_id}:{ics.utc_stamp(starts_at)}"
 
 
 def reminder_time(starts_at: datetime, config) -> datetime:
@@ -183,7 +183,7 @@ def enqueue_reminders(session, now: datetime | None = None) -> int:
     for row in candidates:
         remind_at = reminder_time(row.starts_at, config)
         if remind_at <= now and row.created_at < remind_at:
-            due[f"ceremony_reminder:{row.id}:{ics.utc_stamp(row.starts_at)}"] = row
+            due[reminder_key(row.id, row.starts_at)] = row
     if not due:
         return 0
     taken = set()
@@ -401,9 +401,6 @@ def _nominations(session, message, language, params) -> Composed:
                                    for n in rows],
                       link=f"{_base()}/staff/nominations/?status={status}")
     return Composed(rendered.subject, rendered.text, rendered.html)
-
-
-KINDS = frozenset(_REGISTRATION_COMPOSERS) | {"nomination_status_changed", "nominations_decided"}
 
 
 def compose(session, message, now: datetime | None = None) -> Composed:

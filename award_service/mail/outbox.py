@@ -92,9 +92,7 @@ def dump_params(params: dict | None) -> str:
 
 
 def _json_default(value):
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if hasattr(value, "isoformat"):  # dates
+    if hasattr(value, "isoformat"):  # datetimes, dates
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} cannot be kept in a message's params")
 
