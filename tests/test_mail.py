@@ -49,11 +49,6 @@ def app(make_app, smtp):
     app = make_app(AWARD_SMTP_HOST="127.0.0.1", AWARD_SMTP_PORT=smtp.port, AWARD_SMTP_TIMEOUT=5,
                    AWARD_MAIL_SWEEP_SECONDS=0)
     with app.app_context():
-        # PostgreSQL: the test database is emptied between tests by conftest's
-        # list of tables, which predates the outbox.
-        db.session.execute(text("DELETE FROM outbox_attachments"))
-        db.session.execute(text("DELETE FROM outbox_messages"))
-        db.session.commit()
         yield app
         mail.shutdown(app)
 

@@ -43,9 +43,6 @@ def app(make_app, smtp):
                    AWARD_MAIL_SWEEP_SECONDS=0,
                    AWARD_CELERY_BROKER_URL=f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}")
     with app.app_context():
-        db.session.execute(text("DELETE FROM outbox_attachments"))
-        db.session.execute(text("DELETE FROM outbox_messages"))
-        db.session.commit()
         yield app
         mail.shutdown(app)
 
@@ -155,9 +152,6 @@ def test_a_broker_that_is_down_loses_nothing(make_app, smtp, make_ceremony):
     app = make_app(AWARD_SMTP_HOST="127.0.0.1", AWARD_SMTP_PORT=smtp.port, AWARD_MAIL_SWEEP_SECONDS=0,
                    AWARD_CELERY_BROKER_URL=f"redis://127.0.0.1:{closed}/0")
     with app.app_context():
-        db.session.execute(text("DELETE FROM outbox_attachments"))
-        db.session.execute(text("DELETE FROM outbox_messages"))
-        db.session.commit()
         registration = register(make_ceremony(), email="later@example.kz")
         message_id = notify.registration_confirmed(db.session, registration)
         started = time.monotonic()

@@ -40,6 +40,10 @@ class MailState:
             self._publisher = Publisher(self.app)
         return self._publisher
 
+    def handovers(self):
+        """The publishing and sending threads' owners made so far in this process."""
+        return [h for h in (self._publisher, self._sender) if h is not None]
+
 
 def init_app(app: Flask) -> None:
     from . import models, outbox  # noqa: F401  (the table; the after-commit listener)
@@ -53,18 +57,12 @@ def flush(app: Flask | None = None, timeout: float = 30.0) -> None:
     """Wait until the messages committed so far have been tried once by this
     process's sender, or (with a broker) handed to it for a worker to send."""
     app = app or current_app._get_current_object()
-    state = app.extensions["award_mail"]
-    if state._publisher is not None:
-        state._publisher.flush(timeout)
-    if state._sender is not None:
-        state._sender.flush(timeout)
+    for handover in app.extensions["award_mail"].handovers():
+        handover.flush(timeout)
 
 
 def shutdown(app: Flask | None = None, timeout: float = 10.0) -> None:
     """Stop this app's sending and publishing threads (tests: before the database goes away)."""
     app = app or current_app._get_current_object()
-    state = app.extensions["award_mail"]
-    if state._publisher is not None:
-        state._publisher.stop(timeout)
-    if state._sender is not None:
-        state._sender.stop(timeout)
+    for handover in app.extensions["award_mail"].handovers():
+        handover.stop(timeout)

@@ -96,7 +96,7 @@ def make_celery(app) -> Celery:
         from .notify import enqueue_reminders as enqueue
 
         count = enqueue(db.session)
-        db.session.commit()  # the after-commit hook hands the reminders to send_message
+        db.session.commit()  # the after-commit hook hands the reminders to send_messages
         return count
 
     @celery.task(name=PURGE, shared=False)
