@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from .audit import Actor
+from .actor import Actor
 from .errors import ValidationFailed
 from .extensions import db
 

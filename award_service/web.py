@@ -1,60 +1,22 @@
-"""What every HTML page shares: login, the acting user, errors, languages."""
+"""The app-wide web layer (above every feature): the login loader, the error
+handlers for HTML and the API, security headers, the language switch.  The
+helpers blueprints use (access checks, the acting user, the error page) are in
+the core, :mod:`award_service.http`."""
 from __future__ import annotations
 
-from functools import wraps
-from urllib.parse import urlsplit
-
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .accounts.models import User
 from .accounts.permissions import can
-from .audit import Actor
+from .api.errors import error_response, http_error_response
 from .extensions import db, login_manager
+from .http import ERROR_MESSAGES, render_error, safe_next
 
 bp = Blueprint("web", __name__)
-
-
-def actor() -> Actor:
-    """The acting person of this request, for services and the audit trail."""
-    user = current_user if current_user.is_authenticated else None
-    return Actor(user=user, client_addr=request.remote_addr)
-
-
-def require(permission: str):
-    """View decorator: log in first, then hold ``permission`` (403 otherwise)."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            if not can(current_user, permission):
-                abort(403)
-            return view(*args, **kwargs)
-
-        wrapped.required_permission = permission
-        return wrapped
-
-    return decorator
-
-
-def check(permission: str, obj=None) -> None:
-    """Inside a view: 403 unless the user may act on this object."""
-    if not can(current_user, permission, obj):
-        abort(403)
-
-
-def safe_next(target: str | None, fallback: str) -> str:
-    """Only same-site relative paths are followed after login or a language switch."""
-    if not target:
-        return fallback
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return fallback
-    return target
 
 
 @bp.route("/language/<code>", methods=["POST"])
@@ -73,22 +35,6 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-ERROR_MESSAGES = {
-    400: _l("The request could not be understood."),
-    403: _l("You do not have permission to open this page."),
-    404: _l("This page does not exist."),
-    405: _l("This action is not allowed here."),
-    413: _l("What you sent is too large."),
-    429: _l("Too many attempts. Please wait a minute and try again."),
-    500: _l("Something went wrong on our side. Please try again later."),
-}
-
-
-def render_error(status: int, message=None):
-    message = message or ERROR_MESSAGES.get(status, ERROR_MESSAGES[400])
-    return render_template("errors/error.html", status=status, message=message), status
-
-
 def init_app(app) -> None:
     app.register_blueprint(bp)
     login_manager.init_app(app)
@@ -98,8 +44,6 @@ def init_app(app) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from .accounts.models import User
-
         try:
             user = db.session.get(User, int(user_id))
         except (TypeError, ValueError):
@@ -134,8 +78,6 @@ def init_app(app) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc):
         if _wants_json():
-            from .api.errors import http_error_response
-
             return http_error_response(exc)
         if exc.code == 401:
             return login_manager.unauthorized()
@@ -148,7 +90,5 @@ def init_app(app) -> None:
         app.logger.exception("unhandled error")
         db.session.rollback()
         if _wants_json():
-            from .api.errors import error_response
-
             return error_response(500, "internal_error", str(ERROR_MESSAGES[500]))
         return render_error(500)

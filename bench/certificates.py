@@ -60,8 +60,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from _pg import SECRET_KEY, BenchError, migrated_database  # noqa: E402
 
-from award_service.awards.pdf import CertificateContent, certificate_pdf, write_certificates  # noqa: E402
-from award_service.awards.pdf.layouts import FORMAT_LAYOUTS  # noqa: E402
+from award_service.pdf import CertificateContent, certificate_pdf, write_certificates  # noqa: E402
+from award_service.pdf.layouts import FORMAT_LAYOUTS  # noqa: E402
 
 SURNAMES = ["Әбдіқалықов", "Жанболатов", "Джанбулатов", "Сейітқасымов", "Нұрмағамбетов", "Қасымов", "Өтегенов",
             "Ұзақбаев", "Үсенов", "Ғабдуллин", "Һашимов", "Іргебаев", "Иванов", "Петренко", "Ким", "Шевченко",
@@ -126,7 +126,7 @@ def bench_ceiling(n: int) -> dict:
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.pdfgen.canvas import Canvas
 
-    from award_service.awards.pdf import fonts, qr
+    from award_service.pdf import fonts, qr
 
     font = fonts.font("serif-bold")  # registered with pdfmetrics once per process
     items = sample_items(n)
@@ -242,7 +242,7 @@ def bench_request(pg_url: str, fmt: str, repeat: int, batch_sizes=()) -> tuple[l
     with migrated_database(pg_url, "award_bench_certificates") as (url, _):
         from award_service import create_app
         from award_service.accounts.service import create_api_token, create_user
-        from award_service.audit import Actor
+        from award_service.actor import Actor
         from award_service.awards.models import Award
         from award_service.extensions import db
         from award_service.medals.service import create_medal

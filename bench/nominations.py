@@ -189,7 +189,7 @@ def setup(app, args) -> dict:
 
     from award_service.accounts.models import User
     from award_service.accounts.service import create_api_token, create_user
-    from award_service.audit import Actor
+    from award_service.actor import Actor
     from award_service.districts.models import District
     from award_service.extensions import db
     from award_service.medals.models import MedalQuota
@@ -509,7 +509,7 @@ def import_xlsx(app, counter, data, args) -> list[str]:
     """Import ``--import-rows`` new nominations from an Excel-like file, then
     as many again from an openpyxl-written one: parse and save timed apart."""
     from award_service.accounts.models import User
-    from award_service.audit import Actor
+    from award_service.actor import Actor
     from award_service.extensions import db
     from award_service.nominations import importer
 

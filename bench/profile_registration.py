@@ -170,7 +170,7 @@ def registration_post():
     from flask_migrate import upgrade
 
     from award_service import create_app
-    from award_service.audit import Actor
+    from award_service.actor import Actor
     from award_service.ceremonies import service
     from award_service.extensions import db
 

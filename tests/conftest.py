@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from award_service import create_app
-from award_service.audit import Actor
+from award_service.actor import Actor
 from award_service.config import normalise_database_url
 from award_service.extensions import db
 

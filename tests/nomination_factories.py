@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from award_service.audit import Actor
+from award_service.actor import Actor
 from award_service.audit.models import AuditEvent
 from award_service.extensions import db
 from award_service.medals.service import create_medal

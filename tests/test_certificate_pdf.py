@@ -17,7 +17,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from award_service.awards.pdf import (
+from award_service.pdf import (
     FORMATS,
     CertificateContent,
     MissingGlyphError,
@@ -25,9 +25,9 @@ from award_service.awards.pdf import (
     stream_certificates,
     write_certificates,
 )
-from award_service.awards.pdf import fonts
-from award_service.awards.pdf.layouts import FORMAT_LAYOUTS, Text
-from award_service.awards.pdf.render import place
+from award_service.pdf import fonts
+from award_service.pdf.layouts import FORMAT_LAYOUTS, Text
+from award_service.pdf.render import place
 
 KK_UPPER = "АӘБВГҒДЕЁЖЗИЙКҚЛМНҢОӨПРСТУҰҮФХҺЦЧШЩЪЫІЬЭЮЯ"
 KK_LOWER = KK_UPPER.lower()
@@ -263,7 +263,7 @@ def test_line_breaking_is_balanced():
     import itertools
     import random
 
-    from award_service.awards.pdf.render import _splits
+    from award_service.pdf.render import _splits
 
     rnd = random.Random(7)
     for _ in range(60):
@@ -342,7 +342,7 @@ def test_qr_in_each_place_of_a_card_sheet():
 
 
 def test_qr_is_one_path_of_merged_runs():
-    from award_service.awards.pdf.qr import qr_matrix, qr_ops, runs
+    from award_service.pdf.qr import qr_matrix, qr_ops, runs
 
     n, matrix = qr_matrix(URL)
     dark = matrix.count(0)

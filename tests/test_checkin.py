@@ -10,7 +10,7 @@ import requests
 from sqlalchemy import func, select
 
 from award_service import codes
-from award_service.audit import Actor
+from award_service.actor import Actor
 from award_service.audit.models import AuditEvent
 from award_service.ceremonies import service
 from award_service.ceremonies.models import Registration

@@ -21,12 +21,14 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import func, select, text
 
 from award_service import mail
-from award_service.audit import Actor
+from award_service.actor import Actor
 from award_service.audit.models import AuditEvent
 from award_service.ceremonies import service as ceremonies
 from award_service.ceremonies.models import Registration
 from award_service.extensions import db
-from award_service.mail import notify, outbox
+from award_service.ceremonies import messages as notify
+from award_service.mail import outbox
+from award_service.nominations import messages as nomination_messages
 from award_service.mail.ics import escape_text, event as ics_event, fold
 from award_service.mail.models import OutboxAttachment, OutboxMessage
 from award_service.timeutil import to_local, utcnow
@@ -483,12 +485,12 @@ def test_nomination_decisions_reach_the_nominator_in_their_language(app, smtp, c
     approved = advance(nominate(cast.nominator), "approved", cast)
     rejected = advance(nominate(cast.nominator), "rejected", cast)
 
-    ids = [send(notify.nomination_status_changed, returned, "return"),
-           send(notify.nomination_status_changed, approved, "approved"),
-           send(notify.nomination_status_changed, rejected, "reject")]
-    assert send(notify.nomination_status_changed, approved, "submit") is None
+    ids = [send(nomination_messages.nomination_status_changed, returned, "return"),
+           send(nomination_messages.nomination_status_changed, approved, "approved"),
+           send(nomination_messages.nomination_status_changed, rejected, "reject")]
+    assert send(nomination_messages.nomination_status_changed, approved, "submit") is None
     with pytest.raises(ValueError):
-        notify.nomination_status_changed(db.session, approved, "approve-ish")
+        nomination_messages.nomination_status_changed(db.session, approved, "approve-ish")
 
     messages = smtp.messages_for(ids)
     assert [m["To"] for m in messages] == [cast.nominator.email] * 3

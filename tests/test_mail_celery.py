@@ -13,7 +13,8 @@ from sqlalchemy import func, select, text
 
 from award_service import mail
 from award_service.extensions import db
-from award_service.mail import notify, outbox
+from award_service.ceremonies import messages as notify
+from award_service.mail import outbox
 from award_service.mail.models import OutboxMessage
 from award_service.mail.tasks import REMINDERS, SEND_DUE, celery_for
 from award_service.timeutil import to_local, utcnow

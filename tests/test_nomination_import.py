@@ -12,7 +12,7 @@ from flask_babel import force_locale
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import create_engine, func, select, text
 
-from award_service.audit import Actor
+from award_service.actor import Actor
 from award_service.audit.models import AuditEvent
 from award_service.errors import Conflict, Forbidden
 from award_service.extensions import db

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from award_service.audit import Actor
+from award_service.actor import Actor
 from award_service.extensions import db
 from award_service.medals.models import MedalQuota
 from award_service.medals.service import create_medal

@@ -9,13 +9,13 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from award_service.audit import Actor
+from award_service.actor import Actor
 from award_service.ceremonies import service
 from award_service.ceremonies.models import Ceremony
 from award_service.errors import DomainError
 from award_service.extensions import db
 from award_service.mail.models import OutboxMessage
-from award_service.mail.notify import compose
+from award_service.mail.registry import compose
 
 from .conftest import registration_data
 from .nomination_factories import *  # noqa: F401,F403  (fixtures)

@@ -32,7 +32,7 @@ def world(make_user, make_ceremony, client, app):
 
     registration = db.session.query(Registration).one()
     target = make_user("clerk")
-    from award_service.audit import Actor
+    from award_service.actor import Actor
     from award_service.medals.service import create_medal
     from award_service.nominations.service import create_nomination
 

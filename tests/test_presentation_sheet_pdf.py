@@ -9,8 +9,8 @@ import unicodedata
 import pypdf
 import pytest
 
-from award_service.awards.pdf import SheetHeader, SheetRow, presentation_sheet_pdf, stream_presentation_sheet
-from award_service.awards.pdf.sheet import SHEET, place_row
+from award_service.pdf import SheetHeader, SheetRow, presentation_sheet_pdf, stream_presentation_sheet
+from award_service.pdf.sheet import SHEET, place_row
 
 NAMES = [
     "Әбдіқалықова Гүлжазира Нұрсұлтанқызы",

@@ -7,10 +7,10 @@ import unicodedata
 
 import pytest
 
-from award_service.awards.pdf import MissingGlyphError, TicketContent, ticket_pdf
-from award_service.awards.pdf.layouts import MM, TICKET_FORMAT, Box, Text
-from award_service.awards.pdf.render import fit
-from award_service.awards.pdf.ticket import place_ticket
+from award_service.pdf import MissingGlyphError, TicketContent, ticket_pdf
+from award_service.pdf.layouts import MM, TICKET_FORMAT, Box, Text
+from award_service.pdf.render import fit
+from award_service.pdf.ticket import place_ticket
 from tests.test_certificate_pdf import (assert_drawable, assert_fonts_embedded_and_subset, decode_qr, flat, read,
                                         render_page)
 

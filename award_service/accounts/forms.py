@@ -42,11 +42,3 @@ class UserForm(FlaskForm):
         if not creating:
             data["active"] = self.active.data
         return data
-
-
-class DistrictForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[InputRequired(), Length(max=32)],
-                       description=_l("Lower-case Latin letters, for example zhezkazgan."))
-    name_kk = StringField(_l("Name (Kazakh)"), validators=[InputRequired(), Length(max=200)])
-    name_ru = StringField(_l("Name (Russian)"), validators=[InputRequired(), Length(max=200)])
-    name_en = StringField(_l("Name (English)"), validators=[InputRequired(), Length(max=200)])

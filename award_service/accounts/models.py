@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..districts.models import District
 from ..extensions import db
 from ..timeutil import UTCDateTime, utcnow
+from .permissions import can, scoped_district_id
 
 ROLES = ("admin", "organiser", "nominator", "reviewer", "commission", "clerk")
 _ROLE_LIST = ", ".join(f"'{r}'" for r in ROLES)
@@ -43,6 +44,16 @@ class User(db.Model):
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
+
+    def can(self, permission: str, obj: object = None) -> bool:
+        """Whether this user may do ``permission`` (on ``obj``): the one table in
+        :mod:`.permissions` decides; the core's view helpers ask through here."""
+        return can(self, permission, obj)
+
+    @property
+    def district_scope(self) -> int | None:
+        """The district this user's lists are limited to (None: all)."""
+        return scoped_district_id(self)
 
     # Flask-Login protocol
     @property

@@ -10,7 +10,8 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from ..audit import Actor, diff, record
+from ..actor import Actor
+from ..audit import diff, record
 from ..districts.models import District
 from ..errors import Conflict, ValidationFailed
 from ..text import TextError, clean_text

@@ -12,7 +12,7 @@ from ..errors import DomainError, ValidationFailed
 from ..extensions import db, limiter
 from ..forms import ActionForm, apply_errors
 from ..i18n import locale_code
-from ..web import actor, require, safe_next
+from ..http import actor, require, safe_next
 from . import service
 from .forms import ROLE_LABELS, LoginForm, UserForm
 from .models import User

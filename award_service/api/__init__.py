@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..accounts.permissions import can
 from ..accounts.service import user_for_token
-from ..audit import Actor
+from ..actor import Actor
 from ..errors import DomainError
 from ..extensions import db
 from .errors import error_response

@@ -64,7 +64,7 @@ def manage_url(token: str) -> str:
 
 
 def _page_args():
-    from ..ceremonies.validation import parse_int
+    from ..parsing import parse_int
     from ..errors import ValidationFailed
 
     errors: dict = {}

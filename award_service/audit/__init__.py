@@ -1,34 +1,14 @@
 """The audit trail: :func:`record` is called inside the transaction of the change."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
-if TYPE_CHECKING:
-    from ..accounts.models import User
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts, and from where.  Services take it as an argument so that they
-    run the same from a view, the API, the CLI or a worker."""
-
-    user: "User | None" = None
-    client_addr: str | None = None
-    label: str | None = None
-
-    @property
-    def display(self) -> str:
-        if self.user is not None:
-            return self.user.email
-        return self.label or "public"
-
-    @classmethod
-    def system(cls, label: str = "system") -> "Actor":
-        return cls(None, None, label)
+from ..actor import Actor
+from ..timeutil import utcnow
+from .models import INSERT_AUDIT_EVENT, AuditEvent
 
 
 def _jsonable(value: Any) -> Any:
@@ -46,9 +26,6 @@ def record(session, actor: Actor, action: str, object_type: str, object_id,
     """Write one audit event now, inside the caller's transaction (one INSERT,
     no unit-of-work bookkeeping: events are never read back in the same
     transaction)."""
-    from ..timeutil import utcnow
-    from .models import INSERT_AUDIT_EVENT
-
     session.connection().execute(INSERT_AUDIT_EVENT, dict(
         occurred_at=utcnow(),
         actor_id=actor.user.id if actor.user is not None else None,
@@ -64,8 +41,6 @@ def record(session, actor: Actor, action: str, object_type: str, object_id,
 
 
 def history(session, object_type: str, object_id) -> list:
-    from .models import AuditEvent
-
     return list(session.scalars(
         select(AuditEvent)
         .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))

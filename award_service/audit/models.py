@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, insert
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..accounts.models import User
+from ..actor import ActingUser
 from ..extensions import db
 from ..timeutil import UTCDateTime, utcnow
 
@@ -32,7 +32,8 @@ class AuditEvent(db.Model):
     reason: Mapped[str | None] = mapped_column(Text)
     client_addr: Mapped[str | None] = mapped_column(String(64))
 
-    actor: Mapped[User | None] = relationship(lazy="joined")
+    # The account that acted (accounts sit above audit: named, not imported).
+    actor: Mapped[ActingUser | None] = relationship("User", lazy="joined")
 
 
 # Built once: record() runs in every state change.

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from ..accounts.models import User
 from ..ceremonies.models import Ceremony
@@ -57,7 +57,9 @@ class Award(db.Model):
     medal: Mapped[Medal] = relationship(lazy="joined")
     district: Mapped[District] = relationship(lazy="joined")
     ceremony: Mapped[Ceremony | None] = relationship()
-    nomination: Mapped[Nomination] = relationship()
+    # The backref gives a nomination its certificates (``nomination.awards``,
+    # oldest first) without the nominations layer importing this one.
+    nomination: Mapped[Nomination] = relationship(backref=backref("awards", order_by="Award.id", lazy="select"))
     reissue_of: Mapped["Award | None"] = relationship(remote_side=[id], foreign_keys=[reissue_of_id])
     presented_by: Mapped[User | None] = relationship(foreign_keys=[presented_by_id])
     revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])

@@ -14,7 +14,7 @@ from ..ceremonies.models import Ceremony
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..medals.models import Medal
 from ..timeutil import to_local
-from . import pdf
+from .. import pdf
 from .models import Award
 from .service import printable_query, validate_filters
 

@@ -15,11 +15,13 @@ from sqlalchemy import or_, select, update
 
 from .. import codes
 from ..accounts.permissions import can, scoped_district_id
-from ..audit import Actor, record
+from ..actor import Actor
+from ..audit import record
 from ..ceremonies.models import Ceremony
 from ..districts.models import District
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..medals.models import Medal
+from ..nominations import events as nomination_events
 from ..nominations.models import Nomination
 from ..dates import local_today, parse_date
 from ..text import text_field
@@ -78,6 +80,13 @@ def issue_awards(session, actor: Actor, nominations: list[Nomination], *, decree
     for a in awards:
         record(session, actor, "award.issue", "award", a.serial, after=_snapshot(a))
     return awards
+
+
+@nomination_events.approved.connect
+def _issue_on_approval(session, *, actor: Actor, nominations: list[Nomination], decree_number: str,
+                       decree_date: date) -> None:
+    """The workflow approved these under a decree: issue their certificates in its transaction."""
+    issue_awards(session, actor, nominations, decree_number=decree_number, decree_date=decree_date)
 
 
 # ------------------------------------------------------------------ reading

@@ -20,7 +20,7 @@ from ..extensions import db, limiter
 from ..forms import ActionForm, apply_errors
 from ..i18n import locale_code
 from ..medals.service import all_medals
-from ..web import actor, check, require
+from ..http import actor, check, require
 from . import printing, service
 from .forms import FORMAT_LABELS, HISTORY_LABELS, STATUS_LABELS, BulkForm, FilterForm, PresentedForm, RevokeForm
 from .models import Award

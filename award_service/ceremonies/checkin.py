@@ -15,7 +15,8 @@ from sqlalchemy import func, select, update
 
 from .. import codes
 from ..accounts.permissions import can
-from ..audit import Actor, record
+from ..actor import Actor
+from ..audit import record
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..timeutil import utcnow
 from .models import Ceremony, Registration

@@ -13,7 +13,7 @@ from flask_babel import ngettext
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..timeutil import to_local
-from ..web import actor, check, require
+from ..http import actor, check, require
 from . import checkin, service
 from .forms import CATEGORY_LABELS, CheckinForm, CodeForm
 from .models import Ceremony, Registration

@@ -20,8 +20,9 @@ from sqlalchemy import Integer, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import codes
-from ..audit import Actor, diff, record
-from ..mail import notify
+from ..actor import Actor
+from ..audit import diff, record
+from . import messages
 from ..districts.models import District
 from ..accounts.permissions import can
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -109,7 +110,7 @@ def update_ceremony(session, actor: Actor, ceremony: Ceremony, data: dict, *, tz
     b, a = diff(before, ceremony.snapshot())
     if a:
         record(session, actor, "ceremony.update", "ceremony", ceremony.id, before=b, after=a)
-        notify.ceremony_changed(session, ceremony.id, {k: (b.get(k), v) for k, v in a.items()})
+        messages.ceremony_changed(session, ceremony.id, {k: (b.get(k), v) for k, v in a.items()})
     try:
         if "capacity" in a or "waitlist" in a:
             session.flush()
@@ -142,7 +143,7 @@ def transition_ceremony(session, actor: Actor, ceremony: Ceremony, action: str, 
     record(session, actor, f"ceremony.{action}", "ceremony", ceremony.id,
            before={"status": before}, after={"status": target}, reason=reason)
     if target == "cancelled":
-        notify.ceremony_cancelled(session, ceremony.id)  # everyone registered, after the commit
+        messages.ceremony_cancelled(session, ceremony.id)  # everyone registered, after the commit
     session.commit()
     session.refresh(ceremony)
     return ceremony
@@ -267,7 +268,7 @@ def register(session, actor: Actor, ceremony_id, data: dict, *, language: str = 
     if clean["email"]:
         # Before the seats, so that the ceremony row stays locked only for the
         # UPDATE and the commit; a refusal rolls the message back with the rest.
-        notify.registration_confirmed(session, registration_id, now=now)  # ticket and calendar attached
+        messages.registration_confirmed(session, registration_id, now=now)  # ticket and calendar attached
     taken = connection.execute(_TAKE_SEATS[staff_override_window],
                                {"ceremony_id": ceremony_pk, "seats": clean["seats"], "now": now}).first()
     if taken is None:
@@ -299,7 +300,7 @@ def _join_waitlist(session, actor: Actor, ceremony_id: int, values: dict, now: d
     promoted = waitlist.promote(session, actor, ceremony_id, now=now)
     registration = session.get(Registration, registration_id)
     if registration.email and registration not in promoted:  # the promoted are told by promote()
-        notify.registration_waitlisted(session, registration_id, waitlist.position(session, registration), now=now)
+        messages.registration_waitlisted(session, registration_id, waitlist.position(session, registration), now=now)
     session.commit()
     return registration
 
@@ -332,7 +333,7 @@ def cancel_registration(session, actor: Actor, registration: Registration, reaso
     record(session, actor, "registration.cancel", "registration", registration_id,
            before={"status": previous}, after={"status": "cancelled"}, reason=reason)
     if registration.email:
-        notify.registration_cancelled(session, registration_id, now=now)
+        messages.registration_cancelled(session, registration_id, now=now)
     if previous == "confirmed":
         session.execute(update(Ceremony).where(Ceremony.id == ceremony_id)
                         .values(seats_taken=Ceremony.seats_taken - result.seats))

@@ -18,7 +18,7 @@ from ..forms import ActionForm, apply_errors
 from ..i18n import locale_code, local_datetime
 from ..spreadsheets import spreadsheet_safe
 from ..timeutil import utcnow
-from ..web import actor, check, require
+from ..http import actor, check, require
 from . import service, waitlist
 from .forms import CATEGORY_LABELS, CeremonyForm, ReasonForm, RegistrationForm, RegistrationSearchForm
 from .models import Ceremony, Registration

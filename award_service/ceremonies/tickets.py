@@ -10,7 +10,7 @@ from flask import Response, current_app
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from ..awards import pdf
+from .. import pdf
 from ..errors import Conflict
 from ..timeutil import to_local
 from .models import Registration

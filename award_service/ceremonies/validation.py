@@ -5,17 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 
 from ..errors import ValidationFailed
+from ..parsing import is_true, parse_bool, parse_datetime, parse_email, parse_int, parse_phone
 from ..text import TextError, clean_text, search_key, text_field
-from ..timeutil import from_local
 from .models import CATEGORIES, MAX_COMPANIONS
 
-TRUE_VALUES = {True, 1, "1", "true", "True", "on", "yes", "y"}
-FALSE_VALUES = {False, 0, "0", "false", "False", "off", "no", "n", "", None}
 NEED_CODES = ("wheelchair", "hearing", "near_exit")
 MAX_CAPACITY = 100_000
 
@@ -24,95 +20,6 @@ class _Errors(dict):
     def text(self, data, key, *, max_length, required=False, multiline=False, label_required=None):
         return text_field(data, key, self, max_length=max_length, required=required, multiline=multiline,
                           required_message=label_required)
-
-
-def is_true(value) -> bool:
-    return isinstance(value, (str, int, bool)) and value in TRUE_VALUES
-
-
-def parse_bool(value, *, field: str, errors: dict) -> bool:
-    if is_true(value):
-        return True
-    if value is None or (isinstance(value, (str, int, bool)) and value in FALSE_VALUES):
-        return False
-    errors[field] = _l("Must be true or false.")
-    return False
-
-
-def parse_int(value, *, field: str, errors: dict, minimum: int, maximum: int, default=None) -> int | None:
-    if value is None or value == "":
-        if default is not None:
-            return default
-        errors[field] = _l("This field is required.")
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        errors[field] = _l("Must be a whole number.")
-        return None
-    try:
-        number = int(value.strip()) if isinstance(value, str) else value
-    except ValueError:
-        errors[field] = _l("Must be a whole number.")
-        return None
-    if not minimum <= number <= maximum:
-        errors[field] = _l("Must be between %(min)d and %(max)d.", min=minimum, max=maximum)
-        return None
-    return number
-
-
-def parse_datetime(value, *, field: str, errors: dict, tz: str, required: bool) -> datetime | None:
-    """ISO 8601; a time without an offset is Kazakhstan (deployment) time."""
-    if value is None or value == "":
-        if required:
-            errors[field] = _l("This field is required.")
-        return None
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            errors[field] = _l("Enter a date and time such as 2025-05-09T19:00.")
-            return None
-    else:
-        errors[field] = _l("Enter a date and time such as 2025-05-09T19:00.")
-        return None
-    return from_local(parsed, tz)
-
-
-def parse_email(value, *, errors: dict) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if not isinstance(value, str) or len(value) > 254:
-        errors["email"] = _l("Enter a valid e-mail address, such as name@example.kz.")
-        return None
-    try:
-        return validate_email(value.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError:
-        errors["email"] = _l("Enter a valid e-mail address, such as name@example.kz.")
-        return None
-
-
-def parse_phone(value, *, errors: dict) -> str | None:
-    """Kazakhstan numbers, written any usual way (8 701 …, +7 (701) …) -> +77011234567."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    message = _l("Enter a phone number such as +7 701 234 56 78.")
-    if not isinstance(value, str) or len(value) > 30:
-        errors["phone"] = message
-        return None
-    raw = value.strip()
-    digits = "".join(ch for ch in raw if ch.isdigit())
-    if raw.startswith("8") and len(digits) == 11:
-        raw = "+7" + digits[1:]
-    try:
-        number = phonenumbers.parse(raw, "KZ")
-    except phonenumbers.NumberParseException:
-        errors["phone"] = message
-        return None
-    if number.country_code != 7 or not phonenumbers.is_valid_number(number):
-        errors["phone"] = message
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _parse_needs(data: dict, errors: dict) -> dict:

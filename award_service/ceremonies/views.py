@@ -10,7 +10,7 @@ from ..extensions import db, limiter
 from ..forms import ActionForm, apply_errors
 from ..i18n import locale_code
 from ..timeutil import utcnow
-from ..web import actor
+from ..http import actor
 from . import service, tickets, waitlist
 from .forms import RegistrationForm
 

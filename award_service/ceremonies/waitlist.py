@@ -15,9 +15,10 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 
-from ..audit import Actor, record
+from ..actor import Actor
+from ..audit import record
 from ..errors import Conflict, NotFound
-from ..mail import notify
+from . import messages
 from ..timeutil import utcnow
 from .models import Ceremony, Registration
 
@@ -88,7 +89,7 @@ def promote(session, actor: Actor, ceremony_id: int, *, now: datetime | None = N
         record(session, actor, "registration.promote", "registration", registration.id,
                before={"status": "waitlisted"}, after={"status": "confirmed", "seats": registration.seats})
         if registration.email:
-            notify.registration_promoted(session, registration.id, now=now)  # sent after the commit
+            messages.registration_promoted(session, registration.id, now=now)  # sent after the commit
         free -= registration.seats
         promoted.append(registration)
     for registration in promoted:

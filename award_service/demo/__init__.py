@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ..accounts.models import User
 from ..accounts.service import create_user
-from ..audit import Actor
+from ..actor import Actor
 from ..ceremonies import service
 from ..errors import Conflict
 from ..timeutil import to_local, utcnow, zone

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from ..accounts.models import User
 from ..accounts.service import create_user
-from ..audit import Actor
+from ..actor import Actor
 from ..awards import service as awards_service
 from ..awards.models import Award
 from ..ceremonies.models import Ceremony

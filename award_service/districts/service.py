@@ -5,7 +5,8 @@ import re
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..audit import Actor, record
+from ..actor import Actor
+from ..audit import record
 from ..errors import ValidationFailed
 from ..text import text_field
 from .models import District

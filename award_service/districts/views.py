@@ -6,9 +6,9 @@ from flask_babel import gettext as _
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..forms import apply_errors
-from ..web import actor, require
+from ..http import actor, require
 from . import service
-from ..accounts.forms import DistrictForm
+from .forms import DistrictForm
 
 bp = Blueprint("districts", __name__, url_prefix="/staff/districts")
 

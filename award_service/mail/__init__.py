@@ -1,7 +1,8 @@
 """E-mail through an outbox: decided inside a transaction, sent after it commits.
 
-- :mod:`.notify` -- one function per kind of message, called inside the
-  caller's transaction;
+- :mod:`.registry` -- the kinds of message, each registered by the feature
+  that owns it (``ceremonies/messages.py``, ``nominations/messages.py``) with
+  its label and composer; the periodic jobs that queue messages;
 - :mod:`.outbox` -- the table's operations: enqueue, claim, send, back-off, sweep, retry;
 - :mod:`.dispatch` -- after a commit: a thread of this process, or Celery;
 - :mod:`.transport` -- SMTP, or .eml files when no SMTP server is configured;

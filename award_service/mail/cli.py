@@ -6,6 +6,8 @@ import click
 from flask.cli import AppGroup
 
 from ..extensions import db
+from . import flush, registry
+from .outbox import counts_by_status, purge_attachments, send_due
 
 mail_cli = AppGroup("mail", help="Outgoing e-mail (the outbox).")
 
@@ -15,8 +17,6 @@ mail_cli = AppGroup("mail", help="Outgoing e-mail (the outbox).")
 def send(limit):
     """Send every due message now: new ones, retries whose back-off has passed,
     and ones a stopped sender left half-sent."""
-    from .outbox import send_due
-
     counts = send_due(db.session, limit=limit)
     click.echo("due: {due}, sent: {sent}, retry later: {queued}, failed: {failed}".format(
         due=counts.get("due", 0), sent=counts.get("sent", 0), queued=counts.get("queued", 0),
@@ -28,10 +28,7 @@ def reminders():
     """Queue the reminders that are due -- the day before a ceremony, from
     AWARD_MAIL_REMINDER_HOUR local time; each registration once -- and send
     them.  Run it every hour (cron) when no Celery beat runs."""
-    from . import flush
-    from .notify import enqueue_reminders
-
-    count = enqueue_reminders(db.session)
+    count = registry.run_job("reminders", db.session)
     db.session.commit()
     flush()  # sent by this process, or handed to the broker: wait before it exits
     click.echo(f"reminders queued: {count}")
@@ -40,8 +37,6 @@ def reminders():
 @mail_cli.command("status")
 def status():
     """How many messages are in each state."""
-    from .outbox import counts_by_status
-
     for name, count in counts_by_status(db.session).items():
         click.echo(f"{name}: {count}")
 
@@ -50,6 +45,4 @@ def status():
 @click.option("--keep-days", type=int, default=None, help="Default: AWARD_MAIL_KEEP_DAYS.")
 def purge(keep_days):
     """Drop the attachments (ticket PDFs) of messages sent long ago; the messages stay listed."""
-    from .outbox import purge_attachments
-
     click.echo(f"attachments dropped: {purge_attachments(db.session, keep_days=keep_days)}")

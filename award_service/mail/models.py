@@ -25,6 +25,7 @@ message over (a sender that died mid-send does not hold it for ever).
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Text
@@ -96,3 +97,19 @@ class OutboxAttachment(db.Model):
     data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
 
     message: Mapped[OutboxMessage] = relationship(back_populates="attachments")
+
+
+def dump_params(params: dict | None) -> str:
+    """``params`` as kept in the row: JSON, ``{}`` at least -- a message with
+    params is one the sender composes (see :mod:`.models`)."""
+    return json.dumps(params or {}, ensure_ascii=False, sort_keys=True, default=_json_default)
+
+
+def _json_default(value):
+    if hasattr(value, "isoformat"):  # datetimes, dates
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot be kept in a message's params")
+
+
+def load_params(message) -> dict:
+    return json.loads(message.params) if message.params else {}

@@ -11,7 +11,7 @@ configured, see :mod:`award_service.mail.dispatch`).
 
 Sending claims one row with one conditional UPDATE … RETURNING (SQLite and
 PostgreSQL): of two senders racing for a row, one gets it.  The message is
-then composed (:mod:`.notify` renders the text and attachments from the rows
+then composed (the kind's registered composer renders the text and attachments from the rows
 it is about and the ``params`` decided) and its text kept in its row, in a
 short transaction of its own.  The SMTP dialogue happens outside any
 database transaction; its outcome is written in a second short one.  A
@@ -37,11 +37,13 @@ from sqlalchemy import (Integer, String, Text, and_, bindparam, delete, event, f
                         update)
 from sqlalchemy.orm import Session
 
-from ..audit import Actor, record
+from ..actor import Actor
+from ..audit import record
 from ..errors import Conflict, Forbidden, NotFound
 from ..timeutil import UTCDateTime, utcnow
-from .models import OutboxAttachment, OutboxMessage
-from .transport import FileTransport, PermanentFailure, SmtpTransport, TemporaryFailure, build, mail_dir
+from . import registry
+from .models import OutboxAttachment, OutboxMessage, dump_params, load_params
+from .transport import Attachment, FileTransport, PermanentFailure, SmtpTransport, TemporaryFailure, build, mail_dir
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +59,6 @@ STATUS_LABELS = {
     "sent": _l("sent"),
     "failed": _l("failed"),
 }
-
-
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content_type: str
-    data: bytes
 
 
 # ------------------------------------------------------------------ enqueue
@@ -85,29 +80,13 @@ def _insert_message(dialect: str, dedupe: bool):
     return insert(_messages).returning(_messages.c.id)
 
 
-def dump_params(params: dict | None) -> str:
-    """``params`` as kept in the row: JSON, ``{}`` at least -- a message with
-    params is one the sender composes (see :mod:`.models`)."""
-    return json.dumps(params or {}, ensure_ascii=False, sort_keys=True, default=_json_default)
-
-
-def _json_default(value):
-    if hasattr(value, "isoformat"):  # datetimes, dates
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} cannot be kept in a message's params")
-
-
-def load_params(message) -> dict:
-    return json.loads(message.params) if message.params else {}
-
-
 def enqueue(session, *, kind: str, to_address: str, language: str, subject: str | None = None,
             body_text: str | None = None, body_html: str | None = None, attachments=(),
             params: dict | None = None, dedupe_key: str | None = None, object_type: str | None = None,
             object_id=None, district_id: int | None = None, now: datetime | None = None) -> int | None:
     """Add one message to the outbox inside the caller's transaction; it is sent
     after that transaction commits.  Without ``subject`` and ``body_text`` the
-    sender composes it, with ``params`` (the usual way, see :mod:`.notify`);
+    sender composes it, with ``params`` (the usual way: a feature's ``messages`` module);
     with them it is sent as given, with ``attachments``.  Returns its id, or
     None when ``dedupe_key`` was taken already (the message was decided
     before) or mail is suppressed on this session."""
@@ -320,10 +299,8 @@ class Sender:
         out meanwhile."""
         from sqlalchemy.exc import DBAPIError
 
-        from .notify import compose
-
         try:
-            composed = compose(session, message, now)
+            composed = registry.compose(session, message, now)
         except DBAPIError as exc:  # the database, not the message: try again later
             session.rollback()
             return self._temporary(session, message, attempts, now, f"{type(exc).__name__}: {exc}")

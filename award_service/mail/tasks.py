@@ -18,6 +18,9 @@ import os
 from celery import Celery, Task
 from celery.schedules import crontab
 
+from ..extensions import db
+from . import outbox, registry
+
 SEND_MESSAGE = "award_service.mail.send_message"  # one id (kept for tasks published by older releases)
 SEND_MESSAGES = "award_service.mail.send_messages"  # the ids of one or more commits
 SEND_DUE = "award_service.mail.send_due"
@@ -40,8 +43,6 @@ def make_celery(app) -> Celery:
 
     class AppTask(Task):
         def __call__(self, *args, **kwargs):
-            from ..extensions import db
-
             with app.app_context():
                 try:
                     return self.run(*args, **kwargs)
@@ -70,40 +71,25 @@ def make_celery(app) -> Celery:
 
     @celery.task(name=SEND_MESSAGE, shared=False)
     def send_message(message_id: int) -> str | None:
-        from ..extensions import db
-        from .outbox import deliver
-
-        counts = deliver(db.session, [message_id])
+        counts = outbox.deliver(db.session, [message_id])
         return next(iter(counts), None)
 
     @celery.task(name=SEND_MESSAGES, shared=False)
     def send_messages(message_ids: list[int]) -> dict:
-        from ..extensions import db
-        from .outbox import deliver
-
-        return deliver(db.session, [int(i) for i in message_ids])
+        return outbox.deliver(db.session, [int(i) for i in message_ids])
 
     @celery.task(name=SEND_DUE, shared=False)
     def send_due() -> dict:
-        from ..extensions import db
-        from .outbox import send_due as sweep
-
-        return sweep(db.session)
+        return outbox.send_due(db.session)
 
     @celery.task(name=REMINDERS, shared=False)
     def enqueue_reminders() -> int:
-        from ..extensions import db
-        from .notify import enqueue_reminders as enqueue
-
-        count = enqueue(db.session)
+        count = registry.run_job("reminders", db.session)
         db.session.commit()  # the after-commit hook hands the reminders to send_messages
         return count
 
     @celery.task(name=PURGE, shared=False)
     def purge_attachments() -> int:
-        from ..extensions import db
-        from .outbox import purge_attachments as purge
-
-        return purge(db.session)
+        return outbox.purge_attachments(db.session)
 
     return celery

@@ -14,6 +14,7 @@ import os
 import smtplib
 import ssl
 import tempfile
+from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
 from email.message import EmailMessage
@@ -21,6 +22,14 @@ from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
 
 
 class TemporaryFailure(Exception):

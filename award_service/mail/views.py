@@ -12,27 +12,15 @@ from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 from wtforms.widgets import HiddenInput
 
-from ..accounts.permissions import scoped_district_id
 from ..errors import Conflict, Forbidden, NotFound
 from ..extensions import db
-from ..web import actor, require
-from . import outbox
+from ..http import actor, require
+from . import outbox, registry
 from .models import OutboxMessage
 from .transport import mail_dir
 
 bp = Blueprint("mail", __name__, url_prefix="/staff/mail")
 
-KIND_LABELS = {
-    "registration_confirmed": _l("Registration confirmed"),
-    "registration_waitlisted": _l("Put on the waiting list"),
-    "registration_promoted": _l("Seat from the waiting list"),
-    "registration_cancelled": _l("Registration cancelled"),
-    "ceremony_changed": _l("Ceremony changed"),
-    "ceremony_cancelled": _l("Ceremony cancelled"),
-    "ceremony_reminder": _l("Reminder the day before"),
-    "nomination_status_changed": _l("Nomination decision"),
-    "nominations_decided": _l("Decision on several nominations"),
-}
 LIST_LIMIT = 100
 
 
@@ -41,7 +29,7 @@ class RetryForm(FlaskForm):
 
 
 def _scoped(stmt):
-    scope = scoped_district_id(current_user)
+    scope = current_user.district_scope
     return stmt if scope is None else stmt.where(OutboxMessage.district_id == scope)
 
 
@@ -64,9 +52,9 @@ def index():
     waiting = db.session.scalars(_scoped(select(m).where(m.status.in_(("queued", "sending"))))
                                  .order_by(m.next_attempt_at, m.id).limit(LIST_LIMIT)).all()
     return render_template("mail/index.html", counts=outbox.counts_by_status(db.session,
-                                                                            scoped_district_id(current_user)),
+                                                                            current_user.district_scope),
                            failed=failed, waiting=waiting, status_labels=outbox.STATUS_LABELS,
-                           kind_labels=KIND_LABELS, form=RetryForm(), delivery=_delivery(), limit=LIST_LIMIT)
+                           kind_labels={name: kind.label for name, kind in registry.kinds().items()}, form=RetryForm(), delivery=_delivery(), limit=LIST_LIMIT)
 
 
 @bp.post("/retry")
@@ -78,7 +66,7 @@ def retry():
         return redirect(url_for(".index"))
     try:
         message = outbox.retry(db.session, actor(), form.message_id.data,
-                               district_id=scoped_district_id(current_user))
+                               district_id=current_user.district_scope)
     except NotFound:
         abort(404)
     except Forbidden:

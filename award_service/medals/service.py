@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 
-from ..audit import Actor, record
-from ..ceremonies.validation import parse_int
+from ..actor import Actor
+from ..audit import record
+from ..parsing import parse_int
 from ..districts.models import District
 from ..errors import ValidationFailed
 from ..text import text_field

@@ -9,7 +9,7 @@ from ..errors import DomainError, ValidationFailed
 from ..extensions import db
 from ..forms import ActionForm, apply_errors
 from ..i18n import locale_code
-from ..web import actor, require
+from ..http import actor, require
 from . import service
 from .forms import MedalForm, SignerForm
 from .models import Medal

@@ -23,7 +23,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..accounts.permissions import can
-from ..audit import Actor, record
+from ..actor import Actor
+from ..audit import record
 from ..audit.models import INSERT_AUDIT_EVENT
 from ..districts.models import District
 from ..errors import Conflict, Forbidden, ValidationFailed

@@ -30,7 +30,7 @@ from ..i18n import locale_code
 from ..medals.service import all_medals
 from ..spreadsheets import spreadsheet_safe
 from ..timeutil import utcnow
-from ..web import actor, render_error, require
+from ..http import actor, render_error, require
 from . import exporter, importer, iin, service
 from .models import NOMINEE_CATEGORIES
 

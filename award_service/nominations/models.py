@@ -11,13 +11,11 @@ from ..districts.models import District
 from ..extensions import db, sql_in
 from ..medals.models import Medal
 from ..timeutil import UTCDateTime, utcnow
+from .workflow import INACTIVE_STATUSES, NominationStatus
 
 NOMINEE_CATEGORIES = ("front_veteran", "home_front_worker", "siege_survivor", "partisan", "former_prisoner",
                       "other_participant")
-STATUSES = ("draft", "submitted", "recommended", "approved", "awarded", "returned", "rejected", "withdrawn")
-# A nomination in one of these still holds its place: a second one for the
-# same person (IIN) and medal is refused.
-INACTIVE_STATUSES = ("rejected", "withdrawn")
+STATUSES = NominationStatus.values()
 
 
 

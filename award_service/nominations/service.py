@@ -15,11 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..accounts.permissions import can, scoped_district_id
-from ..audit import Actor, diff, record
-from ..awards.pdf.fonts import unprintable
-from ..awards.service import issue_awards
-from ..mail import notify
-from ..ceremonies.validation import parse_phone
+from ..actor import Actor
+from ..audit import diff, record
+from ..pdf.fonts import unprintable
+from . import messages
+from ..parsing import parse_phone
 from ..dates import local_today
 from ..dates import parse_date as _date
 from ..districts.models import District
@@ -28,7 +28,8 @@ from ..medals.models import Medal, MedalQuota
 from ..text import TextError, clean_text, text_field
 from ..timeutil import utcnow
 from . import iin as iin_module
-from . import names, workflow
+from . import events, names, workflow
+from .workflow import ACTION_LABELS, STATUS_LABELS
 from .models import INACTIVE_STATUSES, NOMINEE_CATEGORIES, STATUSES, Nomination, NominationDocument, Nominee
 
 MAX_DOCUMENT_SIZE = 10 * 1024 * 1024
@@ -405,14 +406,14 @@ def _apply(session, actor: Actor, nomination: Nomination, step, comment, number,
     if step.action == "approve" and take_quota:
         if not _take_places(session, nomination.medal_id, nomination.district_id, 1):
             raise quota_error(session, nomination)
-        issue_awards(session, actor, [nomination], decree_number=number, decree_date=dd)
+        events.send_approved(session, actor, [nomination], decree_number=number, decree_date=dd)
     record(session, actor, f"nomination.{step.action}", "nomination", nomination.id,
            before={"status": step.source}, after={"status": step.target, **({"decree_number": number,
                                                                                "decree_date": dd} if number else {})},
            reason=comment or None)
     if tell_nominator and step.action in ("return", "approve", "reject"):
         # To the nominator, after the commit.
-        notify.nomination_status_changed(session, nomination.id, step.action, comment=comment)
+        messages.nomination_status_changed(session, nomination.id, step.action, comment=comment)
 
 
 def _take_places(session, medal_id: int, district_id: int, count: int) -> bool:
@@ -509,9 +510,9 @@ def bulk_transition(session, actor: Actor, ids, action: str, *, comment=None, de
         # approval (nomination, quota, counter); numbers in id order.
         approved = [rows[i] for i in wanted if steps[i].action == "approve"]
         if approved:
-            issue_awards(session, actor, approved, decree_number=number, decree_date=dd)
+            events.send_approved(session, actor, approved, decree_number=number, decree_date=dd)
         # Each nominator is told once, of all theirs in the list, after the commit.
-        notify.nominations_decided(session, [rows[i] for i in wanted], first.action, comment=comment)
+        messages.nominations_decided(session, [rows[i] for i in wanted], first.action, comment=comment)
     except Conflict:
         session.rollback()
         raise
@@ -628,14 +629,5 @@ def validate_filters(args) -> dict:
             "category": category, "q": q}
 
 
-STATUS_LABELS = {
-    "draft": _l("draft"), "submitted": _l("submitted"), "recommended": _l("recommended"),
-    "approved": _l("approved"), "awarded": _l("awarded"), "returned": _l("returned for changes"),
-    "rejected": _l("rejected"), "withdrawn": _l("withdrawn"),
-}
-ACTION_LABELS = {
-    "submit": _l("Submit"), "recommend": _l("Recommend"), "approve": _l("Approve"),
-    "return": _l("Return for changes"), "reject": _l("Reject"), "withdraw": _l("Withdraw"),
-}
 ROLE_NAMES = {"nominator": _l("nominator"), "reviewer": _l("reviewer"), "commission": _l("commission"),
               "clerk": _l("clerk")}

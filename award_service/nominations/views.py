@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 
 from ..accounts.permissions import can, scoped_district_id
 from ..audit import history
-from ..awards.models import Award
 from ..districts.service import all_districts
 from ..errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
@@ -22,7 +21,7 @@ from ..forms import ActionForm, apply_errors
 from ..i18n import locale_code
 from ..medals.service import all_medals
 from ..timeutil import to_local
-from ..web import actor, check, require
+from ..http import actor, check, require
 from . import service, workflow
 from .forms import (CATEGORY_LABELS, FIELD_LABELS, HISTORY_LABELS, BulkForm, DocumentForm, FilterForm,
                     NominationForm, TransitionForm)
@@ -352,8 +351,7 @@ def _render_show(n: Nomination, *, form: TransitionForm | None = None, document_
         can_withdraw=any(s.action == "withdraw" for s in steps), barred=barred,
         needs_decree=any(s.needs_decree for s in steps), can_submit=any(s.action == "submit" for s in steps),
         similar=similar, events=history(db.session, "nomination", n.id),
-        awards=db.session.scalars(select(Award).where(Award.nomination_id == n.id).order_by(Award.id)).all()
-        if can(current_user, "awards.view", n) else [],
+        awards=list(getattr(n, "awards", ())) if can(current_user, "awards.view", n) else [],
         can_edit=may_enter and n.status in EDITABLE, can_upload=may_enter and n.status in DOCUMENT_STATES,
         action_labels=service.ACTION_LABELS, status_labels=service.STATUS_LABELS,
         category_labels=CATEGORY_LABELS, history_labels=HISTORY_LABELS, field_labels=FIELD_LABELS,

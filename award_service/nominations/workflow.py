@@ -5,7 +5,8 @@ state to which, and who may take it.
     returned (changes requested; the nominator edits and resubmits)
     rejected (final), withdrawn (by the nominator, before approval)
 
-The database CHECK constraint on nominations.status keeps the states valid;
+The states and actions are defined once here (models' CHECK constraints, forms,
+pages and the API read them); the database CHECK keeps the stored states valid;
 :func:`award_service.nominations.service.transition` applies a row of this
 table with a conditional UPDATE, so two people acting at once get one winner.
 """
@@ -13,36 +14,69 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
+
+from ..states import Labelled
+
+
+class NominationStatus(Labelled):
+    DRAFT = "draft", _l("draft")
+    SUBMITTED = "submitted", _l("submitted")
+    RECOMMENDED = "recommended", _l("recommended")
+    APPROVED = "approved", _l("approved")
+    AWARDED = "awarded", _l("awarded")
+    RETURNED = "returned", _l("returned for changes")
+    REJECTED = "rejected", _l("rejected")
+    WITHDRAWN = "withdrawn", _l("withdrawn")
+
+
+class NominationAction(Labelled):
+    SUBMIT = "submit", _l("Submit")
+    RECOMMEND = "recommend", _l("Recommend")
+    APPROVE = "approve", _l("Approve")
+    RETURN = "return", _l("Return for changes")
+    REJECT = "reject", _l("Reject")
+    WITHDRAW = "withdraw", _l("Withdraw")
+    AWARD = "award", _l("Mark presented")
+
+
+S, A = NominationStatus, NominationAction
+# A nomination in one of these still holds its place: a second one for the
+# same person (IIN) and medal is refused.
+INACTIVE_STATUSES = (S.REJECTED.value, S.WITHDRAWN.value)
+
 
 @dataclass(frozen=True)
 class Transition:
-    action: str
-    source: str
-    target: str
+    action: NominationAction
+    source: NominationStatus
+    target: NominationStatus
     role: str
     needs_reason: bool = False
     needs_decree: bool = False
 
 
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition("submit", "draft", "submitted", "nominator"),
-    Transition("submit", "returned", "submitted", "nominator"),
-    Transition("withdraw", "draft", "withdrawn", "nominator"),
-    Transition("withdraw", "submitted", "withdrawn", "nominator"),
-    Transition("withdraw", "returned", "withdrawn", "nominator"),
-    Transition("withdraw", "recommended", "withdrawn", "nominator"),
-    Transition("recommend", "submitted", "recommended", "reviewer"),
-    Transition("return", "submitted", "returned", "reviewer", needs_reason=True),
-    Transition("reject", "submitted", "rejected", "reviewer", needs_reason=True),
-    Transition("approve", "recommended", "approved", "commission", needs_decree=True),
-    Transition("return", "recommended", "returned", "commission", needs_reason=True),
-    Transition("reject", "recommended", "rejected", "commission", needs_reason=True),
+    Transition(A.SUBMIT, S.DRAFT, S.SUBMITTED, "nominator"),
+    Transition(A.SUBMIT, S.RETURNED, S.SUBMITTED, "nominator"),
+    Transition(A.WITHDRAW, S.DRAFT, S.WITHDRAWN, "nominator"),
+    Transition(A.WITHDRAW, S.SUBMITTED, S.WITHDRAWN, "nominator"),
+    Transition(A.WITHDRAW, S.RETURNED, S.WITHDRAWN, "nominator"),
+    Transition(A.WITHDRAW, S.RECOMMENDED, S.WITHDRAWN, "nominator"),
+    Transition(A.RECOMMEND, S.SUBMITTED, S.RECOMMENDED, "reviewer"),
+    Transition(A.RETURN, S.SUBMITTED, S.RETURNED, "reviewer", needs_reason=True),
+    Transition(A.REJECT, S.SUBMITTED, S.REJECTED, "reviewer", needs_reason=True),
+    Transition(A.APPROVE, S.RECOMMENDED, S.APPROVED, "commission", needs_decree=True),
+    Transition(A.RETURN, S.RECOMMENDED, S.RETURNED, "commission", needs_reason=True),
+    Transition(A.REJECT, S.RECOMMENDED, S.REJECTED, "commission", needs_reason=True),
     # Taken only by marking the award presented (awards.service.mark_presented,
     # which records the date), never through the transitions endpoint.
-    Transition("award", "approved", "awarded", "clerk"),
+    Transition(A.AWARD, S.APPROVED, S.AWARDED, "clerk"),
 )
 # What the transitions endpoint and the bulk forms accept.
-ACTIONS = ("submit", "recommend", "approve", "return", "reject", "withdraw")
+ACTIONS = tuple(a.value for a in A if a is not A.AWARD)
+STATUS_LABELS = NominationStatus.labels()
+ACTION_LABELS = {a: A(a).label for a in ACTIONS}
 _BY_KEY = {(t.action, t.source): t for t in TRANSITIONS}
 
 
@@ -56,8 +90,8 @@ def available(source: str) -> list[Transition]:
 
 # Whose queue a state is: "waiting for me".
 QUEUE_STATES = {
-    "nominator": ("draft", "returned"),
-    "reviewer": ("submitted",),
-    "commission": ("recommended",),
-    "clerk": ("approved",),
+    "nominator": (S.DRAFT.value, S.RETURNED.value),
+    "reviewer": (S.SUBMITTED.value,),
+    "commission": (S.RECOMMENDED.value,),
+    "clerk": (S.APPROVED.value,),
 }

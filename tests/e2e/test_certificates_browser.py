@@ -40,7 +40,7 @@ def test_clerk_prints_a_ceremony_and_marks_it_presented(live_server, new_page, c
         nomination = advance(nominate(cast.nominator, surname=surname), "approved", cast)
         serials.append(db.session.query(Award.serial).filter_by(nomination_id=nomination.id).scalar())
     from award_service.awards.service import attach_to_ceremony
-    from award_service.audit import Actor
+    from award_service.actor import Actor
 
     attach_to_ceremony(db.session, Actor(user=cast.clerk), ceremony, serials)
     kk = kazakh(live_server.app, "Certificates", "Ceremony", "Show", "Download the certificates (PDF)",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from test_registration_browser import kazakh, visible_label
 
-from award_service.audit import Actor
+from award_service.actor import Actor
 from award_service.ceremonies import service
 from award_service.ceremonies.models import Registration
 from award_service.extensions import db

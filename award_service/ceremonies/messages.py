@@ -1,62 +1,44 @@
-"""The messages the service sends: one function per kind to decide a message,
-and one to compose it.
+"""The messages about registrations and ceremonies: when to send them (called
+inside the change's transaction) and how to compose them (by the sender, at
+each attempt), registered by kind with the mail registry.
 
-The deciding functions are called INSIDE the transaction of the change, before
-its commit.  Each adds rows to the outbox with one INSERT (… SELECT) on the
-caller's connection: the recipient, their language, what the message is about
-and what was decided (``params``: a waiting-list position, the changes made, a
-nomination's new state and the reason given) -- no rendering, so a request
-pays one statement for an e-mail.  It is sent after the commit; a rollback
-discards it.  Each returns the outbox ids it added (``None`` / ``[]``: nobody
-to write to, e.g. a registration with a phone number only).
-
-The sender calls :func:`compose` at each attempt: the subject, text, HTML and
-attachments (the ticket PDF, the calendar file) in the recipient's language,
-from the rows as they are then and the params as they were decided.  A
-ceremony moved between the decision and the sending is therefore announced
-with its new time.  The text sent is kept in the row; the attachments are not.
+Deciding adds outbox rows with one INSERT … SELECT on the caller's connection:
+recipient, language and what was decided (``params``: a waiting-list position,
+the changes made), no rendering.  Composing reads the rows as they are then, so
+a ceremony moved between the decision and the sending is announced with its
+new time; the ticket PDF and the calendar file are drawn then and not kept.
 A ticket that cannot be drawn (a character no font has) does not stop the
-message: it then links to the ticket instead.
+message: it then links to the ticket instead.  Each deciding function returns
+the outbox ids it added (``None`` / ``[]``: nobody to write to).
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, String, bindparam, cast, select
-from sqlalchemy.orm import selectinload
 
-from ..accounts.models import User
-from ..ceremonies.models import Ceremony, Registration
 from ..codes import grouped
-from ..nominations.models import Nomination
+from ..mail import ics, registry
+from ..mail.models import OutboxMessage
+from ..mail.outbox import enqueue, enqueue_from, insert_from
+from ..mail.registry import Composed
+from ..mail.render import render
+from ..mail.transport import Attachment, mail_domain, sender
+from ..pdf import ticket_pdf
 from ..timeutil import to_local, utcnow, zone
-from . import ics
-from .models import OutboxMessage
-from .outbox import Attachment, enqueue, enqueue_from, insert_from, load_params
-from .render import language_of, render
-from .transport import mail_domain, sender
+from .models import Ceremony, Registration
+from .tickets import ticket_content
 
 log = logging.getLogger(__name__)
 
 # Fields of a ceremony whose change attendees are told about.
 ATTENDEE_FIELDS = ("title_kk", "title_ru", "starts_at", "venue", "address")
-NOMINATION_ACTIONS = {"return": "returned", "returned": "returned", "approve": "approved",
-                      "approved": "approved", "reject": "rejected", "rejected": "rejected"}
-QUIET_NOMINATION_ACTIONS = frozenset({"submit", "submitted", "recommend", "recommended", "withdraw", "withdrawn",
-                                      "award", "awarded", "create", "update"})
 # A reminder is not worth sending this close to the start (a sweep that ran late).
 REMINDER_TOO_LATE = timedelta(hours=2)
-
-
-@dataclass(frozen=True)
-class Composed:
-    subject: str
-    text: str
-    html: str
-    attachments: list[Attachment] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------ deciding (inside the change's transaction)
@@ -77,17 +59,6 @@ def _registrations(*conditions):
 _TO_REGISTRATION = insert_from(_registrations(Registration.id == bindparam("registration_id", type_=Integer)))
 _TO_CEREMONY = insert_from(_registrations(Registration.ceremony_id == bindparam("ceremony_id", type_=Integer),
                                           Registration.status != "cancelled"))
-_TO_NOMINATOR = insert_from(
-    select(User.email, User.language, cast(Nomination.id, String), Nomination.district_id)
-    .join(User, User.id == Nomination.created_by_id)
-    .where(Nomination.id == bindparam("nomination_id", type_=Integer), User.active.is_(True),
-           User.email.is_not(None), User.email != ""))
-_TO_USER = insert_from(
-    select(User.email, User.language, bindparam("object_id", type_=String), bindparam("district_id", type_=Integer))
-    .where(User.id == bindparam("user_id", type_=Integer), User.active.is_(True), User.email.is_not(None),
-           User.email != ""))
-
-
 def _one(ids: list[int]) -> int | None:
     return ids[0] if ids else None
 
@@ -202,56 +173,6 @@ def enqueue_reminders(session, now: datetime | None = None) -> int:
     return added
 
 
-def nomination_status_changed(session, nomination, action: str, *, comment: str | None = None,
-                              now: datetime | None = None) -> int | None:
-    """Tell the nominator who entered the nomination that it was returned,
-    approved (with the decree) or rejected, with ``comment`` (the reason; by
-    default the nomination's last comment when the message is composed).
-    ``action`` is the workflow action (``return``, ``approve``, ``reject``) or
-    the state it led to (``returned``, ``approved``, ``rejected``); the other
-    steps send nothing."""
-    if action in QUIET_NOMINATION_ACTIONS:
-        return None
-    if action not in NOMINATION_ACTIONS:
-        raise ValueError(f"unknown nomination action {action!r}")
-    params = {"status": NOMINATION_ACTIONS[action]}
-    if comment is not None:
-        params["comment"] = comment
-    return _one(enqueue_from(session, _TO_NOMINATOR, kind="nomination_status_changed", object_type="nomination",
-                             params=params, now=now, nomination_id=_id(nomination)))
-
-
-def nominations_decided(session, nominations, action: str, *, comment: str | None = None,
-                        now: datetime | None = None) -> list[int]:
-    """A decision on many nominations at once (a decree's list, a bulk return):
-    one message per nominator, listing theirs -- not one per nomination.  A
-    nominator with one nomination in the list gets the ordinary message."""
-    if action in QUIET_NOMINATION_ACTIONS:
-        return []
-    if action not in NOMINATION_ACTIONS:
-        raise ValueError(f"unknown nomination action {action!r}")
-    by_nominator: dict[int, list[Nomination]] = {}
-    for nomination in nominations:
-        if nomination.created_by_id is not None:
-            by_nominator.setdefault(nomination.created_by_id, []).append(nomination)
-    ids = []
-    for user_id, theirs in sorted(by_nominator.items()):
-        theirs.sort(key=lambda n: n.id)
-        if len(theirs) == 1:
-            one = nomination_status_changed(session, theirs[0].id, action, comment=comment, now=now)
-            ids.extend([one] if one is not None else [])
-            continue
-        districts = {n.district_id for n in theirs}
-        district_id = districts.pop() if len(districts) == 1 else None  # several: region-wide organisers see it
-        params = {"status": NOMINATION_ACTIONS[action], "nominations": [n.id for n in theirs]}
-        if comment is not None:
-            params["comment"] = comment
-        ids.extend(enqueue_from(session, _TO_USER, kind="nominations_decided", object_type="nomination",
-                                params=params, now=now, user_id=user_id, object_id=str(theirs[0].id),
-                                district_id=district_id))
-    return ids
-
-
 # ------------------------------------------------------------------ composing (by the sender)
 
 def _base() -> str:
@@ -268,9 +189,6 @@ def _registration_context(registration: Registration, language: str) -> dict:
 
 
 def _ticket(registration: Registration) -> Attachment | None:
-    from ..awards.pdf import ticket_pdf
-    from ..ceremonies.tickets import ticket_content
-
     try:
         data = ticket_pdf(ticket_content(registration))
     except Exception:
@@ -283,8 +201,6 @@ def calendar_event(registration: Registration, language: str, now: datetime, *, 
     ceremony = registration.ceremony
     manage = f"{_base()}/r/{registration.token}"
     organizer = sender(current_app.config)
-    from email.utils import parseaddr
-
     name, address = parseaddr(organizer)
     data = ics.event(
         uid=f"registration-{registration.id}@{mail_domain(current_app.config)}",
@@ -358,65 +274,19 @@ def _reminder(session, message, registration, language, params, now) -> Composed
     return _compose_for_registration(message.kind, registration, language, now)
 
 
-_REGISTRATION_COMPOSERS = {
-    "registration_confirmed": _seat,
-    "registration_promoted": _seat,
-    "registration_waitlisted": _waitlisted,
-    "registration_cancelled": _cancelled,
-    "ceremony_changed": _changed,
-    "ceremony_cancelled": _ceremony_cancelled,
-    "ceremony_reminder": _reminder,
-}
+def _load_registration(session, object_id: str) -> Registration | None:
+    return session.get(Registration, int(object_id))
 
 
-def _nomination(session, message, language, params) -> Composed:
-    from ..nominations.service import STATUS_LABELS
-
-    row = session.get(Nomination, int(message.object_id))
-    user = session.get(User, row.created_by_id)
-    status = params["status"]
-    rendered = render("nomination_status_changed", language, name=user.name, nomination_id=row.id,
-                      nominee=row.nominee.full_name, medal=row.medal.name(language), status=status,
-                      status_label=STATUS_LABELS[status], comment=params.get("comment", row.last_comment) or "",
-                      decree_number=row.decree_number, decree_date=row.decree_date,
-                      link=f"{_base()}/staff/nominations/{row.id}")
-    return Composed(rendered.subject, rendered.text, rendered.html)
-
-
-def _nominations(session, message, language, params) -> Composed:
-    from ..nominations.service import STATUS_LABELS
-
-    rows = list(session.scalars(select(Nomination).where(Nomination.id.in_(params["nominations"]))
-                                .options(selectinload(Nomination.nominee), selectinload(Nomination.medal))
-                                .order_by(Nomination.id)))
-    if not rows:
-        raise LookupError(f"nominations {params['nominations']} do not exist")
-    user = session.get(User, rows[0].created_by_id)
-    status = params["status"]
-    first = rows[0]
-    rendered = render("nominations_decided", language, name=user.name, count=len(rows), status=status,
-                      status_label=STATUS_LABELS[status], comment=params.get("comment", first.last_comment) or "",
-                      decree_number=first.decree_number, decree_date=first.decree_date,
-                      nominations=[dict(id=n.id, nominee=n.nominee.full_name, medal=n.medal.name(language))
-                                   for n in rows],
-                      link=f"{_base()}/staff/nominations/?status={status}")
-    return Composed(rendered.subject, rendered.text, rendered.html)
-
-
-def compose(session, message, now: datetime | None = None) -> Composed:
-    """The subject, bodies and attachments of an outbox row (an ORM object or a
-    Core row) that was decided without them.  Reads in ``session``; writes nothing."""
-    now = now or utcnow()
-    language = language_of(message.language)
-    params = load_params(message)
-    if message.kind == "nomination_status_changed":
-        return _nomination(session, message, language, params)
-    if message.kind == "nominations_decided":
-        return _nominations(session, message, language, params)
-    composer = _REGISTRATION_COMPOSERS.get(message.kind)
-    if composer is None or message.object_type != "registration":
-        raise ValueError(f"no way to compose a message of kind {message.kind!r} about {message.object_type!r}")
-    registration = session.get(Registration, int(message.object_id))
-    if registration is None:
-        raise LookupError(f"registration {message.object_id} does not exist")
-    return composer(session, message, registration, language, params, now)
+_KINDS = (
+    ("registration_confirmed", _l("Registration confirmed"), _seat),
+    ("registration_waitlisted", _l("Put on the waiting list"), _waitlisted),
+    ("registration_promoted", _l("Seat from the waiting list"), _seat),
+    ("registration_cancelled", _l("Registration cancelled"), _cancelled),
+    ("ceremony_changed", _l("Ceremony changed"), _changed),
+    ("ceremony_cancelled", _l("Ceremony cancelled"), _ceremony_cancelled),
+    ("ceremony_reminder", _l("Reminder the day before"), _reminder),
+)
+for _name, _label, _composer in _KINDS:
+    registry.register(_name, label=_label, object_type="registration", load=_load_registration, compose=_composer)
+registry.register_job("reminders", enqueue_reminders)

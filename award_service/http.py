@@ -1,0 +1,100 @@
+"""What every HTML blueprint needs, below the features: the acting user of the
+request, access checks, safe redirects, and the error page.
+
+Access is asked of the logged-in user (``current_user.can``), whose class the
+accounts layer defines over its one permission table, so these helpers import
+nothing above the core.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import abort, flash, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from .actor import Actor
+from .errors import DomainError
+from .extensions import db, login_manager
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def actor() -> Actor:
+    """The acting person of this request, for services and the audit trail."""
+    user = current_user if current_user.is_authenticated else None
+    return Actor(user=user, client_addr=request.remote_addr)
+
+
+def allowed(permission: str, obj: object = None) -> bool:
+    """Whether the logged-in user (if any) holds ``permission`` for ``obj``."""
+    return bool(current_user.is_authenticated and current_user.can(permission, obj))
+
+
+def require(permission: str) -> Callable[[F], F]:
+    """View decorator: log in first, then hold ``permission`` (403 otherwise)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.can(permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_permission = permission  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def check(permission: str, obj: object = None) -> None:
+    """Inside a view: 403 unless the user may act on this object."""
+    if not allowed(permission, obj):
+        abort(403)
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Only same-site relative paths are followed after login or a language switch."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    return target
+
+
+ERROR_MESSAGES = {
+    400: _l("The request could not be understood."),
+    403: _l("You do not have permission to open this page."),
+    404: _l("This page does not exist."),
+    405: _l("This action is not allowed here."),
+    413: _l("What you sent is too large."),
+    429: _l("Too many attempts. Please wait a minute and try again."),
+    500: _l("Something went wrong on our side. Please try again later."),
+}
+
+
+def render_error(status: int, message: Any = None) -> tuple[str, int]:
+    message = message or ERROR_MESSAGES.get(status, ERROR_MESSAGES[400])
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def refused(exc: DomainError, form: FlaskForm | None = None, prefix: Any = None) -> int:
+    """A service refused a form's change: undo the transaction, show why (on the
+    form when there is one, else as a flashed message) and give the status to
+    answer with."""
+    db.session.rollback()
+    text = str(exc.message) if not exc.fields else " ".join(map(str, exc.fields.values()))
+    if prefix is not None:
+        text = f"{prefix} {text}"
+    if form is not None:
+        form.form_errors.append(text)
+    else:
+        flash(text, "error")
+    return exc.status
