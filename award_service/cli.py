@@ -3,15 +3,23 @@ from __future__ import annotations
 
 import os
 import secrets
+from contextlib import nullcontext
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from .accounts.models import User, UserRole
+from .accounts.service import create_api_token
+from .accounts.service import create_user as create
 from .actor import Actor
+from .ceremonies.models import Ceremony
+from .demo import load
 from .errors import ValidationFailed
 from .extensions import db
+from .mail.cli import mail_cli
+from .mail.outbox import suppressed
 
 users_cli = AppGroup("users", help="Staff accounts.")
 demo_cli = AppGroup("demo", help="Demo data.")
@@ -30,8 +38,6 @@ def _fail(exc: ValidationFailed):
 @click.option("--password", default=None, help="Generated and printed when not given.")
 def create_user(email, name, roles, district, password):
     """Create a staff user."""
-    from .accounts.service import create_user as create
-
     generated = password is None
     if generated:
         password = secrets.token_urlsafe(12)
@@ -49,9 +55,6 @@ def create_user(email, name, roles, district, password):
 @click.option("--email", required=True)
 def create_token(email):
     """Print a new API token for a user (its last line; shown only once)."""
-    from .accounts.models import User
-    from .accounts.service import create_api_token
-
     user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
     if user is None:
         raise click.ClickException(f"no user with e-mail {email}")
@@ -63,9 +66,6 @@ def create_token(email):
 @users_cli.command("ensure-admin")
 def ensure_admin():
     """Create the first admin when there is none (AWARD_ADMIN_EMAIL / AWARD_ADMIN_PASSWORD)."""
-    from .accounts.models import User, UserRole
-    from .accounts.service import create_user as create
-
     if db.session.scalar(select(func.count()).select_from(UserRole).where(UserRole.role == "admin")):
         return
     email = os.environ.get("AWARD_ADMIN_EMAIL") or "admin@example.com"
@@ -93,12 +93,6 @@ def ensure_admin():
               help="Queue the e-mails the demo's changes would send (its people are fictitious, at example.com).")
 def load_demo(if_empty, send_mail):
     """Load the Ulytau demo: ceremonies, organisers and registrations."""
-    from contextlib import nullcontext
-
-    from .ceremonies.models import Ceremony
-    from .demo import load
-    from .mail.outbox import suppressed
-
     if if_empty and db.session.scalar(select(func.count()).select_from(Ceremony)):
         click.echo("demo data: the database is not empty; nothing loaded")
         return
@@ -108,8 +102,6 @@ def load_demo(if_empty, send_mail):
 
 
 def register_cli(app) -> None:
-    from .mail.cli import mail_cli
-
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(mail_cli)

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 
 from .timeutil import to_local, utcnow
+from flask import current_app
 
 DEFAULT_ZONE = "Asia/Almaty"
 DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
@@ -15,8 +16,6 @@ def local_today() -> date:
     """Today in the deployment's zone (Kazakhstan, UTC+5): from 19:00 UTC it is
     already tomorrow there, and a decree signed that morning bears that date."""
     try:
-        from flask import current_app
-
         zone_name = current_app.config.get("AWARD_TIMEZONE") or DEFAULT_ZONE
     except RuntimeError:  # no app (a script): the service's own default
         zone_name = DEFAULT_ZONE

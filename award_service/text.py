@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from flask_babel import lazy_gettext as _l
+
 _SPACE = re.compile(r"[^\S\n]+")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 
@@ -33,8 +35,6 @@ def clean_text(value, *, max_length: int, multiline: bool = False) -> str:
     NFC-normalise, refuse control characters, collapse inner spaces (and keep
     at most one blank line in multiline text), trim, bound the length.
     """
-    from flask_babel import lazy_gettext as _l
-
     if value is None:
         return ""
     if not isinstance(value, str):
@@ -63,8 +63,6 @@ def search_key(value: str | None) -> str:
 def text_field(data: dict, key: str, errors: dict, *, max_length: int, required: bool = False,
                multiline: bool = False, required_message=None) -> str:
     """``data[key]`` cleaned; a problem is put in ``errors[key]`` and '' returned."""
-    from flask_babel import lazy_gettext as _l
-
     try:
         value = clean_text(data.get(key), max_length=max_length, multiline=multiline)
     except TextError as exc:

@@ -5,7 +5,7 @@ focus); the page shows who it is and admits them with the companions who came
 found by name or phone."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -32,8 +32,6 @@ def _ceremony(ceremony_id: int) -> Ceremony:
 
 
 def _at(moment) -> str:
-    from flask import current_app
-
     return format_time(to_local(moment, current_app.config["AWARD_TIMEZONE"]), "HH:mm", rebase=False)
 
 

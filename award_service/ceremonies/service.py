@@ -29,6 +29,7 @@ from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..timeutil import UTCDateTime, utcnow
 from . import validation, waitlist
 from .models import Ceremony, Registration
+from ..text import search_key
 
 CEREMONY_STATUS_LABELS = {
     "draft": _l("draft"),
@@ -344,8 +345,6 @@ def cancel_registration(session, actor: Actor, registration: Registration, reaso
 
 
 def registrations_for(session, ceremony: Ceremony, *, q: str | None = None, status: str | None = None):
-    from ..text import search_key
-
     stmt = select(Registration).where(Registration.ceremony_id == ceremony.id)
     if status:
         stmt = stmt.where(Registration.status == status)

@@ -17,7 +17,7 @@ from ..extensions import db
 from ..forms import ActionForm, apply_errors
 from ..i18n import locale_code, local_datetime
 from ..spreadsheets import spreadsheet_safe
-from ..timeutil import utcnow
+from ..timeutil import to_local, utcnow
 from ..http import actor, check, require
 from . import service, waitlist
 from .forms import CATEGORY_LABELS, CeremonyForm, ReasonForm, RegistrationForm, RegistrationSearchForm
@@ -105,8 +105,6 @@ class _FormObject:
     """A ceremony as the form shows it: times in the deployment's zone."""
 
     def __init__(self, ceremony: Ceremony):
-        from ..timeutil import to_local
-
         tz = current_app.config["AWARD_TIMEZONE"]
         for name in CeremonyForm.DATA_FIELDS:
             value = getattr(ceremony, name) if name != "district" else ceremony.district.code

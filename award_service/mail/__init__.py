@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
+from .dispatch import InProcessSender, Publisher  # also listens for commits: ids enqueued go out after them
+from .views import bp
+
 
 class MailState:
     """What the mail feature keeps per app: the in-process sender, the Celery
@@ -29,15 +32,11 @@ class MailState:
 
     def sender(self):
         if self._sender is None:
-            from .dispatch import InProcessSender
-
             self._sender = InProcessSender(self.app)
         return self._sender
 
     def publisher(self):
         if self._publisher is None:
-            from .dispatch import Publisher
-
             self._publisher = Publisher(self.app)
         return self._publisher
 
@@ -47,9 +46,6 @@ class MailState:
 
 
 def init_app(app: Flask) -> None:
-    from . import models, outbox  # noqa: F401  (the table; the after-commit listener)
-    from .views import bp
-
     app.extensions["award_mail"] = MailState(app)
     app.register_blueprint(bp)
 

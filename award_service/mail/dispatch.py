@@ -17,6 +17,13 @@ import queue
 import threading
 import time
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from . import outbox
+from .outbox import PENDING
+
 log = logging.getLogger(__name__)
 
 # Without a periodic sweep (AWARD_MAIL_SWEEP_SECONDS = 0) the thread stops after this long idle.
@@ -97,7 +104,7 @@ class Publisher(_Handover):
             thread.join(timeout)
 
     def _run(self) -> None:
-        from .tasks import SEND_MESSAGES, celery_for
+        from .tasks import SEND_MESSAGES, celery_for  # Celery is loaded only where a broker is configured
 
         task = celery_for(self.app).tasks[SEND_MESSAGES]
         while not self.stopping.is_set():
@@ -147,10 +154,6 @@ class InProcessSender(_Handover):
         """When the app's engine is disposed (the end of a test, a shutdown), let
         the thread finish what it was handed and end: it must not go on using a
         database that is about to be dropped or emptied for the next test."""
-        from sqlalchemy import event
-
-        from ..extensions import db
-
         with self.app.app_context():
             engine = db.engine
         event.listen(engine, "engine_disposed", lambda _engine: self.quiesce())
@@ -230,17 +233,14 @@ class InProcessSender(_Handover):
                 return
 
     def _deliver(self, ids) -> None:
-        from ..extensions import db
-        from .outbox import deliver, waiting_count
-
         try:
             with self.app.app_context():
                 try:
-                    counts = deliver(db.session, ids)
+                    counts = outbox.deliver(db.session, ids)
                     if counts.get("queued") or len(ids) > sum(counts.values()):
                         self.retry_pending = True
                     elif self.retry_pending:
-                        self.retry_pending = waiting_count(db.session) > 0
+                        self.retry_pending = outbox.waiting_count(db.session) > 0
                 finally:
                     db.session.remove()
         except Exception:
@@ -248,15 +248,33 @@ class InProcessSender(_Handover):
             self.retry_pending = True
 
     def _sweep(self) -> None:
-        from ..extensions import db
-        from .outbox import send_due, waiting_count
-
         try:
             with self.app.app_context():
                 try:
-                    send_due(db.session)
-                    self.retry_pending = waiting_count(db.session) > 0
+                    outbox.send_due(db.session)
+                    self.retry_pending = outbox.waiting_count(db.session) > 0
                 finally:
                     db.session.remove()
         except Exception:
             log.exception("the outbox sweep failed")
+
+
+# After a commit, the ids its transaction enqueued (outbox.PENDING) go to the
+# sender or the broker; after a rollback they are forgotten.
+@event.listens_for(Session, "after_commit")
+def _after_commit(session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT released: the outer transaction has not committed yet
+    pending = session.info.pop(PENDING, None)
+    if pending:
+        app, ids = pending
+        dispatch(app, ids)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session) -> None:
+    if session.in_nested_transaction():
+        # Rolled back to a SAVEPOINT: ids enqueued after it are gone, the others
+        # stand; an id without a row is simply not found when sending.
+        return
+    session.info.pop(PENDING, None)

@@ -33,9 +33,8 @@ from types import SimpleNamespace
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (Integer, String, Text, and_, bindparam, delete, event, func, insert, literal, or_, select,
+from sqlalchemy import (Integer, String, Text, and_, bindparam, delete, func, insert, literal, or_, select,
                         update)
-from sqlalchemy.orm import Session
 
 from ..actor import Actor
 from ..audit import record
@@ -44,6 +43,7 @@ from ..timeutil import UTCDateTime, utcnow
 from . import registry
 from .models import OutboxAttachment, OutboxMessage, dump_params, load_params
 from .transport import Attachment, FileTransport, PermanentFailure, SmtpTransport, TemporaryFailure, build, mail_dir
+from sqlalchemy.exc import DBAPIError
 
 log = logging.getLogger(__name__)
 
@@ -172,27 +172,6 @@ def _send_after_commit(session, message_ids) -> None:
     pending[1].extend(message_ids)
 
 
-@event.listens_for(Session, "after_commit")
-def _after_commit(session) -> None:
-    if session.in_nested_transaction():
-        return  # a SAVEPOINT released: the outer transaction has not committed yet
-    pending = session.info.pop(PENDING, None)
-    if pending:
-        from .dispatch import dispatch
-
-        app, ids = pending
-        dispatch(app, ids)
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session) -> None:
-    if session.in_nested_transaction():
-        # Rolled back to a SAVEPOINT: ids enqueued after it are gone, the others
-        # stand; an id without a row is simply not found when sending.
-        return
-    session.info.pop(PENDING, None)
-
-
 # ------------------------------------------------------------------ sending
 
 def backoff(attempts: int, config) -> timedelta:
@@ -297,8 +276,6 @@ class Sender:
         about 130 KB.  Returns (the message with its text, the attachments),
         or the outcome to report: a failure, or "skipped" when the lease ran
         out meanwhile."""
-        from sqlalchemy.exc import DBAPIError
-
         try:
             composed = registry.compose(session, message, now)
         except DBAPIError as exc:  # the database, not the message: try again later

@@ -17,7 +17,10 @@ import re
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, format_date, format_time
+
+from ..i18n import local_datetime as shared
+from ..timeutil import to_local
 
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _SPACES = re.compile(r"[ \t\r\n]+")
@@ -35,11 +38,6 @@ def local_datetime(value, fmt: str = "medium") -> str:
     local wall-clock time as it is (that function lets Flask-Babel shift the
     already local time by the zone once more, so from 19:00 on it names the next
     day); other formats are passed on."""
-    from flask_babel import format_date, format_time
-
-    from ..i18n import local_datetime as shared
-    from ..timeutil import to_local
-
     if value is None or fmt != "full":
         return shared(value, fmt)
     local = to_local(value, current_app.config["AWARD_TIMEZONE"]).replace(tzinfo=None)

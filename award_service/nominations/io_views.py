@@ -33,6 +33,7 @@ from ..timeutil import utcnow
 from ..http import actor, render_error, require
 from . import exporter, importer, iin, service
 from .models import NOMINEE_CATEGORIES
+from .forms import CATEGORY_LABELS
 
 bp = Blueprint("nomination_io", __name__, url_prefix="/staff/nominations/io")
 
@@ -71,10 +72,6 @@ def upload_too_large(exc):
 
 
 def _category_labels() -> dict:
-    try:  # the nomination pages' labels, when that module is there
-        from .forms import CATEGORY_LABELS
-    except ImportError:
-        return {code: code for code in NOMINEE_CATEGORIES}
     return dict(CATEGORY_LABELS)
 
 
