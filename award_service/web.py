@@ -15,6 +15,7 @@ from .accounts.permissions import can
 from .api.errors import error_response, http_error_response
 from .extensions import db, login_manager
 from .http import ERROR_MESSAGES, render_error, safe_next
+from .states import label as state_label
 
 bp = Blueprint("web", __name__)
 
@@ -55,6 +56,8 @@ def init_app(app) -> None:
         # Flask-Login caches the user on g; a request that runs inside an app
         # context already pushed (tests, CLI) must load its own.
         g.pop("_login_user", None)
+
+    app.jinja_env.globals["state_label"] = state_label
 
     @app.context_processor
     def inject():

@@ -5,10 +5,12 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from .models import AwardStatus
+
 STATUS_FILTERS = (("", _l("All")), ("not_presented", _l("Not presented yet")), ("presented", _l("Presented")),
                   ("valid", _l("Valid")), ("revoked", _l("Revoked")))
 FORMAT_LABELS = (("a4", _l("A4 landscape")), ("card", _l("Card (A6), 4 on an A4 sheet with crop marks")))
-STATUS_LABELS = {"valid": _l("valid"), "revoked": _l("revoked")}
+STATUS_LABELS = AwardStatus.labels()
 HISTORY_LABELS = {
     "award.issue": _l("Certificate issued"), "award.attach": _l("Attached to a ceremony"),
     "award.presented": _l("Presented"), "award.revoke": _l("Revoked"), "award.reissue": _l("Reissued"),

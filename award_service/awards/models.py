@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
@@ -12,9 +13,21 @@ from ..districts.models import District
 from ..extensions import db, sql_in
 from ..medals.models import Medal
 from ..nominations.models import Nomination
+from ..states import Labelled, machine
 from ..timeutil import UTCDateTime, utcnow
 
-AWARD_STATUSES = ("valid", "revoked")
+
+
+@machine("award")
+class AwardStatus(Labelled):
+    VALID = "valid", _l("valid")
+    REVOKED = "revoked", _l("revoked")
+
+
+# A valid certificate may be revoked (and then reissued under a new serial); a revoked one stays revoked.
+AWARD_TRANSITIONS: dict[str, frozenset[str]] = {AwardStatus.VALID: frozenset({AwardStatus.REVOKED}),
+                                                AwardStatus.REVOKED: frozenset()}
+AWARD_STATUSES = AwardStatus.values()
 
 
 class Award(db.Model):

@@ -9,9 +9,10 @@ from ..accounts.models import User
 from ..districts.models import District
 from ..extensions import db, sql_in
 from ..timeutil import UTCDateTime, utcnow
+from .states import CeremonyStatus, RegistrationStatus
 
-CEREMONY_STATUSES = ("draft", "published", "closed", "cancelled")
-REGISTRATION_STATUSES = ("confirmed", "waitlisted", "cancelled")
+CEREMONY_STATUSES = CeremonyStatus.values()
+REGISTRATION_STATUSES = RegistrationStatus.values()
 CATEGORIES = ("veteran", "home_front_worker", "family", "guest", "resident")
 MAX_COMPANIONS = 5
 

@@ -29,21 +29,8 @@ from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..timeutil import UTCDateTime, utcnow
 from . import validation, waitlist
 from .models import Ceremony, Registration
+from .states import CEREMONY_TRANSITIONS, CeremonyStatus
 from ..text import search_key
-
-CEREMONY_STATUS_LABELS = {
-    "draft": _l("draft"),
-    "published": _l("published"),
-    "closed": _l("closed"),
-    "cancelled": _l("cancelled"),
-}
-
-# action -> (states it may start from, state it leads to)
-CEREMONY_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "publish": (frozenset({"draft", "closed"}), "published"),
-    "close": (frozenset({"published"}), "closed"),
-    "cancel": (frozenset({"draft", "published", "closed"}), "cancelled"),
-}
 
 REGISTRATION_CLOSED_MESSAGES = {
     "cancelled": _l("This ceremony has been cancelled."),
@@ -131,7 +118,7 @@ def transition_ceremony(session, actor: Actor, ceremony: Ceremony, action: str, 
     before = ceremony.status
     if before not in sources:
         raise Conflict(_l("A ceremony that is %(status)s cannot be changed this way.",
-                          status=CEREMONY_STATUS_LABELS.get(before, before)),
+                          status=CeremonyStatus(before).phrase),
                        code="invalid_transition")
     # Conditional on the state we saw, so two organisers acting at once get one winner.
     result = session.execute(

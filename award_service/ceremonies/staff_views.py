@@ -22,6 +22,7 @@ from ..http import actor, check, require
 from . import service, waitlist
 from .forms import CATEGORY_LABELS, CeremonyForm, ReasonForm, RegistrationForm, RegistrationSearchForm
 from .models import Ceremony, Registration
+from .states import CEREMONY_TRANSITIONS, CeremonyStatus
 
 bp = Blueprint("staff_ceremonies", __name__, url_prefix="/staff/ceremonies")
 
@@ -126,7 +127,7 @@ def show(ceremony_id: int):
     return render_template(
         "ceremonies/staff_show.html", ceremony=ceremony, search=search, pagination=pagination,
         registrations_count=confirmed, action_form=ActionForm(), reason_form=ReasonForm(),
-        transitions=service.CEREMONY_TRANSITIONS, category_labels=CATEGORY_LABELS,
+        transitions=CEREMONY_TRANSITIONS, category_labels=CATEGORY_LABELS,
         waiting=waitlist.waiting(db.session, ceremony.id),
     )
 
@@ -156,7 +157,7 @@ def move_waiting(ceremony_id: int, registration_id: int, direction: str):
 @require("ceremonies.manage")
 def transition(ceremony_id: int, action: str):
     ceremony = _ceremony_or_404(ceremony_id)
-    if action not in service.CEREMONY_TRANSITIONS:
+    if action not in CEREMONY_TRANSITIONS:
         abort(404)
     form = ReasonForm()
     try:
@@ -165,7 +166,7 @@ def transition(ceremony_id: int, action: str):
         flash(str(exc.message), "error")
     else:
         flash(_("Done: the ceremony is now %(status)s.",
-                status=service.CEREMONY_STATUS_LABELS.get(ceremony.status, ceremony.status)), "success")
+                status=CeremonyStatus(ceremony.status).phrase), "success")
     return redirect(url_for(".show", ceremony_id=ceremony_id))
 
 

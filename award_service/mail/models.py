@@ -28,13 +28,34 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db, sql_in
+from ..states import Labelled, machine
 from ..timeutil import UTCDateTime, utcnow
 
-STATUSES = ("queued", "sending", "sent", "failed")
+
+
+@machine("outbox")
+class OutboxStatus(Labelled):
+    QUEUED = "queued", _l("queued")
+    SENDING = "sending", _l("sending")
+    SENT = "sent", _l("sent")
+    FAILED = "failed", _l("failed")
+
+
+# A message is claimed for sending; an attempt ends sent, failed (permanently,
+# or out of attempts) or queued again for a retry; an organiser may queue a
+# failed one again.
+OUTBOX_TRANSITIONS: dict[str, frozenset[str]] = {
+    OutboxStatus.QUEUED: frozenset({OutboxStatus.SENDING, OutboxStatus.FAILED}),
+    OutboxStatus.SENDING: frozenset({OutboxStatus.SENT, OutboxStatus.QUEUED, OutboxStatus.FAILED}),
+    OutboxStatus.SENT: frozenset(),
+    OutboxStatus.FAILED: frozenset({OutboxStatus.QUEUED}),
+}
+STATUSES = OutboxStatus.values()
 
 
 class OutboxMessage(db.Model):

@@ -41,7 +41,7 @@ from ..audit import record
 from ..errors import Conflict, Forbidden, NotFound
 from ..timeutil import UTCDateTime, utcnow
 from . import registry
-from .models import OutboxAttachment, OutboxMessage, dump_params, load_params
+from .models import OutboxAttachment, OutboxMessage, OutboxStatus, dump_params, load_params
 from .transport import Attachment, FileTransport, PermanentFailure, SmtpTransport, TemporaryFailure, build, mail_dir
 from sqlalchemy.exc import DBAPIError
 
@@ -53,12 +53,7 @@ SUPPRESSED = "award_mail.suppressed"
 LEASE = timedelta(minutes=5)
 MAX_ERROR = 2000
 
-STATUS_LABELS = {
-    "queued": _l("queued"),
-    "sending": _l("sending"),
-    "sent": _l("sent"),
-    "failed": _l("failed"),
-}
+STATUS_LABELS = OutboxStatus.labels()
 
 
 # ------------------------------------------------------------------ enqueue

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from ..states import Labelled
+from ..states import Labelled, machine
 
 
+@machine("nomination")
 class NominationStatus(Labelled):
     DRAFT = "draft", _l("draft")
     SUBMITTED = "submitted", _l("submitted")
@@ -30,6 +31,7 @@ class NominationStatus(Labelled):
     WITHDRAWN = "withdrawn", _l("withdrawn")
 
 
+@machine("nomination_action")
 class NominationAction(Labelled):
     SUBMIT = "submit", _l("Submit")
     RECOMMEND = "recommend", _l("Recommend")
