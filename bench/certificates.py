@@ -247,6 +247,7 @@ def bench_request(pg_url: str, fmt: str, repeat: int, batch_sizes=()) -> tuple[l
         from award_service.extensions import db
         from award_service.medals.service import create_medal
         from award_service.nominations import service
+        from award_service.nominations import transitions
 
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY,
                           "AWARD_RATELIMIT_ENABLED": False, "AWARD_BASE_URL": "https://awards.example.kz"})
@@ -264,9 +265,9 @@ def bench_request(pg_url: str, fmt: str, repeat: int, batch_sizes=()) -> tuple[l
                 "surname": "Әбдіқалықова-Нұрмағамбетова", "given_name": "Гүлжазира", "patronymic": "Сейітқасымқызы",
                 "birth_date": "1927-03-14", "category": "home_front_worker", "district": "zhezkazgan"},
                 "medal": "victory80", "grounds": "Тыл еңбеккері"})
-            service.transition(db.session, system, nomination, "submit")
-            service.transition(db.session, people["reviewer"], nomination, "recommend")
-            service.transition(db.session, people["commission"], nomination, "approve", decree_number="45",
+            transitions.transition(db.session, system, nomination, "submit")
+            transitions.transition(db.session, people["reviewer"], nomination, "recommend")
+            transitions.transition(db.session, people["commission"], nomination, "approve", decree_number="45",
                                decree_date="2025-04-28")
             serial = db.session.query(Award.serial).scalar()
             nomination_id = nomination.id

@@ -22,7 +22,7 @@ benchmark itself could not run).  In one run:
    - the staff list page ``/staff/nominations/?status=submitted&q=…`` and the
      reviewer's queue ``/staff/nominations/queue`` (logged in as the reviewer),
      with 25 and 100 rows a page, when those routes exist; otherwise
-     ``service.list_query`` / ``service.queue_query`` through ``db.paginate``
+     ``lists.list_query`` / ``lists.queue_query`` through ``db.paginate``
      (and the figures say so);
    - median and p95 of the time per request over ``--requests`` requests after
      a warm-up, and the CPU time per request of this process (the app) and of
@@ -371,6 +371,7 @@ def pages(app, counter, data, args) -> list[tuple[str, list[Measure], str]]:
     from award_service.accounts.models import User
     from award_service.extensions import db
     from award_service.nominations import service
+    from award_service.nominations import lists
 
     results = []
     q = args.q
@@ -429,8 +430,8 @@ def pages(app, counter, data, args) -> list[tuple[str, list[Measure], str]]:
             return call
 
         for name, factory in (
-                ("list page", lambda: service.list_query(reviewer, status="submitted", q=q)),
-                ("queue page", lambda: service.queue_query(reviewer).order_by(None).order_by(
+                ("list page", lambda: lists.list_query(reviewer, status="submitted", q=q)),
+                ("queue page", lambda: lists.queue_query(reviewer).order_by(None).order_by(
                     service.Nomination.id))):
             runs = [measure(counter, f"{name} per_page {n}", paginate(factory, n), warmup=args.warmup,
                             requests=args.requests) for n in (25, 100)]

@@ -18,6 +18,7 @@ from award_service.extensions import db
 from award_service.medals.service import create_medal
 from award_service.nominations import iin as iin_module
 from award_service.nominations import service
+from award_service.nominations import transitions
 from award_service.nominations.models import Nomination
 
 __all__ = ["medal", "cast", "staff_user", "nominate", "DECREE", "MEDAL_CODE", "make_iin", "nominee_data",
@@ -157,7 +158,7 @@ def advance(nomination: Nomination, target: str, cast: Cast, *, reviewer=None, c
         "withdrawn": [(nominator, "withdraw", {})],
     }
     for user, action, extra in paths[target]:
-        nomination = service.transition(db.session, actor(user), nomination, action,
+        nomination = transitions.transition(db.session, actor(user), nomination, action,
                                         confirm_duplicate=True, **extra)
     if target == "awarded":  # reached when the medal is presented (the certificates' feature)
         db.session.execute(update(Nomination).where(Nomination.id == nomination.id).values(status="awarded"))

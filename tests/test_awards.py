@@ -17,7 +17,7 @@ from award_service.awards import service as awards
 from award_service.awards.collation import CYRILLIC, sort_key
 from award_service.awards.models import Award
 from award_service.extensions import db
-from award_service.nominations import service
+from award_service.nominations import transitions
 from award_service.nominations.models import Nomination
 
 from .nomination_factories import *  # noqa: F401,F403  (fixtures)
@@ -62,7 +62,7 @@ def test_approval_issues_the_next_serial_and_audits_it(cast):
 
 def test_a_decree_gets_consecutive_serials_in_id_order(cast):
     batch = [advance(nominate(cast.nominator), "recommended", cast) for _ in range(5)]
-    service.bulk_transition(db.session, actor(cast.commission), [n.id for n in batch], "approve", **DECREE)
+    transitions.bulk_transition(db.session, actor(cast.commission), [n.id for n in batch], "approve", **DECREE)
     serials = [award_of(n).serial for n in sorted(batch, key=lambda n: n.id)]
     assert serials == [f"ULY-{i:05d}" for i in range(1, 6)]
 
@@ -74,9 +74,9 @@ def test_a_refused_approval_uses_no_number(cast):
     approved(cast)
     over = advance(nominate(cast.nominator), "recommended", cast)
     with pytest.raises(Exception):
-        service.transition(db.session, actor(cast.commission), over, "approve", **DECREE)
+        transitions.transition(db.session, actor(cast.commission), over, "approve", **DECREE)
     medals.set_quotas(db.session, actor(cast.admin), medals.get_medal(db.session, "victory80"), {"zhezkazgan": 5})
-    service.transition(db.session, actor(cast.commission), reload(over.id), "approve", **DECREE)
+    transitions.transition(db.session, actor(cast.commission), reload(over.id), "approve", **DECREE)
     assert award_of(over).serial == "ULY-00002"  # no gap from the refused attempt
 
 

@@ -12,7 +12,8 @@ from award_service.audit.models import AuditEvent
 from award_service.districts.models import District
 from award_service.extensions import db
 from award_service.medals.models import Medal, MedalQuota
-from award_service.nominations import iin, service, workflow
+from award_service.nominations import iin, workflow
+from award_service.nominations import duplicates
 from award_service.nominations.models import STATUSES, Nomination, Nominee
 
 KAZAKH_LETTERS = "ӘҒҚҢӨҰҮҺІ"
@@ -137,7 +138,7 @@ def test_demo_loads_from_empty_once_and_holds_what_the_region_expects(app, runne
     for copy, original in (("Джанбулатов", "Жанболатов"), ("Qūdaibergenova", "Құдайбергенова"),
                            ("Абдрахманов", "Әбдірахманов")):
         n = flagged[copy]
-        assert service.likely_duplicates(db.session, medal.id, n.nominee.birth_date, n.nominee.name_skeleton,
+        assert duplicates.likely_duplicates(db.session, medal.id, n.nominee.birth_date, n.nominee.name_skeleton,
                                          exclude_id=n.id) == [by_surname[original].id]
     assert flagged["Джанбулатов"].status == "draft"
     assert flagged["Qūdaibergenova"].status == "submitted" and flagged["Qūdaibergenova"].duplicate_confirmed

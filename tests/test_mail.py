@@ -28,10 +28,12 @@ from award_service.ceremonies.models import Registration
 from award_service.extensions import db
 from award_service.ceremonies import messages as notify
 from award_service.mail import outbox
+from award_service.mail.transport import Attachment
 from award_service.nominations import messages as nomination_messages
 from award_service.mail.ics import escape_text, event as ics_event, fold
 from award_service.mail.models import OutboxAttachment, OutboxMessage
 from award_service.timeutil import to_local, utcnow
+from award_service.nominations import transitions
 
 from .conftest import PASSWORD, registration_data
 from .nomination_factories import *  # noqa: F401,F403  (fixtures: medal, cast, staff_user)
@@ -514,12 +516,11 @@ def test_nomination_decisions_reach_the_nominator_in_their_language(app, smtp, c
 
 
 def test_a_decree_reaches_the_nominator_as_one_message_listing_theirs(app, smtp, cast):
-    from award_service.nominations import service as nominations
 
     cast.nominator.language = "ru"
     db.session.commit()
     listed = [advance(nominate(cast.nominator), "recommended", cast) for _ in range(3)]
-    nominations.bulk_transition(db.session, Actor(user=cast.commission), [n.id for n in listed], "approve", **DECREE)
+    transitions.bulk_transition(db.session, Actor(user=cast.commission), [n.id for n in listed], "approve", **DECREE)
     mail.flush()
     [row_] = messages_of("nominations_decided")
     [message] = smtp.messages_for([row_.id])
@@ -732,7 +733,7 @@ def test_cli_send_and_status(app, smtp, make_ceremony, runner):
     # migration 0010 were: sent as it is; its attachments are purged later.
     given = outbox.enqueue(db.session, kind="registration_confirmed", to_address="old@example.kz", language="kk",
                            subject="Сәлем", body_text="Мәтін\n",
-                           attachments=[outbox.Attachment("ticket-1.pdf", "application/pdf", b"%PDF-1.4 ...")])
+                           attachments=[Attachment("ticket-1.pdf", "application/pdf", b"%PDF-1.4 ...")])
     db.session.info.pop(outbox.PENDING)
     db.session.commit()
     result = runner.invoke(args=["mail", "status"])

@@ -10,6 +10,7 @@ from award_service.errors import Conflict, ValidationFailed
 from award_service.extensions import db
 from award_service.medals import service as medals
 from award_service.medals.models import Medal
+from award_service.nominations import transitions
 
 from .nomination_factories import *  # noqa: F401,F403  (fixtures)
 from .nomination_factories import DECREE, MEDAL_CODE, actor, advance, audit_actions, nominate, reload
@@ -172,11 +173,10 @@ def test_quota_message_in_kazakh_and_russian(client, token_for, cast):
 def test_a_district_without_a_quota_cannot_approve(en_client, token_for, cast, staff_user):
     reviewer = staff_user("reviewer", district="satbayev")
     nominator = staff_user("nominator", district="satbayev")
-    from award_service.nominations import service
 
     nomination = nominate(nominator, district="satbayev")
-    service.transition(db.session, actor(nominator), nomination, "submit")
-    service.transition(db.session, actor(reviewer), nomination, "recommend")
+    transitions.transition(db.session, actor(nominator), nomination, "submit")
+    transitions.transition(db.session, actor(reviewer), nomination, "recommend")
     response = approve(en_client, token_for(cast.commission), nomination.id)
     assert response.status_code == 409
     assert response.json["error"]["code"] == "quota_exceeded" and response.json["error"]["quota"] == 0
@@ -186,12 +186,11 @@ def test_quota_is_counted_per_medal_and_district(system, cast):
     medals.create_medal(db.session, system, {**NEW_MEDAL, "quotas": {"zhezkazgan": 1}})
     advance(nominate(cast.nominator), "approved", cast)
     other = advance(nominate(cast.nominator, medal_code="labour-veteran"), "recommended", cast)
-    from award_service.nominations import service
 
-    assert service.transition(db.session, actor(cast.commission), other, "approve", **DECREE).status == "approved"
+    assert transitions.transition(db.session, actor(cast.commission), other, "approve", **DECREE).status == "approved"
     third = advance(nominate(cast.nominator, medal_code="labour-veteran"), "recommended", cast)
     with pytest.raises(Conflict) as exc:
-        service.transition(db.session, actor(cast.commission), third, "approve", **DECREE)
+        transitions.transition(db.session, actor(cast.commission), third, "approve", **DECREE)
     assert exc.value.code == "quota_exceeded" and exc.value.extra == {"quota": 1, "used": 1}
     assert quota_of(MEDAL_CODE, "zhezkazgan")["used"] == 1
     assert quota_of("labour-veteran", "zhezkazgan")["used"] == 1

@@ -19,7 +19,7 @@ from award_service.errors import DomainError
 from award_service.extensions import db
 from award_service.medals import service as medals
 from award_service.medals.models import Medal, MedalQuota
-from award_service.nominations import service
+from award_service.nominations import transitions
 from award_service.nominations.models import Nomination
 
 from .nomination_factories import *  # noqa: F401,F403  (fixtures)
@@ -191,7 +191,7 @@ def test_two_decrees_racing_for_the_last_places_are_each_all_or_nothing(live_ser
             from award_service.accounts.models import User
 
             user = session.get(User, user_id)
-            done = service.bulk_transition(session, actor(user), ids, "approve", decree_number=number,
+            done = transitions.bulk_transition(session, actor(user), ids, "approve", decree_number=number,
                                            decree_date="2025-04-28")
             return [n.id for n in done]
         return work
@@ -245,7 +245,7 @@ def test_a_single_approval_racing_a_decree_that_includes_it(live_server, token_f
     def bulk(session):
         from award_service.accounts.models import User
 
-        return [n.id for n in service.bulk_transition(session, actor(session.get(User, commission_id)), batch,
+        return [n.id for n in transitions.bulk_transition(session, actor(session.get(User, commission_id)), batch,
                                                       "approve", **DECREE)]
 
     def guarded(call):

@@ -16,6 +16,7 @@ from award_service.medals.models import MedalQuota
 from award_service.medals.service import create_medal
 from award_service.nominations import iin as iin_module
 from award_service.nominations import service
+from award_service.nominations import transitions
 from award_service.nominations.models import Nomination, NominationDocument
 
 from .conftest import PASSWORD, form_errors
@@ -140,11 +141,11 @@ def nominate(medal, people):
                         "iin": make_iin(birth) if iin else "", "category": category, "district": district},
             "medal": medal.code, "grounds": "Тыл еңбеккері"})
         if status in ("submitted", "recommended", "approved"):
-            n = service.transition(db.session, Actor(by), n, "submit", confirm_duplicate=True)
+            n = transitions.transition(db.session, Actor(by), n, "submit", confirm_duplicate=True)
         if status in ("recommended", "approved"):
-            n = service.transition(db.session, Actor(people["reviewer"]), n, "recommend")
+            n = transitions.transition(db.session, Actor(people["reviewer"]), n, "recommend")
         if status == "approved":
-            n = service.transition(db.session, Actor(people["commission"]), n, "approve", **DECREE)
+            n = transitions.transition(db.session, Actor(people["commission"]), n, "approve", **DECREE)
         return n
 
     return make
@@ -484,7 +485,7 @@ def test_bulk_approve_of_many_from_the_queue_under_one_decree(english, people, n
 def test_a_refused_bulk_action_names_the_rows_and_changes_nothing(english, make_user, people, nominate):
     both = make_user("reviewer", "commission", district="zhezkazgan", name="Reviewer-and-commission")
     mine = nominate("submitted", surname="Оспанов")
-    service.transition(db.session, Actor(both), mine, "recommend")
+    transitions.transition(db.session, Actor(both), mine, "recommend")
     other = nominate("recommended", surname="Төлегенов", birth=date(1929, 9, 9))
     c = english(both)
     page = c.get("/staff/nominations/queue").text
@@ -612,8 +613,8 @@ def test_upload_a_pdf_refuse_a_disguised_executable_and_download(english, people
     assert nominator.get(f"/staff/nominations/{other.id}/documents/{doc.id}").status_code == 404
 
     # once recommended, no more uploads: no form, and a clear message
-    service.transition(db.session, Actor(people["nominator"]), n, "submit")
-    service.transition(db.session, Actor(people["reviewer"]), reload(n.id), "recommend")
+    transitions.transition(db.session, Actor(people["nominator"]), n, "submit")
+    transitions.transition(db.session, Actor(people["reviewer"]), reload(n.id), "recommend")
     assert 'enctype="multipart/form-data"' not in nominator.get(f"/staff/nominations/{n.id}").text
     response = nominator.post(f"/staff/nominations/{n.id}/documents",
                               data={"document": (io.BytesIO(pdf), "late.pdf")}, follow_redirects=True)

@@ -7,6 +7,7 @@ import pytest
 from award_service.extensions import db
 from award_service.medals.service import create_medal
 from award_service.nominations import service
+from award_service.nominations import lists, transitions
 
 from .nomination_factories import *  # noqa: F401,F403  (fixtures)
 from .nomination_factories import MEDAL_CODE, advance, nominate, nominee_data
@@ -37,7 +38,7 @@ def world(system, cast):
 
 
 def listed(user, **filters) -> list[int]:
-    return list(db.session.scalars(service.list_query(user, **filters)))
+    return list(db.session.scalars(lists.list_query(user, **filters)))
 
 
 def ids(user, **filters) -> set[int]:
@@ -45,7 +46,7 @@ def ids(user, **filters) -> set[int]:
 
 
 def queue(user) -> set[int]:
-    return {n.id for n in db.session.scalars(service.queue_query(user))}
+    return {n.id for n in db.session.scalars(lists.queue_query(user))}
 
 
 # ------------------------------------------------------------------ filters
@@ -122,7 +123,7 @@ def test_a_queue_empties_as_work_is_done(cast, world):
     from .nomination_factories import actor
 
     nomination = db.session.get(service.Nomination, world["submitted"])
-    service.transition(db.session, actor(cast.reviewer), nomination, "recommend")
+    transitions.transition(db.session, actor(cast.reviewer), nomination, "recommend")
     assert queue(cast.reviewer) == set()
     assert queue(cast.commission) == {world["recommended"], world["far_recommended"], world["submitted"]}
 

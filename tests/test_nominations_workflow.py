@@ -17,6 +17,7 @@ from award_service.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from award_service.extensions import db
 from award_service.medals.models import MedalQuota
 from award_service.nominations import service
+from award_service.nominations import transitions, workflow
 from award_service.nominations.models import STATUSES, Nomination, NominationDocument
 from award_service.timeutil import to_local
 
@@ -62,7 +63,7 @@ def right_user(cast, state: str, action: str):
 def test_status_and_action_lists_match_the_issue():
     assert set(STATUSES) == {"draft", "submitted", "recommended", "approved", "awarded", "returned", "rejected",
                              "withdrawn"}
-    assert set(service.workflow.ACTIONS) == set(ACTIONS)
+    assert set(workflow.ACTIONS) == set(ACTIONS)
 
 
 @pytest.mark.parametrize("state", STATUSES)
@@ -176,11 +177,11 @@ def test_decree_date_is_judged_on_kazakhstan_time(app, cast, monkeypatch):
     first = advance(nominate(cast.nominator), "recommended", cast)
     second = advance(nominate(cast.nominator), "recommended", cast)
     monkeypatch.setattr(dates, "utcnow", lambda: datetime(2025, 4, 28, 20, 0, tzinfo=timezone.utc))
-    approved = service.transition(db.session, actor(cast.commission), first, "approve", decree_number="45",
+    approved = transitions.transition(db.session, actor(cast.commission), first, "approve", decree_number="45",
                                   decree_date="2025-04-29")
     assert approved.status == "approved" and approved.decree_date == date(2025, 4, 29)
     with pytest.raises(ValidationFailed) as exc:
-        service.transition(db.session, actor(cast.commission), second, "approve", decree_number="45",
+        transitions.transition(db.session, actor(cast.commission), second, "approve", decree_number="45",
                            decree_date="2025-04-30")
     assert set(exc.value.fields) == {"decree_date"}
 
@@ -310,14 +311,14 @@ def test_other_districts_cannot_see_or_act(client, token_for, cast):
 
 def test_check_transition_for_the_service_callers(cast):
     nomination = advance(nominate(cast.nominator), "submitted", cast)
-    assert service.check_transition(cast.reviewer, nomination, "recommend").target == "recommended"
+    assert transitions.check_transition(cast.reviewer, nomination, "recommend").target == "recommended"
     with pytest.raises(Forbidden):
-        service.check_transition(cast.clerk, nomination, "recommend")
+        transitions.check_transition(cast.clerk, nomination, "recommend")
     with pytest.raises(Conflict) as exc:
-        service.check_transition(cast.reviewer, nomination, "approve")
+        transitions.check_transition(cast.reviewer, nomination, "approve")
     assert exc.value.code == "invalid_transition"
     with pytest.raises(ValidationFailed):
-        service.check_transition(cast.reviewer, nomination, "award")
+        transitions.check_transition(cast.reviewer, nomination, "award")
 
 
 # -------------------------------------------------- separation of duties
@@ -352,7 +353,7 @@ def test_separation_of_duties_in_bulk(staff_user, cast):
     others = [advance(nominate(cast.nominator), "recommended", cast) for _ in range(3)]
     mine = advance(nominate(cast.nominator), "recommended", cast, reviewer=both)
     with pytest.raises(Forbidden):
-        service.bulk_transition(db.session, actor(both), [n.id for n in others] + [mine.id], "approve", **DECREE)
+        transitions.bulk_transition(db.session, actor(both), [n.id for n in others] + [mine.id], "approve", **DECREE)
     assert {reload(n.id).status for n in others + [mine]} == {"recommended"}
 
 
@@ -473,7 +474,7 @@ def test_a_rejected_lookalike_is_not_a_duplicate(cast):
 def test_bulk_approval_of_120_under_one_decree(cast):
     batch = [advance(nominate(cast.nominator), "recommended", cast) for _ in range(120)]
     ids = [n.id for n in batch]
-    done = service.bulk_transition(db.session, actor(cast.commission), ids, "approve", decree_number="45",
+    done = transitions.bulk_transition(db.session, actor(cast.commission), ids, "approve", decree_number="45",
                                    decree_date="2025-04-28", comment="Әкім шешімі № 45")
     assert [n.id for n in done] == sorted(ids)
     db.session.expire_all()
@@ -508,7 +509,7 @@ def test_bulk_is_all_or_nothing_when_one_is_in_the_wrong_state(cast, odd_state):
     odd = advance(nominate(cast.nominator), odd_state, cast)
     ids = [n.id for n in batch] + [odd.id]
     with pytest.raises(Conflict) as exc:
-        service.bulk_transition(db.session, actor(cast.commission), ids, "approve", **DECREE)
+        transitions.bulk_transition(db.session, actor(cast.commission), ids, "approve", **DECREE)
     assert exc.value.code == "invalid_transition"
     _nothing_approved([n.id for n in batch], batch[0].medal_id, batch[0].district_id,
                       used=1 if odd_state == "approved" else 0)
@@ -520,7 +521,7 @@ def test_bulk_is_all_or_nothing_when_the_quota_runs_out(cast):
     quota.quota = 11
     db.session.commit()
     with pytest.raises(Conflict) as exc:
-        service.bulk_transition(db.session, actor(cast.commission), [n.id for n in batch], "approve", **DECREE)
+        transitions.bulk_transition(db.session, actor(cast.commission), [n.id for n in batch], "approve", **DECREE)
     # the numbers as they are (nothing of this decree was kept), and how many it asked for
     assert exc.value.code == "quota_exceeded" and exc.value.extra == {"quota": 11, "used": 0, "requested": 12}
     with force_locale("en"):
@@ -528,10 +529,10 @@ def test_bulk_is_all_or_nothing_when_the_quota_runs_out(cast):
                                           "fewer than the 12 chosen. Nothing was approved.")
     _nothing_approved([n.id for n in batch], batch[0].medal_id, batch[0].district_id)
     # the quota full: the plain message
-    service.bulk_transition(db.session, actor(cast.commission), [n.id for n in batch[:11]], "approve", **DECREE)
+    transitions.bulk_transition(db.session, actor(cast.commission), [n.id for n in batch[:11]], "approve", **DECREE)
     more = [advance(nominate(cast.nominator), "recommended", cast).id for _ in range(2)]
     with pytest.raises(Conflict) as exc:
-        service.bulk_transition(db.session, actor(cast.commission), more, "approve", **DECREE)
+        transitions.bulk_transition(db.session, actor(cast.commission), more, "approve", **DECREE)
     assert exc.value.extra == {"quota": 11, "used": 11}
     with force_locale("en"):
         assert "is 11 and 11 are used: no more can be approved" in str(exc.value.message)
@@ -541,7 +542,7 @@ def test_a_decree_over_two_districts_takes_each_quota(cast):
     here = [advance(nominate(cast.nominator), "recommended", cast) for _ in range(3)]
     there = [advance(nominate(cast.far_nominator, district="karazhal"), "recommended", cast,
                      reviewer=cast.far_reviewer) for _ in range(2)]
-    service.bulk_transition(db.session, actor(cast.commission), [n.id for n in here + there], "approve", **DECREE)
+    transitions.bulk_transition(db.session, actor(cast.commission), [n.id for n in here + there], "approve", **DECREE)
     db.session.expire_all()
     assert db.session.get(MedalQuota, (here[0].medal_id, here[0].district_id)).used == 3
     assert db.session.get(MedalQuota, (there[0].medal_id, there[0].district_id)).used == 2
@@ -551,18 +552,18 @@ def test_bulk_input_errors(cast):
     batch = [advance(nominate(cast.nominator), "submitted", cast) for _ in range(3)]
     ids = [n.id for n in batch]
     with pytest.raises(ValidationFailed) as exc:
-        service.bulk_transition(db.session, actor(cast.reviewer), ids, "return")
+        transitions.bulk_transition(db.session, actor(cast.reviewer), ids, "return")
     assert set(exc.value.fields) == {"comment"}
     with pytest.raises(ValidationFailed):
-        service.bulk_transition(db.session, actor(cast.reviewer), [], "recommend")
+        transitions.bulk_transition(db.session, actor(cast.reviewer), [], "recommend")
     with pytest.raises(ValidationFailed):
-        service.bulk_transition(db.session, actor(cast.reviewer), ["x"], "recommend")
+        transitions.bulk_transition(db.session, actor(cast.reviewer), ["x"], "recommend")
     with pytest.raises(NotFound):
-        service.bulk_transition(db.session, actor(cast.reviewer), ids + [999_999], "recommend")
+        transitions.bulk_transition(db.session, actor(cast.reviewer), ids + [999_999], "recommend")
     with pytest.raises(Forbidden):
-        service.bulk_transition(db.session, actor(cast.far_reviewer), ids, "recommend")
+        transitions.bulk_transition(db.session, actor(cast.far_reviewer), ids, "recommend")
     assert {reload(i).status for i in ids} == {"submitted"}
-    done = service.bulk_transition(db.session, actor(cast.reviewer), ids + ids[:1], "return", comment="Анықтама")
+    done = transitions.bulk_transition(db.session, actor(cast.reviewer), ids + ids[:1], "return", comment="Анықтама")
     assert {n.status for n in done} == {"returned"} and len(done) == 3
     assert {n.last_comment for n in done} == {"Анықтама"}
 
@@ -716,7 +717,7 @@ def test_an_edit_based_on_a_stale_read_does_not_overwrite_a_submission(app, cast
         with app.app_context():  # another session
             assert db.session() is not session
             other = db.session.get(Nomination, nomination_id)
-            service.transition(db.session, actor(submitter), other, "submit")
+            transitions.transition(db.session, actor(submitter), other, "submit")
         assert nomination.status == "returned"  # what the edit was based on
         with pytest.raises(Conflict) as exc:
             service.update_nomination(db.session, actor(cast.nominator), nomination,
@@ -749,7 +750,7 @@ def test_a_decree_outside_the_medals_years_is_refused(en_client, token_for, cast
     assert response.status_code == 422
     assert "2025–2025" in response.json["error"]["fields"]["decree_date"]
     assert reload(nomination.id).status == "recommended"
-    bulk = service.bulk_transition
+    bulk = transitions.bulk_transition
     with pytest.raises(ValidationFailed):
         bulk(db.session, actor(cast.commission), [nomination.id], "approve", decree_number="45",
              decree_date="2024-12-30")

@@ -16,6 +16,7 @@ from award_service.errors import DomainError
 from award_service.extensions import db
 from award_service.mail.models import OutboxMessage
 from award_service.mail.registry import compose
+from award_service.nominations import transitions
 
 from .conftest import registration_data
 from .nomination_factories import *  # noqa: F401,F403  (fixtures)
@@ -90,12 +91,11 @@ def test_ceremony_changed_and_cancelled(client, make_ceremony, app, system):
 
 def test_the_nominator_hears_of_return_approval_and_rejection(cast):
     returned = advance(nominate(cast.nominator), "submitted", cast)
-    from award_service.nominations import service as nominations
 
-    nominations.transition(db.session, actor(cast.reviewer), returned, "return", comment="Нет справки")
+    transitions.transition(db.session, actor(cast.reviewer), returned, "return", comment="Нет справки")
     approved = advance(nominate(cast.nominator), "approved", cast)
     rejected = advance(nominate(cast.nominator), "submitted", cast)
-    nominations.transition(db.session, actor(cast.reviewer), rejected, "reject", comment="Не участник")
+    transitions.transition(db.session, actor(cast.reviewer), rejected, "reject", comment="Не участник")
     sent = outbox("nomination_status_changed")
     assert [(m.object_id, m.to_address) for m in sent] == [
         (str(returned.id), cast.nominator.email), (str(approved.id), cast.nominator.email),
@@ -107,11 +107,10 @@ def test_a_decree_tells_each_nominator_once_of_all_theirs(cast):
     """Approving a list by one decree: a nominator with three nominations in it
     gets one message naming the three; one with a single nomination gets the
     ordinary message; a refused list tells no one."""
-    from award_service.nominations import service as nominations
 
     mine = [advance(nominate(cast.nominator), "recommended", cast) for _ in range(3)]
     theirs = advance(nominate(cast.nominator2), "recommended", cast)
-    nominations.bulk_transition(db.session, actor(cast.commission), [n.id for n in (*mine, theirs)], "approve",
+    transitions.bulk_transition(db.session, actor(cast.commission), [n.id for n in (*mine, theirs)], "approve",
                                 **DECREE)
     [digest] = outbox("nominations_decided")
     assert digest.to_address == cast.nominator.email and digest.object_id == str(mine[0].id)
@@ -123,7 +122,7 @@ def test_a_decree_tells_each_nominator_once_of_all_theirs(cast):
     assert single.to_address == cast.nominator2.email and single.object_id == str(theirs.id)
 
     returned = [advance(nominate(cast.nominator), "submitted", cast) for _ in range(2)]
-    nominations.bulk_transition(db.session, actor(cast.reviewer), [n.id for n in returned], "return",
+    transitions.bulk_transition(db.session, actor(cast.reviewer), [n.id for n in returned], "return",
                                 comment="Архив анықтамасы жоқ")
     digests = outbox("nominations_decided")
     assert len(digests) == 2 and "Архив анықтамасы жоқ" in digests[1].body_text
@@ -132,17 +131,16 @@ def test_a_decree_tells_each_nominator_once_of_all_theirs(cast):
 
 def test_a_refused_approval_tells_no_one(cast):
     from award_service.medals import service as medals
-    from award_service.nominations import service as nominations
 
     medals.set_quotas(db.session, actor(cast.admin), medals.get_medal(db.session, "victory80"), {"zhezkazgan": 0})
     nomination = advance(nominate(cast.nominator), "recommended", cast)
     with pytest.raises(DomainError) as refused:
-        nominations.transition(db.session, actor(cast.commission), nomination, "approve", **DECREE)
+        transitions.transition(db.session, actor(cast.commission), nomination, "approve", **DECREE)
     assert refused.value.code == "quota_exceeded"
     assert outbox("nomination_status_changed") == []
     others = [advance(nominate(cast.nominator), "recommended", cast) for _ in range(2)]
     with pytest.raises(DomainError):
-        nominations.bulk_transition(db.session, actor(cast.commission), [n.id for n in others], "approve", **DECREE)
+        transitions.bulk_transition(db.session, actor(cast.commission), [n.id for n in others], "approve", **DECREE)
     assert outbox("nominations_decided") == []
 
 

@@ -44,7 +44,7 @@ def world(make_user, make_ceremony, client, app):
         "nominee": {"surname": "Әбенов", "given_name": "Қайрат", "birth_date": "1928-01-02",
                     "category": "home_front_worker", "district": "zhezkazgan"},
         "medal": medal.code, "grounds": "Тыл еңбеккері"})
-    from award_service.nominations.service import transition
+    from award_service.nominations.transitions import transition
 
     transition(db.session, system, nomination, "submit")
     transition(db.session, Actor(user=make_user("reviewer")), nomination, "recommend")

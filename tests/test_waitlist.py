@@ -10,7 +10,6 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from award_service.actor import Actor
 from award_service.ceremonies import service, waitlist
 from award_service.ceremonies.models import Ceremony, Registration
 from award_service.extensions import db

@@ -8,6 +8,7 @@ from ..errors import Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..medals import service as medals
 from ..nominations import service
+from ..nominations import lists, transitions
 from . import api_actor, bp, json_body, staff_required
 from .ceremonies import _iso, _page_args
 
@@ -85,9 +86,9 @@ def _visible(nomination_id):
 @bp.get("/nominations")
 @staff_required("nominations.view")
 def list_nominations():
-    filters = service.validate_filters(request.args)
+    filters = lists.validate_filters(request.args)
     page, per_page = _page_args()
-    stmt = service.list_query(g.api_user, **filters)
+    stmt = lists.list_query(g.api_user, **filters)
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
     return {"items": [nomination_json(n) for n in pagination.items], "page": page, "per_page": per_page,
             "total": pagination.total}
@@ -110,7 +111,7 @@ def transition(nomination_id):
     version = body.get("version")
     if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
         raise ValidationFailed({"version": "Must be a whole number."})
-    nomination = service.transition(db.session, api_actor(), nomination, action, comment=body.get("comment"),
+    nomination = transitions.transition(db.session, api_actor(), nomination, action, comment=body.get("comment"),
                                     decree_number=body.get("decree_number"), decree_date=body.get("decree_date"),
                                     confirm_duplicate=body.get("confirm_duplicate") is True,
                                     expected_version=version)

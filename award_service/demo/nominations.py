@@ -36,6 +36,7 @@ from ..medals.models import Medal
 from ..medals.service import create_medal
 from ..nominations import iin as iin_module
 from ..nominations import names, service
+from ..nominations import transitions
 
 MEDAL = {
     "code": "victory80",
@@ -494,10 +495,10 @@ def _load(session, password: str) -> dict:
 
     def bulk(actor, chosen, action, **kwargs):
         for start in range(0, len(chosen), 1000):
-            service.bulk_transition(session, actor, chosen[start:start + 1000], action, **kwargs)
+            transitions.bulk_transition(session, actor, chosen[start:start + 1000], action, **kwargs)
 
     def one(actor, nomination_id, action, **kwargs):
-        service.transition(session, actor, service.get_nomination(session, nomination_id), action, **kwargs)
+        transitions.transition(session, actor, service.get_nomination(session, nomination_id), action, **kwargs)
 
     # 2. Submitted by the nominators; one withdrawn straight from draft.
     for district, rows in ids.items():
@@ -577,7 +578,7 @@ def _load(session, password: str) -> dict:
         nomination = service.create_nomination(session, nominator, person.payload())
         flagged += bool(nomination.possible_duplicate)
         if state == "submitted":
-            service.transition(session, nominator, nomination, "submit", confirm_duplicate=True,
+            transitions.transition(session, nominator, nomination, "submit", confirm_duplicate=True,
                                comment="Сверено с архивной справкой: по мнению выдвигающего, это другой человек.")
 
     total = len(entries) + len(duplicates)

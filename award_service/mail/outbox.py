@@ -24,10 +24,8 @@ in ``last_error``, for an organiser to see and retry.
 """
 from __future__ import annotations
 
-import json
 import logging
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
@@ -41,8 +39,8 @@ from ..audit import record
 from ..errors import Conflict, Forbidden, NotFound
 from ..timeutil import UTCDateTime, utcnow
 from . import registry
-from .models import OutboxAttachment, OutboxMessage, OutboxStatus, dump_params, load_params
-from .transport import Attachment, FileTransport, PermanentFailure, SmtpTransport, TemporaryFailure, build, mail_dir
+from .models import OutboxAttachment, OutboxMessage, OutboxStatus, dump_params
+from .transport import FileTransport, PermanentFailure, SmtpTransport, TemporaryFailure, build, mail_dir
 from sqlalchemy.exc import DBAPIError
 
 log = logging.getLogger(__name__)

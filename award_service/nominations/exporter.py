@@ -21,7 +21,7 @@ from ..medals.models import Medal
 from ..spreadsheets import spreadsheet_safe
 from .importer import COLUMNS
 from .models import Nomination, Nominee
-from .service import list_query
+from .lists import list_query
 
 EXPORT_COLUMNS = ("id", *COLUMNS, "status", "decree_number", "decree_date")
 BATCH = 2000

@@ -33,8 +33,9 @@ from ..medals.service import get_medal
 from ..spreadsheets import SpreadsheetError, looks_like_formula, read_rows
 from ..text import TextError, clean_text
 from ..timeutil import UTCDateTime, utcnow
-from . import service
-from .models import INACTIVE_STATUSES, Nomination, Nominee
+from . import nominees
+from .models import Nomination, Nominee
+from .workflow import INACTIVE_STATUSES
 
 COLUMNS = ("surname", "given_name", "patronymic", "iin", "birth_date", "category", "district", "address", "phone",
            "medal", "grounds")
@@ -179,7 +180,7 @@ def _check_row(ctx: _Context, row: int, values: dict) -> tuple[dict | None, list
     nominee_data = {c: cells[c] for c in NOMINEE_COLUMNS}
     clean = None
     try:
-        clean = service.parse_nominee(ctx.session, nominee_data, today=ctx.today, districts=ctx.districts)
+        clean = nominees.parse_nominee(ctx.session, nominee_data, today=ctx.today, districts=ctx.districts)
     except ValidationFailed as exc:
         for key, message in exc.fields.items():
             errors.setdefault(key, message)
@@ -219,7 +220,7 @@ def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
 
 def _active_with_iins(session, rows: list[dict]) -> dict[tuple[int, str], int]:
     """(medal id, IIN) -> an active nomination already in the database
-    (service.active_with_iin, for many rows in a few queries)."""
+    (duplicates.active_with_iin, for many rows in a few queries)."""
     found: dict[tuple[int, str], int] = {}
     by_medal: dict[int, list[str]] = {}
     for r in rows:
@@ -238,7 +239,7 @@ def _active_with_iins(session, rows: list[dict]) -> dict[tuple[int, str], int]:
 
 def _similar_in_database(session, rows: list[dict]) -> dict[tuple, list[int]]:
     """(medal id, birth date, name skeleton) -> active nominations of someone
-    born that day with a name of that skeleton (service.likely_duplicates, in bulk)."""
+    born that day with a name of that skeleton (duplicates.likely_duplicates, in bulk)."""
     found: dict[tuple, list[int]] = {}
     by_medal: dict[int, set] = {}
     for r in rows:

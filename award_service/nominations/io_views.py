@@ -31,8 +31,8 @@ from ..medals.service import all_medals
 from ..spreadsheets import spreadsheet_safe
 from ..timeutil import utcnow
 from ..http import actor, render_error, require
-from . import exporter, importer, iin, service
-from .models import NOMINEE_CATEGORIES
+from . import exporter, importer, iin
+from . import lists
 from .forms import CATEGORY_LABELS
 
 bp = Blueprint("nomination_io", __name__, url_prefix="/staff/nominations/io")
@@ -146,7 +146,7 @@ def template_xlsx():
 
 def _filters():
     try:
-        return service.validate_filters(request.args), None
+        return lists.validate_filters(request.args), None
     except ValidationFailed as exc:
         message = " ".join(str(m) for m in exc.fields.values())
         return None, render_error(422, _("The filters are not valid: %(problem)s", problem=message))

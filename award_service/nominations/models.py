@@ -11,7 +11,7 @@ from ..districts.models import District
 from ..extensions import db, sql_in
 from ..medals.models import Medal
 from ..timeutil import UTCDateTime, utcnow
-from .workflow import INACTIVE_STATUSES, NominationStatus
+from .workflow import NominationStatus
 
 NOMINEE_CATEGORIES = ("front_veteran", "home_front_worker", "siege_survivor", "partisan", "former_prisoner",
                       "other_participant")

@@ -22,7 +22,8 @@ from ..i18n import locale_code
 from ..medals.service import all_medals
 from ..timeutil import to_local
 from ..http import actor, check, require
-from . import service, workflow
+from . import duplicates, lists, service, transitions, workflow
+
 from .forms import (CATEGORY_LABELS, FIELD_LABELS, HISTORY_LABELS, BulkForm, DocumentForm, FilterForm,
                     NominationForm, TransitionForm)
 from .models import Nomination, NominationDocument
@@ -129,7 +130,7 @@ def _why_not(ids, action: str) -> list[str]:
             lines.append(_("№ %(id)d: %(message)s", id=n.id, message=Forbidden.default_message))
         else:
             try:
-                service.check_transition(current_user, n, action)
+                transitions.check_transition(current_user, n, action)
             except DomainError as exc:
                 lines.append(_("№ %(id)d, %(name)s: %(message)s", id=n.id, name=n.nominee.full_name,
                                message=exc.message))
@@ -156,7 +157,7 @@ def _bulk(form: BulkForm, actions: list[str]):
         form.form_errors.append(_("Choose one of the action buttons under the list."))
         return 400
     try:
-        done = service.bulk_transition(db.session, actor(), ids, action, comment=form.comment.data,
+        done = transitions.bulk_transition(db.session, actor(), ids, action, comment=form.comment.data,
                                        decree_number=form.decree_number.data, decree_date=form.decree_date.data)
     except ValidationFailed as exc:
         db.session.rollback()
@@ -199,10 +200,10 @@ def _table_page(stmt, template: str, *, actions: list[str], status: int = 200, *
             selected = {str(i) for i in ids}
     return render_template(template, rows=rows, pagination=pagination, documents=documents, selected=selected,
                            here=_here(),
-                           form=form, actions=actions, action_labels=service.ACTION_LABELS,
+                           form=form, actions=actions, action_labels=workflow.ACTION_LABELS,
                            # translated once here, not once per row
                            row_text={"born": _("born %(date)s"), "submitted": _("submitted %(date)s")},
-                           status_labels={k: str(v) for k, v in service.STATUS_LABELS.items()},
+                           status_labels={k: str(v) for k, v in workflow.STATUS_LABELS.items()},
                            category_labels={k: str(v) for k, v in CATEGORY_LABELS.items()},
                            **context), status
 
@@ -213,7 +214,7 @@ def _table_page(stmt, template: str, *, actions: list[str], status: int = 200, *
 @require("nominations.view")
 def queue():
     # Oldest first: whoever waits longest is decided first.
-    stmt = service.queue_query(current_user).order_by(None).order_by(Nomination.id)
+    stmt = lists.queue_query(current_user).order_by(None).order_by(Nomination.id)
     return _table_page(stmt, "nominations/queue.html", actions=_queue_actions(current_user))
 
 
@@ -221,15 +222,15 @@ def queue():
 @require("nominations.view")
 def index():
     filter_form = FilterForm(request.args)
-    filter_form.set_choices(service.STATUS_LABELS.items(), _district_choices(), _medal_choices())
+    filter_form.set_choices(workflow.STATUS_LABELS.items(), _district_choices(), _medal_choices())
     try:
-        filters = service.validate_filters(request.args)
+        filters = lists.validate_filters(request.args)
     except ValidationFailed as exc:
         apply_errors(filter_form, exc.fields)
         return _table_page(None, "nominations/index.html", actions=[], filter_form=filter_form,
                            filters={}, page_args={}, status=422)
     page_args = {k: v for k, v in filters.items() if v}
-    stmt = service.list_query(current_user, **filters)
+    stmt = lists.list_query(current_user, **filters)
     return _table_page(stmt, "nominations/index.html", actions=_list_actions(current_user),
                        filter_form=filter_form, filters=filters, page_args=page_args)
 
@@ -320,7 +321,7 @@ def _page_actions(n: Nomination) -> tuple[list[workflow.Transition], list[str]]:
             continue
         seen.add(step.action)
         try:
-            service.check_transition(current_user, n, step.action)
+            transitions.check_transition(current_user, n, step.action)
         except Forbidden as exc:
             if current_user.has_role(step.role) and str(exc.message) not in barred:
                 barred.append(str(exc.message))
@@ -339,7 +340,7 @@ def _render_show(n: Nomination, *, form: TransitionForm | None = None, document_
     steps, barred = _page_actions(n)
     similar = []
     if n.possible_duplicate:
-        ids = service.likely_duplicates(db.session, n.medal_id, n.nominee.birth_date, n.nominee.name_skeleton,
+        ids = duplicates.likely_duplicates(db.session, n.medal_id, n.nominee.birth_date, n.nominee.name_skeleton,
                                         exclude_id=n.id)
         if ids:
             similar = list(db.session.scalars(select(Nomination).where(Nomination.id.in_(ids))
@@ -353,7 +354,7 @@ def _render_show(n: Nomination, *, form: TransitionForm | None = None, document_
         similar=similar, events=history(db.session, "nomination", n.id),
         awards=list(getattr(n, "awards", ())) if can(current_user, "awards.view", n) else [],
         can_edit=may_enter and n.status in EDITABLE, can_upload=may_enter and n.status in DOCUMENT_STATES,
-        action_labels=service.ACTION_LABELS, status_labels=service.STATUS_LABELS,
+        action_labels=workflow.ACTION_LABELS, status_labels=workflow.STATUS_LABELS,
         category_labels=CATEGORY_LABELS, history_labels=HISTORY_LABELS, field_labels=FIELD_LABELS,
     ), status
 
@@ -377,7 +378,7 @@ def transition(nomination_id: int):
         flash(_stale_message(nomination.id), "error")
         return redirect(url_for(".show", nomination_id=nomination.id))
     try:
-        service.transition(db.session, actor(), nomination, action, comment=form.comment.data,
+        transitions.transition(db.session, actor(), nomination, action, comment=form.comment.data,
                            decree_number=form.decree_number.data, decree_date=form.decree_date.data,
                            confirm_duplicate=bool(form.confirm_duplicate.data), expected_version=version)
     except ValidationFailed as exc:
@@ -396,7 +397,7 @@ def transition(nomination_id: int):
         flash(str(exc.message), "error")
         return redirect(url_for(".show", nomination_id=nomination.id))
     flash(_("Done: nomination № %(id)d is now %(status)s.", id=nomination.id,
-            status=service.STATUS_LABELS[nomination.status]), "success")
+            status=workflow.STATUS_LABELS[nomination.status]), "success")
     return redirect(url_for(".show", nomination_id=nomination.id))
 
 

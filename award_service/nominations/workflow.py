@@ -7,7 +7,7 @@ state to which, and who may take it.
 
 The states and actions are defined once here (models' CHECK constraints, forms,
 pages and the API read them); the database CHECK keeps the stored states valid;
-:func:`award_service.nominations.service.transition` applies a row of this
+:func:`award_service.nominations.transitions.transition` applies a row of this
 table with a conditional UPDATE, so two people acting at once get one winner.
 """
 from __future__ import annotations
