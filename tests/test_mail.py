@@ -27,7 +27,7 @@ from award_service.ceremonies import service as ceremonies
 from award_service.ceremonies.models import Registration
 from award_service.extensions import db
 from award_service.ceremonies import messages as notify
-from award_service.mail import outbox
+from award_service.mail import outbox, sending
 from award_service.mail.transport import Attachment
 from award_service.nominations import messages as nomination_messages
 from award_service.mail.ics import escape_text, event as ics_event, fold
@@ -562,7 +562,7 @@ def test_nothing_is_lost_while_the_smtp_server_is_down(app, smtp, make_ceremony)
     assert row(four).attempts == 0 and row(four).status == "queued"
 
     # Still down: the sweep tries what is due (four), keeps the others waiting.
-    assert outbox.send_due(db.session)["due"] == 1
+    assert sending.send_due(db.session)["due"] == 1
     assert row(four).attempts == 1 and row(four).status == "queued"
 
     # While the messages wait, the organisers move the ceremony to another hall:
@@ -572,13 +572,13 @@ def test_nothing_is_lost_while_the_smtp_server_is_down(app, smtp, make_ceremony)
     db.session.commit()
 
     smtp.start()  # a new server on the same port
-    assert outbox.send_due(db.session)["due"] == 0  # the back-off has not passed: nothing is sent early
+    assert sending.send_due(db.session)["due"] == 0  # the back-off has not passed: nothing is sent early
     assert smtp.messages_for([one, two, three, four]) == []
 
     later = utcnow() + timedelta(minutes=2)
-    counts = outbox.send_due(db.session, now=later)
+    counts = sending.send_due(db.session, now=later)
     assert counts["sent"] == 4
-    assert outbox.send_due(db.session, now=later + timedelta(hours=3))["due"] == 0
+    assert sending.send_due(db.session, now=later + timedelta(hours=3))["due"] == 0
     received = smtp.messages_for([one, two, three, four])
     assert sorted(m["Message-ID"] for m in received) == sorted({m["Message-ID"] for m in received})  # once each
     assert len(received) == 4
@@ -591,7 +591,7 @@ def test_nothing_is_lost_while_the_smtp_server_is_down(app, smtp, make_ceremony)
 
 
 def test_back_off_doubles_up_to_an_hour_then_the_message_fails(app, smtp, make_ceremony):
-    assert [outbox.backoff(n, app.config).total_seconds() for n in range(1, 10)] == [
+    assert [sending.backoff(n, app.config).total_seconds() for n in range(1, 10)] == [
         60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]
     app.config["AWARD_MAIL_MAX_ATTEMPTS"] = 3
     registration = register(make_ceremony())
@@ -600,12 +600,12 @@ def test_back_off_doubles_up_to_an_hour_then_the_message_fails(app, smtp, make_c
     clock = utcnow()
     for expected_attempts in (2, 3):
         clock += timedelta(hours=1, seconds=1)
-        outbox.send_due(db.session, now=clock)
+        sending.send_due(db.session, now=clock)
         assert row(message_id).attempts == expected_attempts
     failed = row(message_id)
     assert failed.status == "failed"
     assert "gave up after 3 attempts" in failed.last_error
-    assert outbox.send_due(db.session, now=clock + timedelta(days=1))["due"] == 0
+    assert sending.send_due(db.session, now=clock + timedelta(days=1))["due"] == 0
 
 
 def test_a_rejected_recipient_fails_at_once_and_organisers_see_it_and_retry(app, smtp, make_ceremony, make_user,
@@ -674,7 +674,7 @@ def test_concurrent_sweeps_send_each_message_once(app, smtp, make_ceremony):
     def sweep():
         try:
             with app.app_context():
-                outbox.send_due(db.session)
+                sending.send_due(db.session)
                 db.session.remove()
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
@@ -697,9 +697,9 @@ def test_a_sender_that_died_mid_send_is_taken_over_after_its_lease(app, smtp, ma
     db.session.info.pop(outbox.PENDING)
     db.session.commit()
     now = utcnow()
-    assert outbox.claim(db.session, message_id, now) == 1  # claimed … and the sender dies
-    assert outbox.send_due(db.session, now=now + timedelta(minutes=1))["due"] == 0
-    assert outbox.send_due(db.session, now=now + outbox.LEASE + timedelta(seconds=1))["sent"] == 1
+    assert sending.claim(db.session, message_id, now) == 1  # claimed … and the sender dies
+    assert sending.send_due(db.session, now=now + timedelta(minutes=1))["due"] == 0
+    assert sending.send_due(db.session, now=now + outbox.LEASE + timedelta(seconds=1))["sent"] == 1
     assert row(message_id).attempts == 2 and len(smtp.messages_for([message_id])) == 1
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text
 from award_service import mail
 from award_service.extensions import db
 from award_service.ceremonies import messages as notify
-from award_service.mail import outbox
+from award_service.mail import outbox, sending
 from award_service.mail.models import OutboxMessage
 from award_service.mail.tasks import REMINDERS, SEND_DUE, celery_for
 from award_service.timeutil import to_local, utcnow
@@ -159,6 +159,6 @@ def test_a_broker_that_is_down_loses_nothing(make_app, smtp, make_ceremony):
         db.session.commit()  # the hand-over fails; the commit stands
         assert time.monotonic() - started < 15
         assert db.session.get(OutboxMessage, message_id).status == "queued"
-        assert outbox.send_due(db.session)["sent"] >= 1  # with the service's own confirmation
+        assert sending.send_due(db.session)["sent"] >= 1  # with the service's own confirmation
         assert db.session.get(OutboxMessage, message_id).status == "sent"
         assert len(smtp.messages_for([message_id])) == 1

@@ -263,7 +263,9 @@ def test_district_scoped_nominator_may_import_only_their_district(app, medal, no
 def test_oversize_and_too_many_rows(app, medal, monkeypatch):
     big = b"x" * (importer.MAX_BYTES + 1)
     assert "20 MB" in parse(big).errors[0].message
-    monkeypatch.setattr(importer, "MAX_ROWS", 5)
+    from award_service.nominations.importer import reading
+
+    monkeypatch.setattr(reading, "MAX_ROWS", 5)
     preview = parse(to_csv(people(6)))
     assert preview.rows == [] and preview.errors[-1].row == 7 and "more than 5 rows" in preview.errors[-1].message
     assert parse(to_csv(people(5))).errors == []
@@ -322,9 +324,11 @@ def test_unique_index_race_rolls_back_everything(app, medal, system, monkeypatch
     preview = parse(to_csv(rows))
     create_nomination(db.session, system, {"nominee": {k: rows[2][k] for k in COLUMNS[:9]}, "medal": "victory80",
                                            "grounds": "x"})
-    real = importer._active_with_iins
+    from award_service.nominations.importer import saving
+
+    real = saving.active_with_iins
     calls = iter([{}])  # the check inside save() sees nothing the first time
-    monkeypatch.setattr(importer, "_active_with_iins", lambda session, r: next(calls, None) or real(session, r))
+    monkeypatch.setattr(saving, "active_with_iins", lambda session, r: next(calls, None) or real(session, r))
     with pytest.raises(Conflict) as exc:
         importer.save(db.session, system, preview)
     assert [(r["row"], r["column"]) for r in exc.value.extra["rows"]] == [(4, "iin")]

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from .dispatch import InProcessSender, Publisher  # also listens for commits: ids enqueued go out after them
+from .dispatch import (  # also listens for commits: ids enqueued go out after them
+    InProcessSender,
+    Publisher,
+)
 from .views import bp
 
 

@@ -7,7 +7,8 @@ from flask.cli import AppGroup
 
 from ..extensions import db
 from . import flush, registry
-from .outbox import counts_by_status, purge_attachments, send_due
+from .outbox import counts_by_status, purge_attachments
+from .sending import send_due
 
 mail_cli = AppGroup("mail", help="Outgoing e-mail (the outbox).")
 

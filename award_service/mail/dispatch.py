@@ -21,7 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from . import outbox
+from . import sending
 from .outbox import PENDING
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,10 @@ class Publisher(_Handover):
             thread.join(timeout)
 
     def _run(self) -> None:
-        from .tasks import SEND_MESSAGES, celery_for  # Celery is loaded only where a broker is configured
+        from .tasks import (  # Celery is loaded only where a broker is configured
+            SEND_MESSAGES,
+            celery_for,
+        )
 
         task = celery_for(self.app).tasks[SEND_MESSAGES]
         while not self.stopping.is_set():
@@ -236,11 +239,11 @@ class InProcessSender(_Handover):
         try:
             with self.app.app_context():
                 try:
-                    counts = outbox.deliver(db.session, ids)
+                    counts = sending.deliver(db.session, ids)
                     if counts.get("queued") or len(ids) > sum(counts.values()):
                         self.retry_pending = True
                     elif self.retry_pending:
-                        self.retry_pending = outbox.waiting_count(db.session) > 0
+                        self.retry_pending = sending.waiting_count(db.session) > 0
                 finally:
                     db.session.remove()
         except Exception:
@@ -251,8 +254,8 @@ class InProcessSender(_Handover):
         try:
             with self.app.app_context():
                 try:
-                    outbox.send_due(db.session)
-                    self.retry_pending = outbox.waiting_count(db.session) > 0
+                    sending.send_due(db.session)
+                    self.retry_pending = sending.waiting_count(db.session) > 0
                 finally:
                     db.session.remove()
         except Exception:

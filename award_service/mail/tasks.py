@@ -19,7 +19,7 @@ from celery import Celery, Task
 from celery.schedules import crontab
 
 from ..extensions import db
-from . import outbox, registry
+from . import outbox, registry, sending
 
 SEND_MESSAGE = "award_service.mail.send_message"  # one id (kept for tasks published by older releases)
 SEND_MESSAGES = "award_service.mail.send_messages"  # the ids of one or more commits
@@ -71,16 +71,16 @@ def make_celery(app) -> Celery:
 
     @celery.task(name=SEND_MESSAGE, shared=False)
     def send_message(message_id: int) -> str | None:
-        counts = outbox.deliver(db.session, [message_id])
+        counts = sending.deliver(db.session, [message_id])
         return next(iter(counts), None)
 
     @celery.task(name=SEND_MESSAGES, shared=False)
     def send_messages(message_ids: list[int]) -> dict:
-        return outbox.deliver(db.session, [int(i) for i in message_ids])
+        return sending.deliver(db.session, [int(i) for i in message_ids])
 
     @celery.task(name=SEND_DUE, shared=False)
     def send_due() -> dict:
-        return outbox.send_due(db.session)
+        return sending.send_due(db.session)
 
     @celery.task(name=REMINDERS, shared=False)
     def enqueue_reminders() -> int:

@@ -6,11 +6,20 @@ from __future__ import annotations
 import io
 from datetime import date, datetime
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..accounts.permissions import can, scoped_district_id
 from ..audit import history
@@ -18,23 +27,25 @@ from ..districts.service import all_districts
 from ..errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..forms import ActionForm, apply_errors
+from ..http import actor, check, require
 from ..i18n import locale_code
 from ..medals.service import all_medals
 from ..timeutil import to_local
-from ..http import actor, check, require
-from . import duplicates, lists, service, transitions, workflow
-
-from .forms import (CATEGORY_LABELS, FIELD_LABELS, HISTORY_LABELS, BulkForm, DocumentForm, FilterForm,
-                    NominationForm, TransitionForm)
+from . import duplicates, service, transitions, workflow
+from .forms import (
+    CATEGORY_LABELS,
+    FIELD_LABELS,
+    HISTORY_LABELS,
+    DocumentForm,
+    NominationForm,
+    TransitionForm,
+)
 from .models import Nomination, NominationDocument
 
 bp = Blueprint("nominations", __name__, url_prefix="/staff/nominations")
 
 EDITABLE = ("draft", "returned")
 DOCUMENT_STATES = ("draft", "returned", "submitted")
-# Withdrawing is left to the nomination page (one at a time, with a confirmation).
-BULK_ACTIONS = ("submit", "recommend", "approve", "return", "reject")
-FILTER_KEYS = ("status", "district", "medal", "category", "q")
 EXTENSIONS = {"application/pdf": (".pdf",), "image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",)}
 
 
@@ -63,22 +74,18 @@ def _nomination_or_404(nomination_id: int, permission: str = "nominations.view")
     return nomination
 
 
-def _district_choices() -> list[tuple[str, str]]:
+def district_choices() -> list[tuple[str, str]]:
     scope = scoped_district_id(current_user)
     lang = locale_code()
     return [(d.code, d.name(lang)) for d in all_districts(db.session) if scope is None or d.id == scope]
 
 
-def _medal_choices(*, active_only: bool = False) -> list[tuple[str, str]]:
+def medal_choices(*, active_only: bool = False) -> list[tuple[str, str]]:
     lang = locale_code()
     return [(m.code, m.name(lang)) for m in all_medals(db.session) if m.active or not active_only]
 
 
-def _page_number() -> int:
-    return min(max(request.args.get("page", 1, type=int), 1), 1_000_000)
-
-
-def _int_or_none(value) -> int | None:
+def int_or_none(value) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -90,156 +97,14 @@ def _stale_message(nomination_id: int) -> str:
              "Here is its current state: check it and decide again.", id=nomination_id)
 
 
-def _queue_actions(user) -> list[str]:
-    found = {t.action for role, states in workflow.QUEUE_STATES.items() if user.has_role(role)
-             for state in states for t in workflow.available(state) if t.role == role}
-    return [a for a in BULK_ACTIONS if a in found]
-
-
-def _list_actions(user) -> list[str]:
-    found = {t.action for t in workflow.TRANSITIONS if user.has_role(t.role)}
-    return [a for a in BULK_ACTIONS if a in found]
-
-
-def _bulk_message(action: str, done: list[Nomination]) -> str:
-    n = len(done)
-    if action == "approve":
-        first = done[0]
-        return ngettext("Approved %(num)d nomination under decree № %(number)s of %(date)s.",
-                        "Approved %(num)d nominations under decree № %(number)s of %(date)s.", n,
-                        number=first.decree_number, date=dmy(first.decree_date))
-    messages = {
-        "submit": ngettext("Submitted %(num)d nomination for review.", "Submitted %(num)d nominations for review.", n),
-        "recommend": ngettext("Recommended %(num)d nomination to the commission.",
-                              "Recommended %(num)d nominations to the commission.", n),
-        "return": ngettext("Returned %(num)d nomination for changes.", "Returned %(num)d nominations for changes.", n),
-        "reject": ngettext("Rejected %(num)d nomination.", "Rejected %(num)d nominations.", n),
-    }
-    return messages[action]
-
-
-def _why_not(ids, action: str) -> list[str]:
-    """After a refused bulk action: which ticked rows stopped it, and why."""
-    try:
-        wanted = sorted({int(i) for i in ids})[:1000]
-    except (TypeError, ValueError):
-        return []
-    lines = []
-    for n in db.session.scalars(select(Nomination).where(Nomination.id.in_(wanted)).order_by(Nomination.id)):
-        if not can(current_user, "nominations.view", n):
-            lines.append(_("№ %(id)d: %(message)s", id=n.id, message=Forbidden.default_message))
-        else:
-            try:
-                transitions.check_transition(current_user, n, action)
-            except DomainError as exc:
-                lines.append(_("№ %(id)d, %(name)s: %(message)s", id=n.id, name=n.nominee.full_name,
-                               message=exc.message))
-            else:
-                if action == "submit" and n.possible_duplicate and not n.duplicate_confirmed:
-                    lines.append(_("№ %(id)d, %(name)s: %(message)s", id=n.id, name=n.nominee.full_name,
-                                   message=_("possible duplicate: open it, check and confirm before submitting.")))
-        if len(lines) >= 10:
-            break
-    return lines
-
-
-def _here() -> str:
-    """This list with its filters and page, without "tick all" (which is for one showing)."""
-    args = {k: v for k, v in request.args.items() if k in (*FILTER_KEYS, "page") and v}
-    return url_for(request.endpoint, **args)
-
-
-def _bulk(form: BulkForm, actions: list[str]):
-    """Apply the posted bulk action; a redirect when done, else the status to re-render with."""
-    action = request.form.get("action", "")
-    ids = request.form.getlist("ids")
-    if action not in actions:
-        form.form_errors.append(_("Choose one of the action buttons under the list."))
-        return 400
-    try:
-        done = transitions.bulk_transition(db.session, actor(), ids, action, comment=form.comment.data,
-                                       decree_number=form.decree_number.data, decree_date=form.decree_date.data)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        apply_errors(form, exc.fields)
-        return 422
-    except DomainError as exc:
-        db.session.rollback()
-        form.form_errors.append(_("Nothing was changed.") + " " + str(exc.message))
-        if isinstance(exc, Forbidden) or exc.code in ("invalid_transition", "duplicate_nominee"):
-            form.form_errors.extend(_why_not(ids, action))
-        return exc.status
-    flash(_bulk_message(action, done), "success")
-    return redirect(_here())
-
-
-def _table_page(stmt, template: str, *, actions: list[str], status: int = 200, **context):
-    """A page of nominations with ticks and the bulk form (GET shows, POST acts)."""
-    form = BulkForm()
-    selected: set[str] = set()
-    if request.method == "POST" and stmt is not None:
-        outcome = _bulk(form, actions)
-        if not isinstance(outcome, int):
-            return outcome
-        status = outcome
-        selected = set(request.form.getlist("ids"))
-    rows, pagination, documents = [], None, {}
-    if stmt is not None:
-        pagination = db.paginate(stmt, page=_page_number(), per_page=current_app.config["AWARD_PAGE_SIZE"],
-                                 error_out=False)
-        if not pagination.items and pagination.page > 1 and request.method == "GET":
-            args = {k: v for k, v in request.args.items() if k in FILTER_KEYS and v}
-            return redirect(url_for(request.endpoint, **args, page=max(pagination.pages, 1)))
-        rows = pagination.items
-        ids = [n.id for n in rows]
-        if ids:
-            documents = dict(db.session.execute(
-                select(NominationDocument.nomination_id, func.count()).where(NominationDocument.nomination_id.in_(ids))
-                .group_by(NominationDocument.nomination_id)).all())
-        if request.method == "GET" and request.args.get("select") == "all":
-            selected = {str(i) for i in ids}
-    return render_template(template, rows=rows, pagination=pagination, documents=documents, selected=selected,
-                           here=_here(),
-                           form=form, actions=actions, action_labels=workflow.ACTION_LABELS,
-                           # translated once here, not once per row
-                           row_text={"born": _("born %(date)s"), "submitted": _("submitted %(date)s")},
-                           status_labels={k: str(v) for k, v in workflow.STATUS_LABELS.items()},
-                           category_labels={k: str(v) for k, v in CATEGORY_LABELS.items()},
-                           **context), status
-
-
 # ------------------------------------------------------------ lists, queue
-
-@bp.route("/queue", methods=["GET", "POST"])
-@require("nominations.view")
-def queue():
-    # Oldest first: whoever waits longest is decided first.
-    stmt = lists.queue_query(current_user).order_by(None).order_by(Nomination.id)
-    return _table_page(stmt, "nominations/queue.html", actions=_queue_actions(current_user))
-
-
-@bp.route("/", methods=["GET", "POST"])
-@require("nominations.view")
-def index():
-    filter_form = FilterForm(request.args)
-    filter_form.set_choices(workflow.STATUS_LABELS.items(), _district_choices(), _medal_choices())
-    try:
-        filters = lists.validate_filters(request.args)
-    except ValidationFailed as exc:
-        apply_errors(filter_form, exc.fields)
-        return _table_page(None, "nominations/index.html", actions=[], filter_form=filter_form,
-                           filters={}, page_args={}, status=422)
-    page_args = {k: v for k, v in filters.items() if v}
-    stmt = lists.list_query(current_user, **filters)
-    return _table_page(stmt, "nominations/index.html", actions=_list_actions(current_user),
-                       filter_form=filter_form, filters=filters, page_args=page_args)
 
 
 # ----------------------------------------------------------- entering
 
 def _nomination_form(*, data: dict | None = None) -> NominationForm:
     form = NominationForm(data=data) if data is not None else NominationForm()
-    form.set_choices(_district_choices(), _medal_choices(active_only=True))
+    form.set_choices(district_choices(), medal_choices(active_only=True))
     return form
 
 
@@ -290,7 +155,7 @@ def edit(nomination_id: int):
     form = _nomination_form(data=None if request.method == "POST" else _form_data(nomination))
     status, existing_id = 200, None
     if request.method == "POST":
-        version = _int_or_none(form.version.data)
+        version = int_or_none(form.version.data)
         if version is not None and version != nomination.version:
             flash(_stale_message(nomination.id), "error")
             return redirect(url_for(".show", nomination_id=nomination.id))
@@ -371,7 +236,7 @@ def transition(nomination_id: int):
     nomination = _nomination_or_404(nomination_id)
     form = TransitionForm()
     action = request.form.get("action", "")
-    version = _int_or_none(form.version.data)
+    version = int_or_none(form.version.data)
     # A page opened before someone else's decision: say so, whatever the step
     # (the service checks the state before the version).
     if version is not None and version != nomination.version:
@@ -442,3 +307,6 @@ def download(nomination_id: int, document_id: int):
                          download_name=name, conditional=False, etag=False)
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+from . import list_views  # noqa: E402,F401  (the queue and list routes on this blueprint)

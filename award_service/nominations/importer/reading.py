@@ -1,62 +1,33 @@
-"""Bulk import of nominations from a CSV or XLSX file.
-
-Two steps, as the staff page shows them: :func:`parse_upload` reads the file and
-checks every row with the same rules as the form and the API (it saves
-nothing); :func:`save` writes all the rows as draft nominations in one
-transaction, or nothing at all.
-
-Between the two requests the file waits in the database (:class:`ImportUpload`),
-not on a server's disk: the app runs on several servers.  It is parsed again
-on saving, so nothing the browser sends back is trusted.
-"""
+"""Reading an import file: the header, every row checked with the same rules as
+the form and the API, duplicates within the file and against the database.
+:func:`parse_upload` saves nothing."""
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Iterable
 
-from flask_babel import format_number, lazy_gettext as _l
-from sqlalchemy import ForeignKey, LargeBinary, String, delete, func, insert, select
-from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Mapped, mapped_column
+from flask_babel import format_number
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
-from ..accounts.permissions import can
-from ..actor import Actor
-from ..audit import record
-from ..audit.models import INSERT_AUDIT_EVENT
-from ..districts.models import District
-from ..errors import Conflict, Forbidden, ValidationFailed
-from ..extensions import db
-from ..medals.service import get_medal
-from ..spreadsheets import SpreadsheetError, looks_like_formula, read_rows
-from ..text import TextError, clean_text
-from ..timeutil import UTCDateTime, utcnow
-from . import nominees
-from .models import Nomination, Nominee
-from .workflow import INACTIVE_STATUSES
+from ...accounts.permissions import can
+from ...districts.models import District
+from ...errors import Forbidden, ValidationFailed
+from ...medals.service import get_medal
+from ...spreadsheets import SpreadsheetError, looks_like_formula, read_rows
+from ...text import TextError, clean_text
+from ...timeutil import utcnow
+from .. import nominees
+from ..models import Nomination, Nominee
+from ..workflow import INACTIVE_STATUSES
 
 COLUMNS = ("surname", "given_name", "patronymic", "iin", "birth_date", "category", "district", "address", "phone",
            "medal", "grounds")
 NOMINEE_COLUMNS = COLUMNS[:9]
 MAX_ROWS = 20_000
 MAX_BYTES = 20 * 1024 * 1024
-UPLOAD_LIFETIME = timedelta(hours=24)
 CHUNK = 1000  # ids or keys per IN (...) list
-
-
-class ImportUpload(db.Model):
-    """An uploaded file waiting for its "Save all" (at most a day)."""
-
-    __tablename__ = "import_uploads"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    token: Mapped[str] = mapped_column(String(64), unique=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    filename: Mapped[str] = mapped_column(String(200))
-    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
 @dataclass(frozen=True)
@@ -218,7 +189,7 @@ def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
         yield items[start:start + size]
 
 
-def _active_with_iins(session, rows: list[dict]) -> dict[tuple[int, str], int]:
+def active_with_iins(session, rows: list[dict]) -> dict[tuple[int, str], int]:
     """(medal id, IIN) -> an active nomination already in the database
     (duplicates.active_with_iin, for many rows in a few queries)."""
     found: dict[tuple[int, str], int] = {}
@@ -259,7 +230,7 @@ def _similar_in_database(session, rows: list[dict]) -> dict[tuple, list[int]]:
     return found
 
 
-def _duplicate_message(existing_id: int) -> str:
+def duplicate_message(existing_id: int) -> str:
     return str(_l("This person (same IIN) already has an active nomination for this medal: № %(id)d.",
                   id=existing_id))
 
@@ -275,10 +246,10 @@ def _check_duplicates(session, rows: list[dict]) -> list[RowError]:
                     "The same person (IIN) and medal as in row %(row)d.", row=first_row[key]))))
             else:
                 first_row[key] = r["row"]
-    existing = _active_with_iins(session, rows)
+    existing = active_with_iins(session, rows)
     for r in rows:
         if r["iin"] and (r["medal_id"], r["iin"]) in existing:
-            errors.append(RowError(r["row"], "iin", _duplicate_message(existing[(r["medal_id"], r["iin"])])))
+            errors.append(RowError(r["row"], "iin", duplicate_message(existing[(r["medal_id"], r["iin"])])))
     # Likely duplicates (same birth date, similar name) are flagged, not refused.
     similar = _similar_in_database(session, rows)
     groups: dict[tuple, list[int]] = {}
@@ -355,162 +326,7 @@ def parse_upload(session, user, filename: str, data: bytes, *, today: date | Non
 
 # ------------------------------------------------------------------- saving
 
-def _snapshot(r: dict) -> dict:
-    return {"surname": r["surname"], "given_name": r["given_name"], "patronymic": r["patronymic"], "iin": r["iin"],
-            "birth_date": r["birth_date"].isoformat(), "category": r["category"], "district": r["district"],
-            "address": r["address"], "phone": r["phone"], "medal": r["medal"], "grounds": r["grounds"],
-            "status": "draft", "possible_duplicate_of": r["possible_duplicate_of"], "import_row": r["row"]}
-
-
-def _conflict(errors: list[RowError]) -> Conflict:
-    return Conflict(_l("Nothing was saved: %(n)d rows have the same IIN and medal as a nomination saved in the "
-                       "meantime.", n=len({e.row for e in errors})),
-                    code="duplicate_nominee", rows=[e.to_dict() for e in errors])
-
-
-def save(session, actor: Actor, preview: Preview, *, upload: ImportUpload | None = None) -> int:
-    """Save every row of a clean preview as a draft nomination, in one
-    transaction; or nothing (Conflict) when the preview has errors or a
-    duplicate was saved meanwhile.  ``upload`` is deleted in the same
-    transaction, first: of two "Save all" clicks on one upload, one saves and
-    the other gets a Conflict (``import_already_saved``), even for rows without
-    an IIN, which no index guards.  Returns the number of nominations saved."""
-    user = actor.user
-    upload_id = _id_of(upload) if upload is not None else None
-    if user is not None and not can(user, "nominations.create"):
-        raise Forbidden()
-    if preview.errors:
-        raise Conflict(_l("Nothing was saved: the file has errors. Correct them and upload it again."),
-                       code="invalid", rows=[e.to_dict() for e in preview.errors])
-    if not preview.rows:
-        raise ValidationFailed({"file": _l("The file has a header but no rows of nominations.")})
-    if user is not None:
-        district_ids = {r["district_id"] for r in preview.rows}
-        if any(not can(user, "nominations.create", _DistrictRef(d)) for d in district_ids):
-            raise Forbidden(_l("You can enter nominations only for your own district."))
-    rows = preview.rows
-    created_by = user.id if user is not None else None
-    actor_label = actor.display
-    try:
-        if upload_id is not None:
-            taken = session.execute(delete(ImportUpload).where(ImportUpload.id == upload_id)
-                                    .execution_options(synchronize_session=False))
-            if taken.rowcount != 1:
-                raise Conflict(_l("This file has already been saved."), code="import_already_saved")
-        existing = _active_with_iins(session, rows)
-        clashes = [RowError(r["row"], "iin", _duplicate_message(existing[(r["medal_id"], r["iin"])]))
-                   for r in rows if r["iin"] and (r["medal_id"], r["iin"]) in existing]
-        if clashes:
-            raise _conflict(clashes)
-        now = utcnow()
-        nominee_ids = _insert_many(session, Nominee.__table__, [
-            {"surname": r["surname"], "given_name": r["given_name"], "patronymic": r["patronymic"],
-             "iin": r["iin"], "birth_date": r["birth_date"], "category": r["category"],
-             "district_id": r["district_id"], "address": r["address"], "phone": r["phone"],
-             "search_key": r["search_key"], "name_skeleton": r["name_skeleton"], "created_at": now}
-            for r in rows])
-        nomination_ids = _insert_many(session, Nomination.__table__, [
-            {"nominee_id": nominee_id, "medal_id": r["medal_id"], "district_id": r["district_id"],
-             "iin": r["iin"], "search_key": r["search_key"], "grounds": r["grounds"], "status": "draft", "version": 1,
-             "possible_duplicate": r["possible_duplicate"], "duplicate_confirmed": False, "last_comment": "",
-             "created_by_id": created_by, "created_at": now, "updated_at": now}
-            for r, nominee_id in zip(rows, nominee_ids)])
-        common = {"occurred_at": now, "actor_id": created_by, "actor_label": actor_label, "before": None,
-                  "reason": None, "client_addr": actor.client_addr}
-        session.connection().execute(INSERT_AUDIT_EVENT, [
-            {**common, "action": "nomination.create", "object_type": "nomination", "object_id": str(nomination_id),
-             "after": _snapshot(r)}
-            for r, nomination_id in zip(rows, nomination_ids)])
-        record(session, actor, "nomination.import", "nomination_import",
-               f"{nomination_ids[0]}-{nomination_ids[-1]}",
-               after={"filename": preview.filename, "count": len(nomination_ids), "first_id": nomination_ids[0],
-                      "last_id": nomination_ids[-1], "possible_duplicates": preview.possible_duplicates})
-        session.commit()
-    except IntegrityError:
-        # The unique index on active (medal, IIN): someone saved one of these
-        # people between the check above and the insert.
-        session.rollback()
-        existing = _active_with_iins(session, rows)
-        clashes = [RowError(r["row"], "iin", _duplicate_message(existing[(r["medal_id"], r["iin"])]))
-                   for r in rows if r["iin"] and (r["medal_id"], r["iin"]) in existing]
-        raise _conflict(clashes) if clashes else Conflict(code="conflict") from None
-    except OperationalError as exc:
-        session.rollback()
-        if "locked" not in str(exc):
-            raise
-        # SQLite: another request wrote since this one started reading.
-        raise Conflict(_l("Someone else saved at the same moment. Upload the file again."), code="conflict") \
-            from None
-    except BaseException:
-        session.rollback()
-        raise
-    return len(nomination_ids)
-
-
-def _insert_many(session, table, rows: list[dict]) -> list[int]:
-    """Insert ``rows`` (dicts with the same keys, in the same order) with as
-    few round trips as the database allows; their new ids, in order.
-
-    PostgreSQL: the ids are taken from the table's sequence in one query and
-    the rows streamed with COPY on the session's own connection (inside its
-    transaction): an executemany of 10,000 rows spends seconds adapting
-    parameters in Python, COPY a fraction of that.  Elsewhere (SQLite): one
-    multi-row INSERT … RETURNING per batch."""
-    if session.get_bind().dialect.name == "postgresql":
-        from psycopg import sql
-
-        sequence = func.pg_get_serial_sequence(table.name, "id")
-        ids = list(session.scalars(select(func.nextval(sequence)).select_from(func.generate_series(1, len(rows)))))
-        columns = ["id", *rows[0]]
-        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns)))
-        connection = session.connection().connection.dbapi_connection
-        with connection.cursor() as cursor, cursor.copy(statement) as copy:
-            for new_id, row in zip(ids, rows):
-                copy.write_row((new_id, *row.values()))
-        return ids
-    return list(session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
-
-
-@dataclass(frozen=True)
-class _DistrictRef:
-    """Something in a district, for :func:`can`'s scope check."""
-
-    district_id: int
-
 
 # ------------------------------------------------------ uploads between steps
 
-def store_upload(session, user, filename: str, data: bytes) -> str:
-    """Keep a checked file until its "Save all"; returns the token that names it."""
-    try:
-        name = clean_text(filename or "", max_length=200) or "upload"
-    except TextError:
-        name = "upload"
-    session.execute(delete(ImportUpload).where(ImportUpload.created_at < utcnow() - UPLOAD_LIFETIME))
-    token = secrets.token_urlsafe(32)
-    session.add(ImportUpload(token=token, user_id=user.id, filename=name, data=data))
-    session.commit()
-    return token
 
-
-def load_upload(session, user, token) -> ImportUpload | None:
-    """The user's own upload named by ``token``, if it has not expired."""
-    if not isinstance(token, str) or not 20 <= len(token) <= 64:
-        return None
-    upload = session.scalar(select(ImportUpload).where(ImportUpload.token == token))
-    if upload is None or upload.user_id != user.id or upload.created_at < utcnow() - UPLOAD_LIFETIME:
-        return None
-    return upload
-
-
-def discard_upload(session, upload: ImportUpload) -> None:
-    session.execute(delete(ImportUpload).where(ImportUpload.id == _id_of(upload))
-                    .execution_options(synchronize_session=False))
-    session.commit()
-
-
-def _id_of(upload: ImportUpload) -> int:
-    """Its id, without a query (it may be expired, or deleted by another request)."""
-    identity = sa_inspect(upload).identity
-    return identity[0] if identity else upload.id
