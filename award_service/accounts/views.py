@@ -12,7 +12,7 @@ from ..errors import DomainError, ValidationFailed
 from ..extensions import db, limiter
 from ..forms import ActionForm, apply_errors
 from ..i18n import locale_code
-from ..http import actor, require, safe_next
+from ..http import actor, refused, require, safe_next
 from . import service
 from .forms import ROLE_LABELS, LoginForm, UserForm
 from .models import User
@@ -104,9 +104,7 @@ def edit_user(user_id: int):
             apply_errors(form, exc.fields)
             status = 422
         except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
-            status = exc.status
+            status = refused(exc)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for(".users"))

@@ -20,7 +20,7 @@ from ..extensions import db, limiter
 from ..forms import ActionForm, apply_errors
 from ..i18n import locale_code
 from ..medals.service import all_medals
-from ..http import actor, check, require
+from ..http import actor, check, refused, require
 from . import printing, service
 from .forms import FORMAT_LABELS, HISTORY_LABELS, STATUS_LABELS, BulkForm, FilterForm, PresentedForm, RevokeForm
 from .models import Award
@@ -89,9 +89,7 @@ def _bulk(form: BulkForm):
         apply_errors(form, exc.fields)
         return 422
     except DomainError as exc:
-        db.session.rollback()
-        form.form_errors.append(_("Nothing was changed.") + " " + str(exc.message))
-        return exc.status
+        return refused(exc, form, prefix=_("Nothing was changed."))
     return redirect(_here())
 
 
@@ -133,8 +131,7 @@ def _pdf_or_page(make):
     try:
         return make()
     except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message) if not exc.fields else " ".join(map(str, exc.fields.values())), "error")
+        refused(exc)
         return redirect(url_for("awards.index", **{k: v for k, v in request.args.items() if k in FILTER_KEYS}))
 
 
@@ -229,8 +226,7 @@ def reissue(serial: str):
     try:
         new = service.reissue(db.session, actor(), award)
     except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
+        refused(exc)
         return redirect(url_for("awards.show", serial=award.serial))
     flash(_("Certificate %(new)s issued in place of %(old)s.", old=award.serial, new=new.serial), "success")
     return redirect(url_for("awards.show", serial=new.serial))

@@ -9,7 +9,7 @@ from ..errors import DomainError, ValidationFailed
 from ..extensions import db
 from ..forms import ActionForm, apply_errors
 from ..i18n import locale_code
-from ..http import actor, require
+from ..http import actor, refused, require
 from . import service
 from .forms import MedalForm, SignerForm
 from .models import Medal
@@ -73,9 +73,7 @@ def create():
             apply_errors(form, rest)
             status = 422
         except DomainError as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc.message))
-            status = exc.status
+            status = refused(exc, form)
         else:
             flash(_("The medal %(name)s is added.", name=medal.name(locale_code())), "success")
             return redirect(url_for(".show", code=medal.code))
@@ -141,8 +139,7 @@ def set_quotas(code: str):
         return _render_show(medal, typed=typed, quota_errors=quota_errors,
                             form_errors=[str(m) for m in rest.values()], status=422)
     except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
+        refused(exc)
         return redirect(url_for(".show", code=medal.code))
     lang = locale_code()
     flash(_("Quotas saved: %(changes)s.", changes="; ".join(

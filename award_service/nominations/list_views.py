@@ -20,7 +20,7 @@ from ..accounts.permissions import can
 from ..errors import DomainError, Forbidden, ValidationFailed
 from ..extensions import db
 from ..forms import apply_errors
-from ..http import actor, require
+from ..http import actor, refused, require
 from . import lists, transitions, workflow
 from .forms import (
     CATEGORY_LABELS,
@@ -115,8 +115,7 @@ def _bulk(form: BulkForm, actions: list[str]):
         apply_errors(form, exc.fields)
         return 422
     except DomainError as exc:
-        db.session.rollback()
-        form.form_errors.append(_("Nothing was changed.") + " " + str(exc.message))
+        refused(exc, form, prefix=_("Nothing was changed."))
         if isinstance(exc, Forbidden) or exc.code in ("invalid_transition", "duplicate_nominee"):
             form.form_errors.extend(_why_not(ids, action))
         return exc.status
