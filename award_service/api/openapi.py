@@ -12,6 +12,7 @@ import re
 from flask import current_app
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
+from werkzeug.routing.converters import NumberConverter
 
 from . import bp
 from .responses import Error
@@ -90,8 +91,13 @@ def _query_parameters(model: type[BaseModel], schemas: dict) -> list[dict]:
 def _path_parameters(rule, op: Operation) -> list[dict]:
     params = []
     for name in sorted(rule.arguments):
-        converter = type(rule._converters[name]).__name__ if hasattr(rule, "_converters") else ""
-        default = {"type": "integer", "minimum": 0} if converter == "IntegerConverter" else {"type": "string"}
+        converter = rule._converters.get(name)
+        if isinstance(converter, NumberConverter):
+            default = {"type": "integer", "minimum": converter.min if converter.min is not None else 0}
+            if converter.max is not None:
+                default["maximum"] = converter.max
+        else:
+            default = {"type": "string"}
         params.append({"name": name, "in": "path", "required": True, "schema": op.path.get(name, default)})
     return params
 
@@ -110,7 +116,10 @@ def _bare_app():
     """The blueprint alone on an app of its own: its routes, without a configured service."""
     from flask import Flask
 
+    from .. import DatabaseId
+
     app = Flask(__name__)
+    app.url_map.converters["int"] = DatabaseId
     app.register_blueprint(bp)
     return app
 
