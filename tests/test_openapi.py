@@ -200,3 +200,15 @@ def test_real_calls_validate_against_the_document(document, client, make_ceremon
     call("POST", f"/api/v1/awards/{serial}/revoke", status=409, headers=admin, json={"reason": "Қате"})
     call("POST", f"/api/v1/awards/{revoked['reissued_as']['serial']}/presented", status=200, headers=clerk,
          json={"date": "2025-05-09"})
+
+
+def test_what_the_schema_refuses_is_refused_and_nothing_is_stored(client, cast, token_for):
+    """Found by schemathesis: confirm_duplicate {} was read as "no" and the nomination
+    submitted.  The schema refuses it; the service's dry run adds nothing and stores nothing."""
+    nomination = nominate(cast.nominator)
+    response = client.post(f"/api/v1/nominations/{nomination.id}/transitions", headers=token_for(cast.nominator),
+                           json={"action": "submit", "confirm_duplicate": {}, "version": "x"})
+    assert response.status_code == 422
+    assert set(response.json["error"]["fields"]) == {"confirm_duplicate", "version"}
+    db.session.expire_all()
+    assert db.session.get(type(nomination), nomination.id).status == "draft"
