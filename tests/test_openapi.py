@@ -212,3 +212,26 @@ def test_what_the_schema_refuses_is_refused_and_nothing_is_stored(client, cast, 
     assert set(response.json["error"]["fields"]) == {"confirm_duplicate", "version"}
     db.session.expire_all()
     assert db.session.get(type(nomination), nomination.id).status == "draft"
+
+
+def test_other_schemathesis_findings(client, cast, token_for, make_ceremony):
+    """A cancel reason past its documented length was cut silently; a serial with a NUL
+    byte and a version past a database integer were 500s on PostgreSQL; an empty
+    query filter is "any", as documented."""
+    url = f"/api/v1/ceremonies/{make_ceremony().id}/registrations"
+    made = client.post(url, json={"full_name": "Жанболат Әбенов", "phone": "+77012345678", "category": "veteran",
+                                  "consent": "yes"})
+    assert made.status_code == 201
+    cancel = f"/api/v1/registrations/{made.json['token']}/cancel"
+    response = client.post(cancel, json={"reason": "x" * 501})
+    assert response.status_code == 422 and set(response.json["error"]["fields"]) == {"reason"}
+    assert client.post(cancel, json={"reason": "x" * 500}).status_code == 200
+    clerk = token_for(cast.clerk)
+    ceremony = make_ceremony()
+    response = client.post(f"/api/v1/ceremonies/{ceremony.id}/awards", headers=clerk, json={"serials": ["A\x00B"]})
+    assert response.status_code == 422 and "serials" in response.json["error"]["fields"]
+    nomination = nominate(cast.nominator)
+    response = client.post(f"/api/v1/nominations/{nomination.id}/transitions", headers=token_for(cast.nominator),
+                           json={"action": "submit", "version": -12014720333508411129856})
+    assert response.status_code == 422 and set(response.json["error"]["fields"]) == {"version"}
+    assert client.get("/api/v1/nominations?status=&page=", headers=token_for(cast.nominator)).status_code == 200

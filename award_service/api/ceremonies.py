@@ -189,11 +189,10 @@ def registration_ticket(token):
 @limiter.limit(lambda: current_app.config["AWARD_REGISTRATION_RATE_LIMIT"])
 def cancel_registration(token):
     registration = service.registration_by_token(db.session, token)
-    body = json_body() if request.content_length else {}
-    reason = body.get("reason")
-    reason = str(reason)[:CANCEL_REASON_MAX] if reason else None
-    with checked_body(CancelInput, {"reason": reason}):
-        registration = service.cancel_registration(db.session, api_actor(), registration, reason=reason)
+    with checked_body(CancelInput, json_body() if request.content_length else {}) as body:
+        reason = body.get("reason")
+        registration = service.cancel_registration(db.session, api_actor(), registration,
+                                                   reason=str(reason)[:CANCEL_REASON_MAX] if reason else None)
     return respond(out.Cancelled, {"id": registration.id, "status": registration.status, "seats": registration.seats})
 
 

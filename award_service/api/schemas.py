@@ -5,14 +5,15 @@ lengths, the services' constants and patterns), never written here again.
 Unknown keys are ignored, as the services ignore them."""
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, StrictBool, WithJsonSchema
 
 from ..awards import pdf
+from ..awards.models import Award
 from ..awards.service import MAX_SERIALS
 from ..ceremonies.models import CATEGORIES, MAX_COMPANIONS, REGISTRATION_STATUSES, Ceremony, Registration
-from ..ceremonies.validation import MAX_CAPACITY, NEED_CODES
+from ..ceremonies.validation import FALSE_VALUES, MAX_CAPACITY, NEED_CODES, TRUE_VALUES
 from ..districts.models import District
 from ..districts.service import CODE_RE as DISTRICT_CODE_RE
 from ..medals.models import Medal
@@ -28,6 +29,7 @@ CANCEL_REASON_MAX = 500
 AWARD_FILTER_STATUSES = ("valid", "revoked", "presented", "not_presented")
 AWARD_YEARS = (1945, 2100)
 SEARCH_MAX = 100
+DB_INT_MAX = 2**31 - 1  # a database integer (ids, versions)
 
 
 def length(column) -> int:
@@ -44,6 +46,38 @@ def text(column=None, *, description: str | None = None, **kwargs):
 def enum(values):
     """A closed set of strings, from the tuple the models keep (one import each)."""
     return Literal[tuple(values)]
+
+
+def _json_values(values) -> list:
+    """For JSON Schema's enum, where 1 and true differ (in a Python set they are one)."""
+    values = [v for v in values if v is not None]
+    booleans = [v for v in (True, False) if any(v == x for x in values)]  # True also stands for 1, False for 0
+    rest = sorted((v for v in values if not isinstance(v, (bool, int))), key=str)
+    return booleans + [int(v) for v in booleans] + rest
+
+
+def _one_of(values):
+    def check(value):
+        if not (isinstance(value, (str, int, bool)) or value is None) or value not in values:
+            raise ValueError("not one of the accepted values")
+        return value
+    return check
+
+
+# The services read true/false the way HTML forms send them; these say exactly that.
+FormBool = Annotated[Any, AfterValidator(_one_of(TRUE_VALUES | FALSE_VALUES)), WithJsonSchema({
+    "anyOf": [{"type": "boolean"}, {"enum": _json_values(TRUE_VALUES | FALSE_VALUES)}, {"type": "null"}],
+    "description": f"true or false; also {', '.join(repr(v) for v in _json_values(TRUE_VALUES) if v is not True)} "
+                   "for true and the others listed for false."})]
+Consent = Annotated[Any, AfterValidator(_one_of(TRUE_VALUES)), WithJsonSchema({
+    "enum": _json_values(TRUE_VALUES),
+    "description": "Must be true (or 1, \"yes\", …): consent to the processing of personal data."})]
+NoNul = r"^[^\x00]*$"
+
+
+def or_empty(annotation):
+    """A query argument: an empty value counts as not given."""
+    return annotation | Literal[""] | None
 
 
 class Input(BaseModel):
@@ -74,14 +108,14 @@ class CeremonyInput(Input):
     capacity: int = Field(ge=1, le=MAX_CAPACITY)
     registration_opens_at: LocalDateTime | None = None
     registration_closes_at: LocalDateTime | None = None
-    waitlist: bool = False
+    waitlist: FormBool = False
     status: Literal["draft", "published"] = "draft"
 
 
 class NeedsFlags(Input):
-    wheelchair: bool = False
-    hearing: bool = False
-    near_exit: bool = False
+    wheelchair: FormBool = False
+    hearing: FormBool = False
+    near_exit: FormBool = False
     note: text(Registration.needs_note) = ""
 
 
@@ -94,8 +128,7 @@ class RegistrationInput(Input):
     category: enum(CATEGORIES)
     needs: list[enum(NEED_CODES)] | NeedsFlags | text(Registration.needs_note) | None = Field(
         None, description="A list of needs, an object of flags with an optional note, or a free-text note.")
-    consent: bool = Field(description="Must be true: consent to the processing of personal data.",
-                          json_schema_extra={"const": True})
+    consent: Consent
 
 
 class CancelInput(Input):
@@ -106,7 +139,7 @@ class CheckinInput(Input):
     code: str = Field(description="The ticket code, as scanned or typed (dashes and case do not matter).")
     companions_arrived: int | None = Field(None, ge=0, le=MAX_COMPANIONS,
                                            description="Companions who came; default: all registered.")
-    ceremony: int | None = Field(None, description="This door's ceremony: another's ticket is refused "
+    ceremony: int | None = Field(None, ge=1, le=DB_INT_MAX, description="This door's ceremony: another's ticket is refused "
                                                    "(409 wrong_ceremony).")
 
 
@@ -157,49 +190,53 @@ class TransitionInput(Input):
     comment: str | None = Field(None, description="Required for return and reject.")
     decree_number: text(Nomination.decree_number, description="Required for approve.") | int | None = None
     decree_date: str | None = Field(None, description="Required for approve.")
-    confirm_duplicate: bool = Field(False, description="Submit although a likely duplicate was flagged.")
-    version: int | None = Field(None, description="Refused with 409 conflict if it changed meanwhile.")
+    confirm_duplicate: StrictBool = Field(False, description="Submit although a likely duplicate was flagged.")
+    version: int | None = Field(None, ge=1, le=DB_INT_MAX,
+                                description="Refused with 409 conflict if it changed meanwhile.")
 
 
 class RevokeInput(Input):
     reason: str
-    reissue: bool = Field(False, description="Issue a new certificate (new serial) in its place.")
+    reissue: StrictBool = Field(False, description="Issue a new certificate (new serial) in its place.")
 
 
 class PresentedInput(Input):
     date: str = Field(description="2025-05-09 or 09.05.2025; not in the future, not before the decree.")
 
 
+Serial = text(Award.serial, pattern=NoNul)
+
+
 class AttachInput(Input):
-    serials: list[str] = Field(max_length=MAX_SERIALS)
+    serials: list[Serial] | Serial = Field(max_length=MAX_SERIALS, description="Serial numbers (or one).")
 
 
 # --- query strings ---------------------------------------------------------
 
 class Paging(Input):
-    page: int = Field(1, ge=1, le=PAGE_MAX)
-    per_page: int = Field(PER_PAGE_DEFAULT, ge=1, le=PER_PAGE_MAX)
+    page: or_empty(Annotated[int, Field(ge=1, le=PAGE_MAX)]) = 1
+    per_page: or_empty(Annotated[int, Field(ge=1, le=PER_PAGE_MAX)]) = PER_PAGE_DEFAULT
 
 
 class RegistrationQuery(Paging):
     q: str | None = Field(None, description="Name, phone or e-mail.")
-    status: enum(REGISTRATION_STATUSES) | None = None
+    status: or_empty(enum(REGISTRATION_STATUSES)) = None
 
 
 class NominationQuery(Paging):
-    status: enum(STATUSES) | None = None
+    status: or_empty(enum(STATUSES)) = None
     district: str | None = None
     medal: str | None = None
-    category: enum(NOMINEE_CATEGORIES) | None = None
+    category: or_empty(enum(NOMINEE_CATEGORIES)) = None
     q: Annotated[str, Field(max_length=SEARCH_MAX)] | None = Field(
         None, description="A name in either script, or the start of an IIN.")
 
 
 class AwardFilters(Input):
-    ceremony: int | None = None
+    ceremony: or_empty(Annotated[int, Field(ge=1, le=DB_INT_MAX)]) = None
     medal: str | None = None
     district: str | None = None
-    status: enum(AWARD_FILTER_STATUSES) | None = None
+    status: or_empty(enum(AWARD_FILTER_STATUSES)) = None
     q: str | None = Field(None, description="Surname (its start) or serial.")
 
 
@@ -208,7 +245,7 @@ class AwardQuery(AwardFilters, Paging):
 
 
 class FormatQuery(Input):
-    format: enum(pdf.FORMATS) = Field("a4", description="a4 (landscape) or card (A6, 4 on an A4 sheet).")
+    format: or_empty(enum(pdf.FORMATS)) = Field("a4", description="a4 (landscape) or card (A6, 4 on an A4 sheet).")
 
 
 class BatchQuery(AwardFilters, FormatQuery):
@@ -216,4 +253,4 @@ class BatchQuery(AwardFilters, FormatQuery):
 
 
 class SheetQuery(AwardFilters):
-    ceremony: int
+    ceremony: Annotated[int, Field(ge=1, le=DB_INT_MAX)]

@@ -32,6 +32,7 @@ from functools import lru_cache
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from ..errors import ValidationFailed
 from ..extensions import db
@@ -152,6 +153,10 @@ def _checked(model: type[BaseModel], data):
     try:
         with _dry_run():
             yield data
+    except (DBAPIError, OverflowError):
+        # The database refused what the schema had already refused (a NUL byte, an
+        # integer past its range): the schema's answer stands.
+        raise ValidationFailed(errors) from None
     except ValidationFailed as exc:
         for name, message in errors.items():
             if not any(name == known or name.startswith(known + ".") for known in exc.fields):
