@@ -234,4 +234,7 @@ def test_other_schemathesis_findings(client, cast, token_for, make_ceremony):
     response = client.post(f"/api/v1/nominations/{nomination.id}/transitions", headers=token_for(cast.nominator),
                            json={"action": "submit", "version": -12014720333508411129856})
     assert response.status_code == 422 and set(response.json["error"]["fields"]) == {"version"}
+    response = client.post(f"/api/v1/nominations/{nomination.id}/transitions", headers=token_for(cast.nominator),
+                           json={"action": "submit", "decree_number": False})
+    assert response.status_code == 422 and set(response.json["error"]["fields"]) == {"decree_number"}
     assert client.get("/api/v1/nominations?status=&page=", headers=token_for(cast.nominator)).status_code == 200

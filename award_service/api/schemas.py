@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, StrictBool, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, StrictBool, StrictInt, WithJsonSchema
 
 from ..awards import pdf
 from ..awards.models import Award
@@ -139,7 +139,7 @@ class CheckinInput(Input):
     code: str = Field(description="The ticket code, as scanned or typed (dashes and case do not matter).")
     companions_arrived: int | None = Field(None, ge=0, le=MAX_COMPANIONS,
                                            description="Companions who came; default: all registered.")
-    ceremony: int | None = Field(None, ge=1, le=DB_INT_MAX, description="This door's ceremony: another's ticket is refused "
+    ceremony: StrictInt | None = Field(None, ge=1, le=DB_INT_MAX, description="This door's ceremony: another's ticket is refused "
                                                    "(409 wrong_ceremony).")
 
 
@@ -170,7 +170,7 @@ class NomineeInput(Input):
     surname: text(Nominee.surname)
     given_name: text(Nominee.given_name)
     patronymic: text(Nominee.patronymic) = ""
-    iin: str | int | None = Field(None, description="12 digits (a string, or a number); its checksum and birth "
+    iin: str | StrictInt | None = Field(None, description="12 digits (a string, or a number); its checksum and birth "
                                                     "date are checked.")
     birth_date: str = Field(description="2025-05-09 or 09.05.2025.", examples=["1926-03-15"])
     category: enum(NOMINEE_CATEGORIES)
@@ -188,10 +188,10 @@ class NominationInput(Input):
 class TransitionInput(Input):
     action: enum(ACTIONS)
     comment: str | None = Field(None, description="Required for return and reject.")
-    decree_number: text(Nomination.decree_number, description="Required for approve.") | int | None = None
+    decree_number: text(Nomination.decree_number, description="Required for approve.") | StrictInt | None = None
     decree_date: str | None = Field(None, description="Required for approve.")
     confirm_duplicate: StrictBool = Field(False, description="Submit although a likely duplicate was flagged.")
-    version: int | None = Field(None, ge=1, le=DB_INT_MAX,
+    version: StrictInt | None = Field(None, ge=1, le=DB_INT_MAX,
                                 description="Refused with 409 conflict if it changed meanwhile.")
 
 
