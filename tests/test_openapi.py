@@ -238,3 +238,5 @@ def test_other_schemathesis_findings(client, cast, token_for, make_ceremony):
                            json={"action": "submit", "decree_number": False})
     assert response.status_code == 422 and set(response.json["error"]["fields"]) == {"decree_number"}
     assert client.get("/api/v1/nominations?status=&page=", headers=token_for(cast.nominator)).status_code == 200
+    response = client.get("/api/v1/awards?q=a%00b&district=x%00", headers=clerk)  # a 500 on PostgreSQL
+    assert response.status_code == 422 and set(response.json["error"]["fields"]) == {"q", "district"}

@@ -213,31 +213,33 @@ class AttachInput(Input):
 
 # --- query strings ---------------------------------------------------------
 
+QueryText = Annotated[str, Field(pattern=NoNul)]
+
 class Paging(Input):
     page: or_empty(Annotated[int, Field(ge=1, le=PAGE_MAX)]) = 1
     per_page: or_empty(Annotated[int, Field(ge=1, le=PER_PAGE_MAX)]) = PER_PAGE_DEFAULT
 
 
 class RegistrationQuery(Paging):
-    q: str | None = Field(None, description="Name, phone or e-mail.")
+    q: QueryText | None = Field(None, description="Name, phone or e-mail.")
     status: or_empty(enum(REGISTRATION_STATUSES)) = None
 
 
 class NominationQuery(Paging):
     status: or_empty(enum(STATUSES)) = None
-    district: str | None = None
-    medal: str | None = None
+    district: QueryText | None = None
+    medal: QueryText | None = None
     category: or_empty(enum(NOMINEE_CATEGORIES)) = None
-    q: Annotated[str, Field(max_length=SEARCH_MAX)] | None = Field(
+    q: Annotated[str, Field(max_length=SEARCH_MAX, pattern=NoNul)] | None = Field(
         None, description="A name in either script, or the start of an IIN.")
 
 
 class AwardFilters(Input):
     ceremony: or_empty(Annotated[int, Field(ge=1, le=DB_INT_MAX)]) = None
-    medal: str | None = None
-    district: str | None = None
+    medal: QueryText | None = None
+    district: QueryText | None = None
     status: or_empty(enum(AWARD_FILTER_STATUSES)) = None
-    q: str | None = Field(None, description="Surname (its start) or serial.")
+    q: QueryText | None = Field(None, description="Surname (its start) or serial.")
 
 
 class AwardQuery(AwardFilters, Paging):

@@ -24,14 +24,14 @@ the schema language and its JSON Schema 2020-12 output: pydantic v2 gives both.
 from __future__ import annotations
 
 import logging
-import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import get_origin
 
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, RootModel, TypeAdapter, ValidationError
 from sqlalchemy.exc import DBAPIError
 
 from ..errors import ValidationFailed
@@ -67,16 +67,24 @@ def operation(summary: str, *, tag: str, **kwargs):
 
 # --- input -----------------------------------------------------------------
 
-_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-
-
-def _field_name(loc: tuple) -> str:
-    """("nominee", "iin") -> "nominee.iin"; a list index or a union member's tag ends the name."""
-    parts = []
+def _field_name(model: type[BaseModel], loc: tuple) -> str:
+    """("nominee", "iin") -> "nominee.iin", ("quotas", "ulytau") -> "quotas.ulytau": the declared
+    fields along ``loc``; a list index or a union member's tag (pydantic adds them) ends the name."""
+    parts: list[str] = []
+    current = model
     for part in loc:
-        if not isinstance(part, str) or not _FIELD_NAME.match(part):
+        if isinstance(current, type) and issubclass(current, RootModel):
+            parts.append(str(part))  # a mapping's key
+            break
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
             break
         parts.append(part)
+        annotation = fields[part].annotation
+        if get_origin(annotation) is dict:
+            current = RootModel  # the next part is the key
+        else:
+            current = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
     return ".".join(parts) or "body"
 
 
@@ -119,7 +127,7 @@ def schema_errors(model: type[BaseModel], data) -> dict:
             bounds = _bounds(model, error["loc"])
             if bounds:
                 error["bounds"] = bounds
-            name = getattr(model, "error_prefix", "") + _field_name(error["loc"])
+            name = getattr(model, "error_prefix", "") + _field_name(model, error["loc"])
             fields.setdefault(name, _message(error))
         return fields
     return {}
@@ -159,7 +167,8 @@ def _checked(model: type[BaseModel], data):
         raise ValidationFailed(errors) from None
     except ValidationFailed as exc:
         for name, message in errors.items():
-            if not any(name == known or name.startswith(known + ".") for known in exc.fields):
+            if not any(name == known or name.startswith(known + ".") or known.startswith(name + ".")
+                       for known in exc.fields):
                 exc.fields[name] = message
         raise
     raise ValidationFailed(errors)
