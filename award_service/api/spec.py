@@ -4,7 +4,7 @@ A view declares, once, with :func:`operation`: its request body model, its query
 model, its path parameters, its success response model and the 4xx error codes
 it can answer.  The same declaration is used
 
-- to validate input: :func:`body` and :func:`query` check the JSON body or the
+- to validate input: :func:`checked_body` and :func:`checked_query` check the JSON body or the
   query string against the model, and :func:`respond` checks what the view
   returns against its response model (a mismatch is a bug: it fails in tests
   and is logged in production);
