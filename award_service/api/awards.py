@@ -11,7 +11,10 @@ from ..errors import NotFound
 from ..extensions import db, limiter
 from ..i18n import locale_code
 from . import api_actor, bp, json_body, staff_required
+from . import responses as out
 from .ceremonies import _iso, _page_args
+from .schemas import AttachInput, AwardQuery, BatchQuery, FormatQuery, PresentedInput, RevokeInput, SheetQuery
+from .spec import checked_body, checked_query, operation, respond
 
 
 def award_json(a, *, with_history: bool = False) -> dict:
@@ -32,89 +35,118 @@ def award_json(a, *, with_history: bool = False) -> dict:
 
 
 @bp.get("/awards")
+@operation("Awards in presentation order (Kazakh alphabetical by surname)", tag="awards", query=AwardQuery,
+           response=out.AwardPage)
 @staff_required("awards.view")
 def list_awards():
-    filters = service.validate_filters(db.session, request.args)
-    page, per_page = _page_args()
+    with checked_query(AwardQuery):
+        filters = service.validate_filters(db.session, request.args)
+        page, per_page = _page_args()
     pagination = db.paginate(service.list_query(g.api_user, **filters), page=page, per_page=per_page,
                              error_out=False, count=True)
-    return {"items": [award_json(a) for a in pagination.items], "page": page, "per_page": per_page,
-            "total": pagination.total}
+    return respond(out.AwardPage, {"items": [award_json(a) for a in pagination.items], "page": page,
+                                   "per_page": per_page, "total": pagination.total})
 
 
 @bp.get("/awards/batch.pdf")
+@operation("One PDF of the valid certificates of a filter, streamed (clerk, admin)", tag="awards",
+           query=BatchQuery, response=None, errors={404: ["not_found"]})
 @staff_required("awards.print")
 def batch_pdf():
-    return printing.batch_response(db.session, g.api_user, request.args)
+    with checked_query(BatchQuery):
+        response = printing.batch_response(db.session, g.api_user, request.args)
+    return response
 
 
 @bp.get("/awards/presentation-sheet.pdf")
+@operation("The presentation sheet of a ceremony: the list recipients sign (clerk, admin)", tag="awards",
+           query=SheetQuery, response=None, errors={404: ["not_found"]})
 @staff_required("awards.print")
 def presentation_sheet_pdf():
-    return printing.sheet_response(db.session, g.api_user, request.args)
+    with checked_query(SheetQuery):
+        response = printing.sheet_response(db.session, g.api_user, request.args)
+    return response
 
 
 @bp.get("/awards/<serial>")
+@operation("One award with its history", tag="awards", response=out.AwardDetail)
 @staff_required("awards.view")
 def get_award(serial):
-    return award_json(service.visible_award(db.session, g.api_user, serial), with_history=True)
+    return respond(out.AwardDetail, award_json(service.visible_award(db.session, g.api_user, serial),
+                                               with_history=True))
 
 
 @bp.get("/awards/<serial>/certificate.pdf")
+@operation("The certificate (clerk, admin)", tag="awards", query=FormatQuery, response=None,
+           errors={409: ["revoked"]})
 @staff_required("awards.print")
 def certificate_pdf(serial):
-    fmt = printing.check_format(request.args.get("format"))
+    with checked_query(FormatQuery):
+        fmt = printing.check_format(request.args.get("format"))
     award = service.visible_award(db.session, g.api_user, serial, "awards.print")
     return printing.certificate_response(db.session, award, fmt)
 
 
 @bp.post("/awards/<serial>/revoke")
+@operation("Revoke (admin), optionally reissuing", tag="awards", body=RevokeInput, response=out.AwardRevoked,
+           errors={409: ["revoked", "conflict"]})
 @staff_required("awards.revoke")
 def revoke_award(serial):
     award = service.visible_award(db.session, g.api_user, serial, "awards.revoke")
-    body = json_body()
-    result = service.revoke(db.session, api_actor(), award, body.get("reason"), reissue=body.get("reissue") is True)
+    with checked_body(RevokeInput, json_body()) as body:
+        result = service.revoke(db.session, api_actor(), award, body.get("reason"),
+                                reissue=body.get("reissue") is True)
     db.session.refresh(award)
     response = award_json(award)
     if result is not award:
         response["reissued_as"] = award_json(result)
-    return response
+    return respond(out.AwardRevoked, response)
 
 
 @bp.post("/awards/<serial>/reissue")
+@operation("A new certificate in place of a revoked one (admin)", tag="awards", response=out.Award, status=201,
+           errors={409: ["invalid_transition", "conflict"]})
 @staff_required("awards.revoke")
 def reissue_award(serial):
     award = service.visible_award(db.session, g.api_user, serial, "awards.revoke")
-    return award_json(service.reissue(db.session, api_actor(), award)), 201
+    return respond(out.Award, award_json(service.reissue(db.session, api_actor(), award)), 201)
 
 
 @bp.post("/awards/<serial>/presented")
+@operation("Mark presented (clerk); the nomination becomes awarded", tag="awards", body=PresentedInput,
+           response=out.Award, errors={409: ["revoked", "already_presented", "conflict"]})
 @staff_required("awards.present")
 def mark_presented(serial):
     award = service.visible_award(db.session, g.api_user, serial, "awards.present")
-    body = json_body()
-    (award,) = service.mark_presented(db.session, api_actor(), [award.serial], body.get("date"))
-    return award_json(award)
+    with checked_body(PresentedInput, json_body()) as body:
+        (award,) = service.mark_presented(db.session, api_actor(), [award.serial], body.get("date"))
+    return respond(out.Award, award_json(award))
 
 
 @bp.post("/ceremonies/<int:ceremony_id>/awards")
+@operation("Attach awards to the ceremony where they will be presented (clerk); all or nothing", tag="awards",
+           body=AttachInput, response=out.Attached,
+           errors={409: ["revoked", "already_presented", "ceremony_cancelled"]})
 @staff_required("awards.present")
 def attach_awards(ceremony_id):
     ceremony = db.session.get(Ceremony, ceremony_id)
     if ceremony is None:
         raise NotFound("No such ceremony.")
-    body = json_body()
-    awards = service.attach_to_ceremony(db.session, api_actor(), ceremony, body.get("serials"))
-    return {"ceremony": ceremony.id, "serials": [a.serial for a in awards]}
+    with checked_body(AttachInput, json_body()) as body:
+        awards = service.attach_to_ceremony(db.session, api_actor(), ceremony, body.get("serials"))
+    return respond(out.Attached, {"ceremony": ceremony.id, "serials": [a.serial for a in awards]})
 
 
 @bp.get("/verify/<code>")
+@operation("Check a certificate by the code on it (public, rate-limited)", tag="awards",
+           response=out.Verification, rate_limited=True)
 @limiter.limit(lambda: current_app.config["AWARD_VERIFY_RATE_LIMIT"])
 def verify(code):
     award = service.find_by_code(db.session, code)
     if award is None:
         raise NotFound("No certificate has this code.")
     # Only what the certificate itself shows, and its standing.
-    return {"status": award.status, "full_name": award.full_name, "medal": award.medal.name(locale_code()),
-            "serial": award.serial, "decree_date": award.decree_date.isoformat(),
-            "revoked_on": printing.revoked_on(award)}
+    return respond(out.Verification, {
+        "status": award.status, "full_name": award.full_name, "medal": award.medal.name(locale_code()),
+        "serial": award.serial, "decree_date": award.decree_date.isoformat(),
+        "revoked_on": printing.revoked_on(award)})

@@ -10,6 +10,12 @@ from ..extensions import db, limiter
 from ..i18n import locale_code
 from ..timeutil import utcnow
 from . import api_actor, bp, json_body, optional_staff, staff_required
+from . import responses as out
+from .schemas import (CANCEL_REASON_MAX, PAGE_MAX, PER_PAGE_DEFAULT, PER_PAGE_MAX, CancelInput, CeremonyInput, CheckinInput,
+                      RegistrationInput, RegistrationQuery)
+from .spec import checked_body, checked_query, operation, respond
+
+ID = {"type": "integer"}
 
 
 def _iso(value):
@@ -68,43 +74,52 @@ def _page_args():
     from ..errors import ValidationFailed
 
     errors: dict = {}
-    page = parse_int(request.args.get("page"), field="page", errors=errors, minimum=1, maximum=1_000_000, default=1)
-    per_page = parse_int(request.args.get("per_page"), field="per_page", errors=errors, minimum=1, maximum=500,
-                         default=100)
+    page = parse_int(request.args.get("page"), field="page", errors=errors, minimum=1, maximum=PAGE_MAX, default=1)
+    per_page = parse_int(request.args.get("per_page"), field="per_page", errors=errors, minimum=1,
+                         maximum=PER_PAGE_MAX, default=PER_PAGE_DEFAULT)
     if errors:
         raise ValidationFailed(errors)
     return page, per_page
 
 
 @bp.get("/ceremonies")
+@operation("Published upcoming ceremonies", tag="ceremonies", response=out.CeremonyList)
 def list_ceremonies():
-    return {"items": [ceremony_json(c) for c in service.upcoming_ceremonies(db.session)]}
+    return respond(out.CeremonyList, {"items": [ceremony_json(c) for c in service.upcoming_ceremonies(db.session)]})
 
 
 @bp.get("/ceremonies/<ceremony_id>")
+@operation("One ceremony (drafts only for organisers with a token)", tag="ceremonies", response=out.Ceremony,
+           path={"ceremony_id": ID})
 def get_ceremony(ceremony_id):
     user = optional_staff()
     ceremony = service.get_ceremony(db.session, ceremony_id, include_drafts=True)
     if ceremony.status == "draft" and not can(user, "ceremonies.view_all", ceremony):
         service.get_ceremony(db.session, ceremony_id)  # raises not_found for the public
-    return ceremony_json(ceremony)
+    return respond(out.Ceremony, ceremony_json(ceremony))
 
 
 @bp.post("/ceremonies")
+@operation("Create a ceremony (organiser)", tag="ceremonies", body=CeremonyInput, response=out.Ceremony,
+           status=201)
 @staff_required("ceremonies.manage")
 def create_ceremony():
-    data = json_body()
     actor = api_actor()
-    ceremony = service.create_ceremony(db.session, actor, data, tz=current_app.config["AWARD_TIMEZONE"])
-    return ceremony_json(ceremony), 201
+    with checked_body(CeremonyInput, json_body()) as data:
+        ceremony = service.create_ceremony(db.session, actor, data, tz=current_app.config["AWARD_TIMEZONE"])
+    return respond(out.Ceremony, ceremony_json(ceremony), 201)
 
 
 @bp.post("/ceremonies/<ceremony_id>/registrations")
+@operation("Register (public); waitlisted with a position when full and the ceremony keeps a waiting list",
+           tag="ceremonies", body=RegistrationInput, response=out.RegistrationCreated, status=201,
+           path={"ceremony_id": ID}, rate_limited=True,
+           errors={409: ["ceremony_full", "registration_closed", "duplicate_registration"]})
 @limiter.limit(lambda: current_app.config["AWARD_REGISTRATION_RATE_LIMIT"])
 def register(ceremony_id):
-    data = json_body()
-    registration = service.register(db.session, api_actor(), ceremony_id, data, language=locale_code(),
-                                    source="api")
+    with checked_body(RegistrationInput, json_body()) as data:
+        registration = service.register(db.session, api_actor(), ceremony_id, data, language=locale_code(),
+                                        source="api")
     body = {
         "id": registration.id,
         "status": registration.status,
@@ -114,34 +129,38 @@ def register(ceremony_id):
     }
     if registration.status == "waitlisted":
         body["position"] = waitlist.position(db.session, registration)
-    return body, 201
+    return respond(out.RegistrationCreated, body, 201)
 
 
 @bp.get("/ceremonies/<ceremony_id>/registrations")
+@operation("Registrations of a ceremony (organiser)", tag="ceremonies", query=RegistrationQuery,
+           response=out.RegistrationPage, path={"ceremony_id": ID})
 @staff_required("registrations.manage")
 def list_registrations(ceremony_id):
     actor = api_actor()
     ceremony = service.get_ceremony(db.session, ceremony_id, include_drafts=True)
     if not can(actor.user, "registrations.manage", ceremony):
         raise Forbidden()
-    page, per_page = _page_args()
+    with checked_query(RegistrationQuery):
+        page, per_page = _page_args()
     stmt = service.registrations_for(db.session, ceremony, q=request.args.get("q"),
                                      status=request.args.get("status") or None)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page))
-    return {
+    return respond(out.RegistrationPage, {
         "ceremony": ceremony_json(ceremony),
         "items": [registration_json(r) for r in items],
         "page": page,
         "per_page": per_page,
         "total": total,
-    }
+    })
 
 
 @bp.get("/registrations/<token>")
+@operation("A registration by its manage token (public)", tag="ceremonies", response=out.PublicRegistration)
 def get_registration(token):
     registration = service.registration_by_token(db.session, token)
-    return {
+    return respond(out.PublicRegistration, {
         "id": registration.id,
         "status": registration.status,
         "seats": registration.seats,
@@ -152,40 +171,45 @@ def get_registration(token):
         "ticket_code": registration.ticket_code if registration.status == "confirmed" else None,
         "checked_in_at": _iso(registration.checked_in_at),
         "position": waitlist.position(db.session, registration),
-    }
+    })
 
 
 @bp.get("/registrations/<token>/ticket.pdf")
+@operation("The admission ticket (public, by the manage token)", tag="ceremonies", response=None,
+           errors={409: ["waitlisted", "cancelled"]})
 def registration_ticket(token):
     """The admission ticket (public: the manage token is the key); 409 cancelled."""
     return tickets.ticket_response(service.registration_by_token(db.session, token))
 
 
 @bp.post("/registrations/<token>/cancel")
+@operation("Cancel by the manage token (public); the body is optional", tag="ceremonies", body=CancelInput,
+           body_required=False, response=out.Cancelled, rate_limited=True,
+           errors={409: ["already_cancelled", "registration_closed"]})
 @limiter.limit(lambda: current_app.config["AWARD_REGISTRATION_RATE_LIMIT"])
 def cancel_registration(token):
     registration = service.registration_by_token(db.session, token)
-    reason = None
-    if request.content_length:
-        reason = json_body().get("reason")
-    registration = service.cancel_registration(db.session, api_actor(), registration,
-                                               reason=str(reason)[:500] if reason else None)
-    return {"id": registration.id, "status": registration.status, "seats": registration.seats}
-
+    with checked_body(CancelInput, json_body() if request.content_length else {}) as body:
+        reason = body.get("reason")
+        registration = service.cancel_registration(db.session, api_actor(), registration,
+                                                   reason=str(reason)[:CANCEL_REASON_MAX] if reason else None)
+    return respond(out.Cancelled, {"id": registration.id, "status": registration.status, "seats": registration.seats})
 
 
 @bp.post("/checkin")
+@operation("Admit a ticket's holder at the door (organiser, clerk)", tag="ceremonies", body=CheckinInput,
+           response=out.Checkin, errors={404: ["not_found"], 409: ["cancelled", "waitlisted", "wrong_ceremony"]})
 @staff_required("checkin.manage")
 def check_in():
     """Admit a ticket's holder at the door: ``{code, companions_arrived, ceremony?}``."""
-    body = json_body()
-    registration = checkin.ticket(db.session, body.get("code"))
-    ceremony = None
-    if body.get("ceremony") is not None:
-        if not isinstance(body["ceremony"], int) or isinstance(body["ceremony"], bool):
-            raise ValidationFailed({"ceremony": "Give the ceremony's id (a number)."})
-        ceremony = service.get_ceremony(db.session, body["ceremony"], include_drafts=True)
-    admission = checkin.check_in(db.session, api_actor(), registration, body.get("companions_arrived"),
-                                 ceremony=ceremony)
-    return {"registration": registration_json(admission.registration),
-            "checked_in_at": _iso(admission.checked_in_at), "already": admission.already}
+    with checked_body(CheckinInput, json_body()) as body:
+        registration = checkin.ticket(db.session, body.get("code"))
+        ceremony = None
+        if body.get("ceremony") is not None:
+            if not isinstance(body["ceremony"], int) or isinstance(body["ceremony"], bool):
+                raise ValidationFailed({"ceremony": "Give the ceremony's id (a number)."})
+            ceremony = service.get_ceremony(db.session, body["ceremony"], include_drafts=True)
+        admission = checkin.check_in(db.session, api_actor(), registration, body.get("companions_arrived"),
+                                     ceremony=ceremony)
+    return respond(out.Checkin, {"registration": registration_json(admission.registration),
+                                 "checked_in_at": _iso(admission.checked_in_at), "already": admission.already})

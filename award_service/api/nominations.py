@@ -10,7 +10,10 @@ from ..medals import service as medals
 from ..nominations import service
 from ..nominations import lists, transitions
 from . import api_actor, bp, json_body, staff_required
-from .ceremonies import _iso, _page_args
+from . import responses as out
+from .ceremonies import ID, _iso, _page_args
+from .schemas import MedalInput, NominationInput, NominationQuery, QuotaInput, TransitionInput
+from .spec import checked_body, checked_query, operation, respond
 
 
 def medal_json(medal) -> dict:
@@ -48,32 +51,43 @@ def nomination_json(n, *, with_history: bool = False) -> dict:
 
 
 @bp.get("/medals")
+@operation("Medals with their quotas (staff)", tag="medals", response=out.MedalList)
 @staff_required("medals.view")
 def list_medals():
-    return {"items": [medal_json(m) for m in medals.all_medals(db.session, with_quotas=True)]}
+    return respond(out.MedalList, {"items": [medal_json(m) for m in medals.all_medals(db.session, with_quotas=True)]})
 
 
 @bp.post("/medals")
+@operation("Create a medal (admin)", tag="medals", body=MedalInput, response=out.Medal, status=201)
 @staff_required("medals.manage")
 def create_medal():
-    return medal_json(medals.create_medal(db.session, api_actor(), json_body())), 201
+    with checked_body(MedalInput, json_body()) as data:
+        medal = medals.create_medal(db.session, api_actor(), data)
+    return respond(out.Medal, medal_json(medal), 201)
 
 
 @bp.put("/medals/<code>/quotas")
+@operation("Set quotas per district (admin)", tag="medals", body=QuotaInput, response=out.Medal,
+           errors={409: ["quota_exceeded"]})
 @staff_required("medals.manage")
 def set_quotas(code):
     medal = medals.get_medal(db.session, code)
     if medal is None:
         raise NotFound()
-    return medal_json(medals.set_quotas(db.session, api_actor(), medal, json_body()))
+    with checked_body(QuotaInput, json_body()) as data:
+        medal = medals.set_quotas(db.session, api_actor(), medal, data)
+    return respond(out.Medal, medal_json(medal))
 
 
 @bp.post("/nominations")
+@operation("Enter a nomination (nominator; created as draft)", tag="nominations", body=NominationInput,
+           response=out.NominationCreated, status=201, errors={409: ["duplicate_nominee"]})
 @staff_required("nominations.create")
 def create_nomination():
-    nomination = service.create_nomination(db.session, api_actor(), json_body())
-    return {"id": nomination.id, "status": nomination.status,
-            "possible_duplicate": nomination.possible_duplicate}, 201
+    with checked_body(NominationInput, json_body()) as data:
+        nomination = service.create_nomination(db.session, api_actor(), data)
+    return respond(out.NominationCreated, {"id": nomination.id, "status": nomination.status,
+                                           "possible_duplicate": nomination.possible_duplicate}, 201)
 
 
 def _visible(nomination_id):
@@ -84,35 +98,46 @@ def _visible(nomination_id):
 
 
 @bp.get("/nominations")
+@operation("Nominations visible to the token's user", tag="nominations", query=NominationQuery,
+           response=out.NominationPage)
 @staff_required("nominations.view")
 def list_nominations():
-    filters = lists.validate_filters(request.args)
-    page, per_page = _page_args()
+    with checked_query(NominationQuery):
+        filters = lists.validate_filters(request.args)
+        page, per_page = _page_args()
     stmt = lists.list_query(g.api_user, **filters)
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
-    return {"items": [nomination_json(n) for n in pagination.items], "page": page, "per_page": per_page,
-            "total": pagination.total}
+    return respond(out.NominationPage, {"items": [nomination_json(n) for n in pagination.items], "page": page,
+                                        "per_page": per_page, "total": pagination.total})
 
 
 @bp.get("/nominations/<nomination_id>")
+@operation("One nomination with its history", tag="nominations", response=out.NominationDetail,
+           path={"nomination_id": ID})
 @staff_required("nominations.view")
 def get_nomination(nomination_id):
-    return nomination_json(_visible(nomination_id), with_history=True)
+    return respond(out.NominationDetail, nomination_json(_visible(nomination_id), with_history=True))
 
 
 @bp.post("/nominations/<nomination_id>/transitions")
+@operation("Move a nomination through the workflow (by role)", tag="nominations", body=TransitionInput,
+           response=out.TransitionResult, path={"nomination_id": ID},
+           errors={409: ["invalid_transition", "quota_exceeded", "conflict", "duplicate_nominee"]})
 @staff_required("nominations.view")
 def transition(nomination_id):
     nomination = _visible(nomination_id)
-    body = json_body()
-    action = body.get("action")
-    if not isinstance(action, str):
-        raise ValidationFailed({"action": "Give the action: submit, recommend, approve, return, reject or withdraw."})
-    version = body.get("version")
-    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
-        raise ValidationFailed({"version": "Must be a whole number."})
-    nomination = transitions.transition(db.session, api_actor(), nomination, action, comment=body.get("comment"),
-                                    decree_number=body.get("decree_number"), decree_date=body.get("decree_date"),
-                                    confirm_duplicate=body.get("confirm_duplicate") is True,
-                                    expected_version=version)
-    return {"id": nomination.id, "status": nomination.status, "version": nomination.version}
+    with checked_body(TransitionInput, json_body()) as body:
+        action = body.get("action")
+        if not isinstance(action, str):
+            raise ValidationFailed({"action": "Give the action: submit, recommend, approve, return, reject or "
+                                              "withdraw."})
+        version = body.get("version")
+        if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+            raise ValidationFailed({"version": "Must be a whole number."})
+        nomination = transitions.transition(db.session, api_actor(), nomination, action, comment=body.get("comment"),
+                                        decree_number=body.get("decree_number"),
+                                        decree_date=body.get("decree_date"),
+                                        confirm_duplicate=body.get("confirm_duplicate") is True,
+                                        expected_version=version)
+    return respond(out.TransitionResult, {"id": nomination.id, "status": nomination.status,
+                                          "version": nomination.version})

@@ -1,0 +1,260 @@
+"""What the API accepts: request bodies and query strings, declared once.
+
+Limits are read from where the services keep them (the models' column
+lengths, the services' constants and patterns), never written here again.
+Unknown keys are ignored, as the services ignore them."""
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, StrictBool, StrictInt, WithJsonSchema
+
+from .. import pdf
+from ..awards.models import Award
+from ..awards.service import MAX_SERIALS
+from ..ceremonies.models import CATEGORIES, MAX_COMPANIONS, Ceremony, Registration
+from ..ceremonies.states import RegistrationStatus
+from ..ceremonies.validation import MAX_CAPACITY, NEED_CODES
+from ..districts.models import District
+from ..districts.service import CODE_RE as DISTRICT_CODE_RE
+from ..medals.models import Medal
+from ..medals.service import CODE_RE as MEDAL_CODE_RE
+from ..medals.service import MAX_QUOTA, PREFIX_RE
+from ..nominations.models import NOMINEE_CATEGORIES, Nomination, Nominee
+from ..nominations.workflow import ACTIONS, NominationStatus
+from ..parsing import FALSE_VALUES, TRUE_VALUES
+
+PAGE_MAX = 1_000_000
+PER_PAGE_MAX = 500
+PER_PAGE_DEFAULT = 100
+CANCEL_REASON_MAX = 500
+AWARD_FILTER_STATUSES = ("valid", "revoked", "presented", "not_presented")
+AWARD_YEARS = (1945, 2100)
+SEARCH_MAX = 100
+DB_INT_MAX = 2**31 - 1  # a database integer (ids, versions)
+
+
+def length(column) -> int:
+    """The length of a String column: the one place a text field's limit lives."""
+    return column.property.columns[0].type.length
+
+
+def text(column=None, *, description: str | None = None, **kwargs):
+    if column is not None:
+        kwargs["max_length"] = length(column)
+    return Annotated[str, Field(description=description, **kwargs)]
+
+
+def enum(values):
+    """A closed set of strings, from the state machine or tuple the models keep (one import each)."""
+    return Literal[tuple(values)]
+
+
+def _json_values(values) -> list:
+    """For JSON Schema's enum, where 1 and true differ (in a Python set they are one)."""
+    values = [v for v in values if v is not None]
+    booleans = [v for v in (True, False) if any(v == x for x in values)]  # True also stands for 1, False for 0
+    rest = sorted((v for v in values if not isinstance(v, (bool, int))), key=str)
+    return booleans + [int(v) for v in booleans] + rest
+
+
+def _one_of(values):
+    def check(value):
+        if not (isinstance(value, (str, int, bool)) or value is None) or value not in values:
+            raise ValueError("not one of the accepted values")
+        return value
+    return check
+
+
+# The services read true/false the way HTML forms send them; these say exactly that.
+FormBool = Annotated[Any, AfterValidator(_one_of(TRUE_VALUES | FALSE_VALUES)), WithJsonSchema({
+    "anyOf": [{"type": "boolean"}, {"enum": _json_values(TRUE_VALUES | FALSE_VALUES)}, {"type": "null"}],
+    "description": f"true or false; also {', '.join(repr(v) for v in _json_values(TRUE_VALUES) if v is not True)} "
+                   "for true and the others listed for false."})]
+Consent = Annotated[Any, AfterValidator(_one_of(TRUE_VALUES)), WithJsonSchema({
+    "enum": _json_values(TRUE_VALUES),
+    "description": "Must be true (or 1, \"yes\", …): consent to the processing of personal data."})]
+NoNul = r"^[^\x00]*$"
+
+
+def or_empty(annotation):
+    """A query argument: an empty value counts as not given."""
+    return annotation | Literal[""] | None
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class DistrictInput(Input):
+    code: text(District.code, pattern=DISTRICT_CODE_RE.pattern)
+    name_kk: text(District.name_kk)
+    name_ru: text(District.name_ru)
+    name_en: text(District.name_en)
+
+
+LocalDateTime = Annotated[str, Field(
+    description="ISO 8601, e.g. 2025-05-09T19:00; without an offset it is Kazakhstan time (UTC+5).",
+    examples=["2030-05-09T19:00"])]
+
+
+class CeremonyInput(Input):
+    title_kk: text(Ceremony.title_kk)
+    title_ru: text(Ceremony.title_ru)
+    description_kk: str = ""
+    description_ru: str = ""
+    starts_at: LocalDateTime
+    venue: text(Ceremony.venue)
+    address: text(Ceremony.address) = ""
+    district: str = Field(description="A district code from GET /districts.")
+    capacity: int = Field(ge=1, le=MAX_CAPACITY)
+    registration_opens_at: LocalDateTime | None = None
+    registration_closes_at: LocalDateTime | None = None
+    waitlist: FormBool = False
+    status: Literal["draft", "published"] = "draft"
+
+
+class NeedsFlags(Input):
+    wheelchair: FormBool = False
+    hearing: FormBool = False
+    near_exit: FormBool = False
+    note: text(Registration.needs_note) = ""
+
+
+class RegistrationInput(Input):
+    """At least one of email and phone."""
+    full_name: text(Registration.full_name)
+    email: text(Registration.email, json_schema_extra={"format": "email"}) | None = None
+    phone: str | None = Field(None, description="A Kazakhstan number; stored as +7XXXXXXXXXX.")
+    companions: int = Field(0, ge=0, le=MAX_COMPANIONS)
+    category: enum(CATEGORIES)
+    needs: list[enum(NEED_CODES)] | NeedsFlags | text(Registration.needs_note) | None = Field(
+        None, description="A list of needs, an object of flags with an optional note, or a free-text note.")
+    consent: Consent
+
+
+class CancelInput(Input):
+    reason: Annotated[str, Field(max_length=CANCEL_REASON_MAX)] | None = None
+
+
+class CheckinInput(Input):
+    code: str = Field(description="The ticket code, as scanned or typed (dashes and case do not matter).")
+    companions_arrived: int | None = Field(None, ge=0, le=MAX_COMPANIONS,
+                                           description="Companions who came; default: all registered.")
+    ceremony: StrictInt | None = Field(None, ge=1, le=DB_INT_MAX, description="This door's ceremony: another's ticket is refused "
+                                                   "(409 wrong_ceremony).")
+
+
+Quota = Annotated[int, Field(ge=0, le=MAX_QUOTA)]
+
+
+class MedalInput(Input):
+    code: text(Medal.code, pattern=MEDAL_CODE_RE.pattern)
+    name_kk: text(Medal.name_kk)
+    name_ru: text(Medal.name_ru)
+    name_en: text(Medal.name_en)
+    serial_prefix: str = Field(pattern=PREFIX_RE.pattern)
+    award_year_from: int = Field(2025, ge=AWARD_YEARS[0], le=AWARD_YEARS[1])
+    award_year_to: Annotated[int, Field(ge=AWARD_YEARS[0], le=AWARD_YEARS[1])] | None = None
+    quotas: dict[str, Quota] = Field(
+        default_factory=dict, description="District code -> quota.")
+    signer_title_kk: text(Medal.signer_title_kk) = ""
+    signer_title_ru: text(Medal.signer_title_ru) = ""
+    signer_name: text(Medal.signer_name) = ""
+
+
+class QuotaInput(RootModel[dict[str, Quota]]):
+    """District code -> quota (not below what is already approved)."""
+    error_prefix: ClassVar[str] = "quotas."
+
+
+class NomineeInput(Input):
+    surname: text(Nominee.surname)
+    given_name: text(Nominee.given_name)
+    patronymic: text(Nominee.patronymic) = ""
+    iin: str | StrictInt | None = Field(None, description="12 digits (a string, or a number); its checksum and birth "
+                                                    "date are checked.")
+    birth_date: str = Field(description="2025-05-09 or 09.05.2025.", examples=["1926-03-15"])
+    category: enum(NOMINEE_CATEGORIES)
+    district: str = Field(description="A district code from GET /districts.")
+    address: text(Nominee.address) = ""
+    phone: str | None = None
+
+
+class NominationInput(Input):
+    nominee: NomineeInput
+    medal: str = Field(description="A medal code from GET /medals.")
+    grounds: str
+
+
+class TransitionInput(Input):
+    action: enum(ACTIONS)
+    comment: str | None = Field(None, description="Required for return and reject.")
+    decree_number: text(Nomination.decree_number, description="Required for approve.") | StrictInt | None = None
+    decree_date: str | None = Field(None, description="Required for approve.")
+    confirm_duplicate: StrictBool = Field(False, description="Submit although a likely duplicate was flagged.")
+    version: StrictInt | None = Field(None, ge=1, le=DB_INT_MAX,
+                                description="Refused with 409 conflict if it changed meanwhile.")
+
+
+class RevokeInput(Input):
+    reason: str
+    reissue: StrictBool = Field(False, description="Issue a new certificate (new serial) in its place.")
+
+
+class PresentedInput(Input):
+    date: str = Field(description="2025-05-09 or 09.05.2025; not in the future, not before the decree.")
+
+
+Serial = text(Award.serial, pattern=NoNul)
+
+
+class AttachInput(Input):
+    serials: list[Serial] | Serial = Field(max_length=MAX_SERIALS, description="Serial numbers (or one).")
+
+
+# --- query strings ---------------------------------------------------------
+
+QueryText = Annotated[str, Field(pattern=NoNul)]
+
+class Paging(Input):
+    page: or_empty(Annotated[int, Field(ge=1, le=PAGE_MAX)]) = 1
+    per_page: or_empty(Annotated[int, Field(ge=1, le=PER_PAGE_MAX)]) = PER_PAGE_DEFAULT
+
+
+class RegistrationQuery(Paging):
+    q: QueryText | None = Field(None, description="Name, phone or e-mail.")
+    status: or_empty(enum(RegistrationStatus.values())) = None
+
+
+class NominationQuery(Paging):
+    status: or_empty(enum(NominationStatus.values())) = None
+    district: QueryText | None = None
+    medal: QueryText | None = None
+    category: or_empty(enum(NOMINEE_CATEGORIES)) = None
+    q: Annotated[str, Field(max_length=SEARCH_MAX, pattern=NoNul)] | None = Field(
+        None, description="A name in either script, or the start of an IIN.")
+
+
+class AwardFilters(Input):
+    ceremony: or_empty(Annotated[int, Field(ge=1, le=DB_INT_MAX)]) = None
+    medal: QueryText | None = None
+    district: QueryText | None = None
+    status: or_empty(enum(AWARD_FILTER_STATUSES)) = None
+    q: QueryText | None = Field(None, description="Surname (its start) or serial.")
+
+
+class AwardQuery(AwardFilters, Paging):
+    pass
+
+
+class FormatQuery(Input):
+    format: or_empty(enum(pdf.FORMATS)) = Field("a4", description="a4 (landscape) or card (A6, 4 on an A4 sheet).")
+
+
+class BatchQuery(AwardFilters, FormatQuery):
+    pass
+
+
+class SheetQuery(AwardFilters):
+    ceremony: Annotated[int, Field(ge=1, le=DB_INT_MAX)]
