@@ -50,7 +50,8 @@ def make_iin(birth: date, female: bool = False) -> str:
 def nominee_data(*, with_iin: bool = True, **overrides) -> dict:
     """A distinct person each call (distinct name and birth date: no duplicate flags)."""
     n = next(_counter)
-    birth = date(1920, 1, 1) + timedelta(days=37 * n % 7300)  # 1920–1939, none repeated in 7300 calls
+    # 1929–1948, none repeated in 7300 calls; never January 1928, which the search tests keep for their own people
+    birth = date(1929, 1, 1) + timedelta(days=37 * n % 7300)
     data = {"surname": _SURNAMES[n % len(_SURNAMES)],
             "given_name": _GIVEN[(n // len(_SURNAMES)) % len(_GIVEN)],
             "patronymic": "", "birth_date": birth.isoformat(),
