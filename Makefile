@@ -14,7 +14,7 @@ LOCK_DEV     := requirements/dev.txt
 UV_VERSION   := $(shell sed -n 's/^uv==\([^ ;]*\).*/\1/p' $(LOCK_DEV))
 COMPILE       = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --quiet
 
-.PHONY: run test install db admin demo bench clean worker beat lock lock-upgrade
+.PHONY: run test install db admin demo bench clean worker beat lint lock lock-upgrade
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -41,6 +41,14 @@ lock: | $(BIN)/python
 
 lock-upgrade:
 	$(MAKE) lock UPGRADE=--upgrade
+
+# ruff (lint and format) and mypy, as configured in pyproject.toml; all three run, then it fails if any did.
+lint: $(VENV)/.installed-test
+	@rc=0; \
+	echo "ruff check"; $(BIN)/ruff check . || rc=1; \
+	echo "ruff format --check"; $(BIN)/ruff format --check . || rc=1; \
+	echo "mypy"; $(BIN)/mypy || rc=1; \
+	exit $$rc
 
 install: $(VENV)/.installed
 
