@@ -32,6 +32,9 @@ BASE_CONFIG = {
     "WTF_CSRF_ENABLED": False,
     "AWARD_RATELIMIT_ENABLED": False,
     "AWARD_BASE_URL": "http://award.test",
+    # Passwords hashed at argon2's lowest cost (~30 us, not ~0.1-0.4 s a hash and a login);
+    # production keeps the library's default (test_accounts checks that it does).
+    "AWARD_ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
 }
 
 
