@@ -8,6 +8,7 @@ admits.  The Makefile installs from requirements/*.txt, not from pyproject.toml:
 a requirement added to pyproject.toml without `make lock` would otherwise go
 missing silently.  Exits 1, naming what is missing, and says to run `make lock`.
 """
+
 from __future__ import annotations
 
 import sys
