@@ -6,20 +6,49 @@ FLASK  := $(BIN)/flask --app award_service
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install db admin demo bench clean worker beat
+# Installs come from the lock files (exact versions and hashes); pyproject.toml keeps the ranges.
+# requirements/runtime.txt: the dependencies (make run); requirements/dev.txt: those plus the `test`
+# and `lint` extras (make test, make lint).  `make lock` regenerates both after pyproject.toml changes.
+LOCK_RUNTIME := requirements/runtime.txt
+LOCK_DEV     := requirements/dev.txt
+UV_VERSION   := $(shell sed -n 's/^uv==\([^ ;]*\).*/\1/p' $(LOCK_DEV))
+COMPILE       = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --quiet
+
+.PHONY: run test install db admin demo bench clean worker beat lint lock lock-upgrade
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+$(VENV)/.installed: $(LOCK_RUNTIME) pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK_RUNTIME)
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/python requirements/check.py
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: $(LOCK_DEV) $(VENV)/.installed
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK_DEV)
+	$(BIN)/python requirements/check.py test lint
 	touch $@
+
+# Regenerate the lock files from pyproject.toml, keeping the versions already pinned where the
+# ranges still admit them (uv reads the old file); lock-upgrade moves everything to the newest.
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet "uv==$(or $(UV_VERSION),0.13.9)"
+	$(COMPILE) $(UPGRADE) --extra test --extra lint -o $(LOCK_DEV)
+	$(COMPILE) $(UPGRADE) -c $(LOCK_DEV) -o $(LOCK_RUNTIME)
+
+lock-upgrade:
+	$(MAKE) lock UPGRADE=--upgrade
+
+# ruff (lint and format) and mypy, as configured in pyproject.toml; all three run, then it fails if any did.
+lint: $(VENV)/.installed-test
+	@rc=0; \
+	echo "ruff check"; $(BIN)/ruff check . || rc=1; \
+	echo "ruff format --check"; $(BIN)/ruff format --check . || rc=1; \
+	echo "mypy"; $(BIN)/mypy || rc=1; \
+	exit $$rc
 
 install: $(VENV)/.installed
 

@@ -67,6 +67,9 @@ DEFAULTS = {
     "AWARD_MAIL_KEEP_DAYS": 30,  # attachments of sent messages are dropped after this many days
     "AWARD_MAIL_REMINDER_HOUR": 10,  # local hour, the day before a ceremony, from which its reminder is sent
     "AWARD_CELERY_BROKER_URL": "",  # e.g. redis://127.0.0.1:6379/0; empty: mail is sent in-process
+    # Password hashing: argon2.PasswordHasher's keyword arguments; empty: argon2-cffi's default cost.
+    # Only the tests make it cheap; not read from the environment.
+    "AWARD_ARGON2_PARAMS": {},
 }
 
 # Variables read from the environment and how to parse them.

@@ -32,6 +32,9 @@ BASE_CONFIG = {
     "WTF_CSRF_ENABLED": False,
     "AWARD_RATELIMIT_ENABLED": False,
     "AWARD_BASE_URL": "http://award.test",
+    # Passwords hashed at argon2's lowest cost (~30 us, not ~0.1-0.4 s a hash and a login);
+    # production keeps the library's default (test_accounts checks that it does).
+    "AWARD_ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
 }
 
 
@@ -51,7 +54,12 @@ def database(tmp_path_factory):
     os.environ["AWARD_INSTANCE_PATH"] = str(instance)
     if TEST_DATABASE_URL:
         server = make_url(normalise_database_url(TEST_DATABASE_URL))
-        name = f"award_test_{uuid.uuid4().hex[:12]}"
+        # One database per run, and per pytest-xdist worker (each is its own session), named
+        # award_test_[<tag>_][<worker>_]<random>: .ci/run sets AWARD_TEST_DB_TAG to find and drop
+        # what a run killed at its time limit left behind.
+        parts = [os.environ.get("AWARD_TEST_DB_TAG", ""), os.environ.get("PYTEST_XDIST_WORKER", "")]
+        name = "_".join(["award_test", *(re.sub(r"[^a-z0-9]", "", p.lower()) for p in parts if p),
+                         uuid.uuid4().hex[:12]])
         admin = create_engine(server, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))

@@ -190,3 +190,35 @@ def test_each_client_is_its_own_user_within_one_app_context(app, make_user, logi
     login(make_user("organiser"))
     assert client.get("/staff/").status_code == 200
     assert app.test_client().get("/staff/").status_code == 302
+
+
+def test_production_hashes_passwords_at_argon2s_default_cost(db_url):
+    """The tests' cheap argon2 parameters (conftest) must never be what a deployment gets."""
+    import argon2
+
+    from award_service import create_app
+    from award_service.accounts.service import hash_password
+    from award_service.config import DEFAULTS
+
+    assert DEFAULTS["AWARD_ARGON2_PARAMS"] == {}
+    app = create_app({"SECRET_KEY": "production-like", "SQLALCHEMY_DATABASE_URI": db_url})  # no test settings
+    with app.app_context():
+        stored = hash_password("correct-horse-battery")
+    default = argon2.PasswordHasher()
+    assert argon2.extract_parameters(stored) == argon2.Parameters(
+        type=default.type, version=argon2.low_level.ARGON2_VERSION, salt_len=default.salt_len,
+        hash_len=default.hash_len, time_cost=default.time_cost, memory_cost=default.memory_cost,
+        parallelism=default.parallelism)
+    assert default.memory_cost >= 64 * 1024 and default.time_cost >= 3  # argon2-cffi's own defaults, for the record
+
+
+def test_tests_hash_passwords_cheaply_and_still_check_them(app, make_user):
+    import argon2
+
+    from award_service.accounts.service import authenticate
+
+    user = make_user("organiser")
+    assert argon2.extract_parameters(user.password_hash).time_cost == 1
+    assert authenticate(db.session, user.email, PASSWORD) is not None
+    assert authenticate(db.session, user.email, "wrong-password!") is None
+    assert authenticate(db.session, "nobody@example.com", PASSWORD) is None

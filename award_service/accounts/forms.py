@@ -7,6 +7,8 @@ from wtforms.fields import EmailField
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms import select_choices
+
 ROLE_LABELS = {
     "admin": _l("Administrator"),
     "organiser": _l("Organiser"),
@@ -30,7 +32,7 @@ class CheckboxesField(SelectMultipleField):
 class UserForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[InputRequired(), Length(max=254)])
     name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=200)])
-    roles = CheckboxesField(_l("Roles"), choices=list(ROLE_LABELS.items()), validate_choice=False)
+    roles = CheckboxesField(_l("Roles"), choices=select_choices(ROLE_LABELS.items()), validate_choice=False)
     district = SelectField(_l("District (leave empty for the whole region)"), validators=[Optional()])
     password = PasswordField(_l("Password"), validators=[Optional(), Length(max=200)],
                              description=_l("At least 10 characters. Leave empty to keep the current password."))

@@ -7,6 +7,7 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -18,20 +19,42 @@ from ..text import TextError, clean_text
 from ..timeutil import utcnow
 from .models import ROLES, ApiToken, User
 
-_hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
-# Verifying against this keeps the time of a login for an unknown e-mail equal
-# to that of a wrong password.
-_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+class _Hashing:
+    """A password hasher and a hash of a dummy password made with it: verifying
+    against that keeps the time of a login for an unknown e-mail equal to that
+    of a wrong password."""
+
+    def __init__(self, hasher: PasswordHasher) -> None:
+        self.hasher = hasher
+        self.dummy_hash = hasher.hash("not a real password")
+
+
+_DEFAULT = _Hashing(PasswordHasher())  # argon2-cffi's default cost (RFC 9106 low-memory profile)
+
+
+def _hashing() -> _Hashing:
+    """The app's hasher: argon2-cffi's default cost unless ``AWARD_ARGON2_PARAMS``
+    (PasswordHasher's keyword arguments) says otherwise; the tests set a cheap one."""
+    if not has_app_context():
+        return _DEFAULT
+    hashing: _Hashing | None = current_app.extensions.get("award_password_hashing")
+    if hashing is None:
+        params = current_app.config.get("AWARD_ARGON2_PARAMS") or {}
+        hashing = current_app.extensions["award_password_hashing"] = (
+            _Hashing(PasswordHasher(**params)) if params else _DEFAULT)
+    return hashing
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hashing().hasher.hash(password)
 
 
 def check_password(user: User, password: str) -> bool:
     try:
-        return _hasher.verify(user.password_hash, password)
+        return _hashing().hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -138,8 +161,9 @@ def authenticate(session, email: str, password: str) -> User | None:
     email = (email or "").strip().lower()
     user = session.scalar(select(User).where(func.lower(User.email) == email)) if email else None
     if user is None:
+        hashing = _hashing()
         try:
-            _hasher.verify(_DUMMY_HASH, password or "x")
+            hashing.hasher.verify(hashing.dummy_hash, password or "x")
         except VerificationError:
             pass
         return None

@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from ..forms import select_choices
 from .models import AwardStatus
 
 STATUS_FILTERS = (("", _l("All")), ("not_presented", _l("Not presented yet")), ("presented", _l("Presented")),
@@ -24,9 +25,9 @@ class FilterForm(FlaskForm):
     ceremony = SelectField(_l("Ceremony"), validators=[Optional()])
     medal = SelectField(_l("Medal"), validators=[Optional()])
     district = SelectField(_l("District"), validators=[Optional()])
-    status = SelectField(_l("Show"), choices=STATUS_FILTERS, validators=[Optional()])
+    status = SelectField(_l("Show"), choices=select_choices(STATUS_FILTERS), validators=[Optional()])
     q = StringField(_l("Name or serial number"), validators=[Optional(), Length(max=100)])
-    format = SelectField(_l("Certificate format"), choices=FORMAT_LABELS, default="a4")
+    format = SelectField(_l("Certificate format"), choices=select_choices(FORMAT_LABELS), default="a4")
 
 
 class BulkForm(FlaskForm):

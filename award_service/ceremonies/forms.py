@@ -7,6 +7,7 @@ from wtforms.fields import DateTimeLocalField, EmailField, TelField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from ..forms import select_choices
 from .models import MAX_COMPANIONS
 
 CATEGORY_LABELS = {
@@ -28,7 +29,7 @@ class RegistrationForm(FlaskForm):
     companions = IntegerField(_l("Companions"), default=0,
                               validators=[Optional(), NumberRange(min=0, max=MAX_COMPANIONS)],
                               description=_l("How many people come with you (0 to 5). Each takes a seat."))
-    category = SelectField(_l("Category"), choices=[("", _l("— choose —"))] + list(CATEGORY_LABELS.items()),
+    category = SelectField(_l("Category"), choices=select_choices([("", _l("— choose —")), *CATEGORY_LABELS.items()]),
                            validators=[InputRequired(message=_l("Choose a category."))])
     needs_wheelchair = BooleanField(_l("Wheelchair access"))
     needs_hearing = BooleanField(_l("Hearing assistance"))
@@ -90,8 +91,9 @@ class RegistrationSearchForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search by name, phone or e-mail"), validators=[Optional(), Length(max=100)])
-    status = SelectField(_l("Status"), choices=[("", _l("All")), ("confirmed", _l("Confirmed")),
-                                                ("cancelled", _l("Registration cancelled"))], validators=[Optional()])
+    status = SelectField(_l("Status"), choices=select_choices([("", _l("All")), ("confirmed", _l("Confirmed")),
+                                                               ("cancelled", _l("Registration cancelled"))]),
+                         validators=[Optional()])
 
 
 class CodeForm(FlaskForm):
