@@ -1,4 +1,5 @@
 """Award Service: ceremonies, registrations and jubilee medal awards."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -41,8 +42,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .extensions import db
 
     db.init_app(app)
-    extensions.migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True,
-                                compare_type=True)
+    extensions.migrate.init_app(
+        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
+    )
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)
     i18n.init_app(app)
@@ -56,8 +58,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .ceremonies.staff_views import bp as staff_ceremonies_bp
     from .ceremonies.views import bp as ceremonies_bp
     from .districts.views import bp as districts_bp
-    from .nominations.io_views import bp as nomination_io_bp
     from .medals.views import bp as medals_bp
+    from .nominations.io_views import bp as nomination_io_bp
     from .nominations.views import bp as nominations_bp
 
     app.register_blueprint(ceremonies_bp)

@@ -5,6 +5,7 @@ endpoint, CLI command or worker that calls them says who acts and from where.
 The user is whatever the accounts layer loaded (anything with the
 :class:`ActingUser` attributes), so this module depends on nothing above it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

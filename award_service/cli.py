@@ -1,4 +1,5 @@
 """Command line: ``flask --app award_service users …``, ``… demo …`` and ``… mail …``."""
+
 from __future__ import annotations
 
 import os
@@ -42,8 +43,15 @@ def create_user(email, name, roles, district, password):
     if generated:
         password = secrets.token_urlsafe(12)
     try:
-        user = create(db.session, Actor.system("cli"), email=email, name=name, roles=list(roles),
-                      district=district, password=password)
+        user = create(
+            db.session,
+            Actor.system("cli"),
+            email=email,
+            name=name,
+            roles=list(roles),
+            district=district,
+            password=password,
+        )
     except ValidationFailed as exc:
         _fail(exc)
     click.echo(f"created {user.email} ({', '.join(sorted(user.roles))})")
@@ -74,10 +82,11 @@ def ensure_admin():
     if generated:
         password = secrets.token_urlsafe(12)
     if db.session.scalar(select(User).where(func.lower(User.email) == email.lower())):
-        raise click.ClickException(f"{email} exists but is not an admin; give it the admin role or set AWARD_ADMIN_EMAIL")
+        raise click.ClickException(
+            f"{email} exists but is not an admin; give it the admin role or set AWARD_ADMIN_EMAIL"
+        )
     try:
-        create(db.session, Actor.system("cli"), email=email, name="Administrator", roles=["admin"],
-               password=password)
+        create(db.session, Actor.system("cli"), email=email, name="Administrator", roles=["admin"], password=password)
     except ValidationFailed as exc:
         _fail(exc)
     click.echo("=" * 60)
@@ -89,8 +98,13 @@ def ensure_admin():
 
 @demo_cli.command("load")
 @click.option("--if-empty", is_flag=True, help="Only when there are no ceremonies yet.")
-@click.option("--mail/--no-mail", "send_mail", default=False, show_default=True,
-              help="Queue the e-mails the demo's changes would send (its people are fictitious, at example.com).")
+@click.option(
+    "--mail/--no-mail",
+    "send_mail",
+    default=False,
+    show_default=True,
+    help="Queue the e-mails the demo's changes would send (its people are fictitious, at example.com).",
+)
 def load_demo(if_empty, send_mail):
     """Load the Ulytau demo: ceremonies, organisers and registrations."""
     if if_empty and db.session.scalar(select(func.count()).select_from(Ceremony)):

@@ -1,6 +1,7 @@
 """Short codes people read, type and scan: certificate verification codes and
 ticket codes.  80 random bits as 16 characters of upper-case base32 (A-Z,
 2-7): a small QR code, easy to read out, and nothing to guess."""
+
 from __future__ import annotations
 
 import base64
@@ -29,4 +30,4 @@ def normalise(code) -> str | None:
 
 def grouped(code: str) -> str:
     """ABCD-EFGH-IJKL-MNOP: easier to read out and type."""
-    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))

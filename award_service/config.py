@@ -5,6 +5,7 @@ file says.  In development a secret key is generated into ``instance/config.py``
 on first run; in production (``AWARD_ENV=production``) the app refuses to
 start without one.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,7 +27,7 @@ def normalise_database_url(url: str) -> str:
     """Point plain PostgreSQL URLs at psycopg 3, the driver we ship."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -142,8 +143,9 @@ def load_config(app, overrides: dict | None = None) -> None:
 
     app.config["AWARD_BASE_URL"] = app.config["AWARD_BASE_URL"].rstrip("/")
     if not 0 <= int(app.config["AWARD_MAIL_REMINDER_HOUR"]) <= 23:
-        raise ConfigError(f"AWARD_MAIL_REMINDER_HOUR={app.config['AWARD_MAIL_REMINDER_HOUR']!r} is not an hour "
-                          "of the day (0 to 23)")
+        raise ConfigError(
+            f"AWARD_MAIL_REMINDER_HOUR={app.config['AWARD_MAIL_REMINDER_HOUR']!r} is not an hour of the day (0 to 23)"
+        )
     if production:
         app.config.setdefault("SESSION_COOKIE_SECURE", app.config["AWARD_BASE_URL"].startswith("https:"))
 

@@ -1,4 +1,5 @@
 """Domain errors: raised by services, turned into a form error or a JSON 4xx."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -17,13 +18,12 @@ class DomainError(Exception):
         self.extra = extra
         super().__init__(str(self.message))
 
-    def with_status(self, status: int) -> "DomainError":
+    def with_status(self, status: int) -> DomainError:
         self.status = status
         return self
 
     def to_dict(self) -> dict:
-        body = {"code": self.code, "message": str(self.message),
-                "fields": {k: str(v) for k, v in self.fields.items()}}
+        body = {"code": self.code, "message": str(self.message), "fields": {k: str(v) for k, v in self.fields.items()}}
         body.update(self.extra)
         return {"error": body}
 

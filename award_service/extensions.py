@@ -1,5 +1,8 @@
 """Flask extensions, created unbound and initialised by the app factory."""
+
 from __future__ import annotations
+
+import sqlite3
 
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -8,8 +11,6 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-import sqlite3
-
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase

@@ -1,4 +1,5 @@
 """WTForms helpers shared by the HTML views."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -24,6 +25,6 @@ def apply_errors(form: FlaskForm, fields: dict) -> None:
         if field is None and name == "needs":
             field = getattr(form, "needs_note", None)
         if field is not None:
-            field.errors = list(field.errors or []) + [str(message)]
+            field.errors = [*list(field.errors or []), str(message)]
         else:
             form.form_errors.append(str(message))

@@ -5,6 +5,7 @@ Access is asked of the logged-in user (``current_user.can``), whose class the
 accounts layer defines over its one permission table, so these helpers import
 nothing above the core.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -4,6 +4,7 @@ The ``.po`` catalogs are in git; the ``.mo`` files Flask-Babel reads are built
 from them when missing or older (here at start-up, atomically, so a fresh
 clone or a new deployment never silently falls back to the source language).
 """
+
 from __future__ import annotations
 
 import os
@@ -92,5 +93,6 @@ def init_app(app) -> None:
     # is already pushed (CLI, tests, workers) must not inherit a stale one.
     app.before_request(refresh)
     app.jinja_env.filters["localdt"] = local_datetime
-    app.jinja_env.globals.update(LANGUAGE_NAMES=LANGUAGE_NAMES, locale_code=locale_code,
-                                 datetime_local_input=datetime_local_input)
+    app.jinja_env.globals.update(
+        LANGUAGE_NAMES=LANGUAGE_NAMES, locale_code=locale_code, datetime_local_input=datetime_local_input
+    )

@@ -4,6 +4,7 @@ Each returns the parsed value, or records what is wrong under ``field`` in
 ``errors`` (the services raise :class:`~award_service.errors.ValidationFailed`
 with them all at once) and returns ``None``.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,8 +15,9 @@ from flask_babel import lazy_gettext as _l
 
 from .timeutil import from_local
 
-TRUE_VALUES = {True, 1, "1", "true", "True", "on", "yes", "y"}
-FALSE_VALUES = {False, 0, "0", "false", "False", "off", "no", "n", "", None}
+TRUE_VALUES = {True, "1", "true", "True", "on", "yes", "y"}
+FALSE_VALUES = {False, "0", "false", "False", "off", "no", "n", "", None}
+
 
 def is_true(value) -> bool:
     return isinstance(value, (str, int, bool)) and value in TRUE_VALUES

@@ -9,12 +9,13 @@ file and yields its rows; anything wrong with the file as a whole becomes a
 :class:`SpreadsheetError` with a message fit to show.  Imports refuse cells that
 :func:`looks_like_formula`.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import zipfile
-from typing import Iterator
+from collections.abc import Iterator
 
 from flask_babel import lazy_gettext as _l
 
@@ -55,8 +56,9 @@ def read_rows(data: bytes) -> Iterator[tuple[int, list]]:
     Russian or Kazakh locale writes ";").  A generator: errors come while
     iterating, and closing it closes the workbook."""
     if data.startswith(OLE_SIGNATURE):
-        raise SpreadsheetError(_l("This is an old Excel file (.xls). Save it as Excel Workbook (.xlsx) or as "
-                                  "CSV UTF-8."))
+        raise SpreadsheetError(
+            _l("This is an old Excel file (.xls). Save it as Excel Workbook (.xlsx) or as CSV UTF-8.")
+        )
     yield from (_xlsx_rows(data) if data.startswith(XLSX_SIGNATURE) else _csv_rows(data))
 
 
@@ -66,8 +68,9 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise SpreadsheetError(_l("The file is not UTF-8; in Excel choose CSV UTF-8 (Comma delimited) when "
-                                  "saving.")) from None
+        raise SpreadsheetError(
+            _l("The file is not UTF-8; in Excel choose CSV UTF-8 (Comma delimited) when saving.")
+        ) from None
     first_line = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -78,8 +81,13 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list]]:
         for index, cells in enumerate(reader, start=1):
             yield index, cells
     except csv.Error:
-        raise SpreadsheetError(_l("Row %(row)d cannot be read as CSV (a quote that is never closed, or a cell "
-                                  "that is far too long).", row=index + 1), row=index + 1) from None
+        raise SpreadsheetError(
+            _l(
+                "Row %(row)d cannot be read as CSV (a quote that is never closed, or a cell that is far too long).",
+                row=index + 1,
+            ),
+            row=index + 1,
+        ) from None
 
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list]]:

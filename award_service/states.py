@@ -7,6 +7,7 @@ render in templates as the value.  Models build their CHECK constraints from
 :meth:`Labelled.values`, forms and pages their choices from :meth:`Labelled.labels`,
 and the API schemas their enums from the same class, so the four cannot drift.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

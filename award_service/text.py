@@ -3,6 +3,7 @@
 Keep what the person typed (after NFC and whitespace clean-up); search keys are
 derived separately with :func:`search_key`.
 """
+
 from __future__ import annotations
 
 import re
@@ -60,8 +61,16 @@ def search_key(value: str | None) -> str:
     return unicodedata.normalize("NFC", value).casefold()
 
 
-def text_field(data: dict, key: str, errors: dict, *, max_length: int, required: bool = False,
-               multiline: bool = False, required_message=None) -> str:
+def text_field(
+    data: dict,
+    key: str,
+    errors: dict,
+    *,
+    max_length: int,
+    required: bool = False,
+    multiline: bool = False,
+    required_message=None,
+) -> str:
     """``data[key]`` cleaned; a problem is put in ``errors[key]`` and '' returned."""
     try:
         value = clean_text(data.get(key), max_length=max_length, multiline=multiline)

@@ -4,10 +4,11 @@ Kazakhstan moved to a single zone, UTC+5, on 1 March 2024.  Operating systems
 with older zone data still put Almaty at UTC+6, so the zone is read from the
 ``tzdata`` package (a pinned dependency) rather than from the OS.
 """
+
 from __future__ import annotations
 
 import importlib.resources
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -26,14 +27,14 @@ def zone(name: str) -> ZoneInfo:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def to_local(value: datetime | None, zone_name: str) -> datetime | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(zone(zone_name))
 
 
@@ -43,7 +44,7 @@ def from_local(value: datetime | None, zone_name: str) -> datetime | None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone(zone_name))
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -57,7 +58,7 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
@@ -66,5 +67,5 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)

@@ -2,6 +2,7 @@
 handlers for HTML and the API, security headers, the language switch.  The
 helpers blueprints use (access checks, the acting user, the error page) are in
 the core, :mod:`award_service.http`."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, redirect, request, session, url_for
@@ -76,7 +77,9 @@ def init_app(app) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
-        return render_error(400, _l("The form expired or was sent from elsewhere. Please go back, reload and try again."))
+        return render_error(
+            400, _l("The form expired or was sent from elsewhere. Please go back, reload and try again.")
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

@@ -10,6 +10,7 @@ configuration as the web server (instance/config.py, then the environment);
 the Celery app is made from it (award_service.mail.tasks).  Celery looks for
 an attribute named ``app``, so that name is the Celery app's.
 """
+
 from __future__ import annotations
 
 from . import create_app

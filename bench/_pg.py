@@ -1,5 +1,6 @@
 """What the PostgreSQL benchmarks share: a fresh database on the local
 server, migrated with the project's own `flask db upgrade`, dropped at the end."""
+
 from __future__ import annotations
 
 import os
@@ -79,8 +80,10 @@ def migrated_database(admin_url: str, prefix: str, *, keep: bool = False) -> Ite
         yield url, database
     finally:
         if keep and database.name:
-            log(f"database kept: {database.name} (drop it with: psql -h 127.0.0.1 -U postgres -c "
-                f"'DROP DATABASE {database.name}')")
+            log(
+                f"database kept: {database.name} (drop it with: psql -h 127.0.0.1 -U postgres -c "
+                f"'DROP DATABASE {database.name}')"
+            )
         else:
             database.drop()
         shutil.rmtree(instance, ignore_errors=True)

@@ -13,10 +13,11 @@ check, the audit event, the seat update and the extra round trips.
 Like the service, the app opens no database connection at import time, so
 workers forked by gunicorn each open their own.
 """
+
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask, request
 from flask_sqlalchemy import SQLAlchemy
@@ -44,7 +45,7 @@ def _database_url() -> str:
     url = os.environ["DATABASE_URL"]
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -58,8 +59,11 @@ def create_app() -> Flask:
     @app.post("/insert")
     def insert():
         data = request.get_json()
-        row = Row(full_name=str(data["full_name"])[:200], email=str(data["email"])[:254],
-                  created_at=datetime.now(timezone.utc))
+        row = Row(
+            full_name=str(data["full_name"])[:200],
+            email=str(data["email"])[:254],
+            created_at=datetime.now(UTC),
+        )
         db.session.add(row)
         db.session.flush()  # INSERT … RETURNING id
         row_id = row.id

@@ -35,6 +35,7 @@ Sections are functions taking plain arguments (``sample_items``,
 ``bench_batch``, ``bench_memory``, ``bench_ceiling``, ``bench_single``), so a
 section timing a certificate request through the app can be added beside them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,13 +64,58 @@ from _pg import SECRET_KEY, BenchError, migrated_database  # noqa: E402
 from award_service.pdf import CertificateContent, certificate_pdf, write_certificates  # noqa: E402
 from award_service.pdf.layouts import FORMAT_LAYOUTS  # noqa: E402
 
-SURNAMES = ["Әбдіқалықов", "Жанболатов", "Джанбулатов", "Сейітқасымов", "Нұрмағамбетов", "Қасымов", "Өтегенов",
-            "Ұзақбаев", "Үсенов", "Ғабдуллин", "Һашимов", "Іргебаев", "Иванов", "Петренко", "Ким", "Шевченко",
-            "Абдрахманов-Нұрмағамбетов", "Bekmağambetov", "Şäkenov", "Ūlyqbekov"]
-GIVEN = ["Гүлжазира", "Мұхамедқали", "Әлия", "Ерғали", "Нұрсұлтан", "Айгерім", "Қайрат", "Өмірзақ", "Ұлбосын",
-         "Иван", "Мария", "Сергей", "Däulet", "Ñurğali", "Ülbike", "İlyas"]
-PATRONYMICS = ["Нұрсұлтанқызы", "Сейітқасымұлы", "Әбдікерімұлы", "Қасымқызы", "Иванович", "Петровна", "Ерғалиұлы",
-               "", "", "Ömirzaqūly"]
+SURNAMES = [
+    "Әбдіқалықов",
+    "Жанболатов",
+    "Джанбулатов",
+    "Сейітқасымов",
+    "Нұрмағамбетов",
+    "Қасымов",
+    "Өтегенов",
+    "Ұзақбаев",
+    "Үсенов",
+    "Ғабдуллин",
+    "Һашимов",
+    "Іргебаев",
+    "Иванов",
+    "Петренко",
+    "Ким",
+    "Шевченко",
+    "Абдрахманов-Нұрмағамбетов",
+    "Bekmağambetov",
+    "Şäkenov",
+    "Ūlyqbekov",
+]
+GIVEN = [
+    "Гүлжазира",
+    "Мұхамедқали",
+    "Әлия",
+    "Ерғали",
+    "Нұрсұлтан",
+    "Айгерім",
+    "Қайрат",
+    "Өмірзақ",
+    "Ұлбосын",
+    "Иван",
+    "Мария",
+    "Сергей",
+    "Däulet",
+    "Ñurğali",
+    "Ülbike",
+    "İlyas",
+]
+PATRONYMICS = [
+    "Нұрсұлтанқызы",
+    "Сейітқасымұлы",
+    "Әбдікерімұлы",
+    "Қасымқызы",
+    "Иванович",
+    "Петровна",
+    "Ерғалиұлы",
+    "",
+    "",
+    "Ömirzaqūly",
+]
 
 
 def sample_items(n: int, seed: int = 80, signature: bytes | None = None) -> Iterator[CertificateContent]:
@@ -185,25 +231,80 @@ def _more_awards(db, count: int, template_nomination_id: int) -> None:
     start = session.scalar(select(func.max(Award.number))) or 0
     now = utcnow()
     names = [item.full_name for item in sample_items(count, seed=start)]
-    nominee_ids = session.execute(insert(Nominee).returning(Nominee.id, sort_by_parameter_order=True), [
-        {"surname": n.split()[0], "given_name": n.split()[1], "patronymic": "", "iin": None,
-         "birth_date": nominee.birth_date, "category": nominee.category, "district_id": nominee.district_id,
-         "address": "", "phone": None, "search_key": "", "name_skeleton": "", "created_at": now} for n in names]
-    ).scalars().all()
-    nomination_ids = session.execute(insert(Nomination).returning(Nomination.id, sort_by_parameter_order=True), [
-        {"nominee_id": i, "medal_id": template.medal_id, "district_id": template.district_id, "iin": None,
-         "search_key": "", "grounds": "", "status": "approved", "version": 4, "possible_duplicate": False,
-         "duplicate_confirmed": False, "last_comment": "", "decree_number": "45",
-         "decree_date": template.decree_date, "approved_by_id": template.approved_by_id,
-         "recommended_by_id": template.recommended_by_id, "created_at": now, "updated_at": now}
-        for i in nominee_ids]).scalars().all()
-    session.execute(insert(Award), [
-        {"serial": f"ULY-{start + k:05d}", "medal_id": template.medal_id, "number": start + k,
-         "nomination_id": nid, "district_id": template.district_id, "full_name": name,
-         "sort_key": sort_key(*name.split()[:2]), "decree_number": "45", "decree_date": template.decree_date,
-         "verify_code": f"{start + k:016d}".translate(str.maketrans("0123456789", "ABCDEFGHIJ")), "status": "valid",
-         "revoke_reason": "", "created_at": now}
-        for k, (nid, name) in enumerate(zip(nomination_ids, names), start=1)])
+    nominee_ids = (
+        session.execute(
+            insert(Nominee).returning(Nominee.id, sort_by_parameter_order=True),
+            [
+                {
+                    "surname": n.split()[0],
+                    "given_name": n.split()[1],
+                    "patronymic": "",
+                    "iin": None,
+                    "birth_date": nominee.birth_date,
+                    "category": nominee.category,
+                    "district_id": nominee.district_id,
+                    "address": "",
+                    "phone": None,
+                    "search_key": "",
+                    "name_skeleton": "",
+                    "created_at": now,
+                }
+                for n in names
+            ],
+        )
+        .scalars()
+        .all()
+    )
+    nomination_ids = (
+        session.execute(
+            insert(Nomination).returning(Nomination.id, sort_by_parameter_order=True),
+            [
+                {
+                    "nominee_id": i,
+                    "medal_id": template.medal_id,
+                    "district_id": template.district_id,
+                    "iin": None,
+                    "search_key": "",
+                    "grounds": "",
+                    "status": "approved",
+                    "version": 4,
+                    "possible_duplicate": False,
+                    "duplicate_confirmed": False,
+                    "last_comment": "",
+                    "decree_number": "45",
+                    "decree_date": template.decree_date,
+                    "approved_by_id": template.approved_by_id,
+                    "recommended_by_id": template.recommended_by_id,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in nominee_ids
+            ],
+        )
+        .scalars()
+        .all()
+    )
+    session.execute(
+        insert(Award),
+        [
+            {
+                "serial": f"ULY-{start + k:05d}",
+                "medal_id": template.medal_id,
+                "number": start + k,
+                "nomination_id": nid,
+                "district_id": template.district_id,
+                "full_name": name,
+                "sort_key": sort_key(*name.split()[:2]),
+                "decree_number": "45",
+                "decree_date": template.decree_date,
+                "verify_code": f"{start + k:016d}".translate(str.maketrans("0123456789", "ABCDEFGHIJ")),
+                "status": "valid",
+                "revoke_reason": "",
+                "created_at": now,
+            }
+            for k, (nid, name) in enumerate(zip(nomination_ids, names), start=1)
+        ],
+    )
     session.execute(Medal.__table__.update().values(serial_counter=start + count))
     session.commit()
 
@@ -223,8 +324,7 @@ def bench_batch_request(app, db, headers: dict, nomination_id: int, sizes=(1000,
         gc.collect()
         tracemalloc.start()
         start = time.perf_counter()
-        response = client.get(f"/api/v1/awards/batch.pdf?medal=victory80&format={fmt}", headers=headers,
-                              buffered=False)
+        response = client.get(f"/api/v1/awards/batch.pdf?medal=victory80&format={fmt}", headers=headers, buffered=False)
         received = sum(len(chunk) for chunk in response.response)
         response.close()
         seconds = time.perf_counter() - start
@@ -246,29 +346,67 @@ def bench_request(pg_url: str, fmt: str, repeat: int, batch_sizes=()) -> tuple[l
         from award_service.awards.models import Award
         from award_service.extensions import db
         from award_service.medals.service import create_medal
-        from award_service.nominations import service
-        from award_service.nominations import transitions
+        from award_service.nominations import service, transitions
 
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY,
-                          "AWARD_RATELIMIT_ENABLED": False, "AWARD_BASE_URL": "https://awards.example.kz"})
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "SECRET_KEY": SECRET_KEY,
+                "AWARD_RATELIMIT_ENABLED": False,
+                "AWARD_BASE_URL": "https://awards.example.kz",
+            }
+        )
         with app.app_context():
             system = Actor.system("bench")
-            create_medal(db.session, system, {
-                "code": "victory80", "name_kk": "1941–1945 жж. Ұлы Отан соғысындағы Жеңістің 80 жылы",
-                "name_ru": "80 лет Победы в Великой Отечественной войне 1941–1945 гг.", "name_en": "80 Years",
-                "serial_prefix": "ULY", "quotas": {"zhezkazgan": 397}, "signer_title_kk": "Ұлытау облысының әкімі",
-                "signer_title_ru": "Аким области Ұлытау", "signer_name": "Б. Т. Сәрсенбаев"})
-            people = {role: Actor(user=create_user(db.session, system, email=f"{role}@bench.kz", name=role,
-                                                   roles=[role], password="bench-password-2025"))
-                      for role in ("reviewer", "commission", "clerk")}
-            nomination = service.create_nomination(db.session, system, {"nominee": {
-                "surname": "Әбдіқалықова-Нұрмағамбетова", "given_name": "Гүлжазира", "patronymic": "Сейітқасымқызы",
-                "birth_date": "1927-03-14", "category": "home_front_worker", "district": "zhezkazgan"},
-                "medal": "victory80", "grounds": "Тыл еңбеккері"})
+            create_medal(
+                db.session,
+                system,
+                {
+                    "code": "victory80",
+                    "name_kk": "1941–1945 жж. Ұлы Отан соғысындағы Жеңістің 80 жылы",
+                    "name_ru": "80 лет Победы в Великой Отечественной войне 1941–1945 гг.",
+                    "name_en": "80 Years",
+                    "serial_prefix": "ULY",
+                    "quotas": {"zhezkazgan": 397},
+                    "signer_title_kk": "Ұлытау облысының әкімі",
+                    "signer_title_ru": "Аким области Ұлытау",
+                    "signer_name": "Б. Т. Сәрсенбаев",
+                },
+            )
+            people = {
+                role: Actor(
+                    user=create_user(
+                        db.session,
+                        system,
+                        email=f"{role}@bench.kz",
+                        name=role,
+                        roles=[role],
+                        password="bench-password-2025",
+                    )
+                )
+                for role in ("reviewer", "commission", "clerk")
+            }
+            nomination = service.create_nomination(
+                db.session,
+                system,
+                {
+                    "nominee": {
+                        "surname": "Әбдіқалықова-Нұрмағамбетова",
+                        "given_name": "Гүлжазира",
+                        "patronymic": "Сейітқасымқызы",
+                        "birth_date": "1927-03-14",
+                        "category": "home_front_worker",
+                        "district": "zhezkazgan",
+                    },
+                    "medal": "victory80",
+                    "grounds": "Тыл еңбеккері",
+                },
+            )
             transitions.transition(db.session, system, nomination, "submit")
             transitions.transition(db.session, people["reviewer"], nomination, "recommend")
-            transitions.transition(db.session, people["commission"], nomination, "approve", decree_number="45",
-                               decree_date="2025-04-28")
+            transitions.transition(
+                db.session, people["commission"], nomination, "approve", decree_number="45", decree_date="2025-04-28"
+            )
             serial = db.session.query(Award.serial).scalar()
             nomination_id = nomination.id
             headers = {"Authorization": f"Bearer {create_api_token(db.session, system, people['clerk'].user)}"}
@@ -306,10 +444,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--format", choices=sorted(FORMAT_LAYOUTS), default="a4")
     ap.add_argument("--single", type=int, default=200, help="certificate_pdf() calls to time (default 200)")
     ap.add_argument("--requests", type=int, default=200, help="certificate requests to time (default 200)")
-    ap.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres"),
-                    help="PostgreSQL server for the request section ('' skips it)")
-    ap.add_argument("--batch-request", default="1000,10000",
-                    help="awards in the register for the batch.pdf requests, comma-separated ('' skips)")
+    ap.add_argument(
+        "--pg",
+        default=os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        help="PostgreSQL server for the request section ('' skips it)",
+    )
+    ap.add_argument(
+        "--batch-request",
+        default="1000,10000",
+        help="awards in the register for the batch.pdf requests, comma-separated ('' skips)",
+    )
     ap.add_argument("--profile", action="store_true", help="also profile the batch with cProfile")
     args = ap.parse_args(argv)
     n, fmt = args.pages, args.format
@@ -320,28 +464,38 @@ def main(argv: list[str] | None = None) -> int:
     batch = bench_batch(n, fmt)
     rate = batch["pages"] / batch["seconds"]
     print(f"certificates: {rate:.0f} pages/s")
-    print(f"  {batch['pages']} pages ({n} certificates, {n / batch['seconds']:.0f} certificates/s) in "
-          f"{batch['seconds']:.2f} s, {batch['bytes'] / 1e6:.1f} MB, {batch['bytes'] / max(batch['pages'], 1) / 1024:.1f} KiB a page")
+    print(
+        f"  {batch['pages']} pages ({n} certificates, {n / batch['seconds']:.0f} certificates/s) in "
+        f"{batch['seconds']:.2f} s, {batch['bytes'] / 1e6:.1f} MB, "
+        f"{batch['bytes'] / max(batch['pages'], 1) / 1024:.1f} KiB a page"
+    )
     print(f"  RSS high-water after the batch: {rss_high_water_mib():.1f} MiB")
 
     small = max(n // 10, 1)
     peak_small = bench_memory(small, fmt)
     peak_full = bench_memory(n, fmt)
-    print(f"  tracemalloc peak: {peak_small / 2**20:.2f} MiB for {small} certificates, "
-          f"{peak_full / 2**20:.2f} MiB for {n} (ratio {peak_full / peak_small:.2f})")
+    print(
+        f"  tracemalloc peak: {peak_small / 2**20:.2f} MiB for {small} certificates, "
+        f"{peak_full / 2**20:.2f} MiB for {n} (ratio {peak_full / peak_small:.2f})"
+    )
 
     ceiling = bench_ceiling(n)
     ceiling_rate = ceiling["pages"] / ceiling["seconds"]
     print(f"ceiling: {ceiling_rate:.0f} pages/s")
-    print(f"  (reportlab Canvas, frame form + one line + one QR path, {n} pages in {ceiling['seconds']:.2f} s;"
-          f" RSS high-water now {rss_high_water_mib():.1f} MiB: the Canvas keeps every page until save())")
-    print(f"  ratio pages/s: {rate / ceiling_rate:.2f}; ratio certificates/s to ceiling pages/s "
-          f"(one name and one QR each): {n / batch['seconds'] / ceiling_rate:.2f}")
+    print(
+        f"  (reportlab Canvas, frame form + one line + one QR path, {n} pages in {ceiling['seconds']:.2f} s;"
+        f" RSS high-water now {rss_high_water_mib():.1f} MiB: the Canvas keeps every page until save())"
+    )
+    print(
+        f"  ratio pages/s: {rate / ceiling_rate:.2f}; ratio certificates/s to ceiling pages/s "
+        f"(one name and one QR each): {n / batch['seconds'] / ceiling_rate:.2f}"
+    )
 
     times = bench_single(fmt, args.single)
     p95 = sorted(times)[int(len(times) * 0.95) - 1]
-    print(f"single certificate_pdf(): median {statistics.median(times):.2f} ms, p95 {p95:.2f} ms "
-          f"over {len(times)} calls")
+    print(
+        f"single certificate_pdf(): median {statistics.median(times):.2f} ms, p95 {p95:.2f} ms over {len(times)} calls"
+    )
     if args.pg:
         sizes = tuple(int(x) for x in args.batch_request.split(",") if x.strip())
         try:
@@ -350,13 +504,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"certificate request: not measured: {exc}")
         else:
             for size, seconds, peak, received in batches:
-                print(f"batch request GET /api/v1/awards/batch.pdf, {size:,} certificates: {seconds:.1f} s "
-                      f"({size / seconds:.0f} certificates/s through the app, PostgreSQL), {received / 1e6:.1f} MB "
-                      f"streamed, tracemalloc peak {peak / 2**20:.2f} MiB")
+                print(
+                    f"batch request GET /api/v1/awards/batch.pdf, {size:,} certificates: {seconds:.1f} s "
+                    f"({size / seconds:.0f} certificates/s through the app, PostgreSQL), {received / 1e6:.1f} MB "
+                    f"streamed, tracemalloc peak {peak / 2**20:.2f} MiB"
+                )
             p95 = sorted(times)[int(len(times) * 0.95) - 1]
-            print(f"certificate request GET /api/v1/awards/<serial>/certificate.pdf (PostgreSQL, in-process): "
-                  f"median {statistics.median(times):.2f} ms, p95 {p95:.2f} ms over {len(times)} requests "
-                  f"(target 20 ms)")
+            print(
+                f"certificate request GET /api/v1/awards/<serial>/certificate.pdf (PostgreSQL, in-process): "
+                f"median {statistics.median(times):.2f} ms, p95 {p95:.2f} ms over {len(times)} requests "
+                f"(target 20 ms)"
+            )
     print(f"RSS high-water at the end: {rss_high_water_mib():.1f} MiB")
 
     if args.profile:

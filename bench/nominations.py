@@ -43,6 +43,7 @@ benchmark itself could not run).  In one run:
 
 About a minute and a half with the defaults on a 2-core machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,7 +56,7 @@ import statistics
 import sys
 import time
 from contextlib import closing, contextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -70,15 +71,43 @@ PASSWORD = "bench-password-2025"
 TARGET_MS = 50.0
 TARGET_IMPORT_S = 10.0
 DISTRICTS = (("zhezkazgan", 40), ("satbayev", 25), ("karazhal", 12), ("ulytau", 8), ("zhanaarka", 15))
-STATUSES = (("draft", 8), ("submitted", 15), ("recommended", 10), ("approved", 45), ("awarded", 5),
-            ("returned", 7), ("rejected", 6), ("withdrawn", 4))
-CATEGORIES = (("home_front_worker", 55), ("front_veteran", 14), ("siege_survivor", 9), ("former_prisoner", 8),
-              ("other_participant", 8), ("partisan", 6))
+STATUSES = (
+    ("draft", 8),
+    ("submitted", 15),
+    ("recommended", 10),
+    ("approved", 45),
+    ("awarded", 5),
+    ("returned", 7),
+    ("rejected", 6),
+    ("withdrawn", 4),
+)
+CATEGORIES = (
+    ("home_front_worker", 55),
+    ("front_veteran", 14),
+    ("siege_survivor", 9),
+    ("former_prisoner", 8),
+    ("other_participant", 8),
+    ("partisan", 6),
+)
 # How many changes each state took to reach (the optimistic-locking counter).
-VERSIONS = {"draft": 1, "submitted": 2, "withdrawn": 3, "returned": 3, "recommended": 3, "rejected": 4,
-            "approved": 4, "awarded": 5}
-BIRTH_YEARS = {"front_veteran": (1920, 1927), "home_front_worker": (1922, 1932), "siege_survivor": (1926, 1939),
-               "partisan": (1920, 1928), "former_prisoner": (1928, 1939), "other_participant": (1920, 1929)}
+VERSIONS = {
+    "draft": 1,
+    "submitted": 2,
+    "withdrawn": 3,
+    "returned": 3,
+    "recommended": 3,
+    "rejected": 4,
+    "approved": 4,
+    "awarded": 5,
+}
+BIRTH_YEARS = {
+    "front_veteran": (1920, 1927),
+    "home_front_worker": (1922, 1932),
+    "siege_survivor": (1926, 1939),
+    "partisan": (1920, 1928),
+    "former_prisoner": (1928, 1939),
+    "other_participant": (1920, 1929),
+}
 GROUNDS = (
     "1942–1945 жылдары Жезқазған мыс кенішінде кен тасушы болып еңбек еткен. Тыл еңбеккерінің куәлігі бар.",
     "В 1943–1945 гг. работала на Джездинском марганцевом руднике учётчицей. Удостоверение труженика тыла имеется.",
@@ -92,6 +121,7 @@ GROUNDS = (
 
 
 # ------------------------------------------------------------- SQL counting
+
 
 class StatementCounter:
     """Counts (and times) the statements sent on an engine while ``active``."""
@@ -131,6 +161,7 @@ class StatementCounter:
 
 # --------------------------------------------------------------- the data
 
+
 def weighted(rng: random.Random, pairs):
     return rng.choices([k for k, _ in pairs], [w for _, w in pairs])[0]
 
@@ -161,26 +192,42 @@ class People:
             surname = rng.choice(d.KK_SURNAMES) + ("а" if female else "")
             given = rng.choice(d.KK_FEMALE if female else d.KK_MALE)
             father = rng.choice(d.KK_FATHERS)
-            patronymic = father + (("қызы" if female else "ұлы") if rng.random() < 0.85 else
-                                   ("овна" if female else "ович"))
+            patronymic = father + (
+                ("қызы" if female else "ұлы") if rng.random() < 0.85 else ("овна" if female else "ович")
+            )
         else:
-            surname = (rng.choice(d.UNCHANGED_SURNAMES) if rng.random() < 0.3
-                       else rng.choice(d.RU_SURNAMES) + ("а" if female else ""))
+            surname = (
+                rng.choice(d.UNCHANGED_SURNAMES)
+                if rng.random() < 0.3
+                else rng.choice(d.RU_SURNAMES) + ("а" if female else "")
+            )
             given = rng.choice(d.RU_FEMALE if female else d.RU_MALE)
             patronymic = rng.choice(d.RU_FATHERS)[1 if female else 0]
         low, high = BIRTH_YEARS[category]
         birth = date(low, 1, 1) + timedelta(days=rng.randrange((date(high, 12, 31) - date(low, 1, 1)).days + 1))
         iin = self.iin(birth, female) if rng.random() < 0.95 else None
-        phone = (f"+7{rng.choice(('701', '705', '747', '777'))}{rng.randint(2000000, 9999999)}"
-                 if rng.random() < 0.6 else None)
+        phone = (
+            f"+7{rng.choice(('701', '705', '747', '777'))}{rng.randint(2000000, 9999999)}"
+            if rng.random() < 0.6
+            else None
+        )
         if district in d.TOWNS:
             town, streets = d.TOWNS[district][1], d.TOWNS[district][2]
             address = f"{town}, {rng.choice(streets)[1]}, д. {rng.randint(1, 120)}"
         else:
             area, villages = d.VILLAGES[district][1], d.VILLAGES[district][2]
             address = f"{area}, {rng.choice(villages)[1]}, д. {rng.randint(1, 120)}"
-        return {"surname": surname, "given_name": given, "patronymic": patronymic, "iin": iin, "birth_date": birth,
-                "category": category, "address": address, "phone": phone, "grounds": rng.choice(GROUNDS)}
+        return {
+            "surname": surname,
+            "given_name": given,
+            "patronymic": patronymic,
+            "iin": iin,
+            "birth_date": birth,
+            "category": category,
+            "address": address,
+            "phone": phone,
+            "grounds": rng.choice(GROUNDS),
+        }
 
 
 def setup(app, args) -> dict:
@@ -203,15 +250,31 @@ def setup(app, args) -> dict:
     staff = {}
     for code in districts:
         for role in ("nominator", "reviewer"):
-            staff[(code, role)] = create_user(session, system, email=f"{role}.{code}@bench.kz", name=f"{role} {code}",
-                                              roles=[role], district=code, password=PASSWORD).id
-    staff[(None, "commission")] = create_user(session, system, email="commission@bench.kz", name="Commission",
-                                              roles=["commission"], password=PASSWORD).id
-    medal = create_medal(session, system, {
-        "code": "victory80", "name_kk": "1941–1945 жж. Ұлы Отан соғысындағы Жеңістің 80 жылы",
-        "name_ru": "80 лет Победы в Великой Отечественной войне 1941–1945 гг.",
-        "name_en": "80 Years of Victory in the Great Patriotic War 1941–1945", "serial_prefix": "ULY",
-        "award_year_from": 2025, "quotas": {code: args.nominations for code in districts}})
+            staff[(code, role)] = create_user(
+                session,
+                system,
+                email=f"{role}.{code}@bench.kz",
+                name=f"{role} {code}",
+                roles=[role],
+                district=code,
+                password=PASSWORD,
+            ).id
+    staff[(None, "commission")] = create_user(
+        session, system, email="commission@bench.kz", name="Commission", roles=["commission"], password=PASSWORD
+    ).id
+    medal = create_medal(
+        session,
+        system,
+        {
+            "code": "victory80",
+            "name_kk": "1941–1945 жж. Ұлы Отан соғысындағы Жеңістің 80 жылы",
+            "name_ru": "80 лет Победы в Великой Отечественной войне 1941–1945 гг.",
+            "name_en": "80 Years of Victory in the Great Patriotic War 1941–1945",
+            "serial_prefix": "ULY",
+            "award_year_from": 2025,
+            "quotas": dict.fromkeys(districts, args.nominations),
+        },
+    )
     medal_id = medal.id
     reviewer = session.get(User, staff[("zhezkazgan", "reviewer")])
     token = create_api_token(session, system, reviewer)
@@ -221,60 +284,99 @@ def setup(app, args) -> dict:
     people = People(seed=80)
     rng = people.rng
     nominees, nominations = [], []
-    base = datetime(2025, 2, 1, 4, 0, tzinfo=timezone.utc)
+    base = datetime(2025, 2, 1, 4, 0, tzinfo=UTC)
     for i in range(1, args.nominations + 1):
         code = weighted(rng, DISTRICTS)
         status = weighted(rng, STATUSES)
         p = people.person(code, weighted(rng, CATEGORIES))
         created = base + timedelta(minutes=i)
-        nominees.append({
-            "id": i, "surname": p["surname"], "given_name": p["given_name"], "patronymic": p["patronymic"],
-            "iin": p["iin"], "birth_date": p["birth_date"], "category": p["category"], "district_id": districts[code],
-            "address": p["address"], "phone": p["phone"],
-            "search_key": names.search_key(p["surname"], p["given_name"], p["patronymic"],
-                                           p["iin"] or "")[:Nominee.search_key.type.length],
-            "name_skeleton": names.skeleton(p["surname"], p["given_name"])[:Nominee.name_skeleton.type.length],
-            "created_at": created})
+        nominees.append(
+            {
+                "id": i,
+                "surname": p["surname"],
+                "given_name": p["given_name"],
+                "patronymic": p["patronymic"],
+                "iin": p["iin"],
+                "birth_date": p["birth_date"],
+                "category": p["category"],
+                "district_id": districts[code],
+                "address": p["address"],
+                "phone": p["phone"],
+                "search_key": names.search_key(p["surname"], p["given_name"], p["patronymic"], p["iin"] or "")[
+                    : Nominee.search_key.type.length
+                ],
+                "name_skeleton": names.skeleton(p["surname"], p["given_name"])[: Nominee.name_skeleton.type.length],
+                "created_at": created,
+            }
+        )
         reviewed = status in ("recommended", "approved", "awarded")
         decided = status in ("approved", "awarded")
-        nominations.append({
-            "id": i, "nominee_id": i, "medal_id": medal_id, "district_id": districts[code], "iin": p["iin"],
-            "search_key": nominees[-1]["search_key"],
-            "grounds": p["grounds"], "status": status, "version": VERSIONS[status],
-            "possible_duplicate": False, "duplicate_confirmed": False,
-            "last_comment": "Уточните период работы." if status in ("returned", "rejected") else "",
-            "decree_number": "45" if decided else None, "decree_date": date(2025, 4, 28) if decided else None,
-            "created_by_id": staff[(code, "nominator")],
-            "submitted_at": created + timedelta(days=1) if status != "draft" else None,
-            "recommended_by_id": staff[(code, "reviewer")] if reviewed else None,
-            "recommended_at": created + timedelta(days=3) if reviewed else None,
-            "approved_by_id": staff[(None, "commission")] if decided else None,
-            "approved_at": created + timedelta(days=7) if decided else None,
-            "created_at": created, "updated_at": created + timedelta(days=7)})
+        nominations.append(
+            {
+                "id": i,
+                "nominee_id": i,
+                "medal_id": medal_id,
+                "district_id": districts[code],
+                "iin": p["iin"],
+                "search_key": nominees[-1]["search_key"],
+                "grounds": p["grounds"],
+                "status": status,
+                "version": VERSIONS[status],
+                "possible_duplicate": False,
+                "duplicate_confirmed": False,
+                "last_comment": "Уточните период работы." if status in ("returned", "rejected") else "",
+                "decree_number": "45" if decided else None,
+                "decree_date": date(2025, 4, 28) if decided else None,
+                "created_by_id": staff[(code, "nominator")],
+                "submitted_at": created + timedelta(days=1) if status != "draft" else None,
+                "recommended_by_id": staff[(code, "reviewer")] if reviewed else None,
+                "recommended_at": created + timedelta(days=3) if reviewed else None,
+                "approved_by_id": staff[(None, "commission")] if decided else None,
+                "approved_at": created + timedelta(days=7) if decided else None,
+                "created_at": created,
+                "updated_at": created + timedelta(days=7),
+            }
+        )
     generated = time.perf_counter() - t0
     log(f"inserting (generated in {generated:.1f} s)")
     t0 = time.perf_counter()
     for table, rows in ((Nominee.__table__, nominees), (Nomination.__table__, nominations)):
         for start in range(0, len(rows), 5000):
-            session.execute(insert(table), rows[start:start + 5000])
-        session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                             f"(SELECT max(id) FROM {table.name}))"))
-    used = dict(session.execute(select(Nomination.district_id, func.count())
-                                .where(Nomination.status.in_(("approved", "awarded")))
-                                .group_by(Nomination.district_id)).all())
+            session.execute(insert(table), rows[start : start + 5000])
+        session.execute(
+            text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT max(id) FROM {table.name}))")
+        )
+    used = dict(
+        session.execute(
+            select(Nomination.district_id, func.count())
+            .where(Nomination.status.in_(("approved", "awarded")))
+            .group_by(Nomination.district_id)
+        ).all()
+    )
     for district_id, n in used.items():
-        session.execute(MedalQuota.__table__.update()
-                        .where(MedalQuota.medal_id == medal_id, MedalQuota.district_id == district_id)
-                        .values(used=n))
+        session.execute(
+            MedalQuota.__table__.update()
+            .where(MedalQuota.medal_id == medal_id, MedalQuota.district_id == district_id)
+            .values(used=n)
+        )
     session.commit()
     inserted = time.perf_counter() - t0
     session.execute(text("ANALYZE"))
     session.commit()
-    return {"staff": staff, "token": token, "medal_id": medal_id, "iins": people.iins, "people": people,
-            "generated": generated, "inserted": inserted, "districts": districts}
+    return {
+        "staff": staff,
+        "token": token,
+        "medal_id": medal_id,
+        "iins": people.iins,
+        "people": people,
+        "generated": generated,
+        "inserted": inserted,
+        "districts": districts,
+    }
 
 
 # ------------------------------------------------------------ measurement
+
 
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile."""
@@ -294,8 +396,7 @@ class BackendCPU:
 
     def seconds(self) -> float:
         with closing(psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5)) as conn:
-            pids = [r[0] for r in conn.execute("select pid from pg_stat_activity where datname = %s",
-                                               (self.dbname,))]
+            pids = [r[0] for r in conn.execute("select pid from pg_stat_activity where datname = %s", (self.dbname,))]
         total = 0
         for pid in pids:
             try:
@@ -303,7 +404,7 @@ class BackendCPU:
                     raw = fh.read().decode()
             except OSError:
                 continue
-            fields = raw[raw.rindex(")") + 2:].split()
+            fields = raw[raw.rindex(")") + 2 :].split()
             total += int(fields[11]) + int(fields[12])
         return total / self.CLK_TCK
 
@@ -333,8 +434,9 @@ def measure(counter: StatementCounter, label: str, call, *, warmup: int, request
                 slowest = st
     app_cpu = (time.process_time() - app_before) / requests * 1000
     pg_cpu = (counter.backend_cpu.seconds() - pg_before) / requests * 1000
-    return Measure(label, statistics.median(times), percentile(times, 95), sorted(counts), slowest, total, status,
-                   app_cpu, pg_cpu)
+    return Measure(
+        label, statistics.median(times), percentile(times, 95), sorted(counts), slowest, total, status, app_cpu, pg_cpu
+    )
 
 
 def explain(engine, statement: str, parameters) -> str:
@@ -360,8 +462,10 @@ def short_sql(statement: str) -> str:
 
 def describe(m: Measure) -> str:
     q = "/".join(map(str, m.queries))
-    return (f"median {m.median:.1f} ms, p95 {m.p95:.1f} ms, CPU {m.cpu_app + m.cpu_pg:.1f} ms (app {m.cpu_app:.1f} + "
-            f"PostgreSQL {m.cpu_pg:.1f}), {q} SQL quer{'y' if q == '1' else 'ies'}")
+    return (
+        f"median {m.median:.1f} ms, p95 {m.p95:.1f} ms, CPU {m.cpu_app + m.cpu_pg:.1f} ms (app {m.cpu_app:.1f} + "
+        f"PostgreSQL {m.cpu_pg:.1f}), {q} SQL quer{'y' if q == '1' else 'ies'}"
+    )
 
 
 def pages(app, counter, data, args) -> list[tuple[str, list[Measure], str]]:
@@ -370,8 +474,7 @@ def pages(app, counter, data, args) -> list[tuple[str, list[Measure], str]]:
 
     from award_service.accounts.models import User
     from award_service.extensions import db
-    from award_service.nominations import service
-    from award_service.nominations import lists
+    from award_service.nominations import lists, service
 
     results = []
     q = args.q
@@ -379,17 +482,20 @@ def pages(app, counter, data, args) -> list[tuple[str, list[Measure], str]]:
     client = app.test_client()
 
     def api(per_page):
-        url = "/api/v1/nominations?" + urlencode({"status": "submitted", "district": "zhezkazgan", "q": q,
-                                                  "per_page": per_page})
+        url = "/api/v1/nominations?" + urlencode(
+            {"status": "submitted", "district": "zhezkazgan", "q": q, "per_page": per_page}
+        )
 
         def call():
             response = client.get(url, headers=headers)
             body = response.get_json(silent=True) or {}
             return response.status_code, body.get("total")
+
         return call
 
-    api_runs = [measure(counter, f"api per_page {n}", api(n), warmup=args.warmup, requests=args.requests)
-                for n in (25, 100)]
+    api_runs = [
+        measure(counter, f"api per_page {n}", api(n), warmup=args.warmup, requests=args.requests) for n in (25, 100)
+    ]
     results.append((f"API list (status=submitted, district=zhezkazgan, q={q})", api_runs, ""))
 
     routes = {rule.rule for rule in app.url_map.iter_rules()}
@@ -405,17 +511,20 @@ def pages(app, counter, data, args) -> list[tuple[str, list[Measure], str]]:
                 app.config["AWARD_PAGE_SIZE"] = per_page
                 response = browser.get(url)
                 return response.status_code, None
+
             return call
 
         list_url = "/staff/nominations/?" + urlencode({"status": "submitted", "q": q})
         for name, url in (("list page", list_url), ("queue page", "/staff/nominations/queue")):
-            runs = [measure(counter, f"{name} per_page {n}", page(url, n), warmup=args.warmup,
-                            requests=args.requests) for n in (25, 100)]
+            runs = [
+                measure(counter, f"{name} per_page {n}", page(url, n), warmup=args.warmup, requests=args.requests)
+                for n in (25, 100)
+            ]
             results.append((name, runs, f"GET {url} as the Zhezkazgan reviewer"))
     else:
         with app.app_context():
             reviewer = db.session.get(User, data["staff"][("zhezkazgan", "reviewer")])
-            reviewer.roles  # loaded before the session goes
+            _ = reviewer.roles  # loaded before the session goes
             db.session.expunge(reviewer)
 
         def paginate(stmt_factory, per_page):
@@ -423,20 +532,33 @@ def pages(app, counter, data, args) -> list[tuple[str, list[Measure], str]]:
                 with app.test_request_context():
                     pagination = db.paginate(stmt_factory(), page=1, per_page=per_page, error_out=False)
                     for n in pagination.items:  # what a row of the page shows
-                        (n.nominee.full_name, n.nominee.iin, n.nominee.birth_date, n.district.name_kk,
-                         n.medal.name_kk, n.status, n.possible_duplicate)
+                        _ = (
+                            n.nominee.full_name,
+                            n.nominee.iin,
+                            n.nominee.birth_date,
+                            n.district.name_kk,
+                            n.medal.name_kk,
+                            n.status,
+                            n.possible_duplicate,
+                        )
                     db.session.remove()
                     return 200, pagination.total
+
             return call
 
         for name, factory in (
-                ("list page", lambda: lists.list_query(reviewer, status="submitted", q=q)),
-                ("queue page", lambda: lists.queue_query(reviewer).order_by(None).order_by(
-                    service.Nomination.id))):
-            runs = [measure(counter, f"{name} per_page {n}", paginate(factory, n), warmup=args.warmup,
-                            requests=args.requests) for n in (25, 100)]
-            results.append((name, runs, "not measured as a page (no /staff/nominations routes): "
-                                        "service query through db.paginate"))
+            ("list page", lambda: lists.list_query(reviewer, status="submitted", q=q)),
+            ("queue page", lambda: lists.queue_query(reviewer).order_by(None).order_by(service.Nomination.id)),
+        ):
+            runs = [
+                measure(
+                    counter, f"{name} per_page {n}", paginate(factory, n), warmup=args.warmup, requests=args.requests
+                )
+                for n in (25, 100)
+            ]
+            results.append(
+                (name, runs, "not measured as a page (no /staff/nominations routes): service query through db.paginate")
+            )
     return results
 
 
@@ -449,17 +571,21 @@ def report_pages(app, counter, data, args, *, plans_wanted: bool = True) -> tupl
         a, b = runs
         bad = [m for m in runs if m.status != 200]
         total = f"; {a.total:,} match" if a.total is not None else ""
-        lines.append(f"{name}: {describe(a)} (per_page 25) / {describe(b)} (per_page 100){total}"
-                     + (f" — HTTP {bad[0].status}!" if bad else ""))
+        lines.append(
+            f"{name}: {describe(a)} (per_page 25) / {describe(b)} (per_page 100){total}"
+            + (f" — HTTP {bad[0].status}!" if bad else "")
+        )
         if note:
             lines.append(f"  {note}")
         grows = max(b.queries) > max(a.queries)
         within = max(a.median, b.median) <= TARGET_MS
         cpu_within = max(a.cpu_app + a.cpu_pg, b.cpu_app + b.cpu_pg) <= TARGET_MS
         over = over or not within
-        lines.append(f"  SQL queries {'GROW' if grows else 'do not grow'} with the page size; slowest statement "
-                     f"{max(a.slowest[0], b.slowest[0]) * 1000:.1f} ms; median {'within' if within else 'OVER'} the "
-                     f"{TARGET_MS:.0f} ms target, CPU per page {'within' if cpu_within else 'OVER'} it")
+        lines.append(
+            f"  SQL queries {'GROW' if grows else 'do not grow'} with the page size; slowest statement "
+            f"{max(a.slowest[0], b.slowest[0]) * 1000:.1f} ms; median {'within' if within else 'OVER'} the "
+            f"{TARGET_MS:.0f} ms target, CPU per page {'within' if cpu_within else 'OVER'} it"
+        )
         for m in runs:
             if plans_wanted and (args.explain or m.median > TARGET_MS):
                 with app.app_context():
@@ -473,6 +599,7 @@ def report_pages(app, counter, data, args, *, plans_wanted: bool = True) -> tupl
 
 # ------------------------------------------------------------------ import
 
+
 def _xlsx(columns, rows, *, excel_like: bool) -> bytes:
     """The rows as an XLSX file.  ``excel_like``: as Excel and LibreOffice save
     it, text in the shared-strings table and dates as date cells (made with
@@ -482,8 +609,10 @@ def _xlsx(columns, rows, *, excel_like: bool) -> bytes:
     if excel_like:
         import xlsxwriter
 
-        workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False,
-                                                "strings_to_formulas": False, "strings_to_urls": False})
+        workbook = xlsxwriter.Workbook(
+            buffer,
+            {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+        )
         sheet = workbook.add_worksheet()
         date_format = workbook.add_format({"num_format": "dd.mm.yyyy"})
         sheet.write_row(0, 0, columns)
@@ -539,8 +668,10 @@ def import_xlsx(app, counter, data, args) -> list[str]:
         parse_queries = counter.count
         if preview.errors:
             first = "; ".join(f"row {e.row} {e.column}: {e.message}" for e in preview.errors[:3])
-            lines.append(f"import {args.import_rows:,} rows XLSX {kind}: parse {parsed:.1f} s, then not saved: "
-                         f"{len(preview.errors)} errors ({first})")
+            lines.append(
+                f"import {args.import_rows:,} rows XLSX {kind}: parse {parsed:.1f} s, then not saved: "
+                f"{len(preview.errors)} errors ({first})"
+            )
             continue
         with counter.counting():
             t1 = time.perf_counter()
@@ -556,11 +687,13 @@ def import_xlsx(app, counter, data, args) -> list[str]:
             f"SQL queries, save {stored:.1f} s in {save_queries}; CPU {app_cpu + pg_cpu:.1f} s: app {app_cpu:.1f} + "
             f"PostgreSQL {pg_cpu:.1f}; {saved:,} saved, {flagged} flagged as likely duplicates; file "
             f"{len(content) / 1024:.0f} KB made in {made:.1f} s, not counted) — {verdict} the "
-            f"{TARGET_IMPORT_S:.0f} s target")
+            f"{TARGET_IMPORT_S:.0f} s target"
+        )
     return lines
 
 
 # ------------------------------------------------------------------- main
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -604,8 +737,15 @@ def run(url: str, database, args, lines: list[str]) -> None:
     from award_service import create_app
     from award_service.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY, "WTF_CSRF_ENABLED": False,
-                      "AWARD_RATELIMIT_ENABLED": False, "AWARD_BASE_URL": "http://bench.test"})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": SECRET_KEY,
+            "WTF_CSRF_ENABLED": False,
+            "AWARD_RATELIMIT_ENABLED": False,
+            "AWARD_BASE_URL": "http://bench.test",
+        }
+    )
     # The requests run outside any app context of ours, as in a server: each
     # gets its own context and database session, removed when it ends.
     with app.app_context():
@@ -614,16 +754,20 @@ def run(url: str, database, args, lines: list[str]) -> None:
         counter.backend_cpu = BackendCPU(args.pg, database.name)
         server = db.session.execute(text("SHOW server_version")).scalar()
         db.session.remove()
-    lines.append(f"nominations: {args.nominations:,} in PostgreSQL {server} (generated in "
-                 f"{data['generated']:.1f} s, inserted in {data['inserted']:.1f} s); {os.cpu_count()} cores, "
-                 f"load average {os.getloadavg()[0]:.2f}; {args.requests} requests per figure after "
-                 f"{args.warmup} warm-up")
+    lines.append(
+        f"nominations: {args.nominations:,} in PostgreSQL {server} (generated in "
+        f"{data['generated']:.1f} s, inserted in {data['inserted']:.1f} s); {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.2f}; {args.requests} requests per figure after "
+        f"{args.warmup} warm-up"
+    )
     try:
         log("measuring pages")
         page_lines, _ = report_pages(app, counter, data, args)
         lines.extend(page_lines)
-        lines.append(f"  load average after the pages: {os.getloadavg()[0]:.2f} (other work on this "
-                     f"shared machine slows every figure)")
+        lines.append(
+            f"  load average after the pages: {os.getloadavg()[0]:.2f} (other work on this "
+            f"shared machine slows every figure)"
+        )
         log("import")
         with app.app_context():
             try:

@@ -16,6 +16,7 @@ functions by cumulative time, own time by package, and cProfile's top lists.
 
     .venv/bin/python bench/profile_registration.py [-n 500] [--top 25]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -92,11 +93,15 @@ def measure(post, n: int, prefix: str):
 
 
 def describe(label: str, wall: float, cpu: float, trips: Counter, n: int) -> None:
-    print(f"{label}: {wall * 1000:.2f} ms wall ({1 / wall:,.0f} req/s on one core); "
-          f"CPU in this process {cpu * 1000:.2f} ms, waiting on PostgreSQL {(wall - cpu) * 1000:.2f} ms")
+    print(
+        f"{label}: {wall * 1000:.2f} ms wall ({1 / wall:,.0f} req/s on one core); "
+        f"CPU in this process {cpu * 1000:.2f} ms, waiting on PostgreSQL {(wall - cpu) * 1000:.2f} ms"
+    )
     total = sum(trips.values()) / n
-    print(f"  round trips to PostgreSQL a request: {total:.1f}: "
-          + "; ".join(f"{k} x{v / n:.1f}" for k, v in sorted(trips.items(), key=lambda kv: -kv[1])))
+    print(
+        f"  round trips to PostgreSQL a request: {total:.1f}: "
+        + "; ".join(f"{k} x{v / n:.1f}" for k, v in sorted(trips.items(), key=lambda kv: -kv[1]))
+    )
 
 
 def main(argv=None) -> int:
@@ -104,16 +109,23 @@ def main(argv=None) -> int:
     parser.add_argument("-n", type=int, default=500, help="requests per measurement (default 500)")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
-    parser.add_argument("--broker", default="redis://127.0.0.1:6379/12",
-                        help="the confirmations are handed to this broker, as in production with a worker; no "
-                             "worker takes them, and the database is emptied at the end (default Redis db 12). "
-                             "'none': no broker, this process's sender thread sends them, beside the requests")
+    parser.add_argument(
+        "--broker",
+        default="redis://127.0.0.1:6379/12",
+        help="the confirmations are handed to this broker, as in production with a worker; no "
+        "worker takes them, and the database is emptied at the end (default Redis db 12). "
+        "'none': no broker, this process's sender thread sends them, beside the requests",
+    )
     args = parser.parse_args(argv)
 
     for key in [k for k in os.environ if k.startswith("AWARD_")]:
         del os.environ[key]
-    os.environ.update(SECRET_KEY="award-bench-not-a-secret", AWARD_ENV="production",
-                      AWARD_RATELIMIT_ENABLED="false", AWARD_BASE_URL="http://127.0.0.1:5000")
+    os.environ.update(
+        SECRET_KEY="award-bench-not-a-secret",
+        AWARD_ENV="production",
+        AWARD_RATELIMIT_ENABLED="false",
+        AWARD_BASE_URL="http://127.0.0.1:5000",
+    )
     mail_dir = Path(tempfile.mkdtemp(prefix="award_prof_mail_"))
     os.environ["AWARD_MAIL_DIR"] = str(mail_dir)  # in-process sending: .eml files here, removed at the end
     if args.broker != "none":
@@ -158,8 +170,9 @@ def ceiling_post():
     client = ceiling_app.app.test_client()
 
     def post(i: int, prefix: str):
-        resp = client.post("/insert", json={"full_name": f"Қасымова Әйгерім {i}", "email": f"{prefix}-{i}@bench.kz",
-                                            **BODY})
+        resp = client.post(
+            "/insert", json={"full_name": f"Қасымова Әйгерім {i}", "email": f"{prefix}-{i}@bench.kz", **BODY}
+        )
         if resp.status_code != 201:
             raise SystemExit(f"ceiling answered {resp.status_code}: {resp.get_data(as_text=True)}")
 
@@ -177,17 +190,31 @@ def registration_post():
     app = create_app()
     with app.app_context():
         upgrade()
-        ceremony = service.create_ceremony(db.session, Actor.system("bench"), {
-            "title_kk": "Bench", "title_ru": "Bench", "starts_at": "2027-05-09T19:00", "venue": "Alash Square",
-            "district": "zhezkazgan", "capacity": 100_000, "status": "published"}, tz="Asia/Almaty")
+        ceremony = service.create_ceremony(
+            db.session,
+            Actor.system("bench"),
+            {
+                "title_kk": "Bench",
+                "title_ru": "Bench",
+                "starts_at": "2027-05-09T19:00",
+                "venue": "Alash Square",
+                "district": "zhezkazgan",
+                "capacity": 100_000,
+                "status": "published",
+            },
+            tz="Asia/Almaty",
+        )
         ceremony_id = ceremony.id
         engine = db.engine
     client = app.test_client()
     path = f"/api/v1/ceremonies/{ceremony_id}/registrations"
 
     def post(i: int, prefix: str):
-        resp = client.post(path, json={"full_name": f"Қасымова Әйгерім {i}", "email": f"{prefix}-{i}@bench.kz",
-                                       **BODY}, headers={"Accept-Language": "kk"})
+        resp = client.post(
+            path,
+            json={"full_name": f"Қасымова Әйгерім {i}", "email": f"{prefix}-{i}@bench.kz", **BODY},
+            headers={"Accept-Language": "kk"},
+        )
         if resp.status_code != 201:
             raise SystemExit(f"registration answered {resp.status_code}: {resp.get_data(as_text=True)}")
 
@@ -228,11 +255,14 @@ def statements_and_profile(post, engine, args) -> None:
     profile.disable()
 
     stats = pstats.Stats(profile)
-    total = sum(ct for (f, _, fn), (cc, nc, tt, ct, callers) in stats.stats.items()
-                if fn == "post" and f.endswith("profile_registration.py"))
+    total = sum(
+        ct
+        for (f, _, fn), (cc, nc, tt, ct, callers) in stats.stats.items()
+        if fn == "post" and f.endswith("profile_registration.py")
+    )
     ours = []
     by_package: dict[str, float] = defaultdict(float)
-    for (filename, line, func), (cc, nc, tt, ct, callers) in stats.stats.items():
+    for (filename, line, func), (_cc, nc, tt, ct, _callers) in stats.stats.items():
         if "/award_service/" in filename:
             ours.append((ct, nc, f"award_service/{filename.split('/award_service/')[1]}:{line}({func})"))
         if "site-packages/" in filename:
@@ -249,7 +279,7 @@ def statements_and_profile(post, engine, args) -> None:
             package = "psycopg wait() (blocked on the socket)"
         by_package[package] += tt
     print("\n--- award_service functions by cumulative time (cProfile: Python inflated; per request) ---")
-    for ct, nc, where in sorted(ours, reverse=True)[:args.top]:
+    for ct, nc, where in sorted(ours, reverse=True)[: args.top]:
         print(f"  {ct / n * 1000:6.2f} ms {ct / total * 100:5.1f}%  x{nc / n:.1f}  {where}")
     print("\n--- own time by package (cProfile; per request) ---")
     for package, tt in sorted(by_package.items(), key=lambda kv: -kv[1])[:12]:
@@ -263,14 +293,19 @@ def statements_and_profile(post, engine, args) -> None:
         if "{" in line and "}" in line and "->" not in line:
             continue  # cheap built-ins
         if line.strip() and not line.startswith(("   Ordered by", "Function ")):
-            print(line.replace(str(ROOT / ".venv/lib/python3.11/site-packages") + "/", "")
-                  .replace(str(ROOT) + "/", "")[:200])
+            print(
+                line.replace(str(ROOT / ".venv/lib/python3.11/site-packages") + "/", "").replace(str(ROOT) + "/", "")[
+                    :200
+                ]
+            )
     for key in ("tottime", "cumulative"):
         out = io.StringIO()
         pstats.Stats(profile, stream=out).sort_stats(key).print_stats(args.top)
         text = out.getvalue()
         print(f"\n--- cProfile, {n} registrations, sorted by {key} ---")
-        print(text[text.find("   ncalls"):].rstrip().replace(str(ROOT / ".venv/lib/python3.11/site-packages") + "/", ""))
+        print(
+            text[text.find("   ncalls") :].rstrip().replace(str(ROOT / ".venv/lib/python3.11/site-packages") + "/", "")
+        )
 
 
 if __name__ == "__main__":

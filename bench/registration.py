@@ -51,6 +51,7 @@ a Python client on a 2-core machine competes with the server for the CPU.
 Without wrk, a threaded Python client is used and the figures say so.
 bench/profile_registration.py shows where one registration's time goes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -93,6 +94,7 @@ def log(message: str) -> None:
 
 # ------------------------------------------------------------------ databases
 
+
 class Databases:
     """Fresh databases on the local server, dropped on close."""
 
@@ -134,6 +136,7 @@ def rows(url: str, query: str, *params) -> list[tuple]:
 
 # -------------------------------------------------------------------- servers
 
+
 def free_port() -> int:
     with closing(socket.socket()) as s:
         s.bind(("127.0.0.1", 0))
@@ -169,8 +172,9 @@ class Process:
     def __init__(self, cmd: list[str], env: dict, log_path: Path, cwd: Path = ROOT):
         self.log_path = log_path
         self._log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(cmd, cwd=str(cwd), env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd, cwd=str(cwd), env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def log_tail(self, n: int = 30) -> str:
         try:
@@ -198,16 +202,29 @@ class Server(Process):
         self.name = name
         self.port = free_port()
         env = dict(env, AWARD_BASE_URL=f"http://127.0.0.1:{self.port}")
-        cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync",
-               "-b", f"127.0.0.1:{self.port}", "--chdir", str(chdir), "--log-level", "warning", app]
+        cmd = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(workers),
+            "-k",
+            "sync",
+            "-b",
+            f"127.0.0.1:{self.port}",
+            "--chdir",
+            str(chdir),
+            "--log-level",
+            "warning",
+            app,
+        ]
         super().__init__(cmd, env, logdir / f"{name}.log", cwd=chdir)
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise BenchError(f"{self.name}: gunicorn exited with {self.proc.returncode}; "
-                                 f"log:\n{self.log_tail()}")
+                raise BenchError(f"{self.name}: gunicorn exited with {self.proc.returncode}; log:\n{self.log_tail()}")
             try:
                 status, _ = request(self.port, "GET", "/healthz", timeout=2)
                 if status == 200:
@@ -224,8 +241,21 @@ class MailWorker(Process):
     GRACE = 30.0
 
     def __init__(self, env: dict, logdir: Path, concurrency: int = 1):
-        cmd = [sys.executable, "-m", "celery", "-A", "award_service.worker", "worker", "--loglevel", "warning",
-               "--concurrency", str(concurrency), "--without-gossip", "--without-mingle", "--without-heartbeat"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "award_service.worker",
+            "worker",
+            "--loglevel",
+            "warning",
+            "--concurrency",
+            str(concurrency),
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
         super().__init__(cmd, env, logdir / "mail-worker.log")
 
 
@@ -255,9 +285,19 @@ def flask_cli(env: dict, *args: str) -> str:
 
 # ------------------------------------------------------------ load generators
 
+
 class LoadResult:
-    def __init__(self, tool: str, rate: float, requests: int, duration: float, statuses: Counter,
-                 codes: Counter, socket_errors: dict, latency_ms: tuple[float, float, float] | None):
+    def __init__(
+        self,
+        tool: str,
+        rate: float,
+        requests: int,
+        duration: float,
+        statuses: Counter,
+        codes: Counter,
+        socket_errors: dict,
+        latency_ms: tuple[float, float, float] | None,
+    ):
         self.tool = tool
         self.rate = rate
         self.requests = requests
@@ -284,10 +324,33 @@ class LoadResult:
         return " ".join(parts)
 
 
-def run_wrk(port: int, path: str, prefix: str, *, duration: float, connections: int, threads: int,
-            contact: str = "email", phone_base: int = 0) -> LoadResult:
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(int(round(duration)), 1)}s", "--timeout", "10s",
-           "-s", str(LUA), f"http://127.0.0.1:{port}", "--", path, prefix, contact, str(phone_base)]
+def run_wrk(
+    port: int,
+    path: str,
+    prefix: str,
+    *,
+    duration: float,
+    connections: int,
+    threads: int,
+    contact: str = "email",
+    phone_base: int = 0,
+) -> LoadResult:
+    cmd = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(round(duration), 1)}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA),
+        f"http://127.0.0.1:{port}",
+        "--",
+        path,
+        prefix,
+        contact,
+        str(phone_base),
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
     if result.returncode != 0:
         raise BenchError(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
@@ -321,8 +384,17 @@ def run_wrk(port: int, path: str, prefix: str, *, duration: float, connections: 
     return LoadResult("wrk", rate, requests, seconds, statuses, codes, socket_errors, latency)
 
 
-def run_python_load(port: int, path: str, prefix: str, *, duration: float, connections: int,
-                    threads: int, contact: str = "email", phone_base: int = 0) -> LoadResult:
+def run_python_load(
+    port: int,
+    path: str,
+    prefix: str,
+    *,
+    duration: float,
+    connections: int,
+    threads: int,
+    contact: str = "email",
+    phone_base: int = 0,
+) -> LoadResult:
     """Fallback when wrk is missing: one thread per connection (slower; shares the CPU)."""
     statuses, codes = Counter(), Counter()
     errors = Counter()
@@ -335,10 +407,18 @@ def run_python_load(port: int, path: str, prefix: str, *, duration: float, conne
         local_status, local_codes, local_lat, local_err = Counter(), Counter(), [], Counter()
         while time.monotonic() < stop_at:
             n += 1
-            reach = ({"phone": f"+7701{phone_base + tid * 200_000 + n:07d}"} if contact == "phone"
-                     else {"email": f"{prefix}-t{tid}-{n}@bench.kz"})
-            body = {"full_name": f"Қасымова Әйгерім {tid}-{n}", **reach, "category": "guest", "consent": True,
-                    "companions": 0}
+            reach = (
+                {"phone": f"+7701{phone_base + tid * 200_000 + n:07d}"}
+                if contact == "phone"
+                else {"email": f"{prefix}-t{tid}-{n}@bench.kz"}
+            )
+            body = {
+                "full_name": f"Қасымова Әйгерім {tid}-{n}",
+                **reach,
+                "category": "guest",
+                "consent": True,
+                "companions": 0,
+            }
             t0 = time.perf_counter()
             try:
                 status, data = request(port, "POST", path, body, {"Accept-Language": "kk"}, timeout=10)
@@ -367,10 +447,21 @@ def run_python_load(port: int, path: str, prefix: str, *, duration: float, conne
     latencies.sort()
     lat = None
     if latencies:
-        lat = (latencies[len(latencies) // 2] * 1000, latencies[int(len(latencies) * 0.99)] * 1000,
-               latencies[-1] * 1000)
-    return LoadResult("python threads", total / seconds, total, seconds, statuses, codes,
-                      {"connect": 0, "read": errors["read"], "write": 0, "timeout": 0}, lat)
+        lat = (
+            latencies[len(latencies) // 2] * 1000,
+            latencies[int(len(latencies) * 0.99)] * 1000,
+            latencies[-1] * 1000,
+        )
+    return LoadResult(
+        "python threads",
+        total / seconds,
+        total,
+        seconds,
+        statuses,
+        codes,
+        {"connect": 0, "read": errors["read"], "write": 0, "timeout": 0},
+        lat,
+    )
 
 
 # ------------------------------------------------------------------- the run
@@ -387,7 +478,7 @@ def _proc_stat(pid: int) -> tuple[int, int] | None:
             raw = fh.read().decode()
     except OSError:
         return None
-    fields = raw[raw.rindex(")") + 2:].split()  # after "pid (comm) "
+    fields = raw[raw.rindex(")") + 2 :].split()  # after "pid (comm) "
     return int(fields[1]), int(fields[11]) + int(fields[12])
 
 
@@ -405,9 +496,14 @@ def _snapshot(admin_url: str, app_pids: list[int], dbname: str, worker_backends:
     """CPU ticks so far of these processes and of the PostgreSQL backends serving
     ``dbname``: the mail worker's (told apart by application_name), or the others."""
     with closing(psycopg.connect(admin_url, autocommit=True, connect_timeout=5)) as conn:
-        backends = [r[0] for r in conn.execute(
-            "select pid from pg_stat_activity where datname = %s and pid <> pg_backend_pid() "
-            f"and application_name {'=' if worker_backends else '<>'} %s", (dbname, WORKER_APP_NAME))]
+        backends = [
+            r[0]
+            for r in conn.execute(
+                "select pid from pg_stat_activity where datname = %s and pid <> pg_backend_pid() "
+                f"and application_name {'=' if worker_backends else '<>'} %s",
+                (dbname, WORKER_APP_NAME),
+            )
+        ]
     snap: dict[str, dict[int, int]] = {"app": {}, "pg": {}}
     for kind, pids in (("app", app_pids), ("pg", backends)):
         for pid in pids:
@@ -417,7 +513,7 @@ def _snapshot(admin_url: str, app_pids: list[int], dbname: str, worker_backends:
     return snap
 
 
-def cpu_snapshot(admin_url: str, server: "Server", dbname: str) -> dict[str, dict[int, int]]:
+def cpu_snapshot(admin_url: str, server: Server, dbname: str) -> dict[str, dict[int, int]]:
     """The server's gunicorn workers and the PostgreSQL backends serving them."""
     return _snapshot(admin_url, gunicorn_workers(server.proc.pid), dbname, worker_backends=False)
 
@@ -438,15 +534,16 @@ def process_tree(root: int) -> list[int]:
     return sorted(tree)
 
 
-def worker_cpu_snapshot(admin_url: str, worker: "MailWorker", dbname: str) -> dict[str, dict[int, int]]:
+def worker_cpu_snapshot(admin_url: str, worker: MailWorker, dbname: str) -> dict[str, dict[int, int]]:
     """The mail worker's processes and the PostgreSQL backends serving it."""
     return _snapshot(admin_url, process_tree(worker.proc.pid), dbname, worker_backends=True)
 
 
 def cpu_spent(before: dict, after: dict) -> dict[str, float]:
     """Seconds of CPU between two snapshots (processes that started meanwhile count from zero)."""
-    return {kind: sum(t - before[kind].get(pid, 0) for pid, t in after[kind].items()) / CLK_TCK
-            for kind in ("app", "pg")}
+    return {
+        kind: sum(t - before[kind].get(pid, 0) for pid, t in after[kind].items()) / CLK_TCK for kind in ("app", "pg")
+    }
 
 
 def merge(results: list[LoadResult]) -> LoadResult:
@@ -458,8 +555,9 @@ def merge(results: list[LoadResult]) -> LoadResult:
         statuses.update(r.statuses)
         codes.update(r.codes)
         socket_errors.update(r.socket_errors)
-    merged = LoadResult(results[0].tool, requests / seconds, requests, seconds, statuses, codes,
-                        dict(socket_errors), None)
+    merged = LoadResult(
+        results[0].tool, requests / seconds, requests, seconds, statuses, codes, dict(socket_errors), None
+    )
     merged.rounds = results
     return merged
 
@@ -472,12 +570,16 @@ def overbooking_check(port: int, ceremony_id: int, attempts: int) -> dict:
 
     def attempt(i: int):
         companions = i % 3
-        body = {"full_name": f"Жанболатова Гүлнар {i}", "email": f"over-{i}@bench.kz", "category": "family",
-                "consent": True, "companions": companions}
+        body = {
+            "full_name": f"Жанболатова Гүлнар {i}",
+            "email": f"over-{i}@bench.kz",
+            "category": "family",
+            "consent": True,
+            "companions": companions,
+        }
         try:
             barrier.wait(timeout=30)
-            status, data = request(port, "POST", f"/api/v1/ceremonies/{ceremony_id}/registrations", body,
-                                   timeout=60)
+            status, data = request(port, "POST", f"/api/v1/ceremonies/{ceremony_id}/registrations", body, timeout=60)
         except (OSError, threading.BrokenBarrierError) as exc:
             status, data = 0, repr(exc)
         with lock:
@@ -489,8 +591,9 @@ def overbooking_check(port: int, ceremony_id: int, attempts: int) -> dict:
     for t in pool:
         t.join()
     statuses = Counter(s for s, _, _ in results)
-    codes = Counter(f"{s}:{d.get('error', {}).get('code', '-')}" for s, d, _ in results
-                    if s >= 400 and isinstance(d, dict))
+    codes = Counter(
+        f"{s}:{d.get('error', {}).get('code', '-')}" for s, d, _ in results if s >= 400 and isinstance(d, dict)
+    )
     seats_granted = sum(d.get("seats", 0) for s, d, _ in results if s == 201 and isinstance(d, dict))
     return {"statuses": statuses, "codes": codes, "seats_granted": seats_granted}
 
@@ -506,10 +609,12 @@ def duplicate_check(port: int, ceremony_id: int, attempts: int) -> Counter:
         body = {"full_name": f"Нұрланов Бауыржан {i}", "email": email, "category": "resident", "consent": True}
         try:
             barrier.wait(timeout=30)
-            status, data = request(port, "POST", f"/api/v1/ceremonies/{ceremony_id}/registrations", body,
-                                   timeout=60)
-            key = str(status) if status < 400 or not isinstance(data, dict) else \
-                f"{status}:{data.get('error', {}).get('code', '-')}"
+            status, data = request(port, "POST", f"/api/v1/ceremonies/{ceremony_id}/registrations", body, timeout=60)
+            key = (
+                str(status)
+                if status < 400 or not isinstance(data, dict)
+                else f"{status}:{data.get('error', {}).get('code', '-')}"
+            )
         except (OSError, threading.BrokenBarrierError) as exc:
             key = f"failed:{type(exc).__name__}"
         with lock:
@@ -533,8 +638,7 @@ def server_log_errors(server) -> int:
 
 def print_rounds(result: LoadResult) -> None:
     for i, r in enumerate(getattr(result, "rounds", [result])):
-        lat = ("latency p50 {:.1f} ms, p99 {:.1f} ms, max {:.1f} ms".format(*r.latency_ms)
-               if r.latency_ms else "")
+        lat = "latency p50 {:.1f} ms, p99 {:.1f} ms, max {:.1f} ms".format(*r.latency_ms) if r.latency_ms else ""
         print(f"  round {i + 1}: {r.rate:.0f} req/s over {r.duration:.1f} s; {lat}")
 
 
@@ -544,24 +648,46 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per side (default 2)")
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
-    parser.add_argument("--rounds", type=int, default=5,
-                        help="the measured time is split into this many rounds per side, the sides taking "
-                             "turns, so that other load on the machine hits both alike (default 5)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="the measured time is split into this many rounds per side, the sides taking "
+        "turns, so that other load on the machine hits both alike (default 5)",
+    )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
-    parser.add_argument("--overbooking-attempts", type=int, default=200,
-                        help="simultaneous registrations at the 50-seat ceremony (default 200)")
+    parser.add_argument(
+        "--overbooking-attempts",
+        type=int,
+        default=200,
+        help="simultaneous registrations at the 50-seat ceremony (default 200)",
+    )
     parser.add_argument("--small-capacity", type=int, default=50)
-    parser.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
-                        help="admin connection to the local PostgreSQL server")
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        help="admin connection to the local PostgreSQL server",
+    )
     parser.add_argument("--keep-logs", action="store_true", help="keep the gunicorn logs (path printed)")
-    parser.add_argument("--mail", choices=("worker", "worker-during-load", "in-process"), default="worker",
-                        help="who composes and sends the confirmations: a Celery worker started after the load "
-                             "(default), one running beside gunicorn throughout, or the gunicorn workers "
-                             "themselves (no broker)")
-    parser.add_argument("--broker", default="redis://127.0.0.1:6379/12",
-                        help="Redis database for --mail worker; it is emptied first (default db 12)")
-    parser.add_argument("--mail-drain-timeout", type=float, default=600.0,
-                        help="seconds to wait for the outbox to empty after the load (default 600)")
+    parser.add_argument(
+        "--mail",
+        choices=("worker", "worker-during-load", "in-process"),
+        default="worker",
+        help="who composes and sends the confirmations: a Celery worker started after the load "
+        "(default), one running beside gunicorn throughout, or the gunicorn workers "
+        "themselves (no broker)",
+    )
+    parser.add_argument(
+        "--broker",
+        default="redis://127.0.0.1:6379/12",
+        help="Redis database for --mail worker; it is emptied first (default db 12)",
+    )
+    parser.add_argument(
+        "--mail-drain-timeout",
+        type=float,
+        default=600.0,
+        help="seconds to wait for the outbox to empty after the load (default 600)",
+    )
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.duration / args.rounds < 1:
         parser.error("each round needs at least 1 s (--duration / --rounds)")
@@ -571,8 +697,10 @@ def main(argv=None) -> int:
     use_wrk = shutil.which("wrk") is not None
     load = run_wrk if use_wrk else run_python_load
     if not use_wrk:
-        log("wrk not found (apt-get install -y wrk): using a threaded Python client, which competes with the "
-            "server for the CPU; the figures are lower than wrk's")
+        log(
+            "wrk not found (apt-get install -y wrk): using a threaded Python client, which competes with the "
+            "server for the CPU; the figures are lower than wrk's"
+        )
 
     # Ctrl-C and SIGTERM both unwind through the finally blocks (servers stopped, databases dropped).
     def on_term(signum, frame):
@@ -596,8 +724,12 @@ def main(argv=None) -> int:
             log(f"databases {service_db}, {ceiling_db}; logs in {logdir}")
 
             base_env = {k: v for k, v in os.environ.items() if not k.startswith(("AWARD_", "FLASK_"))}
-            base_env.update(SECRET_KEY=SECRET_KEY, AWARD_ENV="production", AWARD_RATELIMIT_ENABLED="false",
-                            PYTHONDONTWRITEBYTECODE="1")
+            base_env.update(
+                SECRET_KEY=SECRET_KEY,
+                AWARD_ENV="production",
+                AWARD_RATELIMIT_ENABLED="false",
+                PYTHONDONTWRITEBYTECODE="1",
+            )
             svc_env = dict(base_env, DATABASE_URL=svc_url, AWARD_MAIL_DIR=str(logdir / "mail"))
             if args.mail != "in-process":
                 empty_redis_db(args.broker)
@@ -608,11 +740,28 @@ def main(argv=None) -> int:
             t0 = time.monotonic()
             flask_cli(svc_env, "db", "upgrade")
             password = secrets.token_urlsafe(16)
-            flask_cli(svc_env, "users", "create", "--email", ORGANISER_EMAIL, "--name", "Bench Organiser",
-                      "--role", "organiser", "--password", password)
+            flask_cli(
+                svc_env,
+                "users",
+                "create",
+                "--email",
+                ORGANISER_EMAIL,
+                "--name",
+                "Bench Organiser",
+                "--role",
+                "organiser",
+                "--password",
+                password,
+            )
             token = flask_cli(svc_env, "users", "token", "--email", ORGANISER_EMAIL).strip().splitlines()[-1].strip()
-            subprocess.run([sys.executable, str(BENCH / "ceiling_app.py"), "--create-schema"], cwd=str(ROOT),
-                           env=ceil_env, check=True, capture_output=True, timeout=60)
+            subprocess.run(
+                [sys.executable, str(BENCH / "ceiling_app.py"), "--create-schema"],
+                cwd=str(ROOT),
+                env=ceil_env,
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
             log(f"schema, organiser and token ready in {time.monotonic() - t0:.1f} s")
 
             # 2. both servers (an idle gunicorn costs nothing), so the sides can take turns
@@ -625,8 +774,14 @@ def main(argv=None) -> int:
             worker = None
 
             def start_worker() -> MailWorker:
-                started = MailWorker(dict(svc_env, AWARD_BASE_URL=f"http://127.0.0.1:{service.port}",
-                                          DATABASE_URL=with_application_name(svc_url, WORKER_APP_NAME)), logdir)
+                started = MailWorker(
+                    dict(
+                        svc_env,
+                        AWARD_BASE_URL=f"http://127.0.0.1:{service.port}",
+                        DATABASE_URL=with_application_name(svc_url, WORKER_APP_NAME),
+                    ),
+                    logdir,
+                )
                 stack.callback(started.stop)
                 return started
 
@@ -636,10 +791,21 @@ def main(argv=None) -> int:
 
             # 3. ceremonies
             def make_ceremony(title: str, capacity: int) -> int:
-                status, data = request(service.port, "POST", "/api/v1/ceremonies", {
-                    "title_kk": f"{title} — Жеңістің 80 жылы", "title_ru": f"{title} — 80 лет Победы",
-                    "starts_at": "2027-05-09T19:00", "venue": "Alash Square", "district": "zhezkazgan",
-                    "capacity": capacity, "status": "published"}, auth)
+                status, data = request(
+                    service.port,
+                    "POST",
+                    "/api/v1/ceremonies",
+                    {
+                        "title_kk": f"{title} — Жеңістің 80 жылы",
+                        "title_ru": f"{title} — 80 лет Победы",
+                        "starts_at": "2027-05-09T19:00",
+                        "venue": "Alash Square",
+                        "district": "zhezkazgan",
+                        "capacity": capacity,
+                        "status": "published",
+                    },
+                    auth,
+                )
                 if status != 201:
                     raise BenchError(f"POST /api/v1/ceremonies answered {status}: {data}")
                 return data["id"]
@@ -674,7 +840,7 @@ def main(argv=None) -> int:
                     last = now
                 return last
 
-            runs = {side: 0 for side in sides}  # numbers each run's block of phone numbers
+            runs = dict.fromkeys(sides, 0)  # numbers each run's block of phone numbers
 
             def drive(side: str, label: str, seconds: float, measure_cpu: bool = False) -> LoadResult:
                 """One wrk run; with measure_cpu, add the CPU the server side spent and the rows it wrote,
@@ -686,9 +852,16 @@ def main(argv=None) -> int:
                     before = cpu_snapshot(args.pg, server, dbname)
                 contact = "phone" if side == "phone only" else "email"
                 runs[side] += 1
-                result = load(port, path, f"{prefix}{run_id}{label}", duration=seconds,
-                              connections=args.connections, threads=args.threads, contact=contact,
-                              phone_base=runs[side] * 500_000)
+                result = load(
+                    port,
+                    path,
+                    f"{prefix}{run_id}{label}",
+                    duration=seconds,
+                    connections=args.connections,
+                    threads=args.threads,
+                    contact=contact,
+                    phone_base=runs[side] * 500_000,
+                )
                 if measure_cpu:
                     rows_after = drained_rows(url, count_query)
                     for kind, spent in cpu_spent(before, cpu_snapshot(args.pg, server, dbname)).items():
@@ -704,8 +877,10 @@ def main(argv=None) -> int:
             figures["loadavg_before"] = os.getloadavg()
             worker_before = worker_cpu_snapshot(args.pg, worker, service_db) if worker else {"app": {}, "pg": {}}
             round_seconds = args.duration / args.rounds
-            log(f"warm-up {args.warmup:g} s each, then {args.rounds} rounds of {round_seconds:g} s per side, "
-                f"{args.connections} connections, {load.__name__}")
+            log(
+                f"warm-up {args.warmup:g} s each, then {args.rounds} rounds of {round_seconds:g} s per side, "
+                f"{args.connections} connections, {load.__name__}"
+            )
             warm = {side: drive(side, "w", args.warmup) for side in sides} if args.warmup > 0 else {}
             rounds: dict[str, list[LoadResult]] = {side: [] for side in sides}
             for i in range(args.rounds):
@@ -717,8 +892,10 @@ def main(argv=None) -> int:
             reg_warm, phone_warm, ceil_warm = warm.get("registration"), warm.get("phone only"), warm.get("ceiling")
 
             # 6. overbooking and duplicates (the service is still up)
-            log(f"overbooking: {args.overbooking_attempts} simultaneous attempts at a "
-                f"{args.small_capacity}-seat ceremony")
+            log(
+                f"overbooking: {args.overbooking_attempts} simultaneous attempts at a "
+                f"{args.small_capacity}-seat ceremony"
+            )
             over = overbooking_check(service.port, small_id, args.overbooking_attempts)
             dup = duplicate_check(service.port, big_id, 20)
             _, small = request(service.port, "GET", f"/api/v1/ceremonies/{small_id}")
@@ -737,7 +914,8 @@ def main(argv=None) -> int:
             figures["outbox"] = dict(rows(svc_url, q_outbox))
             figures["mail_files"] = sum(1 for _ in (logdir / "mail").glob("*.eml")) if (logdir / "mail").exists() else 0
             figures["sent_measured"], first_sent, last_sent = rows(
-                svc_url, "select count(*), min(sent_at), max(sent_at) from outbox_messages where status = 'sent'")[0]
+                svc_url, "select count(*), min(sent_at), max(sent_at) from outbox_messages where status = 'sent'"
+            )[0]
             span = (last_sent - first_sent).total_seconds() if first_sent and last_sent else 0.0
             figures["mail_rate"] = (figures["sent_measured"] - 1) / span if span > 0 else 0.0
             if worker is not None:
@@ -749,11 +927,14 @@ def main(argv=None) -> int:
             figures["service_log_errors"] = server_log_errors(service)
             figures["ceiling_log_errors"] = server_log_errors(ceiling)
 
-            q_rows = ("select count(*) from registrations where ceremony_id = %s and status = 'confirmed'")
-            q_seats = ("select coalesce(sum(seats), 0) from registrations "
-                       "where ceremony_id = %s and status = 'confirmed'")
-            q_audit = ("select count(*) from audit_events where action = 'registration.create' "
-                       "and (after->>'ceremony_id')::int = %s")
+            q_rows = "select count(*) from registrations where ceremony_id = %s and status = 'confirmed'"
+            q_seats = (
+                "select coalesce(sum(seats), 0) from registrations where ceremony_id = %s and status = 'confirmed'"
+            )
+            q_audit = (
+                "select count(*) from audit_events where action = 'registration.create' "
+                "and (after->>'ceremony_id')::int = %s"
+            )
             figures["big_rows"] = scalar(svc_url, q_rows, big_id)
             figures["big_audit"] = scalar(svc_url, q_audit, big_id)
             figures["small_seats_db"] = scalar(svc_url, q_seats, small_id)
@@ -774,18 +955,26 @@ def main(argv=None) -> int:
 
     # ------------------------------------------------------------ the figures
     tool = reg.tool
-    print(f"registration: {reg.rate:.0f} req/s (gunicorn {args.workers} workers, PostgreSQL, "
-          f"{args.connections} connections, {reg.duration:.0f} s)")
+    print(
+        f"registration: {reg.rate:.0f} req/s (gunicorn {args.workers} workers, PostgreSQL, "
+        f"{args.connections} connections, {reg.duration:.0f} s)"
+    )
     threads = args.threads if tool == "wrk" else args.connections
-    print(f"  load generator: {tool}, {threads} threads, after a {args.warmup:g} s warm-up; "
-          f"{reg.requests} responses, 201: {reg.created}, {reg.describe_errors()}")
+    print(
+        f"  load generator: {tool}, {threads} threads, after a {args.warmup:g} s warm-up; "
+        f"{reg.requests} responses, 201: {reg.created}, {reg.describe_errors()}"
+    )
     print_rounds(reg)
-    print(f"ceiling (one INSERT): {ceil.rate:.0f} req/s (bench/ceiling_app.py; same gunicorn, load generator, "
-          f"connections and duration)")
+    print(
+        f"ceiling (one INSERT): {ceil.rate:.0f} req/s (bench/ceiling_app.py; same gunicorn, load generator, "
+        f"connections and duration)"
+    )
     print(f"  {ceil.requests} responses, 201: {ceil.created}, {ceil.describe_errors()}")
     print_rounds(ceil)
-    print(f"registration with a phone number only (no e-mail, same rounds): {phone.rate:.0f} req/s; "
-          f"{phone.requests} responses, 201: {phone.created}, {phone.describe_errors()}")
+    print(
+        f"registration with a phone number only (no e-mail, same rounds): {phone.rate:.0f} req/s; "
+        f"{phone.requests} responses, 201: {phone.created}, {phone.describe_errors()}"
+    )
     ratio = reg.rate / ceil.rate if ceil.rate else 0.0
     phone_ratio = phone.rate / ceil.rate if ceil.rate else 0.0
     print(f"ratio: {ratio:.2f} (target >= 0.5); without e-mail {phone_ratio:.2f}")
@@ -800,69 +989,100 @@ def main(argv=None) -> int:
         return x["app"] + x["pg"]
 
     cost_ratio = cost(c) / cost(r) if cost(r) else 0.0
-    print(f"CPU per request: registration {cost(r):.1f} ms (gunicorn workers {r['app']:.1f} + "
-          f"PostgreSQL backends {r['pg']:.1f}), without e-mail {cost(p):.1f} ms ({p['app']:.1f} + {p['pg']:.1f}), "
-          f"ceiling {cost(c):.1f} ms ({c['app']:.1f} + {c['pg']:.1f}); cost ratio {cost_ratio:.2f}, without e-mail "
-          f"{cost(c) / cost(p) if cost(p) else 0.0:.2f} (less sensitive than req/s to other load on the machine)")
+    print(
+        f"CPU per request: registration {cost(r):.1f} ms (gunicorn workers {r['app']:.1f} + "
+        f"PostgreSQL backends {r['pg']:.1f}), without e-mail {cost(p):.1f} ms ({p['app']:.1f} + {p['pg']:.1f}), "
+        f"ceiling {cost(c):.1f} ms ({c['app']:.1f} + {c['pg']:.1f}); cost ratio {cost_ratio:.2f}, without e-mail "
+        f"{cost(c) / cost(p) if cost(p) else 0.0:.2f} (less sensitive than req/s to other load on the machine)"
+    )
     before, after = figures["loadavg_before"], figures["loadavg_after"]
-    print(f"  machine: {os.cpu_count()} cores, load average {before[0]:.2f} before and {after[0]:.2f} after the "
-          f"measured rounds (other work on the machine lowers both sides' figures)")
+    print(
+        f"  machine: {os.cpu_count()} cores, load average {before[0]:.2f} before and {after[0]:.2f} after the "
+        f"measured rounds (other work on the machine lowers both sides' figures)"
+    )
 
     # Overbooking: the small ceremony.
     capacity, taken = small["capacity"], small["seats_taken"]
     excess = max(taken - capacity, 0)
     print(f"overbooking: {excess}")
     o = over
-    print(f"  {args.overbooking_attempts} simultaneous attempts at a {capacity}-seat ceremony "
-          f"(companions 0/1/2 in turn): " + ", ".join(f"{s}: {n}" for s, n in sorted(o["statuses"].items()))
-          + (" (" + ", ".join(f"{k} x{n}" for k, n in sorted(o["codes"].items())) + ")" if o["codes"] else ""))
+    print(
+        f"  {args.overbooking_attempts} simultaneous attempts at a {capacity}-seat ceremony "
+        f"(companions 0/1/2 in turn): "
+        + ", ".join(f"{s}: {n}" for s, n in sorted(o["statuses"].items()))
+        + (" (" + ", ".join(f"{k} x{n}" for k, n in sorted(o["codes"].items())) + ")" if o["codes"] else "")
+    )
     same = taken == o["seats_granted"] == figures["small_seats_db"]
-    print(f"  seats_taken {taken} of {capacity}; seats in 201 answers {o['seats_granted']}; "
-          f"seats in confirmed rows {figures['small_seats_db']} ({figures['small_rows']} rows): "
-          f"{'consistent' if same else 'MISMATCH'}")
+    print(
+        f"  seats_taken {taken} of {capacity}; seats in 201 answers {o['seats_granted']}; "
+        f"seats in confirmed rows {figures['small_seats_db']} ({figures['small_rows']} rows): "
+        f"{'consistent' if same else 'MISMATCH'}"
+    )
 
     # The big ceremony: every 201 took exactly one seat.
     dup_ok = dup.get("201", 0) == 1 and dup.get("409:duplicate_registration", 0) == sum(dup.values()) - 1
-    print(f"  one e-mail sent {sum(dup.values())} times at once to the big ceremony: "
-          + ", ".join(f"{k} x{n}" for k, n in sorted(dup.items())) + f" ({'ok' if dup_ok else 'UNEXPECTED'})")
+    print(
+        f"  one e-mail sent {sum(dup.values())} times at once to the big ceremony: "
+        + ", ".join(f"{k} x{n}" for k, n in sorted(dup.items()))
+        + f" ({'ok' if dup_ok else 'UNEXPECTED'})"
+    )
 
-    created_seen = (reg.created + (reg_warm.created if reg_warm else 0) + phone.created
-                    + (phone_warm.created if phone_warm else 0) + dup.get("201", 0))
+    created_seen = (
+        reg.created
+        + (reg_warm.created if reg_warm else 0)
+        + phone.created
+        + (phone_warm.created if phone_warm else 0)
+        + dup.get("201", 0)
+    )
     big_taken = big["seats_taken"]
     in_flight = big_taken - created_seen
-    print(f"  big ceremony: seats_taken {big_taken}, confirmed rows {figures['big_rows']}, "
-          f"registration.create audit events {figures['big_audit']}, 201s seen by {tool} {created_seen} "
-          f"(warm-ups + measured, both kinds, + the duplicate check)"
-          + ("" if in_flight == 0 else f"; {in_flight} finished after the load generator stopped reading"))
-    consistent = (big_taken == figures["big_rows"] == figures["big_audit"]
-                  and 0 <= in_flight <= args.connections * 2 * (args.rounds + 1))
+    print(
+        f"  big ceremony: seats_taken {big_taken}, confirmed rows {figures['big_rows']}, "
+        f"registration.create audit events {figures['big_audit']}, 201s seen by {tool} {created_seen} "
+        f"(warm-ups + measured, both kinds, + the duplicate check)"
+        + ("" if in_flight == 0 else f"; {in_flight} finished after the load generator stopped reading")
+    )
+    consistent = big_taken == figures["big_rows"] == figures["big_audit"] and 0 <= in_flight <= args.connections * 2 * (
+        args.rounds + 1
+    )
     print(f"  big ceremony counts: {'consistent' if consistent else 'MISMATCH'}")
     if big_taken >= BIG_CAPACITY:
         print(f"  note: the big ceremony filled up ({BIG_CAPACITY} seats); later requests were 409 ceremony_full")
     ceil_seen = ceil.created + (ceil_warm.created if ceil_warm else 0)
     print(f"  ceiling rows {figures['ceiling_rows']}, 201s seen by {tool} {ceil_seen} (warm-up + measured)")
-    print(f"errors in the gunicorn logs (tracebacks, [ERROR] lines): service {figures['service_log_errors']}, "
-          f"ceiling {figures['ceiling_log_errors']}")
+    print(
+        f"errors in the gunicorn logs (tracebacks, [ERROR] lines): service {figures['service_log_errors']}, "
+        f"ceiling {figures['ceiling_log_errors']}"
+    )
 
     # The mail the registrations decided.
-    who = {"worker": "a Celery worker (concurrency 1) started when the load ended",
-           "worker-during-load": "a Celery worker (concurrency 1) beside gunicorn throughout",
-           "in-process": "the gunicorn workers' own sender thread (no broker)"}[args.mail]
+    who = {
+        "worker": "a Celery worker (concurrency 1) started when the load ended",
+        "worker-during-load": "a Celery worker (concurrency 1) beside gunicorn throughout",
+        "in-process": "the gunicorn workers' own sender thread (no broker)",
+    }[args.mail]
     outbox_counts = ", ".join(f"{k}: {v}" for k, v in sorted(figures["outbox"].items()))
     print(f"e-mail: confirmations composed (ticket PDF, calendar file) and sent by {who}, as .eml files")
     print(f"  outbox: {outbox_counts}; .eml files written: {figures['mail_files']}")
-    print(f"  waiting when the load ended: {figures['waiting_at_end']}; empty "
-          + (f"{figures['drain_seconds']:.1f} s later" if not figures["waiting_after"]
-             else f"NOT within {args.mail_drain_timeout:.0f} s ({figures['waiting_after']} still waiting)")
-          + f"; {figures['mail_rate']:.1f} messages/s from the first sent to the last")
+    print(
+        f"  waiting when the load ended: {figures['waiting_at_end']}; empty "
+        + (
+            f"{figures['drain_seconds']:.1f} s later"
+            if not figures["waiting_after"]
+            else f"NOT within {args.mail_drain_timeout:.0f} s ({figures['waiting_after']} still waiting)"
+        )
+        + f"; {figures['mail_rate']:.1f} messages/s from the first sent to the last"
+    )
     if "worker_cpu" in figures:
         n = max(figures["sent_measured"], 1)
         w = figures["worker_cpu"]
         started = " (its start-up included)" if args.mail == "worker" else ""
-        print(f"  worker CPU per message sent: {(w['app'] + w['pg']) / n * 1000:.1f} ms "
-              f"(worker {w['app'] / n * 1000:.1f} + its PostgreSQL backends {w['pg'] / n * 1000:.1f}), "
-              f"over {figures['sent_measured']} messages"
-              f"{started}; errors in its log: {figures['worker_log_errors']}")
+        print(
+            f"  worker CPU per message sent: {(w['app'] + w['pg']) / n * 1000:.1f} ms "
+            f"(worker {w['app'] / n * 1000:.1f} + its PostgreSQL backends {w['pg'] / n * 1000:.1f}), "
+            f"over {figures['sent_measured']} messages"
+            f"{started}; errors in its log: {figures['worker_log_errors']}"
+        )
     return 0
 
 

@@ -5,13 +5,14 @@ every test.  PostgreSQL (``TEST_DATABASE_URL=postgresql://…/anydb``): a fresh
 database ``award_test_<random>`` is created on that server for the run, migrated,
 emptied between tests and dropped at the end.
 """
+
 from __future__ import annotations
 
 import os
 import re
 import shutil
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -58,8 +59,9 @@ def database(tmp_path_factory):
         # award_test_[<tag>_][<worker>_]<random>: .ci/run sets AWARD_TEST_DB_TAG to find and drop
         # what a run killed at its time limit left behind.
         parts = [os.environ.get("AWARD_TEST_DB_TAG", ""), os.environ.get("PYTEST_XDIST_WORKER", "")]
-        name = "_".join(["award_test", *(re.sub(r"[^a-z0-9]", "", p.lower()) for p in parts if p),
-                         uuid.uuid4().hex[:12]])
+        name = "_".join(
+            ["award_test", *(re.sub(r"[^a-z0-9]", "", p.lower()) for p in parts if p), uuid.uuid4().hex[:12]]
+        )
         admin = create_engine(server, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -81,8 +83,10 @@ def _reset_sql() -> tuple[str, ...]:
     import award_service.models  # noqa: F401  (every table)
 
     tables = sorted(t.name for t in db.metadata.sorted_tables if t.name != "districts")
-    return (f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE",
-            "DELETE FROM districts WHERE code NOT IN ({})".format(", ".join(f"'{c}'" for c in SEED_DISTRICTS)))
+    return (
+        f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE",
+        "DELETE FROM districts WHERE code NOT IN ({})".format(", ".join(f"'{c}'" for c in SEED_DISTRICTS)),
+    )
 
 
 RESET_SQL = _reset_sql()
@@ -149,8 +153,15 @@ def make_user(app, system):
 
     def factory(*roles, district=None, email=None, name=None, password=PASSWORD):
         n = next(counter)
-        return create_user(db.session, system, email=email or f"user{n}-{'-'.join(roles)}@example.com",
-                           name=name or f"User {n}", roles=list(roles), district=district, password=password)
+        return create_user(
+            db.session,
+            system,
+            email=email or f"user{n}-{'-'.join(roles)}@example.com",
+            name=name or f"User {n}",
+            roles=list(roles),
+            district=district,
+            password=password,
+        )
 
     return factory
 
@@ -177,7 +188,7 @@ def token_for(app, system):
 
 def future(days: int = 30, hour: int = 19) -> str:
     """A local (Kazakhstan) ISO time ``days`` from now."""
-    day = datetime.now(timezone.utc) + timedelta(days=days)
+    day = datetime.now(UTC) + timedelta(days=days)
     return day.strftime(f"%Y-%m-%dT{hour:02d}:00")
 
 
@@ -186,9 +197,16 @@ def make_ceremony(app, system):
     from award_service.ceremonies.service import create_ceremony
 
     def factory(**overrides):
-        data = {"title_kk": "Ұлы Жеңіс — ұрпаққа мұра", "title_ru": "Великая Победа — наследие поколениям",
-                "starts_at": future(), "venue": "Алаш алаңы", "address": "Жезқазған", "district": "zhezkazgan",
-                "capacity": 20, "status": "published"}
+        data = {
+            "title_kk": "Ұлы Жеңіс — ұрпаққа мұра",
+            "title_ru": "Великая Победа — наследие поколениям",
+            "starts_at": future(),
+            "venue": "Алаш алаңы",
+            "address": "Жезқазған",
+            "district": "zhezkazgan",
+            "capacity": 20,
+            "status": "published",
+        }
         data.update(overrides)
         return create_ceremony(db.session, system, data, tz=app.config["AWARD_TIMEZONE"])
 
@@ -196,8 +214,14 @@ def make_ceremony(app, system):
 
 
 def registration_data(**overrides) -> dict:
-    data = {"full_name": "Жанболат Әбенов", "phone": "+7 701 234 56 78", "email": "", "companions": "0",
-            "category": "veteran", "consent": "y"}
+    data = {
+        "full_name": "Жанболат Әбенов",
+        "phone": "+7 701 234 56 78",
+        "email": "",
+        "companions": "0",
+        "category": "veteran",
+        "consent": "y",
+    }
     data.update(overrides)
     return data
 
@@ -232,8 +256,11 @@ def live_server(make_app, database):
 
     from werkzeug.serving import make_server
 
-    options = {"pool_size": 30, "max_overflow": 20, "pool_timeout": 60} if database["kind"] == "postgresql" else {
-        "connect_args": {"timeout": 60}}
+    options = (
+        {"pool_size": 30, "max_overflow": 20, "pool_timeout": 60}
+        if database["kind"] == "postgresql"
+        else {"connect_args": {"timeout": 60}}
+    )
     app = make_app(SQLALCHEMY_ENGINE_OPTIONS=options)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     server.daemon_threads = True

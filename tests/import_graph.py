@@ -10,6 +10,7 @@ whose argument is not a literal cannot be read, and is reported.
 Run it to see the graph (``python tests/import_graph.py``); ``tests/test_layers.py``
 fails when an import points upward or parts form a cycle.
 """
+
 from __future__ import annotations
 
 import ast
@@ -24,8 +25,28 @@ ROOT = Path(__file__).resolve().parent.parent / PACKAGE
 # Lowest first.  A part may import parts of lower layers; inside the core and
 # the top layer parts may import each other as long as no cycle forms.
 LAYERS: list[tuple[str, frozenset[str]]] = [
-    ("core", frozenset({"config", "extensions", "errors", "text", "timeutil", "i18n", "codes", "forms", "http",
-                        "actor", "dates", "parsing", "spreadsheets", "pdf", "states"})),
+    (
+        "core",
+        frozenset(
+            {
+                "config",
+                "extensions",
+                "errors",
+                "text",
+                "timeutil",
+                "i18n",
+                "codes",
+                "forms",
+                "http",
+                "actor",
+                "dates",
+                "parsing",
+                "spreadsheets",
+                "pdf",
+                "states",
+            }
+        ),
+    ),
     ("audit", frozenset({"audit"})),
     ("mail", frozenset({"mail"})),
     ("districts", frozenset({"districts"})),
@@ -106,8 +127,10 @@ def scan() -> tuple[list[Edge], list[str], int]:
                     target = node.module or ""
                 # ``from award_service import codes`` imports the part ``codes``, not the package's __init__
                 names = [f"{target}.{alias.name}" for alias in node.names]
-                targets = names if target == PACKAGE else [target] + names
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith(PACKAGE + "."):
+                targets = names if target == PACKAGE else [target, *names]
+            elif (
+                isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith(PACKAGE + ".")
+            ):
                 targets, how = [node.value.split(":")[0].split()[0]], "string"
             elif isinstance(node, ast.Call):
                 name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)

@@ -1,4 +1,5 @@
 """API conventions: error bodies, content types, sizes, the OpenAPI document."""
+
 from award_service.api.openapi import build_document
 
 
@@ -23,8 +24,11 @@ def test_bodies_that_are_not_json_objects(client, make_ceremony):
         ({"data": b"\xff\xfe", "content_type": "application/json"}, 400, "malformed_json"),
         ({"data": "full_name=x", "content_type": "application/x-www-form-urlencoded"}, 415, "unsupported_media_type"),
         ({"data": "{}", "content_type": "text/plain"}, 415, "unsupported_media_type"),
-        ({"data": '{"full_name": "' + "x" * 70_000 + '"}', "content_type": "application/json"}, 413,
-         "payload_too_large"),
+        (
+            {"data": '{"full_name": "' + "x" * 70_000 + '"}', "content_type": "application/json"},
+            413,
+            "payload_too_large",
+        ),
     ]
     for kwargs, status, code in cases:
         response = client.post(url, **kwargs)
@@ -48,7 +52,7 @@ def test_openapi_describes_every_api_route(app, client):
             continue
         path = rule.rule.removeprefix("/api/v1")
         for arg in rule.arguments:
-            path = path.replace(f"<{arg}>", "{%s}" % arg).replace(f"<int:{arg}>", "{%s}" % arg)
+            path = path.replace(f"<{arg}>", f"{{{arg}}}").replace(f"<int:{arg}>", f"{{{arg}}}")
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             routes.add((path, method))
     assert routes == documented
@@ -77,11 +81,15 @@ def test_districts_reference_data(client, make_user, token_for):
     assert {d["code"] for d in items} == {"zhezkazgan", "satbayev", "karazhal", "ulytau", "zhanaarka"}
     assert {d["name_kk"] for d in items} >= {"Жезқазған қаласы", "Ұлытау ауданы"}
     headers = token_for(make_user("admin"))
-    created = client.post("/api/v1/districts", headers=headers,
-                          json={"code": "baikonyr", "name_kk": "Байқоңыр", "name_ru": "Байконур", "name_en": "Baikonyr"})
+    created = client.post(
+        "/api/v1/districts",
+        headers=headers,
+        json={"code": "baikonyr", "name_kk": "Байқоңыр", "name_ru": "Байконур", "name_en": "Baikonyr"},
+    )
     assert created.status_code == 201
-    again = client.post("/api/v1/districts", headers=headers,
-                        json={"code": "baikonyr", "name_kk": "", "name_ru": "Б", "name_en": "B"})
+    again = client.post(
+        "/api/v1/districts", headers=headers, json={"code": "baikonyr", "name_kk": "", "name_ru": "Б", "name_en": "B"}
+    )
     assert again.status_code == 422 and set(again.json["error"]["fields"]) == {"code", "name_kk"}
     assert len(client.get("/api/v1/districts").json["items"]) == 6
 
@@ -89,18 +97,45 @@ def test_districts_reference_data(client, make_user, token_for):
 def test_values_of_the_wrong_json_type_are_field_errors(client, make_ceremony, make_user, token_for):
     """Found by schemathesis: objects where scalars belong, and ids beyond a database integer."""
     ceremony = make_ceremony()
-    response = client.post(f"/api/v1/ceremonies/{ceremony.id}/registrations", json={
-        "full_name": "А", "phone": "+77010000001", "category": {"x": 1}, "consent": {"yes": True},
-        "companions": [], "needs": {"wheelchair": {"a": 1}}})
+    response = client.post(
+        f"/api/v1/ceremonies/{ceremony.id}/registrations",
+        json={
+            "full_name": "А",
+            "phone": "+77010000001",
+            "category": {"x": 1},
+            "consent": {"yes": True},
+            "companions": [],
+            "needs": {"wheelchair": {"a": 1}},
+        },
+    )
     assert response.status_code == 422
     assert set(response.json["error"]["fields"]) == {"category", "consent", "companions", "needs"}
     headers = token_for(make_user("organiser"))
-    response = client.post("/api/v1/ceremonies", headers=headers, json={
-        "title_kk": {}, "title_ru": [], "starts_at": {}, "venue": 5, "district": {"code": "ulytau"},
-        "capacity": {}, "waitlist": {}, "status": {}})
+    response = client.post(
+        "/api/v1/ceremonies",
+        headers=headers,
+        json={
+            "title_kk": {},
+            "title_ru": [],
+            "starts_at": {},
+            "venue": 5,
+            "district": {"code": "ulytau"},
+            "capacity": {},
+            "waitlist": {},
+            "status": {},
+        },
+    )
     assert response.status_code == 422
-    assert set(response.json["error"]["fields"]) >= {"title_kk", "title_ru", "starts_at", "venue", "district",
-                                                     "capacity", "waitlist", "status"}
+    assert set(response.json["error"]["fields"]) >= {
+        "title_kk",
+        "title_ru",
+        "starts_at",
+        "venue",
+        "district",
+        "capacity",
+        "waitlist",
+        "status",
+    }
     for huge in ("99999999999999999999999", "-4491512062736427593298304040960", "2147483648"):
         assert client.get(f"/api/v1/ceremonies/{huge}").status_code == 404
         assert client.get(f"/ceremonies/{huge}").status_code == 404

@@ -4,6 +4,7 @@ A real HTTP server (threaded) on loopback, many clients released at once by a
 barrier, each over its own connection; the database is the run's (SQLite by
 default, PostgreSQL in CI — where the guarantee is proven).
 """
+
 from __future__ import annotations
 
 import threading
@@ -33,15 +34,23 @@ def _storm(base_url: str, ceremony_id: int, bodies: list[dict]) -> list[requests
 
 
 def _body(i: int, companions: int = 0) -> dict:
-    return {"full_name": f"Қатысушы {i}", "email": f"person{i}@example.kz", "category": "resident",
-            "companions": companions, "consent": True}
+    return {
+        "full_name": f"Қатысушы {i}",
+        "email": f"person{i}@example.kz",
+        "category": "resident",
+        "companions": companions,
+        "consent": True,
+    }
 
 
 def _state(app, ceremony_id):
     with app.app_context():
         ceremony = db.session.get(Ceremony, ceremony_id)
-        confirmed = db.session.scalar(select(func.coalesce(func.sum(Registration.seats), 0)).where(
-            Registration.ceremony_id == ceremony_id, Registration.status == "confirmed"))
+        confirmed = db.session.scalar(
+            select(func.coalesce(func.sum(Registration.seats), 0)).where(
+                Registration.ceremony_id == ceremony_id, Registration.status == "confirmed"
+            )
+        )
         return ceremony.seats_taken, ceremony.capacity, confirmed
 
 
@@ -59,16 +68,21 @@ def test_concurrent_groups_and_cancellations_never_overbook(live_server, make_ce
     """Groups of 1–4 seats race for 20 seats while earlier registrants cancel."""
     app, base_url = live_server
     ceremony = make_ceremony(capacity=CAPACITY)
-    early = [requests.post(f"{base_url}/api/v1/ceremonies/{ceremony.id}/registrations", json=_body(1000 + i, 1),
-                           timeout=30).json() for i in range(5)]
+    early = [
+        requests.post(
+            f"{base_url}/api/v1/ceremonies/{ceremony.id}/registrations", json=_body(1000 + i, 1), timeout=30
+        ).json()
+        for i in range(5)
+    ]
     assert all(r.get("status") == "confirmed" for r in early)  # 10 seats taken
 
     barrier = threading.Barrier(ATTEMPTS + len(early))
 
     def register(i):
         barrier.wait(timeout=30)
-        return requests.post(f"{base_url}/api/v1/ceremonies/{ceremony.id}/registrations",
-                             json=_body(i, i % 4), timeout=120)
+        return requests.post(
+            f"{base_url}/api/v1/ceremonies/{ceremony.id}/registrations", json=_body(i, i % 4), timeout=120
+        )
 
     def cancel(token):
         barrier.wait(timeout=30)

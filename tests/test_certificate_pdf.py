@@ -1,5 +1,6 @@
 """Certificate PDFs read back as a reader would: pypdf for text and fonts, PDFium
 for the rendered page, zxing-cpp for the QR code.  Pure rendering: no app, no database."""
+
 from __future__ import annotations
 
 import datetime
@@ -22,10 +23,10 @@ from award_service.pdf import (
     CertificateContent,
     MissingGlyphError,
     certificate_pdf,
+    fonts,
     stream_certificates,
     write_certificates,
 )
-from award_service.pdf import fonts
 from award_service.pdf.layouts import FORMAT_LAYOUTS, Text
 from award_service.pdf.render import place
 
@@ -35,25 +36,27 @@ KK_LOWER = KK_UPPER.lower()
 ALL_KK_NAME = f"{KK_UPPER[:14]}-{KK_UPPER[14:28]} {KK_UPPER[28:]} {KK_LOWER[:21]} {KK_LOWER[21:]}"
 KK_LATIN_NAME = "Ädilbekova-Şäkenova Ğalıya Ūlbike Ñūrlanqyzy Ömirzaq Üsenova İsağalıqyzy"
 # 120 characters: a double surname, two given names, a patronymic.
-LONG_NAME = ("Жанболатова-Джанбулатова Гүлжазира-Әлия Мұхамедқалиқызы "
-             "Абдрахманова-Нұрмағамбетова Сейітқасымқызы Өтегенқызы Ұлбосынхан")
+LONG_NAME = (
+    "Жанболатова-Джанбулатова Гүлжазира-Әлия Мұхамедқалиқызы "
+    "Абдрахманова-Нұрмағамбетова Сейітқасымқызы Өтегенқызы Ұлбосынхан"
+)
 URL = "https://awards.example.kz/v/ABCDEFGHIJKLMNOP"
 
 
 def make_item(**overrides) -> CertificateContent:
-    values = dict(
-        full_name="Әбдіқалықова Гүлжазира Нұрсұлтанқызы",
-        medal_name_kk="1941–1945 жж. Ұлы Отан соғысындағы Жеңістің 80 жылы",
-        medal_name_ru="80 лет Победы в Великой Отечественной войне 1941–1945 гг.",
-        serial="ULY-00001",
-        decree_number="45",
-        decree_date=datetime.date(2025, 4, 28),
-        signer_title_kk="Ұлытау облысының әкімі",
-        signer_title_ru="Аким области Ұлытау",
-        signer_name="Д. Б. Әбдікерім",
-        verify_url=URL,
-        verify_code="ABCDEFGHIJKLMNOP",
-    )
+    values = {
+        "full_name": "Әбдіқалықова Гүлжазира Нұрсұлтанқызы",
+        "medal_name_kk": "1941–1945 жж. Ұлы Отан соғысындағы Жеңістің 80 жылы",
+        "medal_name_ru": "80 лет Победы в Великой Отечественной войне 1941–1945 гг.",
+        "serial": "ULY-00001",
+        "decree_number": "45",
+        "decree_date": datetime.date(2025, 4, 28),
+        "signer_title_kk": "Ұлытау облысының әкімі",
+        "signer_title_ru": "Аким области Ұлытау",
+        "signer_name": "Д. Б. Әбдікерім",
+        "verify_url": URL,
+        "verify_code": "ABCDEFGHIJKLMNOP",
+    }
     values.update(overrides)
     return CertificateContent(**values)
 
@@ -101,26 +104,26 @@ def embedded_glyphs(font) -> tuple[dict[int, int], list[int]]:
     num_tables = struct.unpack(">H", data[4:6])[0]
     tables = {}
     for i in range(num_tables):
-        tag, _, offset, length = struct.unpack(">4sIII", data[12 + 16 * i:28 + 16 * i])
-        tables[tag] = data[offset:offset + length]
+        tag, _, offset, length = struct.unpack(">4sIII", data[12 + 16 * i : 28 + 16 * i])
+        tables[tag] = data[offset : offset + length]
     cmap = tables[b"cmap"]
     codes: dict[int, int] = {}
     for i in range(struct.unpack(">H", cmap[2:4])[0]):
-        _, _, offset = struct.unpack(">HHI", cmap[4 + 8 * i:12 + 8 * i])
+        _, _, offset = struct.unpack(">HHI", cmap[4 + 8 * i : 12 + 8 * i])
         sub = cmap[offset:]
         fmt = struct.unpack(">H", sub[:2])[0]
         if fmt == 6:
             first, count = struct.unpack(">HH", sub[6:10])
-            gids = struct.unpack(">%dH" % count, sub[10:10 + 2 * count])
+            gids = struct.unpack(f">{count}H", sub[10 : 10 + 2 * count])
             codes.update({first + k: g for k, g in enumerate(gids)})
         elif fmt == 0:
             codes.update(enumerate(sub[6:262]))
     long_loca = struct.unpack(">h", tables[b"head"][50:52])[0] == 1
     loca = tables[b"loca"]
     if long_loca:
-        offsets = list(struct.unpack(">%dI" % (len(loca) // 4), loca))
+        offsets = list(struct.unpack(f">{len(loca) // 4}I", loca))
     else:
-        offsets = [2 * v for v in struct.unpack(">%dH" % (len(loca) // 2), loca)]
+        offsets = [2 * v for v in struct.unpack(f">{len(loca) // 2}H", loca)]
     return codes, offsets
 
 
@@ -151,6 +154,7 @@ def decode_qr(image: Image.Image) -> list[str]:
 
 # ---- text -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_text_reads_back_exactly(fmt):
     assert set(KK_UPPER + KK_LOWER) <= set(ALL_KK_NAME)
@@ -163,12 +167,22 @@ def test_text_reads_back_exactly(fmt):
         # names that fit one line come out on one line, exactly
         if name == "Иванов Иван Иванович":
             assert name in text.splitlines()
-        for expected in ("КУӘЛІК", "УДОСТОВЕРЕНИЕ", "№ ULY-00427",
-                         "«1941–1945 жж. Ұлы Отан соғысындағы Жеңістің 80 жылы»",
-                         "«80 лет Победы в Великой Отечественной войне 1941–1945 гг.»",
-                         "Өкім № 45, 28.04.2025", "Распоряжение № 45 от 28.04.2025",
-                         "Ұлытау облысының әкімі", "Аким области Ұлытау", "Д. Б. Әбдікерім",
-                         "М.О.", "М.П.", "ABCD-EFGH-IJKL-MNOP", f"Тексеру / Проверка: {URL}"):
+        for expected in (
+            "КУӘЛІК",
+            "УДОСТОВЕРЕНИЕ",
+            "№ ULY-00427",
+            "«1941–1945 жж. Ұлы Отан соғысындағы Жеңістің 80 жылы»",
+            "«80 лет Победы в Великой Отечественной войне 1941–1945 гг.»",
+            "Өкім № 45, 28.04.2025",
+            "Распоряжение № 45 от 28.04.2025",
+            "Ұлытау облысының әкімі",
+            "Аким области Ұлытау",
+            "Д. Б. Әбдікерім",
+            "М.О.",
+            "М.П.",
+            "ABCD-EFGH-IJKL-MNOP",
+            f"Тексеру / Проверка: {URL}",
+        ):
             assert expected in flat(text), expected
 
 
@@ -188,6 +202,7 @@ def test_whitespace_and_controls_are_cleaned():
 
 
 # ---- fonts ----------------------------------------------------------------------------------
+
 
 def assert_fonts_embedded_and_subset(page) -> None:
     """Every font of the page is a DejaVu TrueType subset embedded in the file."""
@@ -244,19 +259,22 @@ def test_documents_rendered_in_threads_do_not_mix():
     from concurrent.futures import ThreadPoolExecutor
 
     def job(k):
-        items = [make_item(full_name=f"Қасымов Ерлан {k}-{i} " + "ĀĂĄĆĈ"[k % 5] * (k + 1), serial=f"T{k}-{i}")
-                 for i in range(12)]
+        items = [
+            make_item(full_name=f"Қасымов Ерлан {k}-{i} " + "ĀĂĄĆĈ"[k % 5] * (k + 1), serial=f"T{k}-{i}")
+            for i in range(12)
+        ]
         return k, items, b"".join(stream_certificates(items, FORMATS[k % 2]))
 
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(job, range(8)))
-    for k, items, data in results:
+    for _k, items, data in results:
         text = flat(" ".join(p.extract_text() for p in read(data).pages))
         for item in items:
             assert item.full_name in text and f"№ {item.serial}" in text
 
 
 # ---- fitting --------------------------------------------------------------------------------
+
 
 def test_line_breaking_is_balanced():
     """The split into k lines minimises the widest line (checked by brute force)."""
@@ -272,7 +290,8 @@ def test_line_breaking_is_balanced():
             assert " ".join(lines) == " ".join(words) and len(lines) == k
             best = min(
                 max(fonts.width(" ".join(words[a:b]), "serif", 1.0) for a, b in zip((0, *cuts), (*cuts, len(words))))
-                for cuts in itertools.combinations(range(1, len(words)), k - 1))
+                for cuts in itertools.combinations(range(1, len(words)), k - 1)
+            )
             assert widest == pytest.approx(best)
             assert max(fonts.width(line, "serif", 1.0) for line in lines) == pytest.approx(best)
 
@@ -281,8 +300,12 @@ def _all_inside(fmt: str, item: CertificateContent) -> dict[str, object]:
     out = {}
     for el, fitted in place(FORMAT_LAYOUTS[fmt].certificate, item):
         for line in fitted.lines:
-            assert el.box.contains(line.x, line.y + fitted.descent * fitted.size, line.width,
-                                   (fitted.ascent - fitted.descent) * fitted.size), (el.template, line)
+            assert el.box.contains(
+                line.x,
+                line.y + fitted.descent * fitted.size,
+                line.width,
+                (fitted.ascent - fitted.descent) * fitted.size,
+            ), (el.template, line)
         out[el.template] = fitted
     return out
 
@@ -303,14 +326,22 @@ def test_long_name_fits_its_box(fmt):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_box_holds_extreme_text(fmt):
     long_title = "Ұлытау облысы әкімінің бірінші орынбасары, облыстық марапаттау комиссиясының төрағасы"
-    item = make_item(full_name="Х" * 200, medal_name_kk="Жеңіс " * 40, medal_name_ru="Победа " * 40,
-                     signer_title_kk=long_title, signer_title_ru=long_title, signer_name="Ә" * 80,
-                     serial="ULY-" + "9" * 40, decree_number="12345/678-ө")
+    item = make_item(
+        full_name="Х" * 200,
+        medal_name_kk="Жеңіс " * 40,
+        medal_name_ru="Победа " * 40,
+        signer_title_kk=long_title,
+        signer_title_ru=long_title,
+        signer_name="Ә" * 80,
+        serial="ULY-" + "9" * 40,
+        decree_number="12345/678-ө",
+    )
     _all_inside(fmt, item)
     # a short name is set at the layout's full size, on one line
     short = _all_inside(fmt, make_item(full_name="Ким Ия"))["{full_name}"]
-    name_el = next(el for el in FORMAT_LAYOUTS[fmt].certificate.elements
-                   if isinstance(el, Text) and el.template == "{full_name}")
+    name_el = next(
+        el for el in FORMAT_LAYOUTS[fmt].certificate.elements if isinstance(el, Text) and el.template == "{full_name}"
+    )
     assert (short.size, len(short.lines)) == (name_el.size, 1)
 
 
@@ -322,6 +353,7 @@ def test_empty_signer_name_draws_only_the_line():
 
 
 # ---- QR -------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_qr_decodes_from_rendered_page(fmt):
@@ -355,6 +387,7 @@ def test_qr_is_one_path_of_merged_runs():
 
 
 # ---- batches --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("fmt,count,pages", [("a4", 9, 9), ("card", 9, 3), ("card", 8, 2), ("card", 1, 1)])
 def test_batch_page_count(fmt, count, pages):
@@ -424,8 +457,12 @@ def test_unknown_format():
 def _peak(count: int, fmt: str, first: int, trace: bool = True) -> int:
     def items():
         for i in range(first, first + count):
-            yield make_item(full_name=f"Сейітқасымов Ерғали {i}", serial=f"ULY-{i:05d}",
-                            verify_url=f"{URL[:-5]}{i:05d}", verify_code=f"ABCDEFGHIJK{i:05d}")
+            yield make_item(
+                full_name=f"Сейітқасымов Ерғали {i}",
+                serial=f"ULY-{i:05d}",
+                verify_url=f"{URL[:-5]}{i:05d}",
+                verify_code=f"ABCDEFGHIJK{i:05d}",
+            )
 
     with open(os.devnull, "wb") as out:
         if not trace:

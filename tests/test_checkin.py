@@ -1,5 +1,6 @@
 """Door check-in: by ticket code (API and the door page), by name for people
 without a ticket; once per ticket, also when two doors scan it at once."""
+
 from __future__ import annotations
 
 import threading
@@ -24,10 +25,15 @@ def door(make_ceremony, make_user, token_for):
     """A ceremony with three registrations (0, 2 and 5 companions) and a clerk's token."""
     ceremony = make_ceremony(capacity=50)
     system = Actor.system("test")
-    people = [service.register(db.session, system, ceremony.id, registration_data(
-        full_name=name, phone=f"+7 701 000 00 0{i}", companions=str(companions)))
-        for i, (name, companions) in enumerate((("Жанболат Әбенов", 0), ("Гүлнар Қасымова", 2),
-                                                 ("Иван Петров", 5)))]
+    people = [
+        service.register(
+            db.session,
+            system,
+            ceremony.id,
+            registration_data(full_name=name, phone=f"+7 701 000 00 0{i}", companions=str(companions)),
+        )
+        for i, (name, companions) in enumerate((("Жанболат Әбенов", 0), ("Гүлнар Қасымова", 2), ("Иван Петров", 5)))
+    ]
     people = [db.session.get(Registration, p.id) for p in people]  # register() returns a plain record
     clerk = make_user("clerk")
     return {"ceremony": ceremony, "people": people, "headers": token_for(clerk), "clerk": clerk}
@@ -38,8 +44,11 @@ def checkin(client, headers, code, **extra):
 
 
 def audit_count(registration_id) -> int:
-    return db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "registration.checkin", AuditEvent.object_id == str(registration_id)))
+    return db.session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.action == "registration.checkin", AuditEvent.object_id == str(registration_id))
+    )
 
 
 def test_every_registration_has_an_unguessable_ticket_code(client, door):
@@ -93,12 +102,12 @@ def test_another_ceremonys_ticket_at_this_door(client, door, make_ceremony):
     other = make_ceremony(title_kk="Басқа шара", title_ru="Другое мероприятие")
     response = checkin(client, door["headers"], door["people"][0].ticket_code, ceremony=other.id)
     assert response.status_code == 409 and response.json["error"]["code"] == "wrong_ceremony"
-    assert checkin(client, door["headers"], door["people"][0].ticket_code,
-                   ceremony=door["ceremony"].id).status_code == 200
+    assert (
+        checkin(client, door["headers"], door["people"][0].ticket_code, ceremony=door["ceremony"].id).status_code == 200
+    )
 
 
-@pytest.mark.parametrize("role, status", [("organiser", 200), ("admin", 200), ("nominator", 403),
-                                          ("reviewer", 403)])
+@pytest.mark.parametrize("role, status", [("organiser", 200), ("admin", 200), ("nominator", 403), ("reviewer", 403)])
 def test_who_checks_in(client, door, make_user, token_for, role, status):
     response = checkin(client, token_for(make_user(role)), door["people"][0].ticket_code)
     assert response.status_code == status
@@ -106,6 +115,7 @@ def test_who_checks_in(client, door, make_user, token_for, role, status):
 
 
 # --------------------------------------------------------------- the page
+
 
 def test_the_door_page_scan_admit_and_second_scan(en_client, login, door):
     client = en_client
@@ -116,8 +126,9 @@ def test_the_door_page_scan_admit_and_second_scan(en_client, login, door):
     assert 'data-count="registered">10<' in page.text
     found = client.post(f"/staff/ceremonies/{ceremony_id}/checkin/scan", data={"code": person.ticket_code})
     assert found.status_code == 200 and person.full_name in found.text
-    admitted = client.post(f"/staff/ceremonies/{ceremony_id}/checkin/admit",
-                           data={"registration": person.id, "companions_arrived": "2"})
+    admitted = client.post(
+        f"/staff/ceremonies/{ceremony_id}/checkin/admit", data={"registration": person.id, "companions_arrived": "2"}
+    )
     assert admitted.status_code == 302
     after = client.get(admitted.headers["Location"])
     assert "Admitted: Гүлнар Қасымова, 3 people." in after.text and 'data-count="arrived">3<' in after.text
@@ -125,8 +136,9 @@ def test_the_door_page_scan_admit_and_second_scan(en_client, login, door):
     assert live.json == {"arrived": 3, "registered": 10, "capacity": 50}
     second = client.post(f"/staff/ceremonies/{ceremony_id}/checkin/scan", data={"code": person.ticket_code})
     assert second.status_code == 409 and "Already checked in at" in second.text
-    twice = client.post(f"/staff/ceremonies/{ceremony_id}/checkin/admit",
-                        data={"registration": person.id, "companions_arrived": "0"})
+    twice = client.post(
+        f"/staff/ceremonies/{ceremony_id}/checkin/admit", data={"registration": person.id, "companions_arrived": "0"}
+    )
     assert twice.status_code == 409 and "Already checked in at" in twice.text
     db.session.expire_all()
     assert db.session.get(Registration, person.id).companions_arrived == 2
@@ -138,14 +150,17 @@ def test_the_door_page_finds_people_without_a_ticket(en_client, login, door):
     ceremony_id = door["ceremony"].id
     page = client.get(f"/staff/ceremonies/{ceremony_id}/checkin/", query_string={"q": "петров", "lang": "en"})
     assert page.status_code == 200 and "Иван Петров" in page.text and "Жанболат" not in page.text
-    bad = client.post(f"/staff/ceremonies/{ceremony_id}/checkin/admit",
-                      data={"registration": door["people"][2].id, "companions_arrived": "9"})
+    bad = client.post(
+        f"/staff/ceremonies/{ceremony_id}/checkin/admit",
+        data={"registration": door["people"][2].id, "companions_arrived": "9"},
+    )
     assert bad.status_code == 422
     unknown = client.post(f"/staff/ceremonies/{ceremony_id}/checkin/scan", data={"code": "ZZZZ-ZZZZ"})
     assert unknown.status_code == 404 and "No ticket has this code" in unknown.text
 
 
 # ------------------------------------------------------- two doors at once
+
 
 def test_two_doors_scan_one_ticket_at_once(require_postgres, live_server, make_ceremony, make_user, token_for):
     _, base_url = live_server
@@ -157,8 +172,9 @@ def test_two_doors_scan_one_ticket_at_once(require_postgres, live_server, make_c
     def scan(i):
         with requests.Session() as http:
             barrier.wait(timeout=30)
-            return http.post(f"{base_url}/api/v1/checkin", json={"code": person.ticket_code},
-                             headers=headers[i % 2], timeout=60)
+            return http.post(
+                f"{base_url}/api/v1/checkin", json={"code": person.ticket_code}, headers=headers[i % 2], timeout=60
+            )
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         responses = list(pool.map(scan, range(8)))
@@ -170,6 +186,7 @@ def test_two_doors_scan_one_ticket_at_once(require_postgres, live_server, make_c
 
 
 # ---------------------------------------------------------------- tickets
+
 
 def test_the_ticket_pdf_and_the_manage_page_carry_the_code(app, client, door):
     import io

@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -64,9 +64,9 @@ def test_database_url_normalisation():
 
 def test_kazakhstan_is_utc_plus_5_since_march_2024():
     almaty = zone("Asia/Almaty")
-    assert datetime(2025, 5, 9, 14, tzinfo=timezone.utc).astimezone(almaty).hour == 19
-    assert datetime(2024, 3, 2, tzinfo=timezone.utc).astimezone(almaty).utcoffset().total_seconds() == 5 * 3600
-    assert datetime(2023, 5, 9, tzinfo=timezone.utc).astimezone(almaty).utcoffset().total_seconds() == 6 * 3600
+    assert datetime(2025, 5, 9, 14, tzinfo=UTC).astimezone(almaty).hour == 19
+    assert datetime(2024, 3, 2, tzinfo=UTC).astimezone(almaty).utcoffset().total_seconds() == 5 * 3600
+    assert datetime(2023, 5, 9, tzinfo=UTC).astimezone(almaty).utcoffset().total_seconds() == 6 * 3600
     local = from_local(datetime(2025, 5, 9, 19, 0), "Asia/Almaty")
-    assert local == datetime(2025, 5, 9, 14, 0, tzinfo=timezone.utc)
+    assert local == datetime(2025, 5, 9, 14, 0, tzinfo=UTC)
     assert to_local(local, "Asia/Almaty").strftime("%H:%M") == "19:00"

@@ -1,5 +1,6 @@
 """The demo data: loaded from empty through the CLI, then checked as a reviewer
 of the region would check it (numbers, states, IINs, quotas, names, duplicates)."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -12,8 +13,7 @@ from award_service.audit.models import AuditEvent
 from award_service.districts.models import District
 from award_service.extensions import db
 from award_service.medals.models import Medal, MedalQuota
-from award_service.nominations import iin, workflow
-from award_service.nominations import duplicates
+from award_service.nominations import duplicates, iin, workflow
 from award_service.nominations.models import STATUSES, Nomination, Nominee
 
 KAZAKH_LETTERS = "ӘҒҚҢӨҰҮҺІ"
@@ -70,8 +70,7 @@ def test_demo_loads_from_empty_once_and_holds_what_the_region_expects(app, runne
 
     # Approvals carry a decree; returns and rejections a reason.
     approved = [n for n, _, _ in rows if n.status in ("approved", "awarded")]
-    assert {(n.decree_number, n.decree_date) for n in approved} == {("45", date(2025, 4, 28)),
-                                                                     ("52", date(2025, 5, 5))}
+    assert {(n.decree_number, n.decree_date) for n in approved} == {("45", date(2025, 4, 28)), ("52", date(2025, 5, 5))}
     assert all(n.last_comment for n, _, _ in rows if n.status in ("returned", "rejected"))
 
     # Separation of duties, by the right roles in the right district.
@@ -82,9 +81,11 @@ def test_demo_loads_from_empty_once_and_holds_what_the_region_expects(app, runne
         assert entered.has_role("nominator") and entered.district_id == n.district_id
         assert recommended.has_role("reviewer") and recommended.district_id == n.district_id
         assert approver.has_role("commission") and approver.district_id is None
-    assert {u.email for u in users.values()} >= {"nominator.zhezkazgan@example.com",
-                                                 "reviewer.zhezkazgan@example.com",
-                                                 "commission.chair@example.com"}
+    assert {u.email for u in users.values()} >= {
+        "nominator.zhezkazgan@example.com",
+        "reviewer.zhezkazgan@example.com",
+        "commission.chair@example.com",
+    }
 
     # Every transition is in the audit trail.
     actions = Counter(db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "nomination")))
@@ -135,10 +136,14 @@ def test_demo_loads_from_empty_once_and_holds_what_the_region_expects(app, runne
     flagged = {nominee.surname: n for n, nominee, _ in rows if n.possible_duplicate}
     assert set(flagged) == {"Джанбулатов", "Qūdaibergenova", "Абдрахманов"}
     by_surname = {nominee.surname: n for n, nominee, _ in rows}
-    for copy, original in (("Джанбулатов", "Жанболатов"), ("Qūdaibergenova", "Құдайбергенова"),
-                           ("Абдрахманов", "Әбдірахманов")):
+    for copy, original in (
+        ("Джанбулатов", "Жанболатов"),
+        ("Qūdaibergenova", "Құдайбергенова"),
+        ("Абдрахманов", "Әбдірахманов"),
+    ):
         n = flagged[copy]
-        assert duplicates.likely_duplicates(db.session, medal.id, n.nominee.birth_date, n.nominee.name_skeleton,
-                                         exclude_id=n.id) == [by_surname[original].id]
+        assert duplicates.likely_duplicates(
+            db.session, medal.id, n.nominee.birth_date, n.nominee.name_skeleton, exclude_id=n.id
+        ) == [by_surname[original].id]
     assert flagged["Джанбулатов"].status == "draft"
     assert flagged["Qūdaibergenova"].status == "submitted" and flagged["Qūdaibergenova"].duplicate_confirmed

@@ -11,10 +11,12 @@ failure::
         -d award_service/translations --ignore-obsolete
     # translate the new msgids in kk/ and ru/, remove "#, fuzzy" once checked
 """
+
 from __future__ import annotations
 
 import html
 import re
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -30,7 +32,9 @@ ALL_LANGUAGES = ("kk", "ru", "en")
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
 
 # %(name)s, %(n)d, %(x).2f, %s, %d … and the escaped %%.
-PLACEHOLDER = re.compile(r"%(?:\((?P<name>\w+)\))?[#0 +\-]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?(?P<type>[diouxXeEfFgGcrsa%])")
+PLACEHOLDER = re.compile(
+    r"%(?:\((?P<name>\w+)\))?[#0 +\-]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?(?P<type>[diouxXeEfFgGcrsa%])"
+)
 KAZAKH_LETTERS = set("ӘҒҚҢӨҰҮҺІәғқңөұүһі")
 
 
@@ -75,7 +79,8 @@ def source_messages() -> dict[str, list[str]]:
         method_map, options_map = parse_mapping_cfg(fh, "babel.cfg")
     found: dict[str, list[str]] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
-            str(ROOT), method_map, options_map, keywords=KEYWORDS):
+        str(ROOT), method_map, options_map, keywords=KEYWORDS
+    ):
         ids = message if isinstance(message, (tuple, list)) else (message,)
         if not ids or not ids[0]:
             continue
@@ -123,7 +128,9 @@ def test_every_source_message_is_translated(sources, lang):
         expected = placeholders(source_ids[-1])
         for text in texts:
             if placeholders(text) != expected:
-                problems.append(f"placeholders {msgid!r} -> {text!r}: expected {sorted(expected[0]) or list(expected[1])}")
+                problems.append(
+                    f"placeholders {msgid!r} -> {text!r}: expected {sorted(expected[0]) or list(expected[1])}"
+                )
             elif not formats_like(source_ids[0], text, any(w.startswith("templates/") for w in where)):
                 problems.append(f"bad %-format {msgid!r} -> {text!r} (write a literal % as %%)")
     assert not problems, f"{lang} catalog ({len(problems)} problems):\n" + "\n".join(problems)
@@ -143,8 +150,15 @@ def test_catalogs_have_no_fuzzy_or_obsolete_entries(lang):
 def test_translations_are_in_the_right_script(lang):
     """Kazakh uses its own letters somewhere; nothing left in English by mistake."""
     catalog = load_catalog(lang)
-    untouched = [m.id for m in catalog if m.id and m.string and m.string == m.id and re.search(r"[A-Za-z]{4,}", m.id)
-                 and not re.search(r"[А-Яа-яЁё]", m.string)]
+    untouched = [
+        m.id
+        for m in catalog
+        if m.id
+        and m.string
+        and m.string == m.id
+        and re.search(r"[A-Za-z]{4,}", m.id)
+        and not re.search(r"[А-Яа-яЁё]", m.string)
+    ]
     assert not untouched, f"{lang}: copied from English: {untouched}"
     if lang == "kk":
         assert sum(1 for m in catalog if m.id and KAZAKH_LETTERS & set(str(m.string))) > len(catalog) // 2
@@ -184,8 +198,10 @@ def test_language_switch_is_remembered(client, make_ceremony):
     assert translation("kk", "Upcoming ceremonies") not in page
     # The ceremony's own title follows the language too, and so do the python-format strings.
     assert ceremony.title_ru in page
-    seats = translation("ru", "Seats left: %(n)d of %(capacity)d") % {"n": ceremony.seats_left,
-                                                                      "capacity": ceremony.capacity}
+    seats = translation("ru", "Seats left: %(n)d of %(capacity)d") % {
+        "n": ceremony.seats_left,
+        "capacity": ceremony.capacity,
+    }
     assert seats in page
     # Still Russian on the next page, until switched back.
     detail = html_text(client.get(f"/ceremonies/{ceremony.id}"))
@@ -211,8 +227,10 @@ def test_lang_query_parameter_shows_english(client):
     assert translation("kk", "Upcoming ceremonies") not in page
 
 
-@pytest.mark.parametrize(("header", "lang"), [("ru", "ru"), ("ru-RU,ru;q=0.9,en;q=0.5", "ru"), ("kk", "kk"),
-                                              ("en-US,en;q=0.8", "en"), (None, "kk")])
+@pytest.mark.parametrize(
+    ("header", "lang"),
+    [("ru", "ru"), ("ru-RU,ru;q=0.9,en;q=0.5", "ru"), ("kk", "kk"), ("en-US,en;q=0.8", "en"), (None, "kk")],
+)
 def test_api_error_message_follows_accept_language(client, header, lang):
     headers = {"Accept-Language": header} if header else {}
     response = client.get("/api/v1/ceremonies/999999", headers=headers)
@@ -231,12 +249,12 @@ def test_api_language_query_parameter_wins(client):
 
 def test_an_evening_in_kazakhstan_keeps_its_date(app):
     """19:00 on 9 May in Kazakhstan is 14:00 UTC: the long date must still say the 9th."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from flask_babel import force_locale
 
     from award_service.i18n import local_datetime
 
     with app.test_request_context(), force_locale("en"):
-        shown = local_datetime(datetime(2030, 5, 9, 14, 0, tzinfo=timezone.utc), "full")
+        shown = local_datetime(datetime(2030, 5, 9, 14, 0, tzinfo=UTC), "full")
     assert "May 9, 2030" in shown and shown.endswith("19:00"), shown

@@ -1,4 +1,5 @@
 """IIN vectors, and every kind of bad nominee input refused on its field with nothing saved."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -9,11 +10,10 @@ from sqlalchemy import func, select
 from award_service.audit.models import AuditEvent
 from award_service.errors import ValidationFailed
 from award_service.extensions import db
-from award_service.nominations import iin
-from award_service.nominations import service
+from award_service.nominations import iin, service
 from award_service.nominations.models import Nominee
 
-from .nomination_factories import *  # noqa: F401,F403  (fixtures)
+from .nomination_factories import *  # noqa: F403  (fixtures)
 from .nomination_factories import MEDAL_CODE, actor, make_iin, nomination_count, nominee_data
 
 W1 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
@@ -38,6 +38,7 @@ def heads(prefix: str):
 
 # ------------------------------------------------------------ the algorithm
 
+
 def test_hand_checked_vector():
     # 8·1 + 6·2 + 0·3 + 9·4 + 0·5 + 4·6 + 3·7 + 5·8 + 0·9 + 5·10 + 0·11 = 191; 191 mod 11 = 4
     assert weighted("86090435050", W1) == 4
@@ -46,11 +47,18 @@ def test_hand_checked_vector():
     assert iin.birth_date_of("860904350504") == date(1986, 9, 4)
 
 
-@pytest.mark.parametrize("birth, female, century_digit", [
-    (date(1925, 5, 9), False, "3"), (date(1931, 12, 31), True, "4"), (date(1888, 2, 29), False, "1"),
-    (date(1889, 7, 1), True, "2"), (date(2001, 1, 1), False, "5"), (date(2004, 2, 29), True, "6"),
-    (date(1928, 2, 29), False, "3"),
-])
+@pytest.mark.parametrize(
+    "birth, female, century_digit",
+    [
+        (date(1925, 5, 9), False, "3"),
+        (date(1931, 12, 31), True, "4"),
+        (date(1888, 2, 29), False, "1"),
+        (date(1889, 7, 1), True, "2"),
+        (date(2001, 1, 1), False, "5"),
+        (date(2004, 2, 29), True, "6"),
+        (date(1928, 2, 29), False, "3"),
+    ],
+)
 def test_made_iins_are_valid_and_carry_the_birth_date(birth, female, century_digit):
     made = [iin.make(birth, serial, female) for serial in range(1, 200)]
     valid = [value for value in made if value is not None]
@@ -74,12 +82,20 @@ def test_every_wrong_check_digit_is_refused():
         assert exc.value.code == "checksum"
 
 
-@pytest.mark.parametrize("value, code", [
-    ("", "length"), ("86090435050", "length"), ("8609043505041", "length"), ("0" * 20, "length"),
-    ("86090435050A", "digits"), ("8609O4350504", "digits"), ("86090435050-", "digits"),
-    ("８６０９０４３５０５０４", "digits"),  # full-width digits: not ASCII
-    ("٨٦٠٩٠٤٣٥٠٥٠٤", "digits"),  # Arabic-Indic digits
-])
+@pytest.mark.parametrize(
+    "value, code",
+    [
+        ("", "length"),
+        ("86090435050", "length"),
+        ("8609043505041", "length"),
+        ("0" * 20, "length"),
+        ("86090435050A", "digits"),
+        ("8609O4350504", "digits"),
+        ("86090435050-", "digits"),
+        ("８６０９０４３５０５０４", "digits"),  # full-width digits: not ASCII
+        ("٨٦٠٩٠٤٣٥٠٥٠٤", "digits"),  # Arabic-Indic digits
+    ],
+)
 def test_length_and_characters(value, code):
     with pytest.raises(iin.IINError) as exc:
         iin.parse(value)
@@ -102,14 +118,17 @@ def test_century_digit_outside_1_to_6(century):
     assert exc.value.code == "century"
 
 
-@pytest.mark.parametrize("yymmdd, century", [
-    ("281302", "3"),  # month 13
-    ("280002", "3"),  # month 0
-    ("280230", "3"),  # 30 February
-    ("000229", "3"),  # 1900 was not a leap year
-    ("280100", "4"),  # day 0
-    ("280132", "4"),  # 32 January
-])
+@pytest.mark.parametrize(
+    "yymmdd, century",
+    [
+        ("281302", "3"),  # month 13
+        ("280002", "3"),  # month 0
+        ("280230", "3"),  # 30 February
+        ("000229", "3"),  # 1900 was not a leap year
+        ("280100", "4"),  # day 0
+        ("280132", "4"),  # 32 January
+    ],
+)
 def test_impossible_birth_date_in_the_iin(yymmdd, century):
     value = next(with_check_digit(h) for h in heads(yymmdd + century) if iin.check_digit(h) is not None)
     with pytest.raises(iin.IINError) as exc:
@@ -149,6 +168,7 @@ def test_birth_date_of_needs_a_known_century():
 
 # ------------------------------------------------- bad input, through the API
 
+
 def _post(client, headers, overrides=None, **body):
     payload = {"nominee": nominee_data(**(overrides or {})), "medal": MEDAL_CODE, "grounds": "Тыл еңбеккері"}
     payload.update(body)
@@ -158,8 +178,10 @@ def _post(client, headers, overrides=None, **body):
 def _nothing_saved():
     assert nomination_count() == 0
     assert db.session.scalar(select(func.count()).select_from(Nominee)) == 0
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent)
-                             .where(AuditEvent.object_type == "nomination")) == 0
+    assert (
+        db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.object_type == "nomination"))
+        == 0
+    )
 
 
 def _head_with_check(prefix: str) -> str:
@@ -198,10 +220,10 @@ BAD_NOMINEES = [
 ]
 
 
-@pytest.mark.parametrize("overrides, field, words", BAD_NOMINEES,
-                         ids=[f"{f}-{i}" for i, (_, f, _) in enumerate(BAD_NOMINEES)])
-def test_bad_nominee_is_refused_on_its_field_and_nothing_is_saved(en_client, token_for, cast, overrides, field,
-                                                                   words):
+@pytest.mark.parametrize(
+    "overrides, field, words", BAD_NOMINEES, ids=[f"{f}-{i}" for i, (_, f, _) in enumerate(BAD_NOMINEES)]
+)
+def test_bad_nominee_is_refused_on_its_field_and_nothing_is_saved(en_client, token_for, cast, overrides, field, words):
     response = _post(en_client, token_for(cast.nominator), overrides)
     assert response.status_code == 422, response.json
     error = response.json["error"]
@@ -211,13 +233,16 @@ def test_bad_nominee_is_refused_on_its_field_and_nothing_is_saved(en_client, tok
     _nothing_saved()
 
 
-@pytest.mark.parametrize("body, field, words", [
-    ({"medal": "victory90"}, "medal", "Unknown medal"),
-    ({"medal": ""}, "medal", "Choose a medal"),
-    ({"medal": 7}, "medal", "medal"),
-    ({"grounds": ""}, "grounds", "required"),
-    ({"nominee": "Әбенов Қайрат"}, "nominee", "nominee"),
-])
+@pytest.mark.parametrize(
+    "body, field, words",
+    [
+        ({"medal": "victory90"}, "medal", "Unknown medal"),
+        ({"medal": ""}, "medal", "Choose a medal"),
+        ({"medal": 7}, "medal", "medal"),
+        ({"grounds": ""}, "grounds", "required"),
+        ({"nominee": "Әбенов Қайрат"}, "nominee", "nominee"),
+    ],
+)
 def test_unknown_medal_and_missing_parts(en_client, token_for, cast, body, field, words):
     response = _post(en_client, token_for(cast.nominator), **body)
     assert response.status_code == 422
@@ -226,11 +251,20 @@ def test_unknown_medal_and_missing_parts(en_client, token_for, cast, body, field
 
 
 def test_every_error_is_reported_at_once(en_client, token_for, cast):
-    response = _post(en_client, token_for(cast.nominator),
-                     {"iin": "123", "birth_date": "1927-02-30", "category": "x", "district": "x"}, medal="x")
+    response = _post(
+        en_client,
+        token_for(cast.nominator),
+        {"iin": "123", "birth_date": "1927-02-30", "category": "x", "district": "x"},
+        medal="x",
+    )
     assert response.status_code == 422
-    assert set(response.json["error"]["fields"]) >= {"nominee.iin", "nominee.birth_date", "nominee.category",
-                                                     "nominee.district", "medal"}
+    assert set(response.json["error"]["fields"]) >= {
+        "nominee.iin",
+        "nominee.birth_date",
+        "nominee.category",
+        "nominee.district",
+        "medal",
+    }
     _nothing_saved()
 
 
@@ -257,8 +291,10 @@ def test_no_iin_is_allowed(client, token_for, cast):
 
 def test_service_gives_the_same_fields(app, cast):
     with pytest.raises(ValidationFailed) as exc:
-        service.create_nomination(db.session, actor(cast.nominator), {
-            "nominee": nominee_data(iin="860904350504", birth_date="1986-09-05"), "medal": MEDAL_CODE,
-            "grounds": "x"})
+        service.create_nomination(
+            db.session,
+            actor(cast.nominator),
+            {"nominee": nominee_data(iin="860904350504", birth_date="1986-09-05"), "medal": MEDAL_CODE, "grounds": "x"},
+        )
     assert set(exc.value.fields) == {"nominee.iin"}
     _nothing_saved()

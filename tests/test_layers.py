@@ -1,6 +1,7 @@
 """The parts of award_service import only downwards (ARCHITECTURE.md), with no
 cycle: module-level imports, imports inside functions and imports by string
 (importlib, import_string, Celery task names) alike."""
+
 from __future__ import annotations
 
 import textwrap
@@ -26,8 +27,11 @@ def test_every_import_can_be_read():
 
 
 def test_every_part_has_a_layer():
-    on_disk = {p.stem if p.suffix == ".py" else p.name for p in import_graph.ROOT.iterdir()
-               if (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists()))}
+    on_disk = {
+        p.stem if p.suffix == ".py" else p.name
+        for p in import_graph.ROOT.iterdir()
+        if (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists()))
+    }
     layered = set().union(*(parts for _, parts in LAYERS))
     assert on_disk - layered == set(), "add the new part to LAYERS in tests/import_graph.py and ARCHITECTURE.md"
 
@@ -40,18 +44,22 @@ def test_the_checker_sees_what_it_must(tmp_path, monkeypatch):
         (package / part).mkdir(parents=True)
         (package / part / "__init__.py").write_text("")
     (package / "__init__.py").write_text("")
-    (package / "audit" / "log.py").write_text(textwrap.dedent('''
+    (package / "audit" / "log.py").write_text(
+        textwrap.dedent("""
         def record():
             from ..awards import service  # upward, hidden in a function
             return service
-    '''))
-    (package / "awards" / "service.py").write_text(textwrap.dedent('''
+    """)
+    )
+    (package / "awards" / "service.py").write_text(
+        textwrap.dedent("""
         import importlib
         from ..audit import log
         TASK = "award_service.audit.log.record"
         def load(name):
             return importlib.import_module(name)
-    '''))
+    """)
+    )
     monkeypatch.setattr(import_graph, "ROOT", package)
     edges, unreadable, in_functions = scan()
     assert Edge("audit", "awards", "award_service.audit.log", 3, "function") in edges

@@ -7,10 +7,11 @@ in-process sender (``mail.flush()``) and reads what the server received.
 Messages are matched to outbox rows by their Message-ID, so a confirmation the
 services send by themselves does not disturb the counts.
 """
+
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
 
@@ -23,20 +24,21 @@ from sqlalchemy import func, select, text
 from award_service import mail
 from award_service.actor import Actor
 from award_service.audit.models import AuditEvent
+from award_service.ceremonies import messages as notify
 from award_service.ceremonies import service as ceremonies
 from award_service.ceremonies.models import Registration
 from award_service.extensions import db
-from award_service.ceremonies import messages as notify
 from award_service.mail import outbox, sending
+from award_service.mail.ics import escape_text, fold
+from award_service.mail.ics import event as ics_event
+from award_service.mail.models import OutboxAttachment, OutboxMessage
 from award_service.mail.transport import Attachment
 from award_service.nominations import messages as nomination_messages
-from award_service.mail.ics import escape_text, event as ics_event, fold
-from award_service.mail.models import OutboxAttachment, OutboxMessage
-from award_service.timeutil import to_local, utcnow
 from award_service.nominations import transitions
+from award_service.timeutil import to_local, utcnow
 
 from .conftest import PASSWORD, registration_data
-from .nomination_factories import *  # noqa: F401,F403  (fixtures: medal, cast, staff_user)
+from .nomination_factories import *  # noqa: F403  (fixtures: medal, cast, staff_user)
 from .nomination_factories import DECREE, advance, nominate
 from .test_certificate_pdf import flat, read
 from .test_mail_helpers import attachments, html_body, smtp, text_body  # noqa: F401  (smtp: fixture)
@@ -50,8 +52,9 @@ TITLE_RU = "Великая Победа — наследие поколения�
 def app(make_app, smtp):
     """The app pointed at the test SMTP server; no periodic sweep (the tests sweep
     themselves, with the clock they choose)."""
-    app = make_app(AWARD_SMTP_HOST="127.0.0.1", AWARD_SMTP_PORT=smtp.port, AWARD_SMTP_TIMEOUT=5,
-                   AWARD_MAIL_SWEEP_SECONDS=0)
+    app = make_app(
+        AWARD_SMTP_HOST="127.0.0.1", AWARD_SMTP_PORT=smtp.port, AWARD_SMTP_TIMEOUT=5, AWARD_MAIL_SWEEP_SECONDS=0
+    )
     with app.app_context():
         yield app
         mail.shutdown(app)
@@ -70,8 +73,7 @@ def messages_of(kind: str, registration_id: int | None = None) -> list[OutboxMes
     db.session.expire_all()
     stmt = select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)
     if registration_id is not None:
-        stmt = stmt.where(OutboxMessage.object_type == "registration",
-                          OutboxMessage.object_id == str(registration_id))
+        stmt = stmt.where(OutboxMessage.object_type == "registration", OutboxMessage.object_id == str(registration_id))
     return list(db.session.scalars(stmt))
 
 
@@ -167,8 +169,12 @@ def test_confirmation_in_russian_with_the_ticket_and_a_calendar_invitation(app, 
     assert (sent.status, sent.attempts, sent.last_error) == ("sent", 1, None)
     assert sent.sent_at is not None and sent.kind == "registration_confirmed"
     assert sent.subject == message["Subject"]  # the text sent is kept; the attachments are not
-    assert db.session.scalar(select(func.count()).select_from(OutboxAttachment)
-                             .where(OutboxAttachment.message_id == message_id)) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(OutboxAttachment).where(OutboxAttachment.message_id == message_id)
+        )
+        == 0
+    )
 
 
 @pytest.mark.parametrize("lang", ["kk", "en"])
@@ -200,11 +206,14 @@ def test_the_change_decides_the_message_and_the_sender_composes_it(app, smtp, ma
     assert (decided.to_address, decided.language, decided.status) == ("aru@example.kz", "ru", "queued")
     assert (decided.object_type, decided.object_id) == ("registration", str(registration.id))
     assert decided.district_id == ceremony.district_id
-    assert db.session.scalar(select(func.count()).select_from(OutboxAttachment)
-                             .where(OutboxAttachment.message_id == message_id)) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(OutboxAttachment).where(OutboxAttachment.message_id == message_id)
+        )
+        == 0
+    )
     # The venue changes before the message goes out: it tells the new one.
-    db.session.execute(text("UPDATE ceremonies SET venue = 'Қалалық мәдениет үйі' WHERE id = :id"),
-                       {"id": ceremony.id})
+    db.session.execute(text("UPDATE ceremonies SET venue = 'Қалалық мәдениет үйі' WHERE id = :id"), {"id": ceremony.id})
     db.session.commit()
     mail.flush()
 
@@ -218,16 +227,28 @@ def test_the_change_decides_the_message_and_the_sender_composes_it(app, smtp, ma
 
 
 def test_a_message_that_cannot_be_composed_fails_at_once_with_the_reason(app, smtp):
-    message_id = outbox.enqueue(db.session, kind="registration_confirmed", to_address="x@example.kz",
-                                language="kk", object_type="registration", object_id=2**30)
+    message_id = outbox.enqueue(
+        db.session,
+        kind="registration_confirmed",
+        to_address="x@example.kz",
+        language="kk",
+        object_type="registration",
+        object_id=2**30,
+    )
     db.session.commit()
     mail.flush()
     failed = row(message_id)
     assert (failed.status, failed.attempts, failed.subject) == ("failed", 1, None)
     assert "could not be composed" in failed.last_error and f"registration {2**30} does not exist" in failed.last_error
     assert smtp.messages_for([message_id]) == []
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "mail.failed", AuditEvent.object_id == str(message_id))) == 1
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "mail.failed", AuditEvent.object_id == str(message_id))
+        )
+        == 1
+    )
 
 
 def test_mail_can_be_suppressed_for_a_session(app, smtp, make_ceremony):
@@ -254,8 +275,9 @@ def test_waiting_list_promotion_and_cancellation(app, smtp, make_ceremony):
 
     first, second, third = smtp.messages_for([waitlisted, promoted, cancelled])
     assert first["Subject"] == translated("ru", "Waiting list: %(title)s", title=TITLE_RU)
-    assert translated("ru", "All seats are taken, so you are on the waiting list, in place %(position)d.",
-                      position=3) in text_body(first)
+    assert translated(
+        "ru", "All seats are taken, so you are on the waiting list, in place %(position)d.", position=3
+    ) in text_body(first)
     assert attachments(first) == {}
 
     assert second["Subject"] == translated("ru", "A seat is free for you: %(title)s", title=TITLE_RU)
@@ -284,8 +306,9 @@ def test_a_waitlisted_registration_cancelled_gets_no_calendar_file(app, smtp, ma
     [cancelled] = messages_of("registration_cancelled", waiting.id)
     assert messages_of("registration_confirmed", waiting.id) == []
     first, second = smtp.messages_for([listed.id, cancelled.id])
-    assert translated("ru", "All seats are taken, so you are on the waiting list, in place %(position)d.",
-                      position=1) in text_body(first)
+    assert translated(
+        "ru", "All seats are taken, so you are on the waiting list, in place %(position)d.", position=1
+    ) in text_body(first)
     assert attachments(second) == {}
 
 
@@ -308,8 +331,12 @@ def test_a_rolled_back_transaction_sends_nothing(app, smtp, make_ceremony):
     mail.flush()
 
     assert row(message_id) is None
-    assert db.session.scalar(select(func.count()).select_from(OutboxAttachment)
-                             .where(OutboxAttachment.message_id == message_id)) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(OutboxAttachment).where(OutboxAttachment.message_id == message_id)
+        )
+        == 0
+    )
     assert smtp.messages_for([message_id]) == []
     assert len(smtp.recorder.received) == before
     # The next commit of the same session does not send the discarded message either.
@@ -352,13 +379,18 @@ def test_ceremony_changed_tells_every_active_registration_in_its_language(app, s
     # As the service would: the change and the messages in one transaction.
     ceremony.starts_at = new_start
     ceremony.venue = "Қалалық мәдениет үйі"
-    ids = send(notify.ceremony_changed, ceremony,
-               {"starts_at": (old_start, new_start), "venue": ("Алаш алаңы", "Қалалық мәдениет үйі")})
+    ids = send(
+        notify.ceremony_changed,
+        ceremony,
+        {"starts_at": (old_start, new_start), "venue": ("Алаш алаңы", "Қалалық мәдениет үйі")},
+    )
 
     messages = {m["To"]: m for m in smtp.messages_for(ids)}
     assert set(messages) == {"kk@example.kz", "ru@example.kz"}
-    for lang, address, registration, title in (("kk", "kk@example.kz", kk, TITLE_KK),
-                                                ("ru", "ru@example.kz", ru, TITLE_RU)):
+    for lang, address, registration, title in (
+        ("kk", "kk@example.kz", kk, TITLE_KK),
+        ("ru", "ru@example.kz", ru, TITLE_RU),
+    ):
         message = messages[address]
         assert message["Subject"] == translated(lang, "Changes to the ceremony: %(title)s", title=title)
         body = text_body(message)
@@ -403,7 +435,7 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
     """A local wall-clock time as an aware UTC datetime."""
     from award_service.timeutil import zone
 
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone(TZ)).astimezone(timezone.utc)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone(TZ)).astimezone(UTC)
 
 
 def test_reminders_the_day_before_from_ten_oclock_local_time_once_each(app, smtp, make_ceremony, runner):
@@ -414,8 +446,7 @@ def test_reminders_the_day_before_from_ten_oclock_local_time_once_each(app, smtp
     evening = make_ceremony(starts_at=_local(_at(tomorrow, 23, 30)))  # D+1 23:30: also at D 10:00
     later = make_ceremony(starts_at=_local(_at(day + timedelta(days=2), 10)))  # D+2: reminded at D+1 10:00
     too_late = make_ceremony(starts_at=_local(_at(day, 11)))  # D 11:00: a run at D 10:00 is too late for it
-    reminded = [register(morning, email="a@example.kz", language="ru"),
-                register(evening, email="b@example.kz")]
+    reminded = [register(morning, email="a@example.kz", language="ru"), register(evening, email="b@example.kz")]
     register(morning, email=None, phone="+7 701 111 22 33")
     cancelled = register(morning, email="c@example.kz")
     ceremonies.cancel_registration(db.session, Actor.system("test"), db.session.get(Registration, cancelled.id))
@@ -423,8 +454,9 @@ def test_reminders_the_day_before_from_ten_oclock_local_time_once_each(app, smtp
     register(too_late, email="e@example.kz")
     # Registered after its reminder was due: its confirmation is fresh, no reminder.
     newcomer = register(evening, email="f@example.kz")
-    db.session.execute(text("UPDATE registrations SET created_at = :t WHERE id = :id"),
-                       {"t": _at(day, 10, 30), "id": newcomer.id})
+    db.session.execute(
+        text("UPDATE registrations SET created_at = :t WHERE id = :id"), {"t": _at(day, 10, 30), "id": newcomer.id}
+    )
     db.session.commit()
 
     assert notify.enqueue_reminders(db.session, _at(day, 9, 59)) == 0  # not yet
@@ -436,14 +468,17 @@ def test_reminders_the_day_before_from_ten_oclock_local_time_once_each(app, smtp
     mail.flush()
 
     rows = messages_of("ceremony_reminder")
-    assert [(r.kind, r.to_address) for r in rows] == [("ceremony_reminder", "a@example.kz"),
-                                                        ("ceremony_reminder", "b@example.kz")]
+    assert [(r.kind, r.to_address) for r in rows] == [
+        ("ceremony_reminder", "a@example.kz"),
+        ("ceremony_reminder", "b@example.kz"),
+    ]
     assert rows[0].dedupe_key.startswith(f"ceremony_reminder:{reminded[0].id}:")
     messages = smtp.messages_for([r.id for r in rows])
     assert len(messages) == 2
     russian = next(m for m in messages if m["To"] == "a@example.kz")
-    assert russian["Subject"].startswith(translated("ru", "Reminder: %(title)s, %(when)s", title=TITLE_RU,
-                                                    when="").rstrip(", "))
+    assert russian["Subject"].startswith(
+        translated("ru", "Reminder: %(title)s, %(when)s", title=TITLE_RU, when="").rstrip(", ")
+    )
     assert local_day(morning.starts_at, "ru") in russian["Subject"]
     assert f"http://award.test/r/{reminded[0].token}/ticket.pdf" in text_body(russian)
 
@@ -454,8 +489,10 @@ def test_reminders_the_day_before_from_ten_oclock_local_time_once_each(app, smtp
     assert [r.to_address for r in messages_of("ceremony_reminder")][-1] == "d@example.kz"
 
     # A ceremony moved to another day is reminded again for the new day.
-    db.session.execute(text("UPDATE ceremonies SET starts_at = :t WHERE id = :id"),
-                       {"t": _at(tomorrow + timedelta(days=1), 12), "id": morning.id})
+    db.session.execute(
+        text("UPDATE ceremonies SET starts_at = :t WHERE id = :id"),
+        {"t": _at(tomorrow + timedelta(days=1), 12), "id": morning.id},
+    )
     db.session.commit()
     assert notify.enqueue_reminders(db.session, _at(tomorrow, 10)) == 1
     db.session.commit()
@@ -469,8 +506,15 @@ def test_reminders_the_day_before_from_ten_oclock_local_time_once_each(app, smtp
 
 def test_the_dedupe_key_is_unique_in_the_table(app):
     now = utcnow()
-    values = dict(kind="ceremony_reminder", to_address="a@example.kz", language="kk", subject="s",
-                  body_text="b", dedupe_key="ceremony_reminder:1:20300101T000000Z", now=now)
+    values = {
+        "kind": "ceremony_reminder",
+        "to_address": "a@example.kz",
+        "language": "kk",
+        "subject": "s",
+        "body_text": "b",
+        "dedupe_key": "ceremony_reminder:1:20300101T000000Z",
+        "now": now,
+    }
     first = outbox.enqueue(db.session, **values)
     second = outbox.enqueue(db.session, **values)  # INSERT … ON CONFLICT DO NOTHING
     assert first is not None and second is None
@@ -487,9 +531,11 @@ def test_nomination_decisions_reach_the_nominator_in_their_language(app, smtp, c
     approved = advance(nominate(cast.nominator), "approved", cast)
     rejected = advance(nominate(cast.nominator), "rejected", cast)
 
-    ids = [send(nomination_messages.nomination_status_changed, returned, "return"),
-           send(nomination_messages.nomination_status_changed, approved, "approved"),
-           send(nomination_messages.nomination_status_changed, rejected, "reject")]
+    ids = [
+        send(nomination_messages.nomination_status_changed, returned, "return"),
+        send(nomination_messages.nomination_status_changed, approved, "approved"),
+        send(nomination_messages.nomination_status_changed, rejected, "reject"),
+    ]
     assert send(nomination_messages.nomination_status_changed, approved, "submit") is None
     with pytest.raises(ValueError):
         nomination_messages.nomination_status_changed(db.session, approved, "approve-ish")
@@ -497,8 +543,9 @@ def test_nomination_decisions_reach_the_nominator_in_their_language(app, smtp, c
     messages = smtp.messages_for(ids)
     assert [m["To"] for m in messages] == [cast.nominator.email] * 3
     back, yes, no = messages
-    assert back["Subject"] == translated("ru", "Nomination returned for changes: %(name)s",
-                                         name=returned.nominee.full_name)
+    assert back["Subject"] == translated(
+        "ru", "Nomination returned for changes: %(name)s", name=returned.nominee.full_name
+    )
     assert "Архив анықтамасын қосыңыз." in text_body(back)
     assert f"http://award.test/staff/nominations/{returned.id}" in text_body(back)
 
@@ -508,8 +555,7 @@ def test_nomination_decisions_reach_the_nominator_in_their_language(app, smtp, c
     assert translated("ru", "approved") in body and translated("ru", "approved") != "approved"
     assert "80 лет Победы" in body  # the medal's Russian name
     decree_day = babel.dates.format_date(date.fromisoformat(DECREE["decree_date"]), "long", locale="ru")
-    assert translated("ru", "Decree № %(number)s of %(date)s.", number=DECREE["decree_number"],
-                      date=decree_day) in body
+    assert translated("ru", "Decree № %(number)s of %(date)s.", number=DECREE["decree_number"], date=decree_day) in body
 
     assert no["Subject"] == translated("ru", "Nomination rejected: %(name)s", name=rejected.nominee.full_name)
     assert "Құжаттар расталмады." in text_body(no)
@@ -567,8 +613,7 @@ def test_nothing_is_lost_while_the_smtp_server_is_down(app, smtp, make_ceremony)
 
     # While the messages wait, the organisers move the ceremony to another hall:
     # each attempt is composed afresh, so the confirmations sent tell the new one.
-    db.session.execute(text("UPDATE ceremonies SET venue = 'Қалалық мәдениет үйі' WHERE id = :id"),
-                       {"id": ceremony.id})
+    db.session.execute(text("UPDATE ceremonies SET venue = 'Қалалық мәдениет үйі' WHERE id = :id"), {"id": ceremony.id})
     db.session.commit()
 
     smtp.start()  # a new server on the same port
@@ -592,7 +637,16 @@ def test_nothing_is_lost_while_the_smtp_server_is_down(app, smtp, make_ceremony)
 
 def test_back_off_doubles_up_to_an_hour_then_the_message_fails(app, smtp, make_ceremony):
     assert [sending.backoff(n, app.config).total_seconds() for n in range(1, 10)] == [
-        60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]
+        60,
+        120,
+        240,
+        480,
+        960,
+        1920,
+        3600,
+        3600,
+        3600,
+    ]
     app.config["AWARD_MAIL_MAX_ATTEMPTS"] = 3
     registration = register(make_ceremony())
     smtp.stop()
@@ -608,8 +662,9 @@ def test_back_off_doubles_up_to_an_hour_then_the_message_fails(app, smtp, make_c
     assert sending.send_due(db.session, now=clock + timedelta(days=1))["due"] == 0
 
 
-def test_a_rejected_recipient_fails_at_once_and_organisers_see_it_and_retry(app, smtp, make_ceremony, make_user,
-                                                                             client, login):
+def test_a_rejected_recipient_fails_at_once_and_organisers_see_it_and_retry(
+    app, smtp, make_ceremony, make_user, client, login
+):
     smtp.recorder.rejected.add("nobody@example.kz")
     # The service's own confirmation (sent after its commit) is refused by the server.
     registration = register(make_ceremony(district="zhezkazgan"), email="nobody@example.kz")
@@ -619,8 +674,14 @@ def test_a_rejected_recipient_fails_at_once_and_organisers_see_it_and_retry(app,
     assert (failed.status, failed.attempts) == ("failed", 1)
     assert "550" in failed.last_error and "Recipient address rejected" in failed.last_error
     assert smtp.messages_for([message_id]) == []
-    assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.object_type == "outbox_message",
-                                                            AuditEvent.object_id == str(message_id))) == "mail.failed"
+    assert (
+        db.session.scalar(
+            select(AuditEvent.action).where(
+                AuditEvent.object_type == "outbox_message", AuditEvent.object_id == str(message_id)
+            )
+        )
+        == "mail.failed"
+    )
 
     # A nominator may not see the outbox or retry.
     nominator = make_user("nominator")
@@ -662,9 +723,17 @@ def test_concurrent_sweeps_send_each_message_once(app, smtp, make_ceremony):
     """Senders racing on the same due messages (several workers, beat and the
     CLI at once): the conditional claim gives each message to one of them."""
     registration = register(make_ceremony())
-    ids = [outbox.enqueue(db.session, kind="registration_confirmed", to_address=f"n{i}@example.kz",
-                          language="kk", subject=f"Message {i}", body_text="Сәлем!\n")
-           for i in range(30)]
+    ids = [
+        outbox.enqueue(
+            db.session,
+            kind="registration_confirmed",
+            to_address=f"n{i}@example.kz",
+            language="kk",
+            subject=f"Message {i}",
+            body_text="Сәлем!\n",
+        )
+        for i in range(30)
+    ]
     db.session.info.pop(outbox.PENDING)  # not handed to the in-process sender: the sweeps race for them
     db.session.commit()
     assert registration.id
@@ -688,8 +757,14 @@ def test_concurrent_sweeps_send_each_message_once(app, smtp, make_ceremony):
     received = smtp.messages_for(ids)
     assert len(received) == 30
     assert len({m["Message-ID"] for m in received}) == 30
-    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                             .where(OutboxMessage.status == "sent", OutboxMessage.id.in_(ids))) == 30
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status == "sent", OutboxMessage.id.in_(ids))
+        )
+        == 30
+    )
 
 
 def test_a_sender_that_died_mid_send_is_taken_over_after_its_lease(app, smtp, make_ceremony):
@@ -719,7 +794,7 @@ def test_without_an_smtp_server_messages_are_written_to_the_instance_folder(app,
 
     assert row(message_id).status == "sent"
     assert smtp.messages_for([message_id]) == []
-    [path] = [p for p in set(folder.glob(f"*-{message_id:07d}-registration_confirmed.eml")) - before]
+    [path] = list(set(folder.glob(f"*-{message_id:07d}-registration_confirmed.eml")) - before)
     message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     assert message["To"] == "file@example.kz"
     assert message["Subject"] == translated("ru", "Registration confirmed: %(title)s", title=TITLE_RU)
@@ -731,9 +806,15 @@ def test_cli_send_and_status(app, smtp, make_ceremony, runner):
     message_id = notify.registration_confirmed(db.session, register(make_ceremony()))
     # A message enqueued with its text and attachments, as those written before
     # migration 0010 were: sent as it is; its attachments are purged later.
-    given = outbox.enqueue(db.session, kind="registration_confirmed", to_address="old@example.kz", language="kk",
-                           subject="Сәлем", body_text="Мәтін\n",
-                           attachments=[Attachment("ticket-1.pdf", "application/pdf", b"%PDF-1.4 ...")])
+    given = outbox.enqueue(
+        db.session,
+        kind="registration_confirmed",
+        to_address="old@example.kz",
+        language="kk",
+        subject="Сәлем",
+        body_text="Мәтін\n",
+        attachments=[Attachment("ticket-1.pdf", "application/pdf", b"%PDF-1.4 ...")],
+    )
     db.session.info.pop(outbox.PENDING)
     db.session.commit()
     result = runner.invoke(args=["mail", "status"])
@@ -755,13 +836,23 @@ def test_cli_send_and_status(app, smtp, make_ceremony, runner):
 
 
 def test_ics_folding_and_escaping_read_back_by_an_independent_parser():
-    summary = ("Ұлы Жеңістің 80 жылдығына арналған салтанатты жиын; ардагерлер, тыл еңбеккерлері "
-               "және олардың отбасылары үшін \\ «Жезқазған» қаласы")
-    now = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
-    start = datetime(2026, 5, 9, 14, 0, tzinfo=timezone.utc)
-    data = ics_event(uid="registration-7@award.test", starts_at=start, summary=summary,
-                     location="Алаш алаңы, Жезқазған", description="Line one\nLine two", url="http://award.test/r/x",
-                     organizer_name="Award Service", organizer_email="no-reply@award.test", now=now)
+    summary = (
+        "Ұлы Жеңістің 80 жылдығына арналған салтанатты жиын; ардагерлер, тыл еңбеккерлері "
+        "және олардың отбасылары үшін \\ «Жезқазған» қаласы"
+    )
+    now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    start = datetime(2026, 5, 9, 14, 0, tzinfo=UTC)
+    data = ics_event(
+        uid="registration-7@award.test",
+        starts_at=start,
+        summary=summary,
+        location="Алаш алаңы, Жезқазған",
+        description="Line one\nLine two",
+        url="http://award.test/r/x",
+        organizer_name="Award Service",
+        organizer_email="no-reply@award.test",
+        now=now,
+    )
     assert_rfc5545_lines(data)
     _, event = parse_ics(data)
     assert str(event["SUMMARY"]) == summary

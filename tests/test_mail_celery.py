@@ -1,6 +1,7 @@
 """Mail with a broker: a real Celery worker (in a thread of this process) on the
 Redis at 127.0.0.1:6379 sends what a commit hands it, and runs the beat tasks
 (the sweep, the reminders).  Skipped, saying so, when Redis cannot be reached."""
+
 from __future__ import annotations
 
 import socket
@@ -12,8 +13,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from award_service import mail
-from award_service.extensions import db
 from award_service.ceremonies import messages as notify
+from award_service.extensions import db
 from award_service.mail import outbox, sending
 from award_service.mail.models import OutboxMessage
 from award_service.mail.tasks import REMINDERS, SEND_DUE, celery_for
@@ -33,16 +34,21 @@ def _redis_reachable() -> bool:
         return False
 
 
-pytestmark = pytest.mark.skipif(not _redis_reachable(),
-                                reason=f"Redis is not reachable at {REDIS_HOST}:{REDIS_PORT}: "
-                                       "the Celery tests need it as their broker")
+pytestmark = pytest.mark.skipif(
+    not _redis_reachable(),
+    reason=f"Redis is not reachable at {REDIS_HOST}:{REDIS_PORT}: the Celery tests need it as their broker",
+)
 
 
 @pytest.fixture
 def app(make_app, smtp):
-    app = make_app(AWARD_SMTP_HOST="127.0.0.1", AWARD_SMTP_PORT=smtp.port, AWARD_SMTP_TIMEOUT=5,
-                   AWARD_MAIL_SWEEP_SECONDS=0,
-                   AWARD_CELERY_BROKER_URL=f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}")
+    app = make_app(
+        AWARD_SMTP_HOST="127.0.0.1",
+        AWARD_SMTP_PORT=smtp.port,
+        AWARD_SMTP_TIMEOUT=5,
+        AWARD_MAIL_SWEEP_SECONDS=0,
+        AWARD_CELERY_BROKER_URL=f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
+    )
     with app.app_context():
         yield app
         mail.shutdown(app)
@@ -70,7 +76,7 @@ def wait_for_status(message_id: int, status: str, timeout: float = 20.0) -> Outb
     while True:
         db.session.expire_all()
         message = db.session.get(OutboxMessage, message_id)
-        if message is not None and message.status == status or time.monotonic() > deadline:
+        if (message is not None and message.status == status) or time.monotonic() > deadline:
             return message
         time.sleep(0.05)
 
@@ -101,8 +107,10 @@ def test_the_worker_sends_after_the_commit(app, smtp, worker, make_ceremony):
     # again would take the worker's CPU (it runs in this process).
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and db.session.scalar(
-            select(func.count()).select_from(OutboxMessage)
-            .where(OutboxMessage.id.in_(burst), OutboxMessage.status == "sent")) < len(burst):
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.id.in_(burst), OutboxMessage.status == "sent")
+    ) < len(burst):
         time.sleep(0.2)
         db.session.expire_all()
     received = smtp.messages_for(burst)
@@ -116,8 +124,14 @@ def test_beat_tasks_sweep_and_remind_through_the_worker(app, smtp, worker, make_
     assert schedule["ceremony-reminders"]["task"] == REMINDERS
 
     # A message the broker never heard of (its hand-over was lost): the sweep sends it.
-    lost = outbox.enqueue(db.session, kind="registration_confirmed", to_address="lost@example.kz", language="kk",
-                          subject="Сәлем", body_text="Сәлем!\n")
+    lost = outbox.enqueue(
+        db.session,
+        kind="registration_confirmed",
+        to_address="lost@example.kz",
+        language="kk",
+        subject="Сәлем",
+        body_text="Сәлем!\n",
+    )
     db.session.info.pop(outbox.PENDING)
     db.session.commit()
     worker.tasks[SEND_DUE].delay()
@@ -131,8 +145,10 @@ def test_beat_tasks_sweep_and_remind_through_the_worker(app, smtp, worker, make_
     tomorrow = to_local(utcnow(), app.config["AWARD_TIMEZONE"]).date() + timedelta(days=1)
     soon = make_ceremony(starts_at=f"{tomorrow.isoformat()}T23:00")
     registration = register(soon, email="remind@example.kz")
-    db.session.execute(text("UPDATE registrations SET created_at = :t WHERE id = :id"),
-                       {"t": utcnow() - timedelta(days=2), "id": registration.id})
+    db.session.execute(
+        text("UPDATE registrations SET created_at = :t WHERE id = :id"),
+        {"t": utcnow() - timedelta(days=2), "id": registration.id},
+    )
     db.session.commit()
     worker.tasks[REMINDERS].delay()
     deadline = time.monotonic() + 20
@@ -150,8 +166,12 @@ def test_beat_tasks_sweep_and_remind_through_the_worker(app, smtp, worker, make_
 
 def test_a_broker_that_is_down_loses_nothing(make_app, smtp, make_ceremony):
     closed = SmtpServer().port  # a free port: nothing listens there
-    app = make_app(AWARD_SMTP_HOST="127.0.0.1", AWARD_SMTP_PORT=smtp.port, AWARD_MAIL_SWEEP_SECONDS=0,
-                   AWARD_CELERY_BROKER_URL=f"redis://127.0.0.1:{closed}/0")
+    app = make_app(
+        AWARD_SMTP_HOST="127.0.0.1",
+        AWARD_SMTP_PORT=smtp.port,
+        AWARD_MAIL_SWEEP_SECONDS=0,
+        AWARD_CELERY_BROKER_URL=f"redis://127.0.0.1:{closed}/0",
+    )
     with app.app_context():
         registration = register(make_ceremony(), email="later@example.kz")
         message_id = notify.registration_confirmed(db.session, registration)

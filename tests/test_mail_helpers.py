@@ -1,5 +1,6 @@
 """A real SMTP server for the mail tests (aiosmtpd on loopback), and readers for
 what it received.  Nothing is mocked: the app talks SMTP to it over TCP."""
+
 from __future__ import annotations
 
 import email
@@ -40,8 +41,7 @@ class Recorder:
 
     def messages(self) -> list[email.message.EmailMessage]:
         with self.lock:
-            return [email.message_from_bytes(content, policy=email.policy.default)
-                    for _, _, content in self.received]
+            return [email.message_from_bytes(content, policy=email.policy.default) for _, _, content in self.received]
 
 
 class SmtpServer:
@@ -93,8 +93,10 @@ def smtp():
 
 def attachments(message) -> dict[str, tuple[str, bytes]]:
     """filename -> (content type, bytes)."""
-    return {part.get_filename(): (part.get_content_type(), part.get_payload(decode=True))
-            for part in message.iter_attachments()}
+    return {
+        part.get_filename(): (part.get_content_type(), part.get_payload(decode=True))
+        for part in message.iter_attachments()
+    }
 
 
 def text_body(message) -> str:
@@ -109,7 +111,6 @@ def test_the_test_server_speaks_smtp_and_refuses_like_a_real_one():
     """The server the mail tests use: a message goes through smtplib; a refused
     recipient gets a permanent 550; after a stop nothing listens; it restarts on the same port."""
     import smtplib
-
 
     server = SmtpServer()
     server.recorder.rejected.add("nobody@example.kz")

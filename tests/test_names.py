@@ -1,5 +1,6 @@
 """Names folded for search (search_key) and for spotting likely duplicates (skeleton),
 across Kazakh Cyrillic, Russian Cyrillic and the 2021 Kazakh Latin alphabet."""
+
 from __future__ import annotations
 
 import pytest
@@ -88,8 +89,9 @@ DIFFERENT_PEOPLE = [
 ]
 
 
-@pytest.mark.parametrize("first, second", DIFFERENT_PEOPLE, ids=[f"{a[0]}{a[1]}-{b[0]}{b[1]}"
-                                                                  for a, b in DIFFERENT_PEOPLE])
+@pytest.mark.parametrize(
+    "first, second", DIFFERENT_PEOPLE, ids=[f"{a[0]}{a[1]}-{b[0]}{b[1]}" for a, b in DIFFERENT_PEOPLE]
+)
 def test_skeleton_keeps_different_people_apart(first, second):
     assert skeleton(*first) != skeleton(*second)
 

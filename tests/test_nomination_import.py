@@ -1,5 +1,6 @@
 """Bulk import and export of nominations: every bad row reported with its row and
 column and nothing saved; all or nothing on saving; exports read back."""
+
 from __future__ import annotations
 
 import csv
@@ -37,16 +38,24 @@ def empty_feature_tables(database, db_url):
             for table in FEATURE_TABLES:
                 conn.execute(text(f"DELETE FROM {table}"))
         engine.dispose()
-    yield
 
 
 @pytest.fixture
 def medal(app, system):
     from award_service.medals.service import create_medal
 
-    return create_medal(db.session, system, {"code": "victory80", "name_kk": "Жеңіс 80", "name_ru": "Победа 80",
-                                             "name_en": "Victory 80", "serial_prefix": "ULY",
-                                             "quotas": {"zhezkazgan": 397}})
+    return create_medal(
+        db.session,
+        system,
+        {
+            "code": "victory80",
+            "name_kk": "Жеңіс 80",
+            "name_ru": "Победа 80",
+            "name_en": "Victory 80",
+            "serial_prefix": "ULY",
+            "quotas": {"zhezkazgan": 397},
+        },
+    )
 
 
 @pytest.fixture
@@ -63,10 +72,19 @@ def iin_for(birth: date, start: int = 1) -> str:
 
 def row(**overrides) -> dict:
     birth = overrides.pop("birth", date(1927, 3, 14))
-    values = {"surname": "Әбенов", "given_name": "Қайрат", "patronymic": "Сәрсенұлы",
-              "iin": iin_for(birth, overrides.pop("serial", 1)), "birth_date": birth.isoformat(),
-              "category": "home_front_worker", "district": "zhezkazgan", "address": "Жезқазған, Алашахан 12",
-              "phone": "8 701 234 56 78", "medal": "victory80", "grounds": "Тыл еңбеккері, 1941–1945"}
+    values = {
+        "surname": "Әбенов",
+        "given_name": "Қайрат",
+        "patronymic": "Сәрсенұлы",
+        "iin": iin_for(birth, overrides.pop("serial", 1)),
+        "birth_date": birth.isoformat(),
+        "category": "home_front_worker",
+        "district": "zhezkazgan",
+        "address": "Жезқазған, Алашахан 12",
+        "phone": "8 701 234 56 78",
+        "medal": "victory80",
+        "grounds": "Тыл еңбеккері, 1941–1945",
+    }
     values.update(overrides)
     return values
 
@@ -121,11 +139,13 @@ def upload(client, data: bytes, filename="nominations.csv"):
     # Encoded here, in memory: given the file, werkzeug's test client spools a body over 500 KB to a
     # temporary file that nothing closes (a ResourceWarning at garbage collection, an error in this suite).
     boundary, body = encode_multipart({"file": FileStorage(io.BytesIO(data), filename)})
-    return client.post("/staff/nominations/io/import", data=body,
-                       content_type=f"multipart/form-data; boundary={boundary}")
+    return client.post(
+        "/staff/nominations/io/import", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
 
 
 # ------------------------------------------------------------------- the file
+
 
 def test_wrong_header_names_the_unknown_and_missing_columns(app, medal):
     header = [c for c in HEADER if c not in ("iin", "grounds")] + ["фамилия"]
@@ -145,8 +165,9 @@ def test_header_in_any_order_and_semicolons_as_excel_writes_them(app, medal):
 
 
 def test_cp1251_csv_gets_a_clear_message(app, medal):
-    russian = row(surname="Иванов", given_name="Иван", patronymic="Петрович", address="Жезказган",
-                  grounds="Труженик тыла")  # cp1251 has no Kazakh letters
+    russian = row(
+        surname="Иванов", given_name="Иван", patronymic="Петрович", address="Жезказган", grounds="Труженик тыла"
+    )  # cp1251 has no Kazakh letters
     preview = parse(to_csv([russian], encoding="cp1251"))
     assert preview.rows == []
     assert len(preview.errors) == 1 and "not UTF-8" in preview.errors[0].message
@@ -161,9 +182,13 @@ def test_not_a_spreadsheet(app, medal):
 
 
 def test_formulas_in_csv_cells_are_refused(app, medal):
-    rows = [row(surname="=HYPERLINK(\"http://x\",\"a\")"), row(serial=2, grounds="@SUM(1+1)"),
-            row(serial=3, address="-2+3"), row(serial=4, given_name=" +cmd|' /C calc'!A0"),
-            row(serial=5, phone="+7 (701) 234-56-78")]  # a phone may start with +
+    rows = [
+        row(surname='=HYPERLINK("http://x","a")'),
+        row(serial=2, grounds="@SUM(1+1)"),
+        row(serial=3, address="-2+3"),
+        row(serial=4, given_name=" +cmd|' /C calc'!A0"),
+        row(serial=5, phone="+7 (701) 234-56-78"),
+    ]  # a phone may start with +
     preview = parse(to_csv(rows))
     assert errors_of(preview) == {(2, "surname"), (3, "grounds"), (4, "address"), (5, "given_name")}
     assert all("formula" in e.message for e in preview.errors)
@@ -179,8 +204,9 @@ def test_formula_cells_in_xlsx_are_refused(app, medal):
 
 def test_xlsx_dates_and_numbers_as_excel_types_them(app, medal):
     r = row(birth=date(1927, 3, 14))
-    data = to_xlsx([r], raw={(0, "birth_date"): date(1927, 3, 14), (0, "iin"): int(r["iin"]),
-                             (0, "phone"): 87012345678})
+    data = to_xlsx(
+        [r], raw={(0, "birth_date"): date(1927, 3, 14), (0, "iin"): int(r["iin"]), (0, "phone"): 87012345678}
+    )
     preview = parse(data, filename="n.xlsx")
     assert preview.errors == []
     clean = preview.rows[0]
@@ -189,23 +215,34 @@ def test_xlsx_dates_and_numbers_as_excel_types_them(app, medal):
 
 # ------------------------------------------------------------------- the rows
 
+
 def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_saved(app, medal, system):
     rows = [
-        row(),                                                            # 2: good
-        row(serial=2, iin="123456789012"),                                # 3: checksum
-        row(serial=3, iin="27031430001"),                                 # 4: length
-        row(serial=4, birth_date="1927-02-30"),                           # 5: impossible date
-        row(serial=5, birth_date="2090-01-01", iin=""),                   # 6: future
-        row(serial=6, category="hero"),                                   # 7: unknown category
-        row(serial=7, district="almaty"),                                 # 8: unknown district
-        row(serial=8, medal="gold"),                                      # 9: unknown medal
-        row(serial=9, grounds=""),                                        # 10: grounds required
-        row(serial=10, iin=iin_for(date(1930, 1, 1))),                    # 11: IIN of another birth date
-        row(serial=11, surname=""),                                       # 12: surname required
+        row(),  # 2: good
+        row(serial=2, iin="123456789012"),  # 3: checksum
+        row(serial=3, iin="27031430001"),  # 4: length
+        row(serial=4, birth_date="1927-02-30"),  # 5: impossible date
+        row(serial=5, birth_date="2090-01-01", iin=""),  # 6: future
+        row(serial=6, category="hero"),  # 7: unknown category
+        row(serial=7, district="almaty"),  # 8: unknown district
+        row(serial=8, medal="gold"),  # 9: unknown medal
+        row(serial=9, grounds=""),  # 10: grounds required
+        row(serial=10, iin=iin_for(date(1930, 1, 1))),  # 11: IIN of another birth date
+        row(serial=11, surname=""),  # 12: surname required
     ]
     preview = parse(to_csv(rows))
-    assert errors_of(preview) == {(3, "iin"), (4, "iin"), (5, "birth_date"), (6, "birth_date"), (7, "category"),
-                                  (8, "district"), (9, "medal"), (10, "grounds"), (11, "iin"), (12, "surname")}
+    assert errors_of(preview) == {
+        (3, "iin"),
+        (4, "iin"),
+        (5, "birth_date"),
+        (6, "birth_date"),
+        (7, "category"),
+        (8, "district"),
+        (9, "medal"),
+        (10, "grounds"),
+        (11, "iin"),
+        (12, "surname"),
+    }
     by_cell = {(e.row, e.column): e.message for e in preview.errors}
     assert "check digit" in by_cell[(3, "iin")]
     assert "future" in by_cell[(6, "birth_date")]
@@ -221,8 +258,9 @@ def test_duplicates_in_the_file_and_in_the_database(app, medal, system):
     from award_service.nominations.service import create_nomination
 
     existing = row(serial=50, birth=date(1925, 5, 5), surname="Жұмабаев", given_name="Ерлан")
-    nomination = create_nomination(db.session, system, {
-        "nominee": {k: existing[k] for k in COLUMNS[:9]}, "medal": "victory80", "grounds": "x"})
+    nomination = create_nomination(
+        db.session, system, {"nominee": {k: existing[k] for k in COLUMNS[:9]}, "medal": "victory80", "grounds": "x"}
+    )
     rows = [row(), row(given_name="Мәди"), existing]  # rows 2 and 3: the same IIN; row 4: in the database
     preview = parse(to_csv(rows))
     assert errors_of(preview) == {(3, "iin"), (4, "iin")}
@@ -234,13 +272,27 @@ def test_duplicates_in_the_file_and_in_the_database(app, medal, system):
 def test_likely_duplicates_are_flagged_not_refused(app, medal, system):
     from award_service.nominations.service import create_nomination
 
-    create_nomination(db.session, system, {"nominee": {
-        "surname": "Жанболатов", "given_name": "Қайрат", "birth_date": "1926-06-01", "category": "front_veteran",
-        "district": "zhezkazgan"}, "medal": "victory80", "grounds": "x"})
-    rows = [row(surname="Джанбулатов", given_name="Кайрат", birth=date(1926, 6, 1), iin=""),
-            row(surname="Нұрпейісов", birth=date(1928, 2, 2), iin=""),
-            row(surname="Нурпеисов", birth=date(1928, 2, 2), iin=""),
-            row(surname="Оспанов", birth=date(1929, 9, 9), iin="")]
+    create_nomination(
+        db.session,
+        system,
+        {
+            "nominee": {
+                "surname": "Жанболатов",
+                "given_name": "Қайрат",
+                "birth_date": "1926-06-01",
+                "category": "front_veteran",
+                "district": "zhezkazgan",
+            },
+            "medal": "victory80",
+            "grounds": "x",
+        },
+    )
+    rows = [
+        row(surname="Джанбулатов", given_name="Кайрат", birth=date(1926, 6, 1), iin=""),
+        row(surname="Нұрпейісов", birth=date(1928, 2, 2), iin=""),
+        row(surname="Нурпеисов", birth=date(1928, 2, 2), iin=""),
+        row(surname="Оспанов", birth=date(1929, 9, 9), iin=""),
+    ]
     preview = parse(to_csv(rows))
     assert preview.errors == []
     flags = {r["row"]: r["possible_duplicate"] for r in preview.rows}
@@ -278,6 +330,7 @@ def test_oversize_and_too_many_rows(app, medal, monkeypatch):
 
 # ------------------------------------------------------------------- saving
 
+
 def test_clean_csv_is_saved_as_drafts_with_audit_events(app, medal, nominator):
     preview = parse(to_csv(people(25)), user=nominator)
     assert preview.errors == [] and preview.total == 25
@@ -310,8 +363,9 @@ def test_save_is_all_or_nothing_when_a_duplicate_appears_meanwhile(app, medal, s
     preview = parse(to_csv(rows))
     assert preview.errors == []
     late = rows[7]
-    create_nomination(db.session, system, {"nominee": {k: late[k] for k in COLUMNS[:9]}, "medal": "victory80",
-                                           "grounds": "x"})
+    create_nomination(
+        db.session, system, {"nominee": {k: late[k] for k in COLUMNS[:9]}, "medal": "victory80", "grounds": "x"}
+    )
     with pytest.raises(Conflict) as exc:
         importer.save(db.session, system, preview)
     assert exc.value.code == "duplicate_nominee"
@@ -327,8 +381,9 @@ def test_unique_index_race_rolls_back_everything(app, medal, system, monkeypatch
 
     rows = people(5)
     preview = parse(to_csv(rows))
-    create_nomination(db.session, system, {"nominee": {k: rows[2][k] for k in COLUMNS[:9]}, "medal": "victory80",
-                                           "grounds": "x"})
+    create_nomination(
+        db.session, system, {"nominee": {k: rows[2][k] for k in COLUMNS[:9]}, "medal": "victory80", "grounds": "x"}
+    )
     from award_service.nominations.importer import saving
 
     real = saving.active_with_iins
@@ -341,6 +396,7 @@ def test_unique_index_race_rolls_back_everything(app, medal, system, monkeypatch
 
 
 # ------------------------------------------------------------------- the pages
+
 
 def test_import_pages_preview_then_save_all(en_client, login, medal, nominator):
     login(nominator)
@@ -405,16 +461,20 @@ def test_templates_download_and_import_cleanly(client, login, medal, nominator):
 
 # ------------------------------------------------------------------- export
 
+
 @pytest.fixture
 def saved(app, medal, system):
     rows = people(6)
-    rows[0]["grounds"] = "=HYPERLINK(\"http://evil\")"  # slips in through the form or the API
+    rows[0]["grounds"] = '=HYPERLINK("http://evil")'  # slips in through the form or the API
     rows[1]["district"] = "karazhal"
     from award_service.nominations.service import create_nomination
 
     for r in rows:
-        create_nomination(db.session, system, {"nominee": {k: r[k] for k in COLUMNS[:9]}, "medal": "victory80",
-                                               "grounds": r["grounds"]})
+        create_nomination(
+            db.session,
+            system,
+            {"nominee": {k: r[k] for k in COLUMNS[:9]}, "medal": "victory80", "grounds": r["grounds"]},
+        )
     return rows
 
 
@@ -428,7 +488,7 @@ def test_export_csv_round_trip_and_formulas_neutralised(client, login, make_user
     assert len(table) == 7
     records = {r[4]: dict(zip(table[0], r)) for r in table[1:]}
     first = records[saved[0]["iin"]]
-    assert first["grounds"] == "'=HYPERLINK(\"http://evil\")"
+    assert first["grounds"] == '\'=HYPERLINK("http://evil")'
     assert first["surname"] == "Сәтбаев" and first["birth_date"] == saved[0]["birth_date"]
     assert first["status"] == "draft" and first["medal"] == "victory80"
     assert all(not cell.startswith(("=", "+", "-", "@")) for r in table for cell in r)
@@ -444,7 +504,7 @@ def test_export_xlsx_round_trip_with_filters(client, login, make_user, saved):
     cells = [c for r in sheet.iter_rows() for c in r]
     assert not any(c.data_type == "f" for c in cells)
     grounds = {r[4]: r[11] for r in table[1:]}
-    assert grounds[saved[0]["iin"]] == "'=HYPERLINK(\"http://evil\")"
+    assert grounds[saved[0]["iin"]] == '\'=HYPERLINK("http://evil")'
     assert {r[3 + 1] for r in table[1:]} == {r["iin"] for r in saved if r["district"] == "zhezkazgan"}
     assert all(isinstance(r[0], int) for r in table[1:])
 

@@ -1,6 +1,7 @@
 """The staff pages of nominations and medals, driven as people use them:
 queue, list, the nomination form, the nomination page with its decisions,
 documents and history, bulk approval under one decree, medals and quotas."""
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,7 @@ from award_service.extensions import db
 from award_service.medals.models import MedalQuota
 from award_service.medals.service import create_medal
 from award_service.nominations import iin as iin_module
-from award_service.nominations import service
-from award_service.nominations import transitions
+from award_service.nominations import service, transitions
 from award_service.nominations.models import Nomination, NominationDocument
 
 from .conftest import PASSWORD, form_errors
@@ -25,6 +25,7 @@ DECREE = {"decree_number": "45", "decree_date": "2025-04-28"}
 
 
 # ------------------------------------------------------------------ helpers
+
 
 def minimal_pdf(text: str = "Archive record") -> bytes:
     """A small but complete PDF (one page, one line of text, a correct xref)."""
@@ -65,9 +66,18 @@ def make_iin(birth: date) -> str:
 
 def nominee_form(**overrides) -> dict:
     """What a nominator types into the new-nomination page."""
-    data = {"surname": "Әбенов", "given_name": "Қайрат", "patronymic": "Сәрсенұлы", "birth_date": "02.01.1928",
-            "iin": "", "category": "home_front_worker", "district": "zhezkazgan", "address": "Жезқазған, Абай к-сі 5",
-            "phone": "+7 701 234 56 78", "grounds": "1942–1945 жж. Жезқазған мыс комбинатында еңбек етті."}
+    data = {
+        "surname": "Әбенов",
+        "given_name": "Қайрат",
+        "patronymic": "Сәрсенұлы",
+        "birth_date": "02.01.1928",
+        "iin": "",
+        "category": "home_front_worker",
+        "district": "zhezkazgan",
+        "address": "Жезқазған, Абай к-сі 5",
+        "phone": "+7 701 234 56 78",
+        "grounds": "1942–1945 жж. Жезқазған мыс комбинатында еңбек етті.",
+    }
     data.update(overrides)
     return data
 
@@ -92,10 +102,19 @@ def ticks(html: str) -> int:
 @pytest.fixture
 def medal(app, system):
     # A code of its own per test: on PostgreSQL the per-test reset keeps medals.
-    return create_medal(db.session, system, {
-        "code": f"v80-{uuid.uuid4().hex[:8]}", "name_kk": "Жеңістің 80 жылы", "name_ru": "80 лет Победы",
-        "name_en": "80 Years of Victory", "serial_prefix": "ULY", "award_year_from": 2025,
-        "quotas": {"zhezkazgan": 397, "karazhal": 5}})
+    return create_medal(
+        db.session,
+        system,
+        {
+            "code": f"v80-{uuid.uuid4().hex[:8]}",
+            "name_kk": "Жеңістің 80 жылы",
+            "name_ru": "80 лет Победы",
+            "name_en": "80 Years of Victory",
+            "serial_prefix": "ULY",
+            "award_year_from": 2025,
+            "quotas": {"zhezkazgan": 397, "karazhal": 5},
+        },
+    )
 
 
 @pytest.fixture
@@ -133,13 +152,34 @@ def english(app):
 def nominate(medal, people):
     """A nomination entered through the service, moved on to ``status``."""
 
-    def make(status="draft", *, by=None, district="zhezkazgan", surname="Әбенов", given_name="Қайрат",
-             birth=date(1928, 1, 2), iin=True, category="home_front_worker"):
+    def make(
+        status="draft",
+        *,
+        by=None,
+        district="zhezkazgan",
+        surname="Әбенов",
+        given_name="Қайрат",
+        birth=date(1928, 1, 2),
+        iin=True,
+        category="home_front_worker",
+    ):
         by = by or people["nominator"]
-        n = service.create_nomination(db.session, Actor(by), {
-            "nominee": {"surname": surname, "given_name": given_name, "birth_date": birth.isoformat(),
-                        "iin": make_iin(birth) if iin else "", "category": category, "district": district},
-            "medal": medal.code, "grounds": "Тыл еңбеккері"})
+        n = service.create_nomination(
+            db.session,
+            Actor(by),
+            {
+                "nominee": {
+                    "surname": surname,
+                    "given_name": given_name,
+                    "birth_date": birth.isoformat(),
+                    "iin": make_iin(birth) if iin else "",
+                    "category": category,
+                    "district": district,
+                },
+                "medal": medal.code,
+                "grounds": "Тыл еңбеккері",
+            },
+        )
         if status in ("submitted", "recommended", "approved"):
             n = transitions.transition(db.session, Actor(by), n, "submit", confirm_duplicate=True)
         if status in ("recommended", "approved"):
@@ -153,17 +193,29 @@ def nominate(medal, people):
 
 # ------------------------------------------------------- who may open what
 
+
 def test_every_page_opens_for_the_right_role(english, people, nominate, medal):
     n = nominate()
     nominator = english(people["nominator"])
-    for url in ("/staff/nominations/queue", "/staff/nominations/", "/staff/nominations/new",
-                f"/staff/nominations/{n.id}", f"/staff/nominations/{n.id}/edit", "/staff/medals/",
-                f"/staff/medals/{medal.code}", "/staff/"):
+    for url in (
+        "/staff/nominations/queue",
+        "/staff/nominations/",
+        "/staff/nominations/new",
+        f"/staff/nominations/{n.id}",
+        f"/staff/nominations/{n.id}/edit",
+        "/staff/medals/",
+        f"/staff/medals/{medal.code}",
+        "/staff/",
+    ):
         response = nominator.get(url)
         assert response.status_code == 200, (url, response.status_code)
     admin = english(people["admin"])
-    for url in ("/staff/medals/new", f"/staff/medals/{medal.code}", f"/staff/nominations/{n.id}",
-                "/staff/nominations/"):
+    for url in (
+        "/staff/medals/new",
+        f"/staff/medals/{medal.code}",
+        f"/staff/nominations/{n.id}",
+        "/staff/nominations/",
+    ):
         assert admin.get(url).status_code == 200, url
     # the menu leads to them
     home = nominator.get("/staff/").text
@@ -179,8 +231,12 @@ def test_wrong_role_gets_403(app, english, people, nominate, medal):
     reviewer = english(people["reviewer"])
     assert reviewer.get("/staff/nominations/new").status_code == 403
     assert reviewer.get(f"/staff/nominations/{n.id}/edit").status_code == 403
-    assert reviewer.post(f"/staff/nominations/{n.id}/documents",
-                         data={"document": (io.BytesIO(minimal_pdf()), "a.pdf")}).status_code == 403
+    assert (
+        reviewer.post(
+            f"/staff/nominations/{n.id}/documents", data={"document": (io.BytesIO(minimal_pdf()), "a.pdf")}
+        ).status_code
+        == 403
+    )
     assert reviewer.get("/staff/medals/new").status_code == 403
     assert reviewer.post(f"/staff/medals/{medal.code}/quotas", data={"quota-zhezkazgan": "1"}).status_code == 403
     assert english(people["clerk"]).get("/staff/nominations/new").status_code == 403
@@ -200,15 +256,23 @@ def test_other_district_gets_403(english, people, nominate):
         c = english(people[who])
         assert c.get(f"/staff/nominations/{n.id}").status_code == 403
         assert c.get(f"/staff/nominations/{n.id}/documents/{doc.id}").status_code == 403
-        assert c.post(f"/staff/nominations/{n.id}/transition",
-                      data={"action": "recommend", "version": n.version}).status_code == 403
+        assert (
+            c.post(
+                f"/staff/nominations/{n.id}/transition", data={"action": "recommend", "version": n.version}
+            ).status_code
+            == 403
+        )
         # the list and the queue do not show it
-        assert f"/staff/nominations/{n.id}\"" not in c.get("/staff/nominations/").text
-        assert f"/staff/nominations/{n.id}\"" not in c.get("/staff/nominations/queue").text
+        assert f'/staff/nominations/{n.id}"' not in c.get("/staff/nominations/").text
+        assert f'/staff/nominations/{n.id}"' not in c.get("/staff/nominations/queue").text
     outsider = english(people["outsider_nominator"])
     assert outsider.get(f"/staff/nominations/{n.id}/edit").status_code == 403
-    assert outsider.post(f"/staff/nominations/{n.id}/documents",
-                         data={"document": (io.BytesIO(minimal_pdf()), "b.pdf")}).status_code == 403
+    assert (
+        outsider.post(
+            f"/staff/nominations/{n.id}/documents", data={"document": (io.BytesIO(minimal_pdf()), "b.pdf")}
+        ).status_code
+        == 403
+    )
     assert reload(n.id).status == "submitted"
     assert len(reload(n.id).documents) == 1
     assert english(people["outsider_reviewer"]).get("/staff/nominations/999999").status_code == 404
@@ -216,11 +280,16 @@ def test_other_district_gets_403(english, people, nominate):
 
 # ---------------------------------------------------------- the entry form
 
+
 def test_new_nomination_with_bad_input_shows_errors_in_place_and_stores_nothing(en_client, login, people, medal):
     login(people["nominator"])
     future = (date.today() + timedelta(days=3)).strftime("%d.%m.%Y")
-    response = en_client.post("/staff/nominations/new", data=nominee_form(
-        surname="", iin="280102300001", birth_date=future, category="astronaut", medal=medal.code, phone="12"))
+    response = en_client.post(
+        "/staff/nominations/new",
+        data=nominee_form(
+            surname="", iin="280102300001", birth_date=future, category="astronaut", medal=medal.code, phone="12"
+        ),
+    )
     assert response.status_code == 422
     assert set(form_errors(response.text)) >= {"surname", "birth_date", "category", "phone"}
     assert "The birth date is in the future." in response.text
@@ -249,8 +318,7 @@ def test_new_nomination_with_bad_input_shows_errors_in_place_and_stores_nothing(
     assert nominations_count() == 0
 
 
-def test_new_nomination_is_saved_and_a_second_with_the_same_iin_points_to_the_first(en_client, login, people,
-                                                                                    medal):
+def test_new_nomination_is_saved_and_a_second_with_the_same_iin_points_to_the_first(en_client, login, people, medal):
     login(people["nominator"])
     form = en_client.get("/staff/nominations/new").text
     # a nominator of one district is offered only that district
@@ -284,24 +352,29 @@ def test_a_nominator_cannot_enter_for_another_district(en_client, login, people,
 def test_editing_a_returned_nomination(english, people, nominate):
     n = nominate("submitted")
     reviewer = english(people["reviewer"])
-    response = reviewer.post(f"/staff/nominations/{n.id}/transition",
-                             data={"action": "return", "version": n.version, "comment": "Архив анықтамасын қосыңыз."})
+    response = reviewer.post(
+        f"/staff/nominations/{n.id}/transition",
+        data={"action": "return", "version": n.version, "comment": "Архив анықтамасын қосыңыз."},
+    )
     assert response.status_code == 302
     nominator = english(people["nominator"])
     page = nominator.get(f"/staff/nominations/{n.id}/edit").text
     assert "Архив анықтамасын қосыңыз." in page and 'value="02.01.1928"' in page
     version = reload(n.id).version
-    response = nominator.post(f"/staff/nominations/{n.id}/edit",
-                              data=nominee_form(surname="Әбеновъ\x00", version=version))
+    response = nominator.post(
+        f"/staff/nominations/{n.id}/edit", data=nominee_form(surname="Әбеновъ\x00", version=version)
+    )
     assert response.status_code == 422 and form_errors(response.text) == ["surname"]
-    response = nominator.post(f"/staff/nominations/{n.id}/edit",
-                              data=nominee_form(address="Сәтбаев к-сі 12", version=version,
-                                                iin=reload(n.id).iin))
+    response = nominator.post(
+        f"/staff/nominations/{n.id}/edit",
+        data=nominee_form(address="Сәтбаев к-сі 12", version=version, iin=reload(n.id).iin),
+    )
     assert response.status_code == 302
     assert reload(n.id).nominee.address == "Сәтбаев к-сі 12"
     # an edit form opened before that save is stale now
-    response = nominator.post(f"/staff/nominations/{n.id}/edit", data=nominee_form(version=version),
-                              follow_redirects=True)
+    response = nominator.post(
+        f"/staff/nominations/{n.id}/edit", data=nominee_form(version=version), follow_redirects=True
+    )
     assert "Someone else changed nomination" in response.text
     assert reload(n.id).nominee.address == "Сәтбаев к-сі 12"
     history = nominator.get(f"/staff/nominations/{n.id}").text
@@ -316,10 +389,12 @@ def test_editing_a_returned_nomination(english, people, nominate):
 
 # --------------------------------------------------------------- workflow
 
+
 def test_full_workflow_through_the_pages_by_three_people(english, people, medal):
     nominator, reviewer, commission = (english(people[k]) for k in ("nominator", "reviewer", "commission"))
-    response = nominator.post("/staff/nominations/new", data=nominee_form(iin=make_iin(date(1928, 1, 2)),
-                                                                          medal=medal.code))
+    response = nominator.post(
+        "/staff/nominations/new", data=nominee_form(iin=make_iin(date(1928, 1, 2)), medal=medal.code)
+    )
     n_id = int(response.headers["Location"].rsplit("/", 1)[1])
 
     # the nominator submits it from its page
@@ -327,8 +402,9 @@ def test_full_workflow_through_the_pages_by_three_people(english, people, medal)
     assert 'value="submit"' in page and 'value="recommend"' not in page
     version = reload(n_id).version
     assert f'name="version" type="hidden" value="{version}"' in page
-    response = nominator.post(f"/staff/nominations/{n_id}/transition", data={"action": "submit", "version": version},
-                              follow_redirects=True)
+    response = nominator.post(
+        f"/staff/nominations/{n_id}/transition", data={"action": "submit", "version": version}, follow_redirects=True
+    )
     assert "is now submitted" in response.text
     assert reload(n_id).status == "submitted"
 
@@ -339,27 +415,34 @@ def test_full_workflow_through_the_pages_by_three_people(english, people, medal)
     for action in ("recommend", "return", "reject"):
         assert f'value="{action}"' in page
     assert 'value="approve"' not in page
-    response = reviewer.post(f"/staff/nominations/{n_id}/transition",
-                             data={"action": "return", "version": reload(n_id).version, "comment": ""})
+    response = reviewer.post(
+        f"/staff/nominations/{n_id}/transition",
+        data={"action": "return", "version": reload(n_id).version, "comment": ""},
+    )
     assert response.status_code == 422
     assert form_errors(response.text) == ["comment"] and "Say why" in response.text
     assert reload(n_id).status == "submitted"
-    response = reviewer.post(f"/staff/nominations/{n_id}/transition",
-                             data={"action": "recommend", "version": reload(n_id).version,
-                                   "comment": "Құжаттар толық."}, follow_redirects=True)
+    response = reviewer.post(
+        f"/staff/nominations/{n_id}/transition",
+        data={"action": "recommend", "version": reload(n_id).version, "comment": "Құжаттар толық."},
+        follow_redirects=True,
+    )
     assert "is now recommended" in response.text
 
     # the commission approves under the decree; a decree date in the future is refused first
     page = commission.get(f"/staff/nominations/{n_id}").text
     assert 'id="decree_number"' in page and 'value="approve"' in page
     later = (date.today() + timedelta(days=3)).isoformat()
-    response = commission.post(f"/staff/nominations/{n_id}/transition",
-                               data={"action": "approve", "version": reload(n_id).version, "decree_number": "45",
-                                     "decree_date": later})
+    response = commission.post(
+        f"/staff/nominations/{n_id}/transition",
+        data={"action": "approve", "version": reload(n_id).version, "decree_number": "45", "decree_date": later},
+    )
     assert response.status_code == 422 and form_errors(response.text) == ["decree_date"]
-    response = commission.post(f"/staff/nominations/{n_id}/transition",
-                               data={"action": "approve", "version": reload(n_id).version, "decree_number": "45",
-                                     "decree_date": "28.04.2025"}, follow_redirects=True)
+    response = commission.post(
+        f"/staff/nominations/{n_id}/transition",
+        data={"action": "approve", "version": reload(n_id).version, "decree_number": "45", "decree_date": "28.04.2025"},
+        follow_redirects=True,
+    )
     assert "is now approved" in response.text
     n = reload(n_id)
     assert (n.status, n.decree_number, n.decree_date) == ("approved", "45", date(2025, 4, 28))
@@ -368,10 +451,17 @@ def test_full_workflow_through_the_pages_by_three_people(english, people, medal)
 
     # everyone sees the whole history: who, from -> to, comment, decree
     page = nominator.get(f"/staff/nominations/{n_id}").text
-    history = page[page.index('id="history"'):]
-    for text in ("Айгүл Нұрланқызы", "Бауыржан Серікұлы", "Гүлнар Ахметова", "draft → submitted",
-                 "submitted → recommended", "recommended → approved", "Құжаттар толық.",
-                 "decree № 45 of 28.04.2025"):
+    history = page[page.index('id="history"') :]
+    for text in (
+        "Айгүл Нұрланқызы",
+        "Бауыржан Серікұлы",
+        "Гүлнар Ахметова",
+        "draft → submitted",
+        "submitted → recommended",
+        "recommended → approved",
+        "Құжаттар толық.",
+        "decree № 45 of 28.04.2025",
+    ):
         assert text in history, text
     assert 'value="approve"' not in commission.get(f"/staff/nominations/{n_id}").text
 
@@ -382,8 +472,11 @@ def test_separation_of_duties_is_explained_on_the_page(english, make_user, peopl
     page = english(both).get(f"/staff/nominations/{n.id}").text
     assert 'value="recommend"' not in page
     assert "someone else must recommend or approve it" in page
-    response = english(both).post(f"/staff/nominations/{n.id}/transition",
-                                  data={"action": "recommend", "version": n.version}, follow_redirects=True)
+    response = english(both).post(
+        f"/staff/nominations/{n.id}/transition",
+        data={"action": "recommend", "version": n.version},
+        follow_redirects=True,
+    )
     assert "someone else must recommend or approve it" in response.text
     assert reload(n.id).status == "submitted"
 
@@ -394,11 +487,17 @@ def test_a_stale_page_gets_the_conflict_message(english, make_user, people, nomi
     page = first.get(f"/staff/nominations/{n.id}").text
     seen_version = int(re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1))
     # the other reviewer decides first
-    assert second.post(f"/staff/nominations/{n.id}/transition",
-                       data={"action": "recommend", "version": seen_version}).status_code == 302
-    response = first.post(f"/staff/nominations/{n.id}/transition",
-                          data={"action": "reject", "version": seen_version, "comment": "Not eligible"},
-                          follow_redirects=True)
+    assert (
+        second.post(
+            f"/staff/nominations/{n.id}/transition", data={"action": "recommend", "version": seen_version}
+        ).status_code
+        == 302
+    )
+    response = first.post(
+        f"/staff/nominations/{n.id}/transition",
+        data={"action": "reject", "version": seen_version, "comment": "Not eligible"},
+        follow_redirects=True,
+    )
     assert f"Someone else changed nomination № {n.id} while you had it open" in response.text
     assert reload(n.id).status == "recommended"
     # the same for a step that is still possible: an edit raised the version
@@ -406,8 +505,9 @@ def test_a_stale_page_gets_the_conflict_message(english, make_user, people, nomi
     nominator = english(people["nominator"])
     old = m.version
     service.update_nomination(db.session, Actor(people["nominator"]), m, {"grounds": "Жаңа негіздеме"})
-    response = nominator.post(f"/staff/nominations/{m.id}/transition", data={"action": "submit", "version": old},
-                              follow_redirects=True)
+    response = nominator.post(
+        f"/staff/nominations/{m.id}/transition", data={"action": "submit", "version": old}, follow_redirects=True
+    )
     assert "Someone else changed nomination" in response.text
     assert reload(m.id).status == "draft"
 
@@ -426,13 +526,16 @@ def test_possible_duplicate_is_flagged_and_needs_a_confirmation(english, people,
     assert response.status_code == 409
     assert f"№ {second.id}, Джанбулатов Ерлан: possible duplicate" in response.text
     assert reload(plain.id).status == "draft"
-    response = nominator.post(f"/staff/nominations/{second.id}/transition",
-                              data={"action": "submit", "version": second.version})
+    response = nominator.post(
+        f"/staff/nominations/{second.id}/transition", data={"action": "submit", "version": second.version}
+    )
     assert response.status_code == 409
     assert form_errors(response.text) == ["confirm_duplicate"]
     assert reload(second.id).status == "draft"
-    response = nominator.post(f"/staff/nominations/{second.id}/transition",
-                              data={"action": "submit", "version": second.version, "confirm_duplicate": "y"})
+    response = nominator.post(
+        f"/staff/nominations/{second.id}/transition",
+        data={"action": "submit", "version": second.version, "confirm_duplicate": "y"},
+    )
     assert response.status_code == 302 and reload(second.id).status == "submitted"
     queue = english(people["reviewer"]).get("/staff/nominations/queue").text
     assert queue.count("Possible duplicate") >= 1
@@ -441,9 +544,12 @@ def test_possible_duplicate_is_flagged_and_needs_a_confirmation(english, people,
 
 # -------------------------------------------------------------------- bulk
 
+
 def test_bulk_approve_of_many_from_the_queue_under_one_decree(english, people, nominate, medal):
-    ids = [nominate("recommended", surname=f"Тыл{i:02d}ов", birth=date(1925, 1, 1) + timedelta(days=40 * i)).id
-           for i in range(60)]
+    ids = [
+        nominate("recommended", surname=f"Тыл{i:02d}ов", birth=date(1925, 1, 1) + timedelta(days=40 * i)).id
+        for i in range(60)
+    ]
     commission = english(people["commission"])
     page = commission.get("/staff/nominations/queue").text
     assert "60 nominations wait for your decision." in page
@@ -452,7 +558,7 @@ def test_bulk_approve_of_many_from_the_queue_under_one_decree(english, people, n
     assert 'value="approve"' in page and 'id="decree_number"' in page
     assert 'value="recommend"' not in page and 'value="withdraw"' not in page
     # the oldest first, each row with its facts and a link to its page
-    assert page.index(f"/staff/nominations/{ids[0]}\"") < page.index(f"/staff/nominations/{ids[1]}\"")
+    assert page.index(f'/staff/nominations/{ids[0]}"') < page.index(f'/staff/nominations/{ids[1]}"')
     assert "Тыл00ов" in page and "01.01.1925" in page and "Home-front worker" in page and "no documents" in page
     # "tick all on this page"
     ticked = commission.get("/staff/nominations/queue?select=all").text
@@ -466,9 +572,16 @@ def test_bulk_approve_of_many_from_the_queue_under_one_decree(english, people, n
     assert db.session.scalar(select(func.count()).where(Nomination.status == "approved")) == 0
 
     # ticks from both pages, one decree
-    response = commission.post("/staff/nominations/queue?page=2&select=all",
-                               data={"action": "approve", "ids": ids, "decree_number": "45",
-                                     "decree_date": "28.04.2025", "comment": "Комиссия шешімі"})
+    response = commission.post(
+        "/staff/nominations/queue?page=2&select=all",
+        data={
+            "action": "approve",
+            "ids": ids,
+            "decree_number": "45",
+            "decree_date": "28.04.2025",
+            "comment": "Комиссия шешімі",
+        },
+    )
     assert response.status_code == 302
     assert "select" not in response.headers["Location"]  # the next showing is not pre-ticked
     page = commission.get(response.headers["Location"], follow_redirects=True).text
@@ -477,7 +590,8 @@ def test_bulk_approve_of_many_from_the_queue_under_one_decree(english, people, n
     db.session.expire_all()
     approved = db.session.scalars(select(Nomination).where(Nomination.id.in_(ids))).all()
     assert {(n.status, n.decree_number, n.decree_date, n.last_comment) for n in approved} == {
-        ("approved", "45", date(2025, 4, 28), "Комиссия шешімі")}
+        ("approved", "45", date(2025, 4, 28), "Комиссия шешімі")
+    }
     quota = db.session.get(MedalQuota, (medal.id, approved[0].district_id))
     assert quota.used == 60
 
@@ -510,8 +624,9 @@ def test_quota_exceeded_in_bulk_says_quota_and_used(english, people, nominate, m
 
     set_quotas(db.session, system, medal, {"zhezkazgan": 2})
     ids = [nominate("recommended", surname=f"Квота{i}", birth=date(1926, 2, 1 + i)).id for i in range(3)]
-    response = english(people["commission"]).post("/staff/nominations/queue",
-                                                  data={"action": "approve", "ids": ids, **DECREE})
+    response = english(people["commission"]).post(
+        "/staff/nominations/queue", data={"action": "approve", "ids": ids, **DECREE}
+    )
     assert response.status_code == 409
     assert "is 2 and 0 are used: 2 left, fewer than the 3 chosen" in response.text
     assert db.session.scalar(select(func.count()).where(Nomination.status == "approved")) == 0
@@ -519,25 +634,33 @@ def test_quota_exceeded_in_bulk_says_quota_and_used(english, people, nominate, m
 
 # ------------------------------------------------------------ list, search
 
+
 def test_list_filters_search_and_pagination(english, people, nominate, medal):
     a = nominate("submitted", surname="Әбенов", given_name="Қайрат", category="front_veteran")
     b = nominate("draft", surname="Иванов", given_name="Иван", birth=date(1926, 6, 6))
-    c = nominate("draft", surname="Сәтбаев", given_name="Мәди", district="karazhal", birth=date(1929, 1, 1),
-                 by=people["outsider_nominator"])
+    c = nominate(
+        "draft",
+        surname="Сәтбаев",
+        given_name="Мәди",
+        district="karazhal",
+        birth=date(1929, 1, 1),
+        by=people["outsider_nominator"],
+    )
     admin = english(people["admin"])
 
     def shown(url):
         page = admin.get(url)
         assert page.status_code == 200, url
         return {int(i) for i in re.findall(r'name="ids" value="(\d+)"', page.text)} or {
-            int(i) for i in re.findall(r'href="/staff/nominations/(\d+)"', page.text)}
+            int(i) for i in re.findall(r'href="/staff/nominations/(\d+)"', page.text)
+        }
 
     assert shown("/staff/nominations/") == {a.id, b.id, c.id}
     assert shown("/staff/nominations/?status=draft") == {b.id, c.id}
     assert shown("/staff/nominations/?district=karazhal") == {c.id}
     assert shown("/staff/nominations/?category=front_veteran") == {a.id}
     assert shown(f"/staff/nominations/?medal={medal.code}") == {a.id, b.id, c.id}
-    assert shown("/staff/nominations/?q=Abenov") == {a.id}        # Latin finds Cyrillic
+    assert shown("/staff/nominations/?q=Abenov") == {a.id}  # Latin finds Cyrillic
     assert shown("/staff/nominations/?q=сәтбаев мәди") == {c.id}
     assert shown(f"/staff/nominations/?q={a.iin[:6]}") == {a.id}  # IIN start
     page = admin.get("/staff/nominations/?status=draft").text
@@ -555,8 +678,10 @@ def test_list_filters_search_and_pagination(english, people, nominate, medal):
 
 
 def test_list_pages_by_50_and_bulk_submit_by_the_nominator(english, people, nominate):
-    ids = [nominate("draft", surname=f"Жоба{i:02d}ов", birth=date(1925, 3, 1) + timedelta(days=37 * i)).id
-           for i in range(55)]
+    ids = [
+        nominate("draft", surname=f"Жоба{i:02d}ов", birth=date(1925, 3, 1) + timedelta(days=37 * i)).id
+        for i in range(55)
+    ]
     nominator = english(people["nominator"])
     first = nominator.get("/staff/nominations/").text
     assert first.count('name="ids"') == 50 and "55 nominations found." in first and "Page 1 of 2" in first
@@ -565,8 +690,9 @@ def test_list_pages_by_50_and_bulk_submit_by_the_nominator(english, people, nomi
     # a page past the end goes to the last one
     assert nominator.get("/staff/nominations/?page=9").status_code == 302
     assert 'value="submit"' in first and 'value="approve"' not in first
-    response = nominator.post("/staff/nominations/?status=draft", data={"action": "submit", "ids": ids[:3]},
-                              follow_redirects=True)
+    response = nominator.post(
+        "/staff/nominations/?status=draft", data={"action": "submit", "ids": ids[:3]}, follow_redirects=True
+    )
     assert "Submitted 3 nominations for review." in response.text
     assert {reload(i).status for i in ids[:3]} == {"submitted"}
     assert reload(ids[3]).status == "draft"
@@ -574,22 +700,27 @@ def test_list_pages_by_50_and_bulk_submit_by_the_nominator(english, people, nomi
 
 # --------------------------------------------------------------- documents
 
+
 def test_upload_a_pdf_refuse_a_disguised_executable_and_download(english, people, nominate):
     import io
 
     n = nominate("draft")
     nominator = english(people["nominator"])
     pdf = minimal_pdf()
-    response = nominator.post(f"/staff/nominations/{n.id}/documents",
-                              data={"document": (io.BytesIO(pdf), "Архив анықтамасы.pdf")},
-                              content_type="multipart/form-data")
+    response = nominator.post(
+        f"/staff/nominations/{n.id}/documents",
+        data={"document": (io.BytesIO(pdf), "Архив анықтамасы.pdf")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     doc = db.session.scalars(select(NominationDocument)).one()
     assert (doc.content_type, doc.size, doc.filename) == ("application/pdf", len(pdf), "Архив анықтамасы.pdf")
 
-    response = nominator.post(f"/staff/nominations/{n.id}/documents",
-                              data={"document": (io.BytesIO(FAKE_EXE), "scan.pdf")},
-                              content_type="multipart/form-data")
+    response = nominator.post(
+        f"/staff/nominations/{n.id}/documents",
+        data={"document": (io.BytesIO(FAKE_EXE), "scan.pdf")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422
     assert form_errors(response.text) == ["document"]
     assert "Only PDF, JPEG and PNG files are accepted" in response.text
@@ -616,12 +747,14 @@ def test_upload_a_pdf_refuse_a_disguised_executable_and_download(english, people
     transitions.transition(db.session, Actor(people["nominator"]), n, "submit")
     transitions.transition(db.session, Actor(people["reviewer"]), reload(n.id), "recommend")
     assert 'enctype="multipart/form-data"' not in nominator.get(f"/staff/nominations/{n.id}").text
-    response = nominator.post(f"/staff/nominations/{n.id}/documents",
-                              data={"document": (io.BytesIO(pdf), "late.pdf")}, follow_redirects=True)
+    response = nominator.post(
+        f"/staff/nominations/{n.id}/documents", data={"document": (io.BytesIO(pdf), "late.pdf")}, follow_redirects=True
+    )
     assert "Documents can be added until the nomination is recommended." in response.text
 
 
 # ------------------------------------------------------------------ medals
+
 
 def test_quota_page_and_editing(english, people, nominate, medal):
     nominate("approved")
@@ -633,8 +766,10 @@ def test_quota_page_and_editing(english, people, nominate, medal):
     row = re.search(r"Zhezkazgan city</th>(.*?)</tr>", page, re.S).group(1)
     assert 'value="397"' in row and "<td>2</td>" in row and "<td>395</td>" in row
 
-    response = admin.post(f"/staff/medals/{medal.code}/quotas",
-                          data={"quota-zhezkazgan": "1", "quota-karazhal": "5", "quota-ulytau": "12"})
+    response = admin.post(
+        f"/staff/medals/{medal.code}/quotas",
+        data={"quota-zhezkazgan": "1", "quota-karazhal": "5", "quota-ulytau": "12"},
+    )
     assert response.status_code == 422
     assert "2 are already approved; the quota cannot be lower." in response.text
     assert 'id="quota-zhezkazgan-error"' in response.text and 'id="quota-ulytau-error"' not in response.text
@@ -642,23 +777,28 @@ def test_quota_page_and_editing(english, people, nominate, medal):
     db.session.expire_all()
     assert {q.district.code: q.quota for q in medal.quotas} == {"zhezkazgan": 397, "karazhal": 5}
 
-    response = admin.post(f"/staff/medals/{medal.code}/quotas",
-                          data={"quota-zhezkazgan": "400", "quota-karazhal": "5", "quota-ulytau": "12"},
-                          follow_redirects=True)
+    response = admin.post(
+        f"/staff/medals/{medal.code}/quotas",
+        data={"quota-zhezkazgan": "400", "quota-karazhal": "5", "quota-ulytau": "12"},
+        follow_redirects=True,
+    )
     assert "Quotas saved: " in response.text and "Zhezkazgan city — 400" in response.text
     db.session.expire_all()
     assert {q.district.code: q.quota for q in medal.quotas} == {"zhezkazgan": 400, "karazhal": 5, "ulytau": 12}
     response = admin.post(f"/staff/medals/{medal.code}/quotas", data={"quota-zhezkazgan": "-3"})
     assert response.status_code == 422 and 'id="quota-zhezkazgan-error"' in response.text
-    response = admin.post(f"/staff/medals/{medal.code}/quotas", data={"quota-zhezkazgan": "400"},
-                          follow_redirects=True)
+    response = admin.post(f"/staff/medals/{medal.code}/quotas", data={"quota-zhezkazgan": "400"}, follow_redirects=True)
     assert "No quota was changed." in response.text
 
     # others see the table, not the form
     page = english(people["commission"]).get(f"/staff/medals/{medal.code}").text
     assert "<td>400</td>" in page and 'name="quota-zhezkazgan"' not in page
-    assert english(people["commission"]).post(f"/staff/medals/{medal.code}/quotas",
-                                              data={"quota-zhezkazgan": "1"}).status_code == 403
+    assert (
+        english(people["commission"])
+        .post(f"/staff/medals/{medal.code}/quotas", data={"quota-zhezkazgan": "1"})
+        .status_code
+        == 403
+    )
     assert admin.get("/staff/medals/no-such-medal").status_code == 404
     medals = english(people["nominator"]).get("/staff/medals/").text
     assert "80 Years of Victory" in medals and f"/staff/medals/{medal.code}" in medals
@@ -666,14 +806,27 @@ def test_quota_page_and_editing(english, people, nominate, medal):
 
 def test_create_a_medal(english, people):
     admin = english(people["admin"])
-    data = {"code": "Bad Code", "name_kk": "", "name_ru": "Медаль", "name_en": "Medal", "serial_prefix": "uly",
-            "award_year_from": "2025", "award_year_to": "2020", "quota-zhezkazgan": "many"}
+    data = {
+        "code": "Bad Code",
+        "name_kk": "",
+        "name_ru": "Медаль",
+        "name_en": "Medal",
+        "serial_prefix": "uly",
+        "award_year_from": "2025",
+        "award_year_to": "2020",
+        "quota-zhezkazgan": "many",
+    }
     response = admin.post("/staff/medals/new", data=data)
     assert response.status_code == 422
     assert set(form_errors(response.text)) >= {"code", "name_kk", "serial_prefix", "award_year_to"}
     assert 'id="quota-zhezkazgan-error"' in response.text
-    data.update(code="labour80", name_kk="Еңбек ардагері", serial_prefix="LAB", award_year_to="",
-                **{"quota-zhezkazgan": "397", "quota-satbayev": "120"})
+    data.update(
+        code="labour80",
+        name_kk="Еңбек ардагері",
+        serial_prefix="LAB",
+        award_year_to="",
+        **{"quota-zhezkazgan": "397", "quota-satbayev": "120"},
+    )
     response = admin.post("/staff/medals/new", data=data)
     assert response.status_code == 302 and response.headers["Location"].endswith("/staff/medals/labour80")
     page = admin.get("/staff/medals/labour80").text
@@ -684,8 +837,12 @@ def test_create_a_medal(english, people):
 def test_pages_render_in_kazakh_by_default(client, login, people, nominate, medal):
     n = nominate("submitted")
     login(people["reviewer"])
-    for url in ("/staff/nominations/queue", "/staff/nominations/", f"/staff/nominations/{n.id}",
-                f"/staff/medals/{medal.code}"):
+    for url in (
+        "/staff/nominations/queue",
+        "/staff/nominations/",
+        f"/staff/nominations/{n.id}",
+        f"/staff/medals/{medal.code}",
+    ):
         response = client.get(url)
         assert response.status_code == 200
         assert '<html lang="kk">' in response.text

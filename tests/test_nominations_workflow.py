@@ -1,11 +1,12 @@
 """The staged approval: the transition table, reasons and decrees, the audit trail,
 who may take which step (every role × every action, other districts, separation of
 duties), duplicates, bulk approval under one decree, supporting documents, editing."""
+
 from __future__ import annotations
 
 import struct
 import zlib
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask_babel import force_locale
@@ -16,25 +17,39 @@ from award_service.accounts.models import ROLES
 from award_service.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from award_service.extensions import db
 from award_service.medals.models import MedalQuota
-from award_service.nominations import service
-from award_service.nominations import transitions, workflow
+from award_service.nominations import service, transitions, workflow
 from award_service.nominations.models import STATUSES, Nomination, NominationDocument
 from award_service.timeutil import to_local
 
-from .nomination_factories import *  # noqa: F401,F403  (fixtures)
-from .nomination_factories import (DECREE, MEDAL_CODE, actor, advance, audit_actions, make_iin, nominate,
-                                   nomination_count, nominee_data, reload)
+from .nomination_factories import *  # noqa: F403  (fixtures)
+from .nomination_factories import (
+    DECREE,
+    MEDAL_CODE,
+    actor,
+    advance,
+    audit_actions,
+    make_iin,
+    nominate,
+    nomination_count,
+    nominee_data,
+    reload,
+)
 
 ACTIONS = ("submit", "recommend", "approve", "return", "reject", "withdraw")
 # The table of the issue, written out here (not read from workflow.py).
 EXPECTED = {
-    ("draft", "submit"): "submitted", ("returned", "submit"): "submitted",
-    ("draft", "withdraw"): "withdrawn", ("submitted", "withdraw"): "withdrawn",
-    ("returned", "withdraw"): "withdrawn", ("recommended", "withdraw"): "withdrawn",
+    ("draft", "submit"): "submitted",
+    ("returned", "submit"): "submitted",
+    ("draft", "withdraw"): "withdrawn",
+    ("submitted", "withdraw"): "withdrawn",
+    ("returned", "withdraw"): "withdrawn",
+    ("recommended", "withdraw"): "withdrawn",
     ("submitted", "recommend"): "recommended",
-    ("submitted", "return"): "returned", ("submitted", "reject"): "rejected",
+    ("submitted", "return"): "returned",
+    ("submitted", "reject"): "rejected",
     ("recommended", "approve"): "approved",
-    ("recommended", "return"): "returned", ("recommended", "reject"): "rejected",
+    ("recommended", "return"): "returned",
+    ("recommended", "reject"): "rejected",
 }
 REASON = {"comment": "Мұрағат анықтамасы жоқ / нет архивной справки"}
 
@@ -44,8 +59,9 @@ def body_for(action: str) -> dict:
 
 
 def act(client, headers, nomination_id: int, action: str, **extra):
-    return client.post(f"/api/v1/nominations/{nomination_id}/transitions", json={"action": action, **extra},
-                       headers=headers)
+    return client.post(
+        f"/api/v1/nominations/{nomination_id}/transitions", json={"action": action, **extra}, headers=headers
+    )
 
 
 def right_user(cast, state: str, action: str):
@@ -60,9 +76,18 @@ def right_user(cast, state: str, action: str):
 
 # ----------------------------------------------------------- the table
 
+
 def test_status_and_action_lists_match_the_issue():
-    assert set(STATUSES) == {"draft", "submitted", "recommended", "approved", "awarded", "returned", "rejected",
-                             "withdrawn"}
+    assert set(STATUSES) == {
+        "draft",
+        "submitted",
+        "recommended",
+        "approved",
+        "awarded",
+        "returned",
+        "rejected",
+        "withdrawn",
+    }
     assert set(workflow.ACTIONS) == set(ACTIONS)
 
 
@@ -99,9 +124,13 @@ def test_invalid_transition_message_names_the_state_and_action(en_client, token_
 def test_unknown_action_and_bad_version(client, token_for, cast):
     nomination = nominate(cast.nominator)
     headers = token_for(cast.nominator)
-    for body, field in [({"action": "delete"}, "action"), ({"action": 5}, "action"), ({}, "action"),
-                        ({"action": "submit", "version": "1"}, "version"),
-                        ({"action": "submit", "version": True}, "version")]:
+    for body, field in [
+        ({"action": "delete"}, "action"),
+        ({"action": 5}, "action"),
+        ({}, "action"),
+        ({"action": "submit", "version": "1"}, "version"),
+        ({"action": "submit", "version": True}, "version"),
+    ]:
         response = client.post(f"/api/v1/nominations/{nomination.id}/transitions", json=body, headers=headers)
         assert response.status_code == 422, body
         assert field in response.json["error"]["fields"]
@@ -119,8 +148,11 @@ def test_stale_version_is_a_conflict(client, token_for, cast):
 
 # ------------------------------------------------- reasons and decrees
 
-@pytest.mark.parametrize("state, action", [("submitted", "return"), ("submitted", "reject"),
-                                           ("recommended", "return"), ("recommended", "reject")])
+
+@pytest.mark.parametrize(
+    "state, action",
+    [("submitted", "return"), ("submitted", "reject"), ("recommended", "return"), ("recommended", "reject")],
+)
 @pytest.mark.parametrize("comment", [None, "", "   \n  "])
 def test_return_and_reject_need_a_reason(en_client, token_for, cast, state, action, comment):
     nomination = advance(nominate(cast.nominator), state, cast)
@@ -132,17 +164,20 @@ def test_return_and_reject_need_a_reason(en_client, token_for, cast, state, acti
     assert reload(nomination.id).status == state and len(audit_actions(nomination.id)) == events
 
 
-@pytest.mark.parametrize("decree, fields", [
-    ({}, {"decree_number", "decree_date"}),
-    ({"decree_date": "2025-04-28"}, {"decree_number"}),
-    ({"decree_number": "45"}, {"decree_date"}),
-    ({"decree_number": "  ", "decree_date": "2025-04-28"}, {"decree_number"}),
-    ({"decree_number": "45", "decree_date": "2025-02-30"}, {"decree_date"}),
-    ({"decree_number": "45", "decree_date": "28 April"}, {"decree_date"}),
-    ({"decree_number": "45", "decree_date": 20250428}, {"decree_date"}),
-    ({"decree_number": "45", "decree_date": (date.today() + timedelta(days=3)).isoformat()}, {"decree_date"}),
-    ({"decree_number": "4" * 51, "decree_date": "2025-04-28"}, {"decree_number"}),
-])
+@pytest.mark.parametrize(
+    "decree, fields",
+    [
+        ({}, {"decree_number", "decree_date"}),
+        ({"decree_date": "2025-04-28"}, {"decree_number"}),
+        ({"decree_number": "45"}, {"decree_date"}),
+        ({"decree_number": "  ", "decree_date": "2025-04-28"}, {"decree_number"}),
+        ({"decree_number": "45", "decree_date": "2025-02-30"}, {"decree_date"}),
+        ({"decree_number": "45", "decree_date": "28 April"}, {"decree_date"}),
+        ({"decree_number": "45", "decree_date": 20250428}, {"decree_date"}),
+        ({"decree_number": "45", "decree_date": (date.today() + timedelta(days=3)).isoformat()}, {"decree_date"}),
+        ({"decree_number": "4" * 51, "decree_date": "2025-04-28"}, {"decree_number"}),
+    ],
+)
 def test_approval_needs_a_decree_number_and_a_past_date(client, token_for, cast, decree, fields):
     nomination = advance(nominate(cast.nominator), "recommended", cast)
     response = act(client, token_for(cast.commission), nomination.id, "approve", **decree)
@@ -155,20 +190,32 @@ def test_approval_needs_a_decree_number_and_a_past_date(client, token_for, cast,
 
 def test_future_decree_date_message(en_client, token_for, cast):
     nomination = advance(nominate(cast.nominator), "recommended", cast)
-    response = act(en_client, token_for(cast.commission), nomination.id, "approve", decree_number="45",
-                   decree_date=(date.today() + timedelta(days=3)).isoformat())
+    response = act(
+        en_client,
+        token_for(cast.commission),
+        nomination.id,
+        "approve",
+        decree_number="45",
+        decree_date=(date.today() + timedelta(days=3)).isoformat(),
+    )
     assert "future" in response.json["error"]["fields"]["decree_date"]
 
 
 def _local_today(app) -> date:
-    return to_local(datetime.now(timezone.utc), app.config["AWARD_TIMEZONE"]).date()
+    return to_local(datetime.now(UTC), app.config["AWARD_TIMEZONE"]).date()
 
 
 def test_a_decree_signed_today_in_kazakhstan_is_accepted(app, client, token_for, cast):
-    """"Today" is Kazakhstan's date (UTC+5): between 19:00 and 24:00 UTC it is already tomorrow there."""
+    """ "Today" is Kazakhstan's date (UTC+5): between 19:00 and 24:00 UTC it is already tomorrow there."""
     nomination = advance(nominate(cast.nominator), "recommended", cast)
-    response = act(client, token_for(cast.commission), nomination.id, "approve", decree_number="45",
-                   decree_date=_local_today(app).isoformat())
+    response = act(
+        client,
+        token_for(cast.commission),
+        nomination.id,
+        "approve",
+        decree_number="45",
+        decree_date=_local_today(app).isoformat(),
+    )
     assert response.status_code == 200, response.json
 
 
@@ -176,20 +223,23 @@ def test_decree_date_is_judged_on_kazakhstan_time(app, cast, monkeypatch):
     """At 20:00 UTC on 28 April it is 01:00 on 29 April in Kazakhstan: a decree of the 29th is not in the future."""
     first = advance(nominate(cast.nominator), "recommended", cast)
     second = advance(nominate(cast.nominator), "recommended", cast)
-    monkeypatch.setattr(dates, "utcnow", lambda: datetime(2025, 4, 28, 20, 0, tzinfo=timezone.utc))
-    approved = transitions.transition(db.session, actor(cast.commission), first, "approve", decree_number="45",
-                                  decree_date="2025-04-29")
+    monkeypatch.setattr(dates, "utcnow", lambda: datetime(2025, 4, 28, 20, 0, tzinfo=UTC))
+    approved = transitions.transition(
+        db.session, actor(cast.commission), first, "approve", decree_number="45", decree_date="2025-04-29"
+    )
     assert approved.status == "approved" and approved.decree_date == date(2025, 4, 29)
     with pytest.raises(ValidationFailed) as exc:
-        transitions.transition(db.session, actor(cast.commission), second, "approve", decree_number="45",
-                           decree_date="2025-04-30")
+        transitions.transition(
+            db.session, actor(cast.commission), second, "approve", decree_number="45", decree_date="2025-04-30"
+        )
     assert set(exc.value.fields) == {"decree_date"}
 
 
 def test_decree_is_recorded_in_both_date_formats(client, token_for, cast):
     nomination = advance(nominate(cast.nominator), "recommended", cast)
-    response = act(client, token_for(cast.commission), nomination.id, "approve", decree_number=" № 45 ",
-                   decree_date="28.04.2025")
+    response = act(
+        client, token_for(cast.commission), nomination.id, "approve", decree_number=" № 45 ", decree_date="28.04.2025"
+    )
     assert response.status_code == 200
     after = reload(nomination.id)
     assert (after.decree_number, after.decree_date) == ("№ 45", date(2025, 4, 28))
@@ -198,20 +248,36 @@ def test_decree_is_recorded_in_both_date_formats(client, token_for, cast):
 
 # ------------------------------------------------------------- audit
 
+
 def test_every_transition_is_audited_with_actor_states_comment_and_decree(client, token_for, cast):
     nomination = nominate(cast.nominator)
-    steps = [(cast.nominator, "submit", {}), (cast.reviewer, "return", {"comment": "Мекенжайды толықтырыңыз"}),
-             (cast.nominator, "submit", {"comment": "Толықтырылды"}), (cast.reviewer, "recommend", {}),
-             (cast.commission, "return", {"comment": "Шешім жобасы керек"}), (cast.nominator, "submit", {}),
-             (cast.reviewer2, "recommend", {"comment": "Ұсынамын"}), (cast.commission, "approve", DECREE)]
+    steps = [
+        (cast.nominator, "submit", {}),
+        (cast.reviewer, "return", {"comment": "Мекенжайды толықтырыңыз"}),
+        (cast.nominator, "submit", {"comment": "Толықтырылды"}),
+        (cast.reviewer, "recommend", {}),
+        (cast.commission, "return", {"comment": "Шешім жобасы керек"}),
+        (cast.nominator, "submit", {}),
+        (cast.reviewer2, "recommend", {"comment": "Ұсынамын"}),
+        (cast.commission, "approve", DECREE),
+    ]
     for user, action, extra in steps:
         assert act(client, token_for(user), nomination.id, action, **extra).status_code == 200, action
     events = audit_actions(nomination.id)
     assert [e.action for e in events] == ["nomination.create"] + [f"nomination.{a}" for _, a, _ in steps]
     transitions = events[1:]
-    path = ["draft", "submitted", "returned", "submitted", "recommended", "returned", "submitted", "recommended",
-            "approved"]
-    for event, (user, action, extra), source, target in zip(transitions, steps, path, path[1:]):
+    path = [
+        "draft",
+        "submitted",
+        "returned",
+        "submitted",
+        "recommended",
+        "returned",
+        "submitted",
+        "recommended",
+        "approved",
+    ]
+    for event, (user, _action, extra), source, target in zip(transitions, steps, path, path[1:]):
         assert event.actor_id == user.id and event.actor_label == user.email
         assert event.before == {"status": source}
         assert event.after["status"] == target
@@ -229,18 +295,34 @@ def test_every_transition_is_audited_with_actor_states_comment_and_decree(client
 
 # ----------------------------------------------------- permission matrix
 
-STEPS = [("draft", "submit"), ("draft", "withdraw"), ("submitted", "recommend"), ("submitted", "return"),
-         ("submitted", "reject"), ("recommended", "approve"), ("recommended", "return"), ("recommended", "reject")]
-STEP_ROLE = {"submit": "nominator", "withdraw": "nominator", "recommend": "reviewer", "approve": "commission",
-             "return": None, "reject": None}
+STEPS = [
+    ("draft", "submit"),
+    ("draft", "withdraw"),
+    ("submitted", "recommend"),
+    ("submitted", "return"),
+    ("submitted", "reject"),
+    ("recommended", "approve"),
+    ("recommended", "return"),
+    ("recommended", "reject"),
+]
+STEP_ROLE = {
+    "submit": "nominator",
+    "withdraw": "nominator",
+    "recommend": "reviewer",
+    "approve": "commission",
+    "return": None,
+    "reject": None,
+}
 
 
 @pytest.fixture
 def staff(staff_user, medal):
     """Every role in the nomination's district, in another district, and regional."""
-    return {(role, scope): staff_user(role, district={"local": "zhezkazgan", "far": "karazhal",
-                                                     "regional": None}[scope])
-            for role in ROLES for scope in ("local", "far", "regional")}
+    return {
+        (role, scope): staff_user(role, district={"local": "zhezkazgan", "far": "karazhal", "regional": None}[scope])
+        for role in ROLES
+        for scope in ("local", "far", "regional")
+    }
 
 
 @pytest.mark.parametrize("state, action", STEPS)
@@ -275,8 +357,11 @@ def test_permission_matrix(client, token_for, cast, staff, state, action):
 
 def test_who_may_enter_nominations(client, token_for, cast, staff):
     for (role, scope), user in staff.items():
-        response = client.post("/api/v1/nominations", headers=token_for(user), json={
-            "nominee": nominee_data(), "medal": MEDAL_CODE, "grounds": "Тыл еңбеккері"})
+        response = client.post(
+            "/api/v1/nominations",
+            headers=token_for(user),
+            json={"nominee": nominee_data(), "medal": MEDAL_CODE, "grounds": "Тыл еңбеккері"},
+        )
         if role == "nominator" and scope in ("local", "regional"):
             assert response.status_code == 201, (role, scope, response.json)
         else:
@@ -323,6 +408,7 @@ def test_check_transition_for_the_service_callers(cast):
 
 # -------------------------------------------------- separation of duties
 
+
 def test_whoever_entered_cannot_recommend_or_approve(en_client, staff_user, token_for, cast):
     all_hats = staff_user("nominator", "reviewer", "commission", district="zhezkazgan")
     nomination = nominate(all_hats)
@@ -354,16 +440,23 @@ def test_separation_of_duties_in_bulk(staff_user, cast):
     mine = advance(nominate(cast.nominator), "recommended", cast, reviewer=both)
     with pytest.raises(Forbidden):
         transitions.bulk_transition(db.session, actor(both), [n.id for n in others] + [mine.id], "approve", **DECREE)
-    assert {reload(n.id).status for n in others + [mine]} == {"recommended"}
+    assert {reload(n.id).status for n in [*others, mine]} == {"recommended"}
 
 
 # -------------------------------------------------------------- duplicates
 
+
 def test_same_iin_and_medal_while_active_is_refused_pointing_to_the_existing(en_client, token_for, cast):
     first = nominate(cast.nominator, iin="860904350504", birth_date="1986-09-04")
-    response = en_client.post("/api/v1/nominations", headers=token_for(cast.nominator2), json={
-        "nominee": nominee_data(iin="860904350504", birth_date="1986-09-04", surname="Басқа", given_name="Адам"),
-        "medal": MEDAL_CODE, "grounds": "Тыл еңбеккері"})
+    response = en_client.post(
+        "/api/v1/nominations",
+        headers=token_for(cast.nominator2),
+        json={
+            "nominee": nominee_data(iin="860904350504", birth_date="1986-09-04", surname="Басқа", given_name="Адам"),
+            "medal": MEDAL_CODE,
+            "grounds": "Тыл еңбеккері",
+        },
+    )
     assert response.status_code == 409
     error = response.json["error"]
     assert error["code"] == "duplicate_nominee" and error["existing_id"] == first.id
@@ -379,14 +472,23 @@ def test_after_rejection_or_withdrawal_the_same_person_may_be_nominated_again(cl
     birth = date(1926, 11, 7)
     value = make_iin(birth)
     first = advance(nominate(cast.nominator, iin=value, birth_date=birth.isoformat()), ending, cast)
-    response = client.post("/api/v1/nominations", headers=token_for(cast.nominator), json={
-        "nominee": nominee_data(iin=value, birth_date=birth.isoformat()), "medal": MEDAL_CODE,
-        "grounds": "Қайта ұсыну"})
+    response = client.post(
+        "/api/v1/nominations",
+        headers=token_for(cast.nominator),
+        json={
+            "nominee": nominee_data(iin=value, birth_date=birth.isoformat()),
+            "medal": MEDAL_CODE,
+            "grounds": "Қайта ұсыну",
+        },
+    )
     assert response.status_code == 201, response.json
     assert response.json["id"] != first.id
     # and then the new one is the active one
-    third = client.post("/api/v1/nominations", headers=token_for(cast.nominator), json={
-        "nominee": nominee_data(iin=value, birth_date=birth.isoformat()), "medal": MEDAL_CODE, "grounds": "x"})
+    third = client.post(
+        "/api/v1/nominations",
+        headers=token_for(cast.nominator),
+        json={"nominee": nominee_data(iin=value, birth_date=birth.isoformat()), "medal": MEDAL_CODE, "grounds": "x"},
+    )
     assert third.status_code == 409 and third.json["error"]["existing_id"] == response.json["id"]
 
 
@@ -403,8 +505,18 @@ def test_every_active_state_blocks_a_second_nomination(cast, state):
 def test_same_iin_for_another_medal_is_allowed(system, cast):
     from award_service.medals.service import create_medal
 
-    create_medal(db.session, system, {"code": "labour", "name_kk": "Еңбек", "name_ru": "Труд", "name_en": "Labour",
-                                      "serial_prefix": "LAB", "quotas": {"zhezkazgan": 5}})
+    create_medal(
+        db.session,
+        system,
+        {
+            "code": "labour",
+            "name_kk": "Еңбек",
+            "name_ru": "Труд",
+            "name_en": "Labour",
+            "serial_prefix": "LAB",
+            "quotas": {"zhezkazgan": 5},
+        },
+    )
     first = nominate(cast.nominator, iin="860904350504", birth_date="1986-09-04")
     second = nominate(cast.nominator, iin="860904350504", birth_date="1986-09-04", medal_code="labour")
     assert first.id != second.id
@@ -414,20 +526,26 @@ def test_editing_into_an_existing_iin_is_refused(cast):
     first = nominate(cast.nominator, iin="860904350504", birth_date="1986-09-04")
     second = nominate(cast.nominator)
     with pytest.raises(Conflict) as exc:
-        service.update_nomination(db.session, actor(cast.nominator), second,
-                                  {"nominee": {"iin": "860904350504", "birth_date": "1986-09-04"}})
+        service.update_nomination(
+            db.session, actor(cast.nominator), second, {"nominee": {"iin": "860904350504", "birth_date": "1986-09-04"}}
+        )
     assert exc.value.code == "duplicate_nominee" and exc.value.extra["existing_id"] == first.id
     assert reload(second.id).iin != "860904350504"
 
 
 def test_likely_duplicates_are_flagged_and_must_be_confirmed(en_client, token_for, cast):
-    first = nominate(cast.nominator, surname="Жанболатов", given_name="Қайрат", birth_date="1927-05-09",
-                     iin=None)
+    first = nominate(cast.nominator, surname="Жанболатов", given_name="Қайрат", birth_date="1927-05-09", iin=None)
     assert not first.possible_duplicate
     headers = token_for(cast.nominator)
-    created = en_client.post("/api/v1/nominations", headers=headers, json={
-        "nominee": nominee_data(surname="Dzhanbulatov", given_name="Kairat", birth_date="1927-05-09", iin=None),
-        "medal": MEDAL_CODE, "grounds": "Тыл еңбеккері"})
+    created = en_client.post(
+        "/api/v1/nominations",
+        headers=headers,
+        json={
+            "nominee": nominee_data(surname="Dzhanbulatov", given_name="Kairat", birth_date="1927-05-09", iin=None),
+            "medal": MEDAL_CODE,
+            "grounds": "Тыл еңбеккері",
+        },
+    )
     assert created.status_code == 201 and created.json["possible_duplicate"] is True
     second_id = created.json["id"]
     seen = en_client.get(f"/api/v1/nominations/{second_id}", headers=token_for(cast.reviewer)).json
@@ -449,12 +567,15 @@ def test_likely_duplicates_are_flagged_and_must_be_confirmed(en_client, token_fo
     assert act(en_client, headers, second_id, "submit").status_code == 200
 
 
-@pytest.mark.parametrize("surname, given_name, birth, flagged", [
-    ("Janbolatov", "Qairat", "1927-05-09", True),
-    ("Қайрат", "Жанболатов", "1927-05-09", True),  # swapped
-    ("Жанболатов", "Қайрат", "1927-05-10", False),  # another birth date
-    ("Жанболатов", "Ерлан", "1927-05-09", False),  # another given name
-])
+@pytest.mark.parametrize(
+    "surname, given_name, birth, flagged",
+    [
+        ("Janbolatov", "Qairat", "1927-05-09", True),
+        ("Қайрат", "Жанболатов", "1927-05-09", True),  # swapped
+        ("Жанболатов", "Қайрат", "1927-05-10", False),  # another birth date
+        ("Жанболатов", "Ерлан", "1927-05-09", False),  # another given name
+    ],
+)
 def test_likely_duplicate_rules(cast, surname, given_name, birth, flagged):
     nominate(cast.nominator, surname="Жанболатов", given_name="Қайрат", birth_date="1927-05-09", iin=None)
     second = nominate(cast.nominator, surname=surname, given_name=given_name, birth_date=birth, iin=None)
@@ -471,23 +592,36 @@ def test_a_rejected_lookalike_is_not_a_duplicate(cast):
 
 # ------------------------------------------------------------------- bulk
 
+
 def test_bulk_approval_of_120_under_one_decree(cast):
     batch = [advance(nominate(cast.nominator), "recommended", cast) for _ in range(120)]
     ids = [n.id for n in batch]
-    done = transitions.bulk_transition(db.session, actor(cast.commission), ids, "approve", decree_number="45",
-                                   decree_date="2025-04-28", comment="Әкім шешімі № 45")
+    done = transitions.bulk_transition(
+        db.session,
+        actor(cast.commission),
+        ids,
+        "approve",
+        decree_number="45",
+        decree_date="2025-04-28",
+        comment="Әкім шешімі № 45",
+    )
     assert [n.id for n in done] == sorted(ids)
     db.session.expire_all()
     rows = db.session.scalars(select(Nomination).where(Nomination.id.in_(ids))).all()
     assert {(n.status, n.decree_number, n.decree_date, n.approved_by_id) for n in rows} == {
-        ("approved", "45", date(2025, 4, 28), cast.commission.id)}
+        ("approved", "45", date(2025, 4, 28), cast.commission.id)
+    }
     from award_service.audit.models import AuditEvent
 
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "nomination.approve")).all()
     assert len(events) == 120
     assert {e.object_id for e in events} == {str(i) for i in ids}
-    assert all(e.after == {"status": "approved", "decree_number": "45", "decree_date": "2025-04-28"}
-               and e.reason == "Әкім шешімі № 45" and e.actor_id == cast.commission.id for e in events)
+    assert all(
+        e.after == {"status": "approved", "decree_number": "45", "decree_date": "2025-04-28"}
+        and e.reason == "Әкім шешімі № 45"
+        and e.actor_id == cast.commission.id
+        for e in events
+    )
     assert db.session.get(MedalQuota, (batch[0].medal_id, batch[0].district_id)).used == 120
 
 
@@ -497,9 +631,14 @@ def _nothing_approved(ids, medal_id, district_id, used=0):
     assert "approved" not in statuses
     from award_service.audit.models import AuditEvent
 
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent)
-                             .where(AuditEvent.action == "nomination.approve",
-                                    AuditEvent.object_id.in_([str(i) for i in ids]))) == 0
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "nomination.approve", AuditEvent.object_id.in_([str(i) for i in ids]))
+        )
+        == 0
+    )
     assert db.session.get(MedalQuota, (medal_id, district_id)).used == used
 
 
@@ -511,8 +650,9 @@ def test_bulk_is_all_or_nothing_when_one_is_in_the_wrong_state(cast, odd_state):
     with pytest.raises(Conflict) as exc:
         transitions.bulk_transition(db.session, actor(cast.commission), ids, "approve", **DECREE)
     assert exc.value.code == "invalid_transition"
-    _nothing_approved([n.id for n in batch], batch[0].medal_id, batch[0].district_id,
-                      used=1 if odd_state == "approved" else 0)
+    _nothing_approved(
+        [n.id for n in batch], batch[0].medal_id, batch[0].district_id, used=1 if odd_state == "approved" else 0
+    )
 
 
 def test_bulk_is_all_or_nothing_when_the_quota_runs_out(cast):
@@ -525,8 +665,10 @@ def test_bulk_is_all_or_nothing_when_the_quota_runs_out(cast):
     # the numbers as they are (nothing of this decree was kept), and how many it asked for
     assert exc.value.code == "quota_exceeded" and exc.value.extra == {"quota": 11, "used": 0, "requested": 12}
     with force_locale("en"):
-        assert str(exc.value.message) == ("The quota of Zhezkazgan city for this medal is 11 and 0 are used: 11 left, "
-                                          "fewer than the 12 chosen. Nothing was approved.")
+        assert str(exc.value.message) == (
+            "The quota of Zhezkazgan city for this medal is 11 and 0 are used: 11 left, "
+            "fewer than the 12 chosen. Nothing was approved."
+        )
     _nothing_approved([n.id for n in batch], batch[0].medal_id, batch[0].district_id)
     # the quota full: the plain message
     transitions.bulk_transition(db.session, actor(cast.commission), [n.id for n in batch[:11]], "approve", **DECREE)
@@ -540,8 +682,10 @@ def test_bulk_is_all_or_nothing_when_the_quota_runs_out(cast):
 
 def test_a_decree_over_two_districts_takes_each_quota(cast):
     here = [advance(nominate(cast.nominator), "recommended", cast) for _ in range(3)]
-    there = [advance(nominate(cast.far_nominator, district="karazhal"), "recommended", cast,
-                     reviewer=cast.far_reviewer) for _ in range(2)]
+    there = [
+        advance(nominate(cast.far_nominator, district="karazhal"), "recommended", cast, reviewer=cast.far_reviewer)
+        for _ in range(2)
+    ]
     transitions.bulk_transition(db.session, actor(cast.commission), [n.id for n in here + there], "approve", **DECREE)
     db.session.expire_all()
     assert db.session.get(MedalQuota, (here[0].medal_id, here[0].district_id)).used == 3
@@ -559,7 +703,7 @@ def test_bulk_input_errors(cast):
     with pytest.raises(ValidationFailed):
         transitions.bulk_transition(db.session, actor(cast.reviewer), ["x"], "recommend")
     with pytest.raises(NotFound):
-        transitions.bulk_transition(db.session, actor(cast.reviewer), ids + [999_999], "recommend")
+        transitions.bulk_transition(db.session, actor(cast.reviewer), [*ids, 999999], "recommend")
     with pytest.raises(Forbidden):
         transitions.bulk_transition(db.session, actor(cast.far_reviewer), ids, "recommend")
     assert {reload(i).status for i in ids} == {"submitted"}
@@ -570,11 +714,15 @@ def test_bulk_input_errors(cast):
 
 # -------------------------------------------------------------- documents
 
+
 def small_pdf() -> bytes:
     """A real one-page PDF with a correct cross-reference table."""
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>"]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+    ]
     stream = b"BT /F1 18 Tf 72 760 Td (Archive certificate 1943) Tj ET"
     objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
@@ -592,12 +740,17 @@ def small_pdf() -> bytes:
 
 def small_png() -> bytes:
     """A real 2×2 RGB PNG."""
+
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     raw = b"".join(b"\x00" + b"\xff\x00\x00" * 2 for _ in range(2))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_small_pdf_is_well_formed():
@@ -612,32 +765,40 @@ def documents_of(nomination_id) -> list[NominationDocument]:
     return list(db.session.scalars(select(NominationDocument).where(NominationDocument.nomination_id == nomination_id)))
 
 
-@pytest.mark.parametrize("filename, data, content_type", [
-    ("анықтама.pdf", small_pdf(), "application/pdf"),
-    ("photo.png", small_png(), "image/png"),
-    ("scan.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9",
-     "image/jpeg"),
-    ("misnamed.txt", small_pdf(), "application/pdf"),  # the content decides, not the name
-])
+@pytest.mark.parametrize(
+    "filename, data, content_type",
+    [
+        ("анықтама.pdf", small_pdf(), "application/pdf"),
+        ("photo.png", small_png(), "image/png"),
+        (
+            "scan.jpg",
+            b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9",
+            "image/jpeg",
+        ),
+        ("misnamed.txt", small_pdf(), "application/pdf"),  # the content decides, not the name
+    ],
+)
 def test_documents_accepted_by_content(cast, filename, data, content_type):
     nomination = nominate(cast.nominator)
     document = service.add_document(db.session, actor(cast.nominator), nomination, filename, data)
     [stored] = documents_of(nomination.id)
-    assert (stored.filename, stored.content_type, stored.size, stored.data) == (filename, content_type, len(data),
-                                                                                data)
+    assert (stored.filename, stored.content_type, stored.size, stored.data) == (filename, content_type, len(data), data)
     import hashlib
 
     assert stored.sha256 == hashlib.sha256(data).hexdigest() and document.id == stored.id
     assert audit_actions(nomination.id)[-1].action == "nomination.document_add"
 
 
-@pytest.mark.parametrize("filename, data, words", [
-    ("certificate.pdf", b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 200, "none of them"),
-    ("certificate.pdf", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 200, "none of them"),
-    ("certificate.pdf", b"<html><body>%PDF-1.4</body></html>", "none of them"),
-    ("certificate.pdf", b"", "empty"),
-    ("certificate.pdf", b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024), "10 MB"),
-])
+@pytest.mark.parametrize(
+    "filename, data, words",
+    [
+        ("certificate.pdf", b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 200, "none of them"),
+        ("certificate.pdf", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 200, "none of them"),
+        ("certificate.pdf", b"<html><body>%PDF-1.4</body></html>", "none of them"),
+        ("certificate.pdf", b"", "empty"),
+        ("certificate.pdf", b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024), "10 MB"),
+    ],
+)
 def test_documents_refused(cast, filename, data, words):
     nomination = nominate(cast.nominator)
     with pytest.raises(ValidationFailed) as exc:
@@ -674,12 +835,16 @@ def test_documents_only_by_a_nominator_of_the_district(cast):
 
 # ---------------------------------------------------------------- editing
 
+
 def test_editing_a_returned_nomination_and_resubmitting(cast):
     nomination = advance(nominate(cast.nominator, given_name="Қайрат"), "returned", cast)
     version = nomination.version
-    edited = service.update_nomination(db.session, actor(cast.nominator), nomination,
-                                       {"nominee": {"given_name": "Қайыржан", "address": "Сәтбаев қ."},
-                                        "grounds": "Толықтырылды"})
+    edited = service.update_nomination(
+        db.session,
+        actor(cast.nominator),
+        nomination,
+        {"nominee": {"given_name": "Қайыржан", "address": "Сәтбаев қ."}, "grounds": "Толықтырылды"},
+    )
     assert edited.version == version + 1 and edited.nominee.given_name == "Қайыржан"
     event = audit_actions(nomination.id)[-1]
     assert event.action == "nomination.update"
@@ -696,8 +861,9 @@ def test_editing_is_refused_outside_draft_and_returned_and_outside_the_district(
         with pytest.raises(Forbidden):
             service.update_nomination(db.session, actor(user), draft, {"grounds": "x"})
     with pytest.raises(ValidationFailed) as exc:
-        service.update_nomination(db.session, actor(cast.nominator), draft,
-                                  {"nominee": {"iin": "123", "birth_date": "2090-01-01"}})
+        service.update_nomination(
+            db.session, actor(cast.nominator), draft, {"nominee": {"iin": "123", "birth_date": "2090-01-01"}}
+        )
     assert set(exc.value.fields) == {"nominee.iin", "nominee.birth_date"}
 
 
@@ -720,8 +886,9 @@ def test_an_edit_based_on_a_stale_read_does_not_overwrite_a_submission(app, cast
             transitions.transition(db.session, actor(submitter), other, "submit")
         assert nomination.status == "returned"  # what the edit was based on
         with pytest.raises(Conflict) as exc:
-            service.update_nomination(db.session, actor(cast.nominator), nomination,
-                                      {"nominee": {"given_name": "Қайыржан"}})
+            service.update_nomination(
+                db.session, actor(cast.nominator), nomination, {"nominee": {"given_name": "Қайыржан"}}
+            )
         assert exc.value.code == "conflict", exc.value.message
     finally:
         session.expire_on_commit = True
@@ -732,8 +899,9 @@ def test_an_edit_based_on_a_stale_read_does_not_overwrite_a_submission(app, cast
 
 def test_a_decree_number_sent_as_a_json_number_is_taken(client, token_for, cast):
     nomination = advance(nominate(cast.nominator), "recommended", cast)
-    response = act(client, token_for(cast.commission), nomination.id, "approve", decree_number=45,
-                   decree_date="2025-04-28")
+    response = act(
+        client, token_for(cast.commission), nomination.id, "approve", decree_number=45, decree_date="2025-04-28"
+    )
     assert response.status_code == 200, response.json
     assert reload(nomination.id).decree_number == "45"
 
@@ -745,12 +913,14 @@ def test_a_decree_outside_the_medals_years_is_refused(en_client, token_for, cast
     medal.award_year_from, medal.award_year_to = 2025, 2025
     db.session.commit()
     nomination = advance(nominate(cast.nominator), "recommended", cast)
-    response = act(en_client, token_for(cast.commission), nomination.id, "approve", decree_number="45",
-                   decree_date="2024-12-30")
+    response = act(
+        en_client, token_for(cast.commission), nomination.id, "approve", decree_number="45", decree_date="2024-12-30"
+    )
     assert response.status_code == 422
     assert "2025–2025" in response.json["error"]["fields"]["decree_date"]
     assert reload(nomination.id).status == "recommended"
     bulk = transitions.bulk_transition
     with pytest.raises(ValidationFailed):
-        bulk(db.session, actor(cast.commission), [nomination.id], "approve", decree_number="45",
-             decree_date="2024-12-30")
+        bulk(
+            db.session, actor(cast.commission), [nomination.id], "approve", decree_number="45", decree_date="2024-12-30"
+        )

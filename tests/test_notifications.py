@@ -2,6 +2,7 @@
 outbox, in the recipient's language, inside their own transaction (a refused
 change tells no one).  The messages are composed here as the sender composes
 them; delivery itself is tested in tests/test_mail.py."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -19,7 +20,7 @@ from award_service.mail.registry import compose
 from award_service.nominations import transitions
 
 from .conftest import registration_data
-from .nomination_factories import *  # noqa: F401,F403  (fixtures)
+from .nomination_factories import *  # noqa: F403  (fixtures)
 from .nomination_factories import DECREE, actor, advance, nominate
 
 _phones = iter(range(1000, 9999))
@@ -34,16 +35,23 @@ def outbox(kind: str | None = None) -> list[SimpleNamespace]:
     found = []
     for message in db.session.scalars(stmt):
         composed = compose(db.session, message)
-        found.append(SimpleNamespace(to_address=message.to_address, language=message.language,
-                                     object_id=message.object_id, body_text=composed.text,
-                                     attachments=composed.attachments))
+        found.append(
+            SimpleNamespace(
+                to_address=message.to_address,
+                language=message.language,
+                object_id=message.object_id,
+                body_text=composed.text,
+                attachments=composed.attachments,
+            )
+        )
     return found
 
 
 def register(client, ceremony, email, language="kk", **extra):
     data = registration_data(email=email, phone=f"+7 701 000 {next(_phones):04d}", **extra)
-    return client.post(f"/api/v1/ceremonies/{ceremony.id}/registrations", json=data,
-                       headers={"Accept-Language": language})
+    return client.post(
+        f"/api/v1/ceremonies/{ceremony.id}/registrations", json=data, headers={"Accept-Language": language}
+    )
 
 
 def test_registration_cancellation_and_promotion(client, make_ceremony):
@@ -54,8 +62,10 @@ def test_registration_cancellation_and_promotion(client, make_ceremony):
     assert second["status"] == "waitlisted"
     confirmed = outbox("registration_confirmed")
     assert [m.to_address for m in confirmed] == ["first@example.kz"] and confirmed[0].language == "ru"
-    assert sorted(a.content_type.split(";")[0] for a in confirmed[0].attachments) == ["application/pdf",
-                                                                                      "text/calendar"]
+    assert sorted(a.content_type.split(";")[0] for a in confirmed[0].attachments) == [
+        "application/pdf",
+        "text/calendar",
+    ]
     assert [m.to_address for m in outbox("registration_waitlisted")] == ["second@example.kz"]
     client.post(f"/api/v1/registrations/{first['token']}/cancel")
     assert [m.to_address for m in outbox("registration_cancelled")] == ["first@example.kz"]
@@ -76,14 +86,23 @@ def test_ceremony_changed_and_cancelled(client, make_ceremony, app, system):
     register(client, ceremony, "a@example.kz", "en")
     register(client, ceremony, "b@example.kz")
     ceremony = db.session.get(Ceremony, ceremony.id)
-    service.update_ceremony(db.session, system, ceremony, {**ceremony.snapshot(), "district": "zhezkazgan",
-                                                           "venue": "Қалалық мәдениет үйі"},
-                            tz=app.config["AWARD_TIMEZONE"])
+    service.update_ceremony(
+        db.session,
+        system,
+        ceremony,
+        {**ceremony.snapshot(), "district": "zhezkazgan", "venue": "Қалалық мәдениет үйі"},
+        tz=app.config["AWARD_TIMEZONE"],
+    )
     changed = outbox("ceremony_changed")
     assert sorted(m.to_address for m in changed) == ["a@example.kz", "b@example.kz"]
     assert all("Қалалық мәдениет үйі" in m.body_text for m in changed)
-    service.update_ceremony(db.session, system, ceremony, {**ceremony.snapshot(), "district": "zhezkazgan",
-                                                           "capacity": 30}, tz=app.config["AWARD_TIMEZONE"])
+    service.update_ceremony(
+        db.session,
+        system,
+        ceremony,
+        {**ceremony.snapshot(), "district": "zhezkazgan", "capacity": 30},
+        tz=app.config["AWARD_TIMEZONE"],
+    )
     assert len(outbox("ceremony_changed")) == 2  # capacity is not the attendees' concern
     service.transition_ceremony(db.session, system, ceremony, "cancel", reason="Ауа райы")
     assert sorted(m.to_address for m in outbox("ceremony_cancelled")) == ["a@example.kz", "b@example.kz"]
@@ -98,8 +117,10 @@ def test_the_nominator_hears_of_return_approval_and_rejection(cast):
     transitions.transition(db.session, actor(cast.reviewer), rejected, "reject", comment="Не участник")
     sent = outbox("nomination_status_changed")
     assert [(m.object_id, m.to_address) for m in sent] == [
-        (str(returned.id), cast.nominator.email), (str(approved.id), cast.nominator.email),
-        (str(rejected.id), cast.nominator.email)]
+        (str(returned.id), cast.nominator.email),
+        (str(approved.id), cast.nominator.email),
+        (str(rejected.id), cast.nominator.email),
+    ]
     assert DECREE["decree_number"] in sent[1].body_text and "Нет справки" in sent[0].body_text
 
 
@@ -110,8 +131,9 @@ def test_a_decree_tells_each_nominator_once_of_all_theirs(cast):
 
     mine = [advance(nominate(cast.nominator), "recommended", cast) for _ in range(3)]
     theirs = advance(nominate(cast.nominator2), "recommended", cast)
-    transitions.bulk_transition(db.session, actor(cast.commission), [n.id for n in (*mine, theirs)], "approve",
-                                **DECREE)
+    transitions.bulk_transition(
+        db.session, actor(cast.commission), [n.id for n in (*mine, theirs)], "approve", **DECREE
+    )
     [digest] = outbox("nominations_decided")
     assert digest.to_address == cast.nominator.email and digest.object_id == str(mine[0].id)
     for nomination in mine:
@@ -122,8 +144,9 @@ def test_a_decree_tells_each_nominator_once_of_all_theirs(cast):
     assert single.to_address == cast.nominator2.email and single.object_id == str(theirs.id)
 
     returned = [advance(nominate(cast.nominator), "submitted", cast) for _ in range(2)]
-    transitions.bulk_transition(db.session, actor(cast.reviewer), [n.id for n in returned], "return",
-                                comment="Архив анықтамасы жоқ")
+    transitions.bulk_transition(
+        db.session, actor(cast.reviewer), [n.id for n in returned], "return", comment="Архив анықтамасы жоқ"
+    )
     digests = outbox("nominations_decided")
     assert len(digests) == 2 and "Архив анықтамасы жоқ" in digests[1].body_text
     assert "?status=returned" in digests[1].body_text
@@ -146,6 +169,12 @@ def test_a_refused_approval_tells_no_one(cast):
 
 def test_system_actor_registration_by_staff_is_told_too(make_ceremony):
     ceremony = make_ceremony()
-    service.register(db.session, Actor.system("test"), ceremony.id,
-                     registration_data(email="phoned@example.kz"), source="staff", staff_override_window=True)
+    service.register(
+        db.session,
+        Actor.system("test"),
+        ceremony.id,
+        registration_data(email="phoned@example.kz"),
+        source="staff",
+        staff_override_window=True,
+    )
     assert [m.to_address for m in outbox("registration_confirmed")] == ["phoned@example.kz"]

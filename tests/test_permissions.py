@@ -1,4 +1,5 @@
 """Who may do what: every protected page and endpoint × every role, plus district scope."""
+
 import pytest
 
 from award_service.accounts.models import ROLES
@@ -37,22 +38,57 @@ def world(make_user, make_ceremony, client, app):
     from award_service.nominations.service import create_nomination
 
     system = Actor.system("test")
-    medal = create_medal(db.session, system, {"code": "victory80", "name_kk": "Жеңіс 80", "name_ru": "Победа 80",
-                                              "name_en": "Victory 80", "serial_prefix": "ULY",
-                                              "quotas": {"zhezkazgan": 397}})
-    nomination = create_nomination(db.session, system, {
-        "nominee": {"surname": "Әбенов", "given_name": "Қайрат", "birth_date": "1928-01-02",
-                    "category": "home_front_worker", "district": "zhezkazgan"},
-        "medal": medal.code, "grounds": "Тыл еңбеккері"})
+    medal = create_medal(
+        db.session,
+        system,
+        {
+            "code": "victory80",
+            "name_kk": "Жеңіс 80",
+            "name_ru": "Победа 80",
+            "name_en": "Victory 80",
+            "serial_prefix": "ULY",
+            "quotas": {"zhezkazgan": 397},
+        },
+    )
+    nomination = create_nomination(
+        db.session,
+        system,
+        {
+            "nominee": {
+                "surname": "Әбенов",
+                "given_name": "Қайрат",
+                "birth_date": "1928-01-02",
+                "category": "home_front_worker",
+                "district": "zhezkazgan",
+            },
+            "medal": medal.code,
+            "grounds": "Тыл еңбеккері",
+        },
+    )
     from award_service.nominations.transitions import transition
 
     transition(db.session, system, nomination, "submit")
     transition(db.session, Actor(user=make_user("reviewer")), nomination, "recommend")
-    transition(db.session, Actor(user=make_user("commission")), nomination, "approve", decree_number="45",
-               decree_date="2025-04-28")  # issues certificate ULY-00001
-    return {"ceremony_id": ceremony.id, "registration_id": registration.id, "user_id": target.id,
-            "action": "close", "token": registration.token, "nomination_id": nomination.id, "code": medal.code,
-            "document_id": 1, "serial": "ULY-00001", "direction": "up"}
+    transition(
+        db.session,
+        Actor(user=make_user("commission")),
+        nomination,
+        "approve",
+        decree_number="45",
+        decree_date="2025-04-28",
+    )  # issues certificate ULY-00001
+    return {
+        "ceremony_id": ceremony.id,
+        "registration_id": registration.id,
+        "user_id": target.id,
+        "action": "close",
+        "token": registration.token,
+        "nomination_id": nomination.id,
+        "code": medal.code,
+        "document_id": 1,
+        "serial": "ULY-00001",
+        "direction": "up",
+    }
 
 
 def test_every_staff_page_and_api_endpoint_names_its_permission(app):
@@ -84,8 +120,7 @@ def test_permission_matrix(app, make_user, token_for, world, role):
         url = _url(rule, world)
         if rule.rule.startswith("/api/"):
             # a fresh client: the API must not see the session cookie
-            response = app.test_client().open(url, method=method, headers=headers,
-                                              json={} if method != "GET" else None)
+            response = app.test_client().open(url, method=method, headers=headers, json={} if method != "GET" else None)
         else:
             response = client.open(url, method=method, data={})
         allowed = role is not None and role in PERMISSIONS[permission]

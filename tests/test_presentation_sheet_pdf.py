@@ -1,5 +1,6 @@
 """The presentation sheet read back with pypdf: headings, rows in order, heads on every
 page, page numbers, names that fit their column.  Pure rendering: no app, no database."""
+
 from __future__ import annotations
 
 import io
@@ -19,11 +20,13 @@ NAMES = [
     "Ädilbekova Ğalıya Ñūrlanqyzy",
     "Һашимов Ұзақ Үсенұлы",
 ]
-HEADER = SheetHeader((
-    "Ұлы Жеңістің 80 жылдығына арналған салтанатты жиын / Торжественное собрание к 80-летию Победы",
-    "09.05.2025, Жезқазған, Металлургтер мәдениет сарайы",
-    "«1941–1945 жж. Ұлы Отан соғысындағы Жеңістің 80 жылы» медалі",
-))
+HEADER = SheetHeader(
+    (
+        "Ұлы Жеңістің 80 жылдығына арналған салтанатты жиын / Торжественное собрание к 80-летию Победы",
+        "09.05.2025, Жезқазған, Металлургтер мәдениет сарайы",
+        "«1941–1945 жж. Ұлы Отан соғысындағы Жеңістің 80 жылы» медалі",
+    )
+)
 HEADS = ["№", "Аты-жөні", "Ф.И.О.", "Қолы", "Подпись", "Күні", "Дата"]
 
 
@@ -66,8 +69,11 @@ def test_rows_in_order_on_several_pages_with_heads_repeated():
 
 
 def test_order_is_the_callers():
-    given = [SheetRow(3, "Ким Ия", "ULY-00030"), SheetRow(1, "Әлиев Әли", "ULY-00002"),
-             SheetRow(2, "Бөкейханов Әлихан", "ULY-00011")]
+    given = [
+        SheetRow(3, "Ким Ия", "ULY-00030"),
+        SheetRow(1, "Әлиев Әли", "ULY-00002"),
+        SheetRow(2, "Бөкейханов Әлихан", "ULY-00011"),
+    ]
     text = flat(read(presentation_sheet_pdf(HEADER, given)).pages[0].extract_text())
     assert text.index("ULY-00030") < text.index("ULY-00002") < text.index("ULY-00011")
 
@@ -82,15 +88,21 @@ def test_streams_from_a_generator_and_still_knows_the_page_count():
 
 
 def test_names_fit_their_column():
-    long = ("Жанболатова-Джанбулатова Гүлжазира-Әлия Мұхамедқалиқызы "
-            "Абдрахманова-Нұрмағамбетова Сейітқасымқызы Өтегенқызы Ұлбосынхан")
+    long = (
+        "Жанболатова-Джанбулатова Гүлжазира-Әлия Мұхамедқалиқызы "
+        "Абдрахманова-Нұрмағамбетова Сейітқасымқызы Өтегенқызы Ұлбосынхан"
+    )
     assert len(long) == 120
-    for name in NAMES + [long, "Ә" * 90]:
+    for name in [*NAMES, long, "Ә" * 90]:
         for el, fitted in place_row(SheetRow(12345, name, "ULY-12345"), SHEET):
             for line in fitted.lines:
-                assert el.box.contains(line.x, line.y + fitted.descent * fitted.size, line.width,
-                                       (fitted.ascent - fitted.descent) * fitted.size), (name, line)
-    fitted = dict((el.template, f) for el, f in place_row(SheetRow(1, long, "ULY-1"), SHEET))["{full_name}"]
+                assert el.box.contains(
+                    line.x,
+                    line.y + fitted.descent * fitted.size,
+                    line.width,
+                    (fitted.ascent - fitted.descent) * fitted.size,
+                ), (name, line)
+    fitted = {el.template: f for el, f in place_row(SheetRow(1, long, "ULY-1"), SHEET)}["{full_name}"]
     assert len(fitted.lines) == 2 and " ".join(ln.text for ln in fitted.lines) == long
     text = flat(read(presentation_sheet_pdf(HEADER, [SheetRow(1, long, "ULY-00001")])).pages[0].extract_text())
     assert long in text

@@ -1,5 +1,6 @@
 """Public registration: the form, the API, the manage link, and bad input."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -25,9 +26,16 @@ def test_register_through_the_form_and_cancel_with_the_manage_link(en_client, ma
     ceremony = make_ceremony()
     page = client.get(f"/ceremonies/{ceremony.id}")
     assert page.status_code == 200 and 'for="full_name"' in page.text and 'id="full_name"' in page.text
-    response = client.post(f"/ceremonies/{ceremony.id}", data=registration_data(
-        full_name="  Әсел   Қасымова ", phone="8 (701) 234-56-78", companions="2", needs_wheelchair="y",
-        needs_note="Нужен пандус"))
+    response = client.post(
+        f"/ceremonies/{ceremony.id}",
+        data=registration_data(
+            full_name="  Әсел   Қасымова ",
+            phone="8 (701) 234-56-78",
+            companions="2",
+            needs_wheelchair="y",
+            needs_note="Нужен пандус",
+        ),
+    )
     assert response.status_code == 302
     registration = db.session.scalars(select(Registration)).one()
     assert registration.full_name == "Әсел Қасымова"
@@ -51,25 +59,28 @@ def test_register_through_the_form_and_cancel_with_the_manage_link(en_client, ma
     assert actions == ["registration.create", "registration.cancel"]
 
 
-@pytest.mark.parametrize("overrides, field", [
-    ({"consent": ""}, "consent"),
-    ({"phone": "", "email": ""}, "phone"),
-    ({"phone": "", "email": ""}, "email"),
-    ({"email": "not-an-email", "phone": ""}, "email"),
-    ({"phone": "12345"}, "phone"),
-    ({"phone": "+1 202 555 0100"}, "phone"),
-    ({"companions": "-1"}, "companions"),
-    ({"companions": "two"}, "companions"),
-    ({"companions": "6"}, "companions"),
-    ({"full_name": ""}, "full_name"),
-    ({"full_name": "   "}, "full_name"),
-    ({"full_name": "x" * 201}, "full_name"),
-    ({"full_name": "Name\x07Bell"}, "full_name"),
-    ({"full_name": "12345"}, "full_name"),
-    ({"category": ""}, "category"),
-    ({"category": "general"}, "category"),
-    ({"needs_note": "y" * 501}, "needs_note"),
-])
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"consent": ""}, "consent"),
+        ({"phone": "", "email": ""}, "phone"),
+        ({"phone": "", "email": ""}, "email"),
+        ({"email": "not-an-email", "phone": ""}, "email"),
+        ({"phone": "12345"}, "phone"),
+        ({"phone": "+1 202 555 0100"}, "phone"),
+        ({"companions": "-1"}, "companions"),
+        ({"companions": "two"}, "companions"),
+        ({"companions": "6"}, "companions"),
+        ({"full_name": ""}, "full_name"),
+        ({"full_name": "   "}, "full_name"),
+        ({"full_name": "x" * 201}, "full_name"),
+        ({"full_name": "Name\x07Bell"}, "full_name"),
+        ({"full_name": "12345"}, "full_name"),
+        ({"category": ""}, "category"),
+        ({"category": "general"}, "category"),
+        ({"needs_note": "y" * 501}, "needs_note"),
+    ],
+)
 def test_bad_form_input_is_shown_beside_the_field_and_nothing_is_stored(client, make_ceremony, overrides, field):
     ceremony = make_ceremony()
     response = client.post(f"/ceremonies/{ceremony.id}", data=registration_data(**overrides))
@@ -79,27 +90,30 @@ def test_bad_form_input_is_shown_beside_the_field_and_nothing_is_stored(client, 
     assert count_registrations() == 0 and seats_taken(ceremony.id) == 0
 
 
-@pytest.mark.parametrize("overrides, field", [
-    ({"consent": False}, "consent"),
-    ({"consent": "maybe"}, "consent"),
-    ({"phone": None, "email": None}, "phone"),
-    ({"email": "a@", "phone": None}, "email"),
-    ({"email": 12, "phone": None}, "email"),
-    ({"phone": "+7 999"}, "phone"),
-    ({"companions": -1}, "companions"),
-    ({"companions": "lots"}, "companions"),
-    ({"companions": 6}, "companions"),
-    ({"companions": 1.5}, "companions"),
-    ({"companions": True}, "companions"),
-    ({"full_name": ""}, "full_name"),
-    ({"full_name": None}, "full_name"),
-    ({"full_name": ["a"]}, "full_name"),
-    ({"full_name": "Ж" * 201}, "full_name"),
-    ({"full_name": "Жанболат\u0000"}, "full_name"),
-    ({"category": "vip"}, "category"),
-    ({"needs": ["teleport"]}, "needs"),
-    ({"needs": 5}, "needs"),
-])
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"consent": False}, "consent"),
+        ({"consent": "maybe"}, "consent"),
+        ({"phone": None, "email": None}, "phone"),
+        ({"email": "a@", "phone": None}, "email"),
+        ({"email": 12, "phone": None}, "email"),
+        ({"phone": "+7 999"}, "phone"),
+        ({"companions": -1}, "companions"),
+        ({"companions": "lots"}, "companions"),
+        ({"companions": 6}, "companions"),
+        ({"companions": 1.5}, "companions"),
+        ({"companions": True}, "companions"),
+        ({"full_name": ""}, "full_name"),
+        ({"full_name": None}, "full_name"),
+        ({"full_name": ["a"]}, "full_name"),
+        ({"full_name": "Ж" * 201}, "full_name"),
+        ({"full_name": "Жанболат\u0000"}, "full_name"),
+        ({"category": "vip"}, "category"),
+        ({"needs": ["teleport"]}, "needs"),
+        ({"needs": 5}, "needs"),
+    ],
+)
 def test_bad_api_input_gets_422_with_the_field(client, make_ceremony, overrides, field):
     ceremony = make_ceremony()
     body = {"full_name": "Жанболат Әбенов", "phone": "+77012345678", "category": "veteran", "consent": True}
@@ -113,9 +127,17 @@ def test_bad_api_input_gets_422_with_the_field(client, make_ceremony, overrides,
 
 def test_api_registration_and_cancel(client, make_ceremony):
     ceremony = make_ceremony(capacity=5)
-    response = client.post(f"/api/v1/ceremonies/{ceremony.id}/registrations", json={
-        "full_name": "Ирина Петрова", "email": "Irina@Example.KZ", "companions": 2, "category": "family",
-        "needs": {"hearing": True, "note": "слуховой аппарат"}, "consent": True})
+    response = client.post(
+        f"/api/v1/ceremonies/{ceremony.id}/registrations",
+        json={
+            "full_name": "Ирина Петрова",
+            "email": "Irina@Example.KZ",
+            "companions": 2,
+            "category": "family",
+            "needs": {"hearing": True, "note": "слуховой аппарат"},
+            "consent": True,
+        },
+    )
     assert response.status_code == 201, response.json
     body = response.json
     assert set(body) == {"id", "status", "seats", "token", "manage_url"}
@@ -142,8 +164,16 @@ def test_same_phone_or_email_is_pointed_to_the_existing_registration(en_client, 
     client = en_client
     ceremony = make_ceremony()
     url = f"/api/v1/ceremonies/{ceremony.id}/registrations"
-    first = client.post(url, json={"full_name": "Болат", "phone": "87012345678", "email": "b@example.kz",
-                                   "category": "veteran", "consent": True})
+    first = client.post(
+        url,
+        json={
+            "full_name": "Болат",
+            "phone": "87012345678",
+            "email": "b@example.kz",
+            "category": "veteran",
+            "consent": True,
+        },
+    )
     assert first.status_code == 201
     for contact in ({"phone": "+7 701 234 56 78"}, {"email": "B@example.kz"}):
         again = client.post(url, json={"full_name": "Болат Ж.", "category": "veteran", "consent": True, **contact})
@@ -155,8 +185,12 @@ def test_same_phone_or_email_is_pointed_to_the_existing_registration(en_client, 
     assert count_registrations() == 1 and seats_taken(ceremony.id) == 1
     # after cancelling, the same person may register again
     client.post(f"/api/v1/registrations/{first.json['token']}/cancel")
-    assert client.post(url, json={"full_name": "Болат", "phone": "87012345678", "category": "veteran",
-                                  "consent": True}).status_code == 201
+    assert (
+        client.post(
+            url, json={"full_name": "Болат", "phone": "87012345678", "category": "veteran", "consent": True}
+        ).status_code
+        == 201
+    )
 
 
 def test_full_closed_cancelled_and_unknown_ceremonies(en_client, make_ceremony, app, system):
@@ -194,10 +228,12 @@ def test_full_closed_cancelled_and_unknown_ceremonies(en_client, make_ceremony, 
 
 def test_registration_after_the_window_closed(client, make_ceremony, app):
     ceremony = make_ceremony()
-    ceremony.registration_closes_at = datetime.now(timezone.utc) - timedelta(minutes=1)
+    ceremony.registration_closes_at = datetime.now(UTC) - timedelta(minutes=1)
     db.session.commit()
-    response = client.post(f"/api/v1/ceremonies/{ceremony.id}/registrations",
-                           json={"full_name": "Ерлан", "phone": "+77010000001", "category": "guest", "consent": True})
+    response = client.post(
+        f"/api/v1/ceremonies/{ceremony.id}/registrations",
+        json={"full_name": "Ерлан", "phone": "+77010000001", "category": "guest", "consent": True},
+    )
     assert response.status_code == 409 and response.json["error"]["code"] == "registration_closed"
 
 
@@ -210,10 +246,15 @@ def test_stale_manage_links(en_client):
 def test_group_larger_than_seats_left_is_told_how_many_are_left(en_client, make_ceremony):
     ceremony = make_ceremony(capacity=3)
     url = f"/api/v1/ceremonies/{ceremony.id}/registrations"
-    assert en_client.post(url, json={"full_name": "А", "phone": "+77010000001", "category": "guest",
-                                     "consent": True, "companions": 1}).status_code == 201
-    response = en_client.post(url, json={"full_name": "Б", "phone": "+77010000002", "category": "guest",
-                                         "consent": True, "companions": 2})
+    assert (
+        en_client.post(
+            url, json={"full_name": "А", "phone": "+77010000001", "category": "guest", "consent": True, "companions": 1}
+        ).status_code
+        == 201
+    )
+    response = en_client.post(
+        url, json={"full_name": "Б", "phone": "+77010000002", "category": "guest", "consent": True, "companions": 2}
+    )
     assert response.status_code == 409 and response.json["error"]["code"] == "ceremony_full"
     assert "Only 1 seat(s) left" in response.json["error"]["message"]
     assert response.json["error"]["seats_left"] == 1

@@ -1,5 +1,6 @@
 """Each state machine is one definition: the CHECK constraints, the labels and
 the transition tables read the same enum."""
+
 from __future__ import annotations
 
 import json
@@ -10,16 +11,23 @@ from flask_babel import force_locale
 from award_service import states
 from award_service.awards.models import AWARD_TRANSITIONS, Award, AwardStatus
 from award_service.ceremonies.models import Ceremony, Registration
-from award_service.ceremonies.states import (CEREMONY_TRANSITIONS, REGISTRATION_TRANSITIONS, CeremonyStatus,
-                                             RegistrationStatus)
+from award_service.ceremonies.states import (
+    CEREMONY_TRANSITIONS,
+    REGISTRATION_TRANSITIONS,
+    CeremonyStatus,
+    RegistrationStatus,
+)
 from award_service.mail.models import OUTBOX_TRANSITIONS, OutboxMessage, OutboxStatus
 from award_service.nominations import workflow
 from award_service.nominations.models import Nomination
 from award_service.nominations.workflow import NominationStatus
 
 MACHINES = [
-    (Ceremony, CeremonyStatus), (Registration, RegistrationStatus), (Nomination, NominationStatus),
-    (Award, AwardStatus), (OutboxMessage, OutboxStatus),
+    (Ceremony, CeremonyStatus),
+    (Registration, RegistrationStatus),
+    (Nomination, NominationStatus),
+    (Award, AwardStatus),
+    (OutboxMessage, OutboxStatus),
 ]
 
 
@@ -30,18 +38,26 @@ def test_the_check_constraint_lists_exactly_the_enum(model, enum):
     assert allowed == set(enum.values())
 
 
-@pytest.mark.parametrize("table", [
-    {a: (sources, target) for a, (sources, target) in CEREMONY_TRANSITIONS.items()},
-])
+@pytest.mark.parametrize(
+    "table",
+    [
+        {a: (sources, target) for a, (sources, target) in CEREMONY_TRANSITIONS.items()},
+    ],
+)
 def test_ceremony_transitions_use_known_states(table):
     for action, (sources, target) in table.items():
         assert action in states._MACHINES["ceremony_action"].values()
         assert set(sources) | {target} <= set(CeremonyStatus.values())
 
 
-@pytest.mark.parametrize(("table", "enum"), [(REGISTRATION_TRANSITIONS, RegistrationStatus),
-                                             (AWARD_TRANSITIONS, AwardStatus),
-                                             (OUTBOX_TRANSITIONS, OutboxStatus)])
+@pytest.mark.parametrize(
+    ("table", "enum"),
+    [
+        (REGISTRATION_TRANSITIONS, RegistrationStatus),
+        (AWARD_TRANSITIONS, AwardStatus),
+        (OUTBOX_TRANSITIONS, OutboxStatus),
+    ],
+)
 def test_every_state_has_its_row_of_the_table(table, enum):
     assert set(table) == set(enum.values())
     assert set().union(*table.values()) <= set(enum.values())

@@ -1,6 +1,7 @@
 """The admission ticket PDF read back as a reader would: pypdf for text and fonts,
 PDFium for the rendered page, zxing-cpp for the QR code.  Pure rendering: no app,
 no database."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -11,32 +12,40 @@ from award_service.pdf import MissingGlyphError, TicketContent, ticket_pdf
 from award_service.pdf.layouts import MM, TICKET_FORMAT, Box, Text
 from award_service.pdf.render import fit
 from award_service.pdf.ticket import place_ticket
-from tests.test_certificate_pdf import (assert_drawable, assert_fonts_embedded_and_subset, decode_qr, flat, read,
-                                        render_page)
+from tests.test_certificate_pdf import (
+    assert_drawable,
+    assert_fonts_embedded_and_subset,
+    decode_qr,
+    flat,
+    read,
+    render_page,
+)
 
 KK_EXTRA = "ӘҒҚҢӨҰҮҺІ"  # Kazakh letters beyond Russian
 NAME = "Қоңырбаева-Өтегенова Үміт-Іңкәр Ғұмарқызы"
 NAME_H = "Һашимов-Шаһмұратов Ерғали Күмісбек Төлеуғазыұлы"
 NAME_CAPS = NAME.upper()  # as some people register: every capital but Һ
-LONG_NAME = ("Жанболатова-Джанбулатова Гүлжазира-Әлия Мұхамедқалиқызы "
-             "Абдрахманова-Нұрмағамбетова Сейітқасымқызы Өтегенқызы Ұлбосынхан")
+LONG_NAME = (
+    "Жанболатова-Джанбулатова Гүлжазира-Әлия Мұхамедқалиқызы "
+    "Абдрахманова-Нұрмағамбетова Сейітқасымқызы Өтегенқызы Ұлбосынхан"
+)
 CODE = "K7Q2M4XJ9RTA3BCD"
 GROUPED = "K7Q2-M4XJ-9RTA-3BCD"
 NEEDS = ("Арбамен / На коляске", "Ымдау тілінің аудармашысы / Сурдопереводчик")
 
 
 def make_ticket(**overrides) -> TicketContent:
-    values = dict(
-        ceremony_title_kk="Ұлы Жеңіс — ұрпаққа мұра",
-        ceremony_title_ru="Великая Победа — наследие поколениям",
-        starts_at="09.05.2026, 19:00",
-        venue="Алаш алаңы",
-        address="Жезқазған, Алаш алаңы",
-        full_name=NAME,
-        seats=3,
-        ticket_code=CODE,
-        needs=NEEDS,
-    )
+    values = {
+        "ceremony_title_kk": "Ұлы Жеңіс — ұрпаққа мұра",
+        "ceremony_title_ru": "Великая Победа — наследие поколениям",
+        "starts_at": "09.05.2026, 19:00",
+        "venue": "Алаш алаңы",
+        "address": "Жезқазған, Алаш алаңы",
+        "full_name": NAME,
+        "seats": 3,
+        "ticket_code": CODE,
+        "needs": NEEDS,
+    }
     values.update(overrides)
     return TicketContent(**values)
 
@@ -46,13 +55,18 @@ def fitted_by_template(item: TicketContent) -> dict:
     out = {}
     for el, fitted in place_ticket(item):
         for line in fitted.lines:
-            assert el.box.contains(line.x, line.y + fitted.descent * fitted.size, line.width,
-                                   (fitted.ascent - fitted.descent) * fitted.size), (el.template, line)
+            assert el.box.contains(
+                line.x,
+                line.y + fitted.descent * fitted.size,
+                line.width,
+                (fitted.ascent - fitted.descent) * fitted.size,
+            ), (el.template, line)
         out[el.template] = fitted
     return out
 
 
 # ---- text -----------------------------------------------------------------------------------
+
 
 def test_every_kazakh_letter_is_covered_by_the_names():
     letters = set(KK_EXTRA + KK_EXTRA.lower())
@@ -71,11 +85,19 @@ def test_text_reads_back_exactly(name):
     assert " ".join(ln.text for ln in fitted.lines) == name
     for ln in fitted.lines:
         assert ln.text in lines
-    for expected in ("ШАҚЫРУ БИЛЕТІ", "ПРИГЛАСИТЕЛЬНЫЙ БИЛЕТ",
-                     "Ұлы Жеңіс — ұрпаққа мұра", "Великая Победа — наследие поколениям",
-                     "09.05.2026, 19:00", "Алаш алаңы", "Жезқазған, Алаш алаңы",
-                     "Аты-жөні / Ф.И.О.", "Орын саны / Мест: 3", GROUPED,
-                     "Кіреберісте көрсетіңіз / Предъявите на входе"):
+    for expected in (
+        "ШАҚЫРУ БИЛЕТІ",
+        "ПРИГЛАСИТЕЛЬНЫЙ БИЛЕТ",
+        "Ұлы Жеңіс — ұрпаққа мұра",
+        "Великая Победа — наследие поколениям",
+        "09.05.2026, 19:00",
+        "Алаш алаңы",
+        "Жезқазған, Алаш алаңы",
+        "Аты-жөні / Ф.И.О.",
+        "Орын саны / Мест: 3",
+        GROUPED,
+        "Кіреберісте көрсетіңіз / Предъявите на входе",
+    ):
         assert expected in flat(text), expected
     # each need on a line of its own
     for need in NEEDS:
@@ -102,6 +124,7 @@ def test_decomposed_input_is_drawn_composed():
 
 # ---- fonts ----------------------------------------------------------------------------------
 
+
 def test_fonts_embedded_and_subset():
     page = read(ticket_pdf(make_ticket(full_name=f"{NAME} {NAME_H}"))).pages[0]
     assert_fonts_embedded_and_subset(page)
@@ -116,6 +139,7 @@ def test_missing_glyph_error():
 
 # ---- QR -------------------------------------------------------------------------------------
 
+
 def test_qr_holds_exactly_the_ticket_code():
     data = ticket_pdf(make_ticket())
     assert decode_qr(render_page(data, scale=3)) == [CODE]
@@ -125,10 +149,11 @@ def test_qr_for_other_codes():
     for code in ("AAAAAAAAAAAAAAAA", "Z2345677ZZQQ7RST"):
         data = ticket_pdf(make_ticket(ticket_code=code))
         assert decode_qr(render_page(data, scale=3)) == [code]
-        assert "-".join(code[i:i + 4] for i in range(0, 16, 4)) in read(data).pages[0].extract_text()
+        assert "-".join(code[i : i + 4] for i in range(0, 16, 4)) in read(data).pages[0].extract_text()
 
 
 # ---- paper ----------------------------------------------------------------------------------
+
 
 def test_a4_sheet_ticket_in_place_one_with_crop_marks():
     data = ticket_pdf(make_ticket())
@@ -141,7 +166,7 @@ def test_a4_sheet_ticket_in_place_one_with_crop_marks():
 
     scale = 2
     image = render_page(data, scale=scale).convert("L")
-    w, h = image.size
+    _w, _h = image.size
     px = scale * MM  # pixels a millimetre
 
     def dark(x_mm: float, y_top_mm: float) -> bool:
@@ -172,12 +197,14 @@ def test_a4_sheet_ticket_in_place_one_with_crop_marks():
 
 # ---- fitting --------------------------------------------------------------------------------
 
+
 def test_long_name_fits_its_box():
     assert len(LONG_NAME) == 120
     fitted = fitted_by_template(make_ticket(full_name=LONG_NAME))["{full_name}"]
     assert " ".join(line.text for line in fitted.lines) == LONG_NAME
-    name_el = next(el for el in TICKET_FORMAT.certificate.elements
-                   if isinstance(el, Text) and el.template == "{full_name}")
+    name_el = next(
+        el for el in TICKET_FORMAT.certificate.elements if isinstance(el, Text) and el.template == "{full_name}"
+    )
     # wrapped (four lines) rather than shrunk below the layout's minimum
     assert len(fitted.lines) == 4
     assert fitted.size >= name_el.min_size
@@ -189,10 +216,16 @@ def test_long_name_fits_its_box():
 
 def test_every_box_holds_extreme_text():
     long_title = "Ұлы Жеңістің 80 жылдығына арналған облыстық салтанатты жиын және мерекелік концерт " * 3
-    item = make_ticket(full_name="Х" * 200, ceremony_title_kk=long_title, ceremony_title_ru=long_title,
-                       starts_at="09.05.2026, 19:00 " * 5, venue="Металлургтер мәдениет сарайы " * 5,
-                       address="Жезқазған қаласы, Алаш алаңы, 1 " * 5, seats=1234567890,
-                       needs=tuple(f"Қажеттілік {i} / Потребность {i} " * 3 for i in range(8)))
+    item = make_ticket(
+        full_name="Х" * 200,
+        ceremony_title_kk=long_title,
+        ceremony_title_ru=long_title,
+        starts_at="09.05.2026, 19:00 " * 5,
+        venue="Металлургтер мәдениет сарайы " * 5,
+        address="Жезқазған қаласы, Алаш алаңы, 1 " * 5,
+        seats=1234567890,
+        needs=tuple(f"Қажеттілік {i} / Потребность {i} " * 3 for i in range(8)),
+    )
     fitted = fitted_by_template(item)
     # the needs keep their hard breaks: one line each at least, never run together
     assert len(fitted["{needs}"].lines) == 8

@@ -1,6 +1,7 @@
 """The waiting list: a full ceremony that keeps one takes registrations as
 waitlisted; freed seats go to the first in line who fit; organisers reorder;
 under concurrency seats taken never exceed capacity."""
+
 from __future__ import annotations
 
 import threading
@@ -79,25 +80,35 @@ def test_a_freed_seat_nobody_fits_stays_free(client, make_ceremony):
     ceremony = make_ceremony(capacity=2, waitlist=True)
     first = api_register(client, ceremony.id, full_name="Person A").json
     api_register(client, ceremony.id, full_name="Person B")
-    pairs = [api_register(client, ceremony.id, full_name=f"Pair {n}", companions="1",
-                          email=f"pair{n}@example.kz").json for n in (1, 2)]
+    pairs = [
+        api_register(client, ceremony.id, full_name=f"Pair {n}", companions="1", email=f"pair{n}@example.kz").json
+        for n in (1, 2)
+    ]
     assert [p["status"] for p in pairs] == ["waitlisted", "waitlisted"]
 
     assert client.post(f"/api/v1/registrations/{first['token']}/cancel").status_code == 200
     assert [state(p["id"]).status for p in pairs] == ["waitlisted", "waitlisted"]
     assert [waitlist.position(db.session, state(p["id"])) for p in pairs] == [1, 2]
     assert seats_taken(ceremony.id) == 1
-    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                             .where(OutboxMessage.kind == "registration_promoted")) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "registration_promoted")
+        )
+        == 0
+    )
     single = api_register(client, ceremony.id, full_name="Person F")
     assert single.status_code == 201 and single.json["status"] == "confirmed"  # the free seat was there to take
 
 
 def test_raising_the_capacity_promotes_in_order(client, full, system, app):
     ceremony, made = full
-    service.update_ceremony(db.session, system, db.session.get(Ceremony, ceremony.id), {
-        **db.session.get(Ceremony, ceremony.id).snapshot(), "district": "zhezkazgan", "capacity": 6},
-        tz=app.config["AWARD_TIMEZONE"])
+    service.update_ceremony(
+        db.session,
+        system,
+        db.session.get(Ceremony, ceremony.id),
+        {**db.session.get(Ceremony, ceremony.id).snapshot(), "district": "zhezkazgan", "capacity": 6},
+        tz=app.config["AWARD_TIMEZONE"],
+    )
     assert [state(made[n]["id"]).status for n in "CDE"] == ["confirmed"] * 3
     assert seats_taken(ceremony.id) == 6  # A, B, C (2), D, E
 
@@ -152,8 +163,10 @@ def test_storm_of_cancellations_and_registrations(require_postgres, live_server,
     _, base_url = live_server
     ceremony = make_ceremony(capacity=10, waitlist=True)
     with requests.Session() as http:
-        first = [http.post(f"{base_url}/api/v1/ceremonies/{ceremony.id}/registrations", json=person(),
-                           timeout=60).json() for _ in range(20)]
+        first = [
+            http.post(f"{base_url}/api/v1/ceremonies/{ceremony.id}/registrations", json=person(), timeout=60).json()
+            for _ in range(20)
+        ]
     assert [r["status"] for r in first] == ["confirmed"] * 10 + ["waitlisted"] * 10
     barrier = threading.Barrier(20)
 

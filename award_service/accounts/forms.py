@@ -34,13 +34,21 @@ class UserForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=200)])
     roles = CheckboxesField(_l("Roles"), choices=select_choices(ROLE_LABELS.items()), validate_choice=False)
     district = SelectField(_l("District (leave empty for the whole region)"), validators=[Optional()])
-    password = PasswordField(_l("Password"), validators=[Optional(), Length(max=200)],
-                             description=_l("At least 10 characters. Leave empty to keep the current password."))
+    password = PasswordField(
+        _l("Password"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("At least 10 characters. Leave empty to keep the current password."),
+    )
     active = BooleanField(_l("Active"), default=True)
 
     def service_data(self, creating: bool) -> dict:
-        data = {"email": self.email.data, "name": self.name.data, "roles": self.roles.data or [],
-                "district": self.district.data or None, "password": self.password.data or ""}
+        data = {
+            "email": self.email.data,
+            "name": self.name.data,
+            "roles": self.roles.data or [],
+            "district": self.district.data or None,
+            "password": self.password.data or "",
+        }
         if not creating:
             data["active"] = self.active.data
         return data

@@ -28,7 +28,7 @@ class User(db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     district: Mapped[District | None] = relationship(lazy="joined")
-    role_rows: Mapped[list["UserRole"]] = relationship(
+    role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
 

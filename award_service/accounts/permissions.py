@@ -4,6 +4,7 @@ Views, API endpoints and templates all ask :func:`can`.  A permission names the
 roles that hold it; a user with a district scope (and without ``admin``) acts
 only on objects of that district.
 """
+
 from __future__ import annotations
 
 PERMISSIONS: dict[str, frozenset[str]] = {

@@ -1,6 +1,8 @@
 """Staff accounts: creation, passwords, roles, API tokens."""
+
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 
@@ -44,7 +46,8 @@ def _hashing() -> _Hashing:
     if hashing is None:
         params = current_app.config.get("AWARD_ARGON2_PARAMS") or {}
         hashing = current_app.extensions["award_password_hashing"] = (
-            _Hashing(PasswordHasher(**params)) if params else _DEFAULT)
+            _Hashing(PasswordHasher(**params)) if params else _DEFAULT
+        )
     return hashing
 
 
@@ -63,7 +66,7 @@ def normalise_email(value) -> str:
     try:
         return validate_email(str(value or "").strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError:
-        raise ValidationFailed({"email": _l("Enter a valid e-mail address.")})
+        raise ValidationFailed({"email": _l("Enter a valid e-mail address.")}) from None
 
 
 def _clean_user_fields(session, data: dict, *, creating: bool, user_id: int | None = None) -> dict:
@@ -75,7 +78,9 @@ def _clean_user_fields(session, data: dict, *, creating: bool, user_id: int | No
         except ValidationFailed as exc:
             errors.update(exc.fields)
         else:
-            if session.scalar(select(User.id).where(func.lower(User.email) == clean["email"], User.id != (user_id or 0))):
+            if session.scalar(
+                select(User.id).where(func.lower(User.email) == clean["email"], User.id != (user_id or 0))
+            ):
                 errors["email"] = _l("A user with this e-mail already exists.")
     if creating or "name" in data:
         try:
@@ -113,16 +118,28 @@ def _clean_user_fields(session, data: dict, *, creating: bool, user_id: int | No
 
 
 def _user_snapshot(user: User) -> dict:
-    return {"email": user.email, "name": user.name, "roles": sorted(user.roles),
-            "district": user.district.code if user.district else None, "active": user.active}
+    return {
+        "email": user.email,
+        "name": user.name,
+        "roles": sorted(user.roles),
+        "district": user.district.code if user.district else None,
+        "active": user.active,
+    }
 
 
 def create_user(session, actor: Actor, *, email, name, roles, district=None, password) -> User:
     clean = _clean_user_fields(
-        session, {"email": email, "name": name, "roles": roles, "district": district, "password": password},
-        creating=True)
-    user = User(email=clean["email"], name=clean["name"], password_hash=hash_password(clean["password"]),
-                district=clean["district"], active=True)
+        session,
+        {"email": email, "name": name, "roles": roles, "district": district, "password": password},
+        creating=True,
+    )
+    user = User(
+        email=clean["email"],
+        name=clean["name"],
+        password_hash=hash_password(clean["password"]),
+        district=clean["district"],
+        active=True,
+    )
     user.set_roles(clean["roles"])
     session.add(user)
     session.flush()
@@ -133,10 +150,15 @@ def create_user(session, actor: Actor, *, email, name, roles, district=None, pas
 
 def update_user(session, actor: Actor, user: User, data: dict) -> User:
     clean = _clean_user_fields(session, data, creating=False, user_id=user.id)
-    if actor.user is not None and actor.user.id == user.id:
-        if clean.get("active") is False or ("roles" in clean and "admin" not in clean["roles"]
-                                             and "admin" in user.roles):
-            raise Conflict(_l("You cannot deactivate yourself or remove your own admin role."))
+    if (
+        actor.user is not None
+        and actor.user.id == user.id
+        and (
+            clean.get("active") is False
+            or ("roles" in clean and "admin" not in clean["roles"] and "admin" in user.roles)
+        )
+    ):
+        raise Conflict(_l("You cannot deactivate yourself or remove your own admin role."))
     before = _user_snapshot(user)
     for key in ("email", "name", "active"):
         if key in clean:
@@ -162,10 +184,8 @@ def authenticate(session, email: str, password: str) -> User | None:
     user = session.scalar(select(User).where(func.lower(User.email) == email)) if email else None
     if user is None:
         hashing = _hashing()
-        try:
+        with contextlib.suppress(VerificationError):
             hashing.hasher.verify(hashing.dummy_hash, password or "x")
-        except VerificationError:
-            pass
         return None
     if not check_password(user, password or "") or not user.active:
         return None
@@ -196,8 +216,9 @@ def create_api_token(session, actor: Actor, user: User) -> str:
 def user_for_token(session, token: str) -> User | None:
     if not token:
         return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token),
-                                                ApiToken.revoked_at.is_(None)))
+    row = session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None))
+    )
     if row is None or not row.user.active:
         return None
     return row.user

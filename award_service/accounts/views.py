@@ -1,4 +1,5 @@
 """Login, logout, the staff home page and the admin's user pages."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -11,8 +12,8 @@ from ..districts.service import all_districts
 from ..errors import DomainError, ValidationFailed
 from ..extensions import db, limiter
 from ..forms import ActionForm, apply_errors
-from ..i18n import locale_code
 from ..http import actor, refused, require, safe_next
+from ..i18n import locale_code
 from . import service
 from .forms import ROLE_LABELS, LoginForm, UserForm
 from .models import User
@@ -74,7 +75,7 @@ def create_user():
     status = 200
     if request.method == "POST":
         try:
-            user = service.create_user(db.session, actor(), **{k: v for k, v in form.service_data(True).items()})
+            user = service.create_user(db.session, actor(), **dict(form.service_data(True).items()))
         except ValidationFailed as exc:
             db.session.rollback()
             apply_errors(form, exc.fields)
@@ -90,8 +91,15 @@ def create_user():
 def edit_user(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     if request.method == "GET":
-        form = UserForm(data={"email": user.email, "name": user.name, "roles": sorted(user.roles),
-                              "district": user.district.code if user.district else "", "active": user.active})
+        form = UserForm(
+            data={
+                "email": user.email,
+                "name": user.name,
+                "roles": sorted(user.roles),
+                "district": user.district.code if user.district else "",
+                "active": user.active,
+            }
+        )
     else:
         form = UserForm()
     _district_choices(form)
@@ -108,8 +116,13 @@ def edit_user(user_id: int):
         else:
             flash(_("Saved."), "success")
             return redirect(url_for(".users"))
-    return render_template("accounts/user_edit.html", form=form, user=user, token_form=ActionForm(),
-                           events=history(db.session, "user", user.id)), status
+    return render_template(
+        "accounts/user_edit.html",
+        form=form,
+        user=user,
+        token_form=ActionForm(),
+        events=history(db.session, "user", user.id),
+    ), status
 
 
 @bp.post("/users/<int:user_id>/token")

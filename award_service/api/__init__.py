@@ -1,5 +1,6 @@
 """JSON API, /api/v1.  Staff authenticate with bearer tokens only (never the
 session cookie), so the blueprint is exempt from CSRF."""
+
 from __future__ import annotations
 
 import json
@@ -81,8 +82,9 @@ def json_body() -> dict:
     try:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise DomainError(_l("The body is not valid JSON: %(detail)s", detail=str(exc)),
-                          code="malformed_json").with_status(400)
+        raise DomainError(
+            _l("The body is not valid JSON: %(detail)s", detail=str(exc)), code="malformed_json"
+        ).with_status(400) from exc
     if not isinstance(body, dict):
         raise DomainError(_l("The body must be a JSON object."), code="malformed_json").with_status(400)
     return body

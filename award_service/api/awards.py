@@ -1,5 +1,6 @@
 """Awards: the register, certificates and presentation sheets (clerks and
 admins), and public verification."""
+
 from __future__ import annotations
 
 from flask import current_app, g, request
@@ -19,38 +20,70 @@ from .spec import checked_body, checked_query, operation, respond
 
 def award_json(a, *, with_history: bool = False) -> dict:
     body = {
-        "serial": a.serial, "status": a.status, "full_name": a.full_name, "medal": a.medal.code,
-        "district": a.district.code, "nomination_id": a.nomination_id, "decree_number": a.decree_number,
-        "decree_date": a.decree_date.isoformat(), "ceremony": a.ceremony_id,
+        "serial": a.serial,
+        "status": a.status,
+        "full_name": a.full_name,
+        "medal": a.medal.code,
+        "district": a.district.code,
+        "nomination_id": a.nomination_id,
+        "decree_number": a.decree_number,
+        "decree_date": a.decree_date.isoformat(),
+        "ceremony": a.ceremony_id,
         "presented_on": a.presented_on.isoformat() if a.presented_on else None,
-        "revoked_at": _iso(a.revoked_at), "revoke_reason": a.revoke_reason or None,
+        "revoked_at": _iso(a.revoked_at),
+        "revoke_reason": a.revoke_reason or None,
         "reissue_of": a.reissue_of.serial if a.reissue_of_id else None,
         "verify_url": printing.verify_url(a.verify_code),
     }
     if with_history:
-        body["history"] = [{"at": _iso(e.occurred_at), "actor": e.actor_label, "action": e.action,
-                            "before": e.before, "after": e.after, "comment": e.reason}
-                           for e in history(db.session, "award", a.serial)]
+        body["history"] = [
+            {
+                "at": _iso(e.occurred_at),
+                "actor": e.actor_label,
+                "action": e.action,
+                "before": e.before,
+                "after": e.after,
+                "comment": e.reason,
+            }
+            for e in history(db.session, "award", a.serial)
+        ]
     return body
 
 
 @bp.get("/awards")
-@operation("Awards in presentation order (Kazakh alphabetical by surname)", tag="awards", query=AwardQuery,
-           response=out.AwardPage)
+@operation(
+    "Awards in presentation order (Kazakh alphabetical by surname)",
+    tag="awards",
+    query=AwardQuery,
+    response=out.AwardPage,
+)
 @staff_required("awards.view")
 def list_awards():
     with checked_query(AwardQuery):
         filters = service.validate_filters(db.session, request.args)
         page, per_page = _page_args()
-    pagination = db.paginate(service.list_query(g.api_user, **filters), page=page, per_page=per_page,
-                             error_out=False, count=True)
-    return respond(out.AwardPage, {"items": [award_json(a) for a in pagination.items], "page": page,
-                                   "per_page": per_page, "total": pagination.total})
+    pagination = db.paginate(
+        service.list_query(g.api_user, **filters), page=page, per_page=per_page, error_out=False, count=True
+    )
+    return respond(
+        out.AwardPage,
+        {
+            "items": [award_json(a) for a in pagination.items],
+            "page": page,
+            "per_page": per_page,
+            "total": pagination.total,
+        },
+    )
 
 
 @bp.get("/awards/batch.pdf")
-@operation("One PDF of the valid certificates of a filter, streamed (clerk, admin)", tag="awards",
-           query=BatchQuery, response=None, errors={404: ["not_found"]})
+@operation(
+    "One PDF of the valid certificates of a filter, streamed (clerk, admin)",
+    tag="awards",
+    query=BatchQuery,
+    response=None,
+    errors={404: ["not_found"]},
+)
 @staff_required("awards.print")
 def batch_pdf():
     with checked_query(BatchQuery):
@@ -59,8 +92,13 @@ def batch_pdf():
 
 
 @bp.get("/awards/presentation-sheet.pdf")
-@operation("The presentation sheet of a ceremony: the list recipients sign (clerk, admin)", tag="awards",
-           query=SheetQuery, response=None, errors={404: ["not_found"]})
+@operation(
+    "The presentation sheet of a ceremony: the list recipients sign (clerk, admin)",
+    tag="awards",
+    query=SheetQuery,
+    response=None,
+    errors={404: ["not_found"]},
+)
 @staff_required("awards.print")
 def presentation_sheet_pdf():
     with checked_query(SheetQuery):
@@ -72,13 +110,13 @@ def presentation_sheet_pdf():
 @operation("One award with its history", tag="awards", response=out.AwardDetail)
 @staff_required("awards.view")
 def get_award(serial):
-    return respond(out.AwardDetail, award_json(service.visible_award(db.session, g.api_user, serial),
-                                               with_history=True))
+    return respond(
+        out.AwardDetail, award_json(service.visible_award(db.session, g.api_user, serial), with_history=True)
+    )
 
 
 @bp.get("/awards/<serial>/certificate.pdf")
-@operation("The certificate (clerk, admin)", tag="awards", query=FormatQuery, response=None,
-           errors={409: ["revoked"]})
+@operation("The certificate (clerk, admin)", tag="awards", query=FormatQuery, response=None, errors={409: ["revoked"]})
 @staff_required("awards.print")
 def certificate_pdf(serial):
     with checked_query(FormatQuery):
@@ -88,14 +126,18 @@ def certificate_pdf(serial):
 
 
 @bp.post("/awards/<serial>/revoke")
-@operation("Revoke (admin), optionally reissuing", tag="awards", body=RevokeInput, response=out.AwardRevoked,
-           errors={409: ["revoked", "conflict"]})
+@operation(
+    "Revoke (admin), optionally reissuing",
+    tag="awards",
+    body=RevokeInput,
+    response=out.AwardRevoked,
+    errors={409: ["revoked", "conflict"]},
+)
 @staff_required("awards.revoke")
 def revoke_award(serial):
     award = service.visible_award(db.session, g.api_user, serial, "awards.revoke")
     with checked_body(RevokeInput, json_body()) as body:
-        result = service.revoke(db.session, api_actor(), award, body.get("reason"),
-                                reissue=body.get("reissue") is True)
+        result = service.revoke(db.session, api_actor(), award, body.get("reason"), reissue=body.get("reissue") is True)
     db.session.refresh(award)
     response = award_json(award)
     if result is not award:
@@ -104,8 +146,13 @@ def revoke_award(serial):
 
 
 @bp.post("/awards/<serial>/reissue")
-@operation("A new certificate in place of a revoked one (admin)", tag="awards", response=out.Award, status=201,
-           errors={409: ["invalid_transition", "conflict"]})
+@operation(
+    "A new certificate in place of a revoked one (admin)",
+    tag="awards",
+    response=out.Award,
+    status=201,
+    errors={409: ["invalid_transition", "conflict"]},
+)
 @staff_required("awards.revoke")
 def reissue_award(serial):
     award = service.visible_award(db.session, g.api_user, serial, "awards.revoke")
@@ -113,8 +160,13 @@ def reissue_award(serial):
 
 
 @bp.post("/awards/<serial>/presented")
-@operation("Mark presented (clerk); the nomination becomes awarded", tag="awards", body=PresentedInput,
-           response=out.Award, errors={409: ["revoked", "already_presented", "conflict"]})
+@operation(
+    "Mark presented (clerk); the nomination becomes awarded",
+    tag="awards",
+    body=PresentedInput,
+    response=out.Award,
+    errors={409: ["revoked", "already_presented", "conflict"]},
+)
 @staff_required("awards.present")
 def mark_presented(serial):
     award = service.visible_award(db.session, g.api_user, serial, "awards.present")
@@ -124,9 +176,13 @@ def mark_presented(serial):
 
 
 @bp.post("/ceremonies/<int:ceremony_id>/awards")
-@operation("Attach awards to the ceremony where they will be presented (clerk); all or nothing", tag="awards",
-           body=AttachInput, response=out.Attached,
-           errors={409: ["revoked", "already_presented", "ceremony_cancelled"]})
+@operation(
+    "Attach awards to the ceremony where they will be presented (clerk); all or nothing",
+    tag="awards",
+    body=AttachInput,
+    response=out.Attached,
+    errors={409: ["revoked", "already_presented", "ceremony_cancelled"]},
+)
 @staff_required("awards.present")
 def attach_awards(ceremony_id):
     ceremony = db.session.get(Ceremony, ceremony_id)
@@ -138,15 +194,26 @@ def attach_awards(ceremony_id):
 
 
 @bp.get("/verify/<code>")
-@operation("Check a certificate by the code on it (public, rate-limited)", tag="awards",
-           response=out.Verification, rate_limited=True)
+@operation(
+    "Check a certificate by the code on it (public, rate-limited)",
+    tag="awards",
+    response=out.Verification,
+    rate_limited=True,
+)
 @limiter.limit(lambda: current_app.config["AWARD_VERIFY_RATE_LIMIT"])
 def verify(code):
     award = service.find_by_code(db.session, code)
     if award is None:
         raise NotFound("No certificate has this code.")
     # Only what the certificate itself shows, and its standing.
-    return respond(out.Verification, {
-        "status": award.status, "full_name": award.full_name, "medal": award.medal.name(locale_code()),
-        "serial": award.serial, "decree_date": award.decree_date.isoformat(),
-        "revoked_on": printing.revoked_on(award)})
+    return respond(
+        out.Verification,
+        {
+            "status": award.status,
+            "full_name": award.full_name,
+            "medal": award.medal.name(locale_code()),
+            "serial": award.serial,
+            "decree_date": award.decree_date.isoformat(),
+            "revoked_on": printing.revoked_on(award),
+        },
+    )

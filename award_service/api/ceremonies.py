@@ -11,8 +11,17 @@ from ..i18n import locale_code
 from ..timeutil import utcnow
 from . import api_actor, bp, json_body, optional_staff, staff_required
 from . import responses as out
-from .schemas import (CANCEL_REASON_MAX, PAGE_MAX, PER_PAGE_DEFAULT, PER_PAGE_MAX, CancelInput, CeremonyInput, CheckinInput,
-                      RegistrationInput, RegistrationQuery)
+from .schemas import (
+    CANCEL_REASON_MAX,
+    PAGE_MAX,
+    PER_PAGE_DEFAULT,
+    PER_PAGE_MAX,
+    CancelInput,
+    CeremonyInput,
+    CheckinInput,
+    RegistrationInput,
+    RegistrationQuery,
+)
 from .spec import checked_body, checked_query, operation, respond
 
 ID = {"type": "integer"}
@@ -70,13 +79,19 @@ def manage_url(token: str) -> str:
 
 
 def _page_args():
-    from ..parsing import parse_int
     from ..errors import ValidationFailed
+    from ..parsing import parse_int
 
     errors: dict = {}
     page = parse_int(request.args.get("page"), field="page", errors=errors, minimum=1, maximum=PAGE_MAX, default=1)
-    per_page = parse_int(request.args.get("per_page"), field="per_page", errors=errors, minimum=1,
-                         maximum=PER_PAGE_MAX, default=PER_PAGE_DEFAULT)
+    per_page = parse_int(
+        request.args.get("per_page"),
+        field="per_page",
+        errors=errors,
+        minimum=1,
+        maximum=PER_PAGE_MAX,
+        default=PER_PAGE_DEFAULT,
+    )
     if errors:
         raise ValidationFailed(errors)
     return page, per_page
@@ -89,8 +104,12 @@ def list_ceremonies():
 
 
 @bp.get("/ceremonies/<ceremony_id>")
-@operation("One ceremony (drafts only for organisers with a token)", tag="ceremonies", response=out.Ceremony,
-           path={"ceremony_id": ID})
+@operation(
+    "One ceremony (drafts only for organisers with a token)",
+    tag="ceremonies",
+    response=out.Ceremony,
+    path={"ceremony_id": ID},
+)
 def get_ceremony(ceremony_id):
     user = optional_staff()
     ceremony = service.get_ceremony(db.session, ceremony_id, include_drafts=True)
@@ -100,8 +119,7 @@ def get_ceremony(ceremony_id):
 
 
 @bp.post("/ceremonies")
-@operation("Create a ceremony (organiser)", tag="ceremonies", body=CeremonyInput, response=out.Ceremony,
-           status=201)
+@operation("Create a ceremony (organiser)", tag="ceremonies", body=CeremonyInput, response=out.Ceremony, status=201)
 @staff_required("ceremonies.manage")
 def create_ceremony():
     actor = api_actor()
@@ -111,15 +129,22 @@ def create_ceremony():
 
 
 @bp.post("/ceremonies/<ceremony_id>/registrations")
-@operation("Register (public); waitlisted with a position when full and the ceremony keeps a waiting list",
-           tag="ceremonies", body=RegistrationInput, response=out.RegistrationCreated, status=201,
-           path={"ceremony_id": ID}, rate_limited=True,
-           errors={409: ["ceremony_full", "registration_closed", "duplicate_registration"]})
+@operation(
+    "Register (public); waitlisted with a position when full and the ceremony keeps a waiting list",
+    tag="ceremonies",
+    body=RegistrationInput,
+    response=out.RegistrationCreated,
+    status=201,
+    path={"ceremony_id": ID},
+    rate_limited=True,
+    errors={409: ["ceremony_full", "registration_closed", "duplicate_registration"]},
+)
 @limiter.limit(lambda: current_app.config["AWARD_REGISTRATION_RATE_LIMIT"])
 def register(ceremony_id):
     with checked_body(RegistrationInput, json_body()) as data:
-        registration = service.register(db.session, api_actor(), ceremony_id, data, language=locale_code(),
-                                        source="api")
+        registration = service.register(
+            db.session, api_actor(), ceremony_id, data, language=locale_code(), source="api"
+        )
     body = {
         "id": registration.id,
         "status": registration.status,
@@ -133,8 +158,13 @@ def register(ceremony_id):
 
 
 @bp.get("/ceremonies/<ceremony_id>/registrations")
-@operation("Registrations of a ceremony (organiser)", tag="ceremonies", query=RegistrationQuery,
-           response=out.RegistrationPage, path={"ceremony_id": ID})
+@operation(
+    "Registrations of a ceremony (organiser)",
+    tag="ceremonies",
+    query=RegistrationQuery,
+    response=out.RegistrationPage,
+    path={"ceremony_id": ID},
+)
 @staff_required("registrations.manage")
 def list_registrations(ceremony_id):
     actor = api_actor()
@@ -143,62 +173,85 @@ def list_registrations(ceremony_id):
         raise Forbidden()
     with checked_query(RegistrationQuery):
         page, per_page = _page_args()
-    stmt = service.registrations_for(db.session, ceremony, q=request.args.get("q"),
-                                     status=request.args.get("status") or None)
+    stmt = service.registrations_for(
+        db.session, ceremony, q=request.args.get("q"), status=request.args.get("status") or None
+    )
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page))
-    return respond(out.RegistrationPage, {
-        "ceremony": ceremony_json(ceremony),
-        "items": [registration_json(r) for r in items],
-        "page": page,
-        "per_page": per_page,
-        "total": total,
-    })
+    return respond(
+        out.RegistrationPage,
+        {
+            "ceremony": ceremony_json(ceremony),
+            "items": [registration_json(r) for r in items],
+            "page": page,
+            "per_page": per_page,
+            "total": total,
+        },
+    )
 
 
 @bp.get("/registrations/<token>")
 @operation("A registration by its manage token (public)", tag="ceremonies", response=out.PublicRegistration)
 def get_registration(token):
     registration = service.registration_by_token(db.session, token)
-    return respond(out.PublicRegistration, {
-        "id": registration.id,
-        "status": registration.status,
-        "seats": registration.seats,
-        "companions": registration.companions,
-        "full_name": registration.full_name,
-        "ceremony": ceremony_json(registration.ceremony),
-        "manage_url": manage_url(registration.token),
-        "ticket_code": registration.ticket_code if registration.status == "confirmed" else None,
-        "checked_in_at": _iso(registration.checked_in_at),
-        "position": waitlist.position(db.session, registration),
-    })
+    return respond(
+        out.PublicRegistration,
+        {
+            "id": registration.id,
+            "status": registration.status,
+            "seats": registration.seats,
+            "companions": registration.companions,
+            "full_name": registration.full_name,
+            "ceremony": ceremony_json(registration.ceremony),
+            "manage_url": manage_url(registration.token),
+            "ticket_code": registration.ticket_code if registration.status == "confirmed" else None,
+            "checked_in_at": _iso(registration.checked_in_at),
+            "position": waitlist.position(db.session, registration),
+        },
+    )
 
 
 @bp.get("/registrations/<token>/ticket.pdf")
-@operation("The admission ticket (public, by the manage token)", tag="ceremonies", response=None,
-           errors={409: ["waitlisted", "cancelled"]})
+@operation(
+    "The admission ticket (public, by the manage token)",
+    tag="ceremonies",
+    response=None,
+    errors={409: ["waitlisted", "cancelled"]},
+)
 def registration_ticket(token):
     """The admission ticket (public: the manage token is the key); 409 cancelled."""
     return tickets.ticket_response(service.registration_by_token(db.session, token))
 
 
 @bp.post("/registrations/<token>/cancel")
-@operation("Cancel by the manage token (public); the body is optional", tag="ceremonies", body=CancelInput,
-           body_required=False, response=out.Cancelled, rate_limited=True,
-           errors={409: ["already_cancelled", "registration_closed"]})
+@operation(
+    "Cancel by the manage token (public); the body is optional",
+    tag="ceremonies",
+    body=CancelInput,
+    body_required=False,
+    response=out.Cancelled,
+    rate_limited=True,
+    errors={409: ["already_cancelled", "registration_closed"]},
+)
 @limiter.limit(lambda: current_app.config["AWARD_REGISTRATION_RATE_LIMIT"])
 def cancel_registration(token):
     registration = service.registration_by_token(db.session, token)
     with checked_body(CancelInput, json_body() if request.content_length else {}) as body:
         reason = body.get("reason")
-        registration = service.cancel_registration(db.session, api_actor(), registration,
-                                                   reason=str(reason)[:CANCEL_REASON_MAX] if reason else None)
+        registration = service.cancel_registration(
+            db.session, api_actor(), registration, reason=str(reason)[:CANCEL_REASON_MAX] if reason else None
+        )
     return respond(out.Cancelled, {"id": registration.id, "status": registration.status, "seats": registration.seats})
 
 
 @bp.post("/checkin")
-@operation("Admit a ticket's holder at the door (organiser, clerk)", tag="ceremonies", body=CheckinInput,
-           response=out.Checkin, errors={404: ["not_found"], 409: ["cancelled", "waitlisted", "wrong_ceremony"]})
+@operation(
+    "Admit a ticket's holder at the door (organiser, clerk)",
+    tag="ceremonies",
+    body=CheckinInput,
+    response=out.Checkin,
+    errors={404: ["not_found"], 409: ["cancelled", "waitlisted", "wrong_ceremony"]},
+)
 @staff_required("checkin.manage")
 def check_in():
     """Admit a ticket's holder at the door: ``{code, companions_arrived, ceremony?}``."""
@@ -209,7 +262,14 @@ def check_in():
             if not isinstance(body["ceremony"], int) or isinstance(body["ceremony"], bool):
                 raise ValidationFailed({"ceremony": "Give the ceremony's id (a number)."})
             ceremony = service.get_ceremony(db.session, body["ceremony"], include_drafts=True)
-        admission = checkin.check_in(db.session, api_actor(), registration, body.get("companions_arrived"),
-                                     ceremony=ceremony)
-    return respond(out.Checkin, {"registration": registration_json(admission.registration),
-                                 "checked_in_at": _iso(admission.checked_in_at), "already": admission.already})
+        admission = checkin.check_in(
+            db.session, api_actor(), registration, body.get("companions_arrived"), ceremony=ceremony
+        )
+    return respond(
+        out.Checkin,
+        {
+            "registration": registration_json(admission.registration),
+            "checked_in_at": _iso(admission.checked_in_at),
+            "already": admission.already,
+        },
+    )

@@ -1,4 +1,5 @@
 """The API's error body: {"error": {"code", "message", "fields"}}."""
+
 from __future__ import annotations
 
 from flask import jsonify

@@ -7,8 +7,7 @@ from ..audit import history
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..medals import service as medals
-from ..nominations import service
-from ..nominations import lists, transitions
+from ..nominations import lists, service, transitions
 from . import api_actor, bp, json_body, staff_required
 from . import responses as out
 from .ceremonies import ID, _iso, _page_args
@@ -18,10 +17,16 @@ from .spec import checked_body, checked_query, operation, respond
 
 def medal_json(medal) -> dict:
     return {
-        "code": medal.code, "name_kk": medal.name_kk, "name_ru": medal.name_ru, "name_en": medal.name_en,
-        "serial_prefix": medal.serial_prefix, "award_year_from": medal.award_year_from,
-        "award_year_to": medal.award_year_to, "active": medal.active,
-        "signer_title_kk": medal.signer_title_kk, "signer_title_ru": medal.signer_title_ru,
+        "code": medal.code,
+        "name_kk": medal.name_kk,
+        "name_ru": medal.name_ru,
+        "name_en": medal.name_en,
+        "serial_prefix": medal.serial_prefix,
+        "award_year_from": medal.award_year_from,
+        "award_year_to": medal.award_year_to,
+        "active": medal.active,
+        "signer_title_kk": medal.signer_title_kk,
+        "signer_title_ru": medal.signer_title_ru,
         "signer_name": medal.signer_name,
         "quotas": {q.district.code: {"quota": q.quota, "used": q.used, "left": q.left} for q in medal.quotas},
     }
@@ -30,23 +35,46 @@ def medal_json(medal) -> dict:
 def nomination_json(n, *, with_history: bool = False) -> dict:
     nominee = n.nominee
     body = {
-        "id": n.id, "status": n.status, "version": n.version,
-        "nominee": {"surname": nominee.surname, "given_name": nominee.given_name,
-                    "patronymic": nominee.patronymic, "full_name": nominee.full_name, "iin": nominee.iin,
-                    "birth_date": nominee.birth_date.isoformat(), "category": nominee.category,
-                    "district": nominee.district.code, "address": nominee.address, "phone": nominee.phone},
-        "medal": n.medal.code, "district": n.district.code, "grounds": n.grounds,
-        "possible_duplicate": n.possible_duplicate, "duplicate_confirmed": n.duplicate_confirmed,
-        "last_comment": n.last_comment, "decree_number": n.decree_number,
+        "id": n.id,
+        "status": n.status,
+        "version": n.version,
+        "nominee": {
+            "surname": nominee.surname,
+            "given_name": nominee.given_name,
+            "patronymic": nominee.patronymic,
+            "full_name": nominee.full_name,
+            "iin": nominee.iin,
+            "birth_date": nominee.birth_date.isoformat(),
+            "category": nominee.category,
+            "district": nominee.district.code,
+            "address": nominee.address,
+            "phone": nominee.phone,
+        },
+        "medal": n.medal.code,
+        "district": n.district.code,
+        "grounds": n.grounds,
+        "possible_duplicate": n.possible_duplicate,
+        "duplicate_confirmed": n.duplicate_confirmed,
+        "last_comment": n.last_comment,
+        "decree_number": n.decree_number,
         "decree_date": n.decree_date.isoformat() if n.decree_date else None,
-        "created_at": _iso(n.created_at), "submitted_at": _iso(n.submitted_at),
-        "recommended_at": _iso(n.recommended_at), "approved_at": _iso(n.approved_at),
+        "created_at": _iso(n.created_at),
+        "submitted_at": _iso(n.submitted_at),
+        "recommended_at": _iso(n.recommended_at),
+        "approved_at": _iso(n.approved_at),
     }
     if with_history:
-        body["history"] = [{
-            "at": _iso(e.occurred_at), "actor": e.actor_label, "action": e.action, "before": e.before,
-            "after": e.after, "comment": e.reason,
-        } for e in history(db.session, "nomination", n.id)]
+        body["history"] = [
+            {
+                "at": _iso(e.occurred_at),
+                "actor": e.actor_label,
+                "action": e.action,
+                "before": e.before,
+                "after": e.after,
+                "comment": e.reason,
+            }
+            for e in history(db.session, "nomination", n.id)
+        ]
     return body
 
 
@@ -67,8 +95,13 @@ def create_medal():
 
 
 @bp.put("/medals/<code>/quotas")
-@operation("Set quotas per district (admin)", tag="medals", body=QuotaInput, response=out.Medal,
-           errors={409: ["quota_exceeded"]})
+@operation(
+    "Set quotas per district (admin)",
+    tag="medals",
+    body=QuotaInput,
+    response=out.Medal,
+    errors={409: ["quota_exceeded"]},
+)
 @staff_required("medals.manage")
 def set_quotas(code):
     medal = medals.get_medal(db.session, code)
@@ -80,14 +113,23 @@ def set_quotas(code):
 
 
 @bp.post("/nominations")
-@operation("Enter a nomination (nominator; created as draft)", tag="nominations", body=NominationInput,
-           response=out.NominationCreated, status=201, errors={409: ["duplicate_nominee"]})
+@operation(
+    "Enter a nomination (nominator; created as draft)",
+    tag="nominations",
+    body=NominationInput,
+    response=out.NominationCreated,
+    status=201,
+    errors={409: ["duplicate_nominee"]},
+)
 @staff_required("nominations.create")
 def create_nomination():
     with checked_body(NominationInput, json_body()) as data:
         nomination = service.create_nomination(db.session, api_actor(), data)
-    return respond(out.NominationCreated, {"id": nomination.id, "status": nomination.status,
-                                           "possible_duplicate": nomination.possible_duplicate}, 201)
+    return respond(
+        out.NominationCreated,
+        {"id": nomination.id, "status": nomination.status, "possible_duplicate": nomination.possible_duplicate},
+        201,
+    )
 
 
 def _visible(nomination_id):
@@ -98,8 +140,9 @@ def _visible(nomination_id):
 
 
 @bp.get("/nominations")
-@operation("Nominations visible to the token's user", tag="nominations", query=NominationQuery,
-           response=out.NominationPage)
+@operation(
+    "Nominations visible to the token's user", tag="nominations", query=NominationQuery, response=out.NominationPage
+)
 @staff_required("nominations.view")
 def list_nominations():
     with checked_query(NominationQuery):
@@ -107,37 +150,58 @@ def list_nominations():
         page, per_page = _page_args()
     stmt = lists.list_query(g.api_user, **filters)
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
-    return respond(out.NominationPage, {"items": [nomination_json(n) for n in pagination.items], "page": page,
-                                        "per_page": per_page, "total": pagination.total})
+    return respond(
+        out.NominationPage,
+        {
+            "items": [nomination_json(n) for n in pagination.items],
+            "page": page,
+            "per_page": per_page,
+            "total": pagination.total,
+        },
+    )
 
 
 @bp.get("/nominations/<nomination_id>")
-@operation("One nomination with its history", tag="nominations", response=out.NominationDetail,
-           path={"nomination_id": ID})
+@operation(
+    "One nomination with its history", tag="nominations", response=out.NominationDetail, path={"nomination_id": ID}
+)
 @staff_required("nominations.view")
 def get_nomination(nomination_id):
     return respond(out.NominationDetail, nomination_json(_visible(nomination_id), with_history=True))
 
 
 @bp.post("/nominations/<nomination_id>/transitions")
-@operation("Move a nomination through the workflow (by role)", tag="nominations", body=TransitionInput,
-           response=out.TransitionResult, path={"nomination_id": ID},
-           errors={409: ["invalid_transition", "quota_exceeded", "conflict", "duplicate_nominee"]})
+@operation(
+    "Move a nomination through the workflow (by role)",
+    tag="nominations",
+    body=TransitionInput,
+    response=out.TransitionResult,
+    path={"nomination_id": ID},
+    errors={409: ["invalid_transition", "quota_exceeded", "conflict", "duplicate_nominee"]},
+)
 @staff_required("nominations.view")
 def transition(nomination_id):
     nomination = _visible(nomination_id)
     with checked_body(TransitionInput, json_body()) as body:
         action = body.get("action")
         if not isinstance(action, str):
-            raise ValidationFailed({"action": "Give the action: submit, recommend, approve, return, reject or "
-                                              "withdraw."})
+            raise ValidationFailed(
+                {"action": "Give the action: submit, recommend, approve, return, reject or withdraw."}
+            )
         version = body.get("version")
         if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
             raise ValidationFailed({"version": "Must be a whole number."})
-        nomination = transitions.transition(db.session, api_actor(), nomination, action, comment=body.get("comment"),
-                                        decree_number=body.get("decree_number"),
-                                        decree_date=body.get("decree_date"),
-                                        confirm_duplicate=body.get("confirm_duplicate") is True,
-                                        expected_version=version)
-    return respond(out.TransitionResult, {"id": nomination.id, "status": nomination.status,
-                                          "version": nomination.version})
+        nomination = transitions.transition(
+            db.session,
+            api_actor(),
+            nomination,
+            action,
+            comment=body.get("comment"),
+            decree_number=body.get("decree_number"),
+            decree_date=body.get("decree_date"),
+            confirm_duplicate=body.get("confirm_duplicate") is True,
+            expected_version=version,
+        )
+    return respond(
+        out.TransitionResult, {"id": nomination.id, "status": nomination.status, "version": nomination.version}
+    )

@@ -5,6 +5,7 @@ methods are the blueprint's real routes, and each route's request, query,
 response and error codes come from its :func:`.spec.operation` declaration and
 the pydantic models in :mod:`.schemas` and :mod:`.responses` (their JSON Schema
 2020-12 is OpenAPI 3.1's schema language)."""
+
 from __future__ import annotations
 
 import re
@@ -21,10 +22,16 @@ from .spec import Operation, operation
 REF = "#/components/schemas/{model}"
 PDF = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
 STATUS_TEXT = {
-    200: "OK", 201: "Created", 400: "The body is not a JSON object", 401: "No valid API token",
-    403: "The token's user may not do this", 404: "No such object, or not visible to this user",
-    409: "Refused in the current state", 413: "The body is over the size limit",
-    415: "The body is not application/json", 422: "Invalid fields or query arguments; see error.fields",
+    200: "OK",
+    201: "Created",
+    400: "The body is not a JSON object",
+    401: "No valid API token",
+    403: "The token's user may not do this",
+    404: "No such object, or not visible to this user",
+    409: "Refused in the current state",
+    413: "The body is over the size limit",
+    415: "The body is not application/json",
+    422: "Invalid fields or query arguments; see error.fields",
     429: "Too many requests from this address",
 }
 _ARG = re.compile(r"<(?:(\w+):)?(\w+)>")
@@ -67,11 +74,16 @@ def _error_codes(op: Operation, view, rule) -> dict[int, list[str]]:
 
 
 def _error_response(status: int, names: list[str]) -> dict:
-    schema = {"allOf": [{"$ref": REF.format(model="Error")}, {
-        "type": "object",
-        "properties": {"error": {"type": "object", "properties": {"code": {"enum": names}}}}}]}
-    return {"description": f"{STATUS_TEXT.get(status, '')} (error.code: {', '.join(names)})",
-            "content": {"application/json": {"schema": schema}}}
+    schema = {
+        "allOf": [
+            {"$ref": REF.format(model="Error")},
+            {"type": "object", "properties": {"error": {"type": "object", "properties": {"code": {"enum": names}}}}},
+        ]
+    }
+    return {
+        "description": f"{STATUS_TEXT.get(status, '')} (error.code: {', '.join(names)})",
+        "content": {"application/json": {"schema": schema}},
+    }
 
 
 def _query_parameters(model: type[BaseModel], schemas: dict) -> list[dict]:
@@ -132,8 +144,12 @@ def build_document(server_url: str, app=None) -> dict:
     paths: dict = {}
     for rule, path, method, view in api_routes(app):
         op: Operation = view.api_operation
-        entry = {"summary": op.summary, "tags": [op.tag], "operationId": rule.endpoint.split(".", 1)[1]
-                 + ("" if len(rule.methods - {"HEAD", "OPTIONS"}) == 1 else "_" + method)}
+        entry = {
+            "summary": op.summary,
+            "tags": [op.tag],
+            "operationId": rule.endpoint.split(".", 1)[1]
+            + ("" if len(rule.methods - {"HEAD", "OPTIONS"}) == 1 else "_" + method),
+        }
         if op.description:
             entry["description"] = op.description
         if getattr(view, "required_permission", None):
@@ -142,8 +158,10 @@ def build_document(server_url: str, app=None) -> dict:
         if params:
             entry["parameters"] = params
         if op.body is not None:
-            entry["requestBody"] = {"required": op.body_required, "content": {
-                "application/json": {"schema": {"$ref": REF.format(model=op.body.__name__)}}}}
+            entry["requestBody"] = {
+                "required": op.body_required,
+                "content": {"application/json": {"schema": {"$ref": REF.format(model=op.body.__name__)}}},
+            }
         success = {"description": STATUS_TEXT.get(op.status, "OK")}
         if op.response is None:
             success["content"] = PDF
@@ -158,11 +176,14 @@ def build_document(server_url: str, app=None) -> dict:
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
-        "info": {"title": "Award Service API", "version": "1.0.0",
-                 "description": "Ceremonies and registrations, nominations, awards and certificates. Staff send "
-                                "Authorization: Bearer <token> (flask --app award_service users token --email E). "
-                                'Errors are {"error": {"code", "message", "fields"}}; messages follow '
-                                "Accept-Language (kk, ru, en)."},
+        "info": {
+            "title": "Award Service API",
+            "version": "1.0.0",
+            "description": "Ceremonies and registrations, nominations, awards and certificates. Staff send "
+            "Authorization: Bearer <token> (flask --app award_service users token --email E). "
+            'Errors are {"error": {"code", "message", "fields"}}; messages follow '
+            "Accept-Language (kk, ru, en).",
+        },
         "servers": [{"url": server_url + bp.url_prefix}],
         "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "paths": dict(sorted(paths.items())),

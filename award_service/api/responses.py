@@ -4,6 +4,7 @@ The views build their bodies from the domain objects and pass them through
 :func:`.spec.respond`, which checks them against these models (extra keys are
 refused), so a field added to a view and not here fails the tests, and the
 OpenAPI document is generated from these same classes."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal

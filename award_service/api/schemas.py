@@ -3,6 +3,7 @@
 Limits are read from where the services keep them (the models' column
 lengths, the services' constants and patterns), never written here again.
 Unknown keys are ignored, as the services ignore them."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
@@ -63,17 +64,33 @@ def _one_of(values):
         if not (isinstance(value, (str, int, bool)) or value is None) or value not in values:
             raise ValueError("not one of the accepted values")
         return value
+
     return check
 
 
 # The services read true/false the way HTML forms send them; these say exactly that.
-FormBool = Annotated[Any, AfterValidator(_one_of(TRUE_VALUES | FALSE_VALUES)), WithJsonSchema({
-    "anyOf": [{"type": "boolean"}, {"enum": _json_values(TRUE_VALUES | FALSE_VALUES)}, {"type": "null"}],
-    "description": f"true or false; also {', '.join(repr(v) for v in _json_values(TRUE_VALUES) if v is not True)} "
-                   "for true and the others listed for false."})]
-Consent = Annotated[Any, AfterValidator(_one_of(TRUE_VALUES)), WithJsonSchema({
-    "enum": _json_values(TRUE_VALUES),
-    "description": "Must be true (or 1, \"yes\", …): consent to the processing of personal data."})]
+FormBool = Annotated[
+    Any,
+    AfterValidator(_one_of(TRUE_VALUES | FALSE_VALUES)),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "boolean"}, {"enum": _json_values(TRUE_VALUES | FALSE_VALUES)}, {"type": "null"}],
+            "description": "true or false; also "
+            f"{', '.join(repr(v) for v in _json_values(TRUE_VALUES) if v is not True)} "
+            "for true and the others listed for false.",
+        }
+    ),
+]
+Consent = Annotated[
+    Any,
+    AfterValidator(_one_of(TRUE_VALUES)),
+    WithJsonSchema(
+        {
+            "enum": _json_values(TRUE_VALUES),
+            "description": 'Must be true (or 1, "yes", …): consent to the processing of personal data.',
+        }
+    ),
+]
 NoNul = r"^[^\x00]*$"
 
 
@@ -93,9 +110,13 @@ class DistrictInput(Input):
     name_en: text(District.name_en)
 
 
-LocalDateTime = Annotated[str, Field(
-    description="ISO 8601, e.g. 2025-05-09T19:00; without an offset it is Kazakhstan time (UTC+5).",
-    examples=["2030-05-09T19:00"])]
+LocalDateTime = Annotated[
+    str,
+    Field(
+        description="ISO 8601, e.g. 2025-05-09T19:00; without an offset it is Kazakhstan time (UTC+5).",
+        examples=["2030-05-09T19:00"],
+    ),
+]
 
 
 class CeremonyInput(Input):
@@ -123,13 +144,15 @@ class NeedsFlags(Input):
 
 class RegistrationInput(Input):
     """At least one of email and phone."""
+
     full_name: text(Registration.full_name)
     email: text(Registration.email, json_schema_extra={"format": "email"}) | None = None
     phone: str | None = Field(None, description="A Kazakhstan number; stored as +7XXXXXXXXXX.")
     companions: int = Field(0, ge=0, le=MAX_COMPANIONS)
     category: enum(CATEGORIES)
     needs: list[enum(NEED_CODES)] | NeedsFlags | text(Registration.needs_note) | None = Field(
-        None, description="A list of needs, an object of flags with an optional note, or a free-text note.")
+        None, description="A list of needs, an object of flags with an optional note, or a free-text note."
+    )
     consent: Consent
 
 
@@ -139,10 +162,12 @@ class CancelInput(Input):
 
 class CheckinInput(Input):
     code: str = Field(description="The ticket code, as scanned or typed (dashes and case do not matter).")
-    companions_arrived: int | None = Field(None, ge=0, le=MAX_COMPANIONS,
-                                           description="Companions who came; default: all registered.")
-    ceremony: StrictInt | None = Field(None, ge=1, le=DB_INT_MAX, description="This door's ceremony: another's ticket is refused "
-                                                   "(409 wrong_ceremony).")
+    companions_arrived: int | None = Field(
+        None, ge=0, le=MAX_COMPANIONS, description="Companions who came; default: all registered."
+    )
+    ceremony: StrictInt | None = Field(
+        None, ge=1, le=DB_INT_MAX, description="This door's ceremony: another's ticket is refused (409 wrong_ceremony)."
+    )
 
 
 Quota = Annotated[int, Field(ge=0, le=MAX_QUOTA)]
@@ -156,8 +181,7 @@ class MedalInput(Input):
     serial_prefix: str = Field(pattern=PREFIX_RE.pattern)
     award_year_from: int = Field(2025, ge=AWARD_YEARS[0], le=AWARD_YEARS[1])
     award_year_to: Annotated[int, Field(ge=AWARD_YEARS[0], le=AWARD_YEARS[1])] | None = None
-    quotas: dict[str, Quota] = Field(
-        default_factory=dict, description="District code -> quota.")
+    quotas: dict[str, Quota] = Field(default_factory=dict, description="District code -> quota.")
     signer_title_kk: text(Medal.signer_title_kk) = ""
     signer_title_ru: text(Medal.signer_title_ru) = ""
     signer_name: text(Medal.signer_name) = ""
@@ -165,6 +189,7 @@ class MedalInput(Input):
 
 class QuotaInput(RootModel[dict[str, Quota]]):
     """District code -> quota (not below what is already approved)."""
+
     error_prefix: ClassVar[str] = "quotas."
 
 
@@ -172,8 +197,9 @@ class NomineeInput(Input):
     surname: text(Nominee.surname)
     given_name: text(Nominee.given_name)
     patronymic: text(Nominee.patronymic) = ""
-    iin: str | StrictInt | None = Field(None, description="12 digits (a string, or a number); its checksum and birth "
-                                                    "date are checked.")
+    iin: str | StrictInt | None = Field(
+        None, description="12 digits (a string, or a number); its checksum and birth date are checked."
+    )
     birth_date: str = Field(description="2025-05-09 or 09.05.2025.", examples=["1926-03-15"])
     category: enum(NOMINEE_CATEGORIES)
     district: str = Field(description="A district code from GET /districts.")
@@ -193,8 +219,9 @@ class TransitionInput(Input):
     decree_number: text(Nomination.decree_number, description="Required for approve.") | StrictInt | None = None
     decree_date: str | None = Field(None, description="Required for approve.")
     confirm_duplicate: StrictBool = Field(False, description="Submit although a likely duplicate was flagged.")
-    version: StrictInt | None = Field(None, ge=1, le=DB_INT_MAX,
-                                description="Refused with 409 conflict if it changed meanwhile.")
+    version: StrictInt | None = Field(
+        None, ge=1, le=DB_INT_MAX, description="Refused with 409 conflict if it changed meanwhile."
+    )
 
 
 class RevokeInput(Input):
@@ -217,6 +244,7 @@ class AttachInput(Input):
 
 QueryText = Annotated[str, Field(pattern=NoNul)]
 
+
 class Paging(Input):
     page: or_empty(Annotated[int, Field(ge=1, le=PAGE_MAX)]) = 1
     per_page: or_empty(Annotated[int, Field(ge=1, le=PER_PAGE_MAX)]) = PER_PAGE_DEFAULT
@@ -233,7 +261,8 @@ class NominationQuery(Paging):
     medal: QueryText | None = None
     category: or_empty(enum(NOMINEE_CATEGORIES)) = None
     q: Annotated[str, Field(max_length=SEARCH_MAX, pattern=NoNul)] | None = Field(
-        None, description="A name in either script, or the start of an IIN.")
+        None, description="A name in either script, or the start of an IIN."
+    )
 
 
 class AwardFilters(Input):

@@ -21,12 +21,13 @@ inside their hooks, which read the body themselves (spectree reads it with
 errors) and answer with their own error bodies.  What we need from a library is
 the schema language and its JSON Schema 2020-12 output: pydantic v2 gives both.
 """
+
 from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import get_origin
 
 from flask import current_app, request
@@ -66,6 +67,7 @@ def operation(summary: str, *, tag: str, **kwargs):
 
 
 # --- input -----------------------------------------------------------------
+
 
 def _field_name(model: type[BaseModel], loc: tuple) -> str:
     """("nominee", "iin") -> "nominee.iin", ("quotas", "ulytau") -> "quotas.ulytau": the declared
@@ -167,8 +169,9 @@ def _checked(model: type[BaseModel], data):
         raise ValidationFailed(errors) from None
     except ValidationFailed as exc:
         for name, message in errors.items():
-            if not any(name == known or name.startswith(known + ".") or known.startswith(name + ".")
-                       for known in exc.fields):
+            if not any(
+                name == known or name.startswith(known + ".") or known.startswith(name + ".") for known in exc.fields
+            ):
                 exc.fields[name] = message
         raise
     raise ValidationFailed(errors)
@@ -189,7 +192,8 @@ def checked_query(model: type[BaseModel]):
 
 # --- output ----------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+
+@cache
 def _adapter(model: type[BaseModel]) -> TypeAdapter:
     return TypeAdapter(model)
 

@@ -1,4 +1,5 @@
 """The audit trail: :func:`record` is called inside the transaction of the change."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -21,31 +22,44 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def record(session, actor: Actor, action: str, object_type: str, object_id,
-           before: dict | None = None, after: dict | None = None, reason: str | None = None) -> None:
+def record(
+    session,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id,
+    before: dict | None = None,
+    after: dict | None = None,
+    reason: str | None = None,
+) -> None:
     """Write one audit event now, inside the caller's transaction (one INSERT,
     no unit-of-work bookkeeping: events are never read back in the same
     transaction)."""
-    session.connection().execute(INSERT_AUDIT_EVENT, dict(
-        occurred_at=utcnow(),
-        actor_id=actor.user.id if actor.user is not None else None,
-        actor_label=actor.display,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        before=_jsonable(before) if before is not None else None,
-        after=_jsonable(after) if after is not None else None,
-        reason=reason or None,
-        client_addr=actor.client_addr,
-    ))
+    session.connection().execute(
+        INSERT_AUDIT_EVENT,
+        {
+            "occurred_at": utcnow(),
+            "actor_id": actor.user.id if actor.user is not None else None,
+            "actor_label": actor.display,
+            "action": action,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "before": _jsonable(before) if before is not None else None,
+            "after": _jsonable(after) if after is not None else None,
+            "reason": reason or None,
+            "client_addr": actor.client_addr,
+        },
+    )
 
 
 def history(session, object_type: str, object_id) -> list:
-    return list(session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
-        .order_by(AuditEvent.id)
-    ))
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
+            .order_by(AuditEvent.id)
+        )
+    )
 
 
 def diff(before: dict, after: dict) -> tuple[dict, dict]:

@@ -10,14 +10,93 @@ Y Z) sort after the Cyrillic ones, in that alphabet's order.
 parts of a name), so that any database orders it the same way under any
 collation: digits compare alike everywhere.
 """
+
 from __future__ import annotations
 
 import unicodedata
 
-CYRILLIC = "А Ә Б В Г Ғ Д Е Ё Ж З И Й К Қ Л М Н Ң О Ө П Р С Т У Ұ Ү Ф Х Һ Ц Ч Ш Щ Ъ Ы І Ь Э Ю Я".split()
+CYRILLIC = [
+    "А",
+    "Ә",
+    "Б",
+    "В",
+    "Г",
+    "Ғ",
+    "Д",
+    "Е",
+    "Ё",
+    "Ж",
+    "З",
+    "И",
+    "Й",
+    "К",
+    "Қ",
+    "Л",
+    "М",
+    "Н",
+    "Ң",
+    "О",
+    "Ө",
+    "П",
+    "Р",
+    "С",
+    "Т",
+    "У",
+    "Ұ",
+    "Ү",
+    "Ф",
+    "Х",
+    "Һ",
+    "Ц",
+    "Ч",
+    "Ш",
+    "Щ",
+    "Ъ",
+    "Ы",
+    "І",
+    "Ь",
+    "Э",
+    "Ю",
+    "Я",
+]
 # The 2021 alphabet, then the Latin letters it does not use (names spelled the
 # Russian or English way: C, W, X).
-LATIN = "A Ä B C D E F G Ğ H I İ J K L M N Ñ O Ö P Q R S Ş T U Ū Ü V W X Y Z".split()
+LATIN = [
+    "A",
+    "Ä",
+    "B",
+    "C",
+    "D",
+    "E",
+    "F",
+    "G",
+    "Ğ",
+    "H",
+    "I",
+    "İ",
+    "J",
+    "K",
+    "L",
+    "M",
+    "N",
+    "Ñ",
+    "O",
+    "Ö",
+    "P",
+    "Q",
+    "R",
+    "S",
+    "Ş",
+    "T",
+    "U",
+    "Ū",
+    "Ü",
+    "V",
+    "W",
+    "X",
+    "Y",
+    "Z",
+]
 
 _RANK: dict[str, int] = {}
 for _i, _letter in enumerate(CYRILLIC + LATIN, start=1):

@@ -8,13 +8,21 @@ from wtforms.validators import InputRequired, Length, Optional
 from ..forms import select_choices
 from .models import AwardStatus
 
-STATUS_FILTERS = (("", _l("All")), ("not_presented", _l("Not presented yet")), ("presented", _l("Presented")),
-                  ("valid", _l("Valid")), ("revoked", _l("Revoked")))
+STATUS_FILTERS = (
+    ("", _l("All")),
+    ("not_presented", _l("Not presented yet")),
+    ("presented", _l("Presented")),
+    ("valid", _l("Valid")),
+    ("revoked", _l("Revoked")),
+)
 FORMAT_LABELS = (("a4", _l("A4 landscape")), ("card", _l("Card (A6), 4 on an A4 sheet with crop marks")))
 STATUS_LABELS = AwardStatus.labels()
 HISTORY_LABELS = {
-    "award.issue": _l("Certificate issued"), "award.attach": _l("Attached to a ceremony"),
-    "award.presented": _l("Presented"), "award.revoke": _l("Revoked"), "award.reissue": _l("Reissued"),
+    "award.issue": _l("Certificate issued"),
+    "award.attach": _l("Attached to a ceremony"),
+    "award.presented": _l("Presented"),
+    "award.revoke": _l("Revoked"),
+    "award.reissue": _l("Reissued"),
 }
 
 
@@ -33,17 +41,18 @@ class FilterForm(FlaskForm):
 class BulkForm(FlaskForm):
     """What to do with the ticked certificates."""
 
-    date = StringField(_l("Date presented"), validators=[Optional()],
-                       description=_l("For example 09.05.2025."))
+    date = StringField(_l("Date presented"), validators=[Optional()], description=_l("For example 09.05.2025."))
     target = SelectField(_l("Ceremony where they will be presented"), validators=[Optional()])
 
 
 class PresentedForm(FlaskForm):
-    date = StringField(_l("Date presented"), validators=[InputRequired()],
-                       description=_l("For example 09.05.2025."))
+    date = StringField(_l("Date presented"), validators=[InputRequired()], description=_l("For example 09.05.2025."))
 
 
 class RevokeForm(FlaskForm):
-    reason = TextAreaField(_l("Reason"), validators=[InputRequired(), Length(max=1000)],
-                           description=_l("Shown in the history; the public page only says it is revoked."))
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[InputRequired(), Length(max=1000)],
+        description=_l("Shown in the history; the public page only says it is revoked."),
+    )
     reissue = BooleanField(_l("Issue a new certificate in its place (new serial number)"))

@@ -1,4 +1,5 @@
 """The award register: one award per approved nomination, numbered per medal."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -17,7 +18,6 @@ from ..states import Labelled, machine
 from ..timeutil import UTCDateTime, utcnow
 
 
-
 @machine("award")
 class AwardStatus(Labelled):
     VALID = "valid", _l("valid")
@@ -25,8 +25,10 @@ class AwardStatus(Labelled):
 
 
 # A valid certificate may be revoked (and then reissued under a new serial); a revoked one stays revoked.
-AWARD_TRANSITIONS: dict[str, frozenset[str]] = {AwardStatus.VALID: frozenset({AwardStatus.REVOKED}),
-                                                AwardStatus.REVOKED: frozenset()}
+AWARD_TRANSITIONS: dict[str, frozenset[str]] = {
+    AwardStatus.VALID: frozenset({AwardStatus.REVOKED}),
+    AwardStatus.REVOKED: frozenset(),
+}
 AWARD_STATUSES = AwardStatus.values()
 
 
@@ -38,8 +40,13 @@ class Award(db.Model):
         CheckConstraint("number > 0", name="number_positive"),
         UniqueConstraint("medal_id", "number", name="uq_awards_medal_number"),
         # One valid certificate per nomination: a reissue revokes the old one first.
-        Index("uq_awards_valid_nomination", "nomination_id", unique=True,
-              postgresql_where=text("status = 'valid'"), sqlite_where=text("status = 'valid'")),
+        Index(
+            "uq_awards_valid_nomination",
+            "nomination_id",
+            unique=True,
+            postgresql_where=text("status = 'valid'"),
+            sqlite_where=text("status = 'valid'"),
+        ),
         Index("ix_awards_ceremony_order", "ceremony_id", "sort_key"),
         Index("ix_awards_medal_district", "medal_id", "district_id"),
     )
@@ -73,6 +80,6 @@ class Award(db.Model):
     # The backref gives a nomination its certificates (``nomination.awards``,
     # oldest first) without the nominations layer importing this one.
     nomination: Mapped[Nomination] = relationship(backref=backref("awards", order_by="Award.id", lazy="select"))
-    reissue_of: Mapped["Award | None"] = relationship(remote_side=[id], foreign_keys=[reissue_of_id])
+    reissue_of: Mapped[Award | None] = relationship(remote_side=[id], foreign_keys=[reissue_of_id])
     presented_by: Mapped[User | None] = relationship(foreign_keys=[presented_by_id])
     revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])

@@ -1,6 +1,7 @@
 """From the award register to the PDF renderer: what each certificate says,
 read from the database in batches so that a 10,000-certificate PDF streams
 with memory that does not grow with it."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -9,12 +10,11 @@ from flask import Response, current_app, stream_with_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from .. import codes
+from .. import codes, pdf
 from ..ceremonies.models import Ceremony
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..medals.models import Medal
 from ..timeutil import to_local
-from .. import pdf
 from .models import Award
 from .service import printable_query, validate_filters
 
@@ -57,10 +57,19 @@ def content(award: Award, signers: _Signers) -> pdf.CertificateContent:
     medal = award.medal
     title_kk, title_ru, name, image = signers(medal)
     return pdf.CertificateContent(
-        full_name=award.full_name, medal_name_kk=medal.name_kk, medal_name_ru=medal.name_ru, serial=award.serial,
-        decree_number=award.decree_number, decree_date=award.decree_date, signer_title_kk=title_kk,
-        signer_title_ru=title_ru, signer_name=name, verify_url=verify_url(award.verify_code),
-        verify_code=codes.grouped(award.verify_code), signature_image=image)
+        full_name=award.full_name,
+        medal_name_kk=medal.name_kk,
+        medal_name_ru=medal.name_ru,
+        serial=award.serial,
+        decree_number=award.decree_number,
+        decree_date=award.decree_date,
+        signer_title_kk=title_kk,
+        signer_title_ru=title_ru,
+        signer_name=name,
+        verify_url=verify_url(award.verify_code),
+        verify_code=codes.grouped(award.verify_code),
+        signature_image=image,
+    )
 
 
 def certificate(session, award: Award, fmt: str) -> bytes:
@@ -103,12 +112,15 @@ def sheet_header(ceremony: Ceremony | None, medals: list[Medal]) -> pdf.SheetHea
 def stream_sheet(session, stmt, ceremony: Ceremony | None) -> Iterator[bytes]:
     medal_ids = select(Award.medal_id).where(Award.id.in_(stmt.order_by(None).with_only_columns(Award.id)))
     medals = list(session.scalars(select(Medal).where(Medal.id.in_(medal_ids)).order_by(Medal.code)))
-    rows = (pdf.SheetRow(number=i, full_name=a.full_name, serial=a.serial)
-            for i, a in enumerate(_stream_rows(session, stmt), start=1))
+    rows = (
+        pdf.SheetRow(number=i, full_name=a.full_name, serial=a.serial)
+        for i, a in enumerate(_stream_rows(session, stmt), start=1)
+    )
     return pdf.stream_presentation_sheet(sheet_header(ceremony, medals), rows)
 
 
 # ------------------------------------------------- responses (API and pages)
+
 
 def _pdf_response(body, filename: str, *, download: bool = False):
     response = Response(body, mimetype="application/pdf")
@@ -120,13 +132,19 @@ def _pdf_response(body, filename: str, *, download: bool = False):
 def certificate_response(session, award: Award, fmt: str):
     """One certificate; a revoked one is never printed."""
     if award.status != "valid":
-        raise Conflict(_l("Certificate %(serial)s is revoked; it is not printed.", serial=award.serial),
-                       code="revoked")
+        raise Conflict(_l("Certificate %(serial)s is revoked; it is not printed.", serial=award.serial), code="revoked")
     try:
         body = certificate(session, award, fmt)
     except pdf.MissingGlyphError as exc:
-        raise ValidationFailed({"full_name": _l("The certificate fonts have no letter %(char)s (U+%(code)s); "
-                                                "correct the name.", char=exc.char, code=f"{ord(exc.char):04X}")})
+        raise ValidationFailed(
+            {
+                "full_name": _l(
+                    "The certificate fonts have no letter %(char)s (U+%(code)s); correct the name.",
+                    char=exc.char,
+                    code=f"{ord(exc.char):04X}",
+                )
+            }
+        ) from exc
     return _pdf_response(body, f"{award.serial}-{fmt}.pdf")
 
 
@@ -136,8 +154,9 @@ def batch_response(session, user, args):
     filters = validate_filters(session, args)
     stmt = printable_query(user, **filters)
     ensure_some(session, stmt)
-    return _pdf_response(stream_with_context(stream_batch(session, stmt, fmt)), f"certificates-{fmt}.pdf",
-                         download=True)
+    return _pdf_response(
+        stream_with_context(stream_batch(session, stmt, fmt)), f"certificates-{fmt}.pdf", download=True
+    )
 
 
 def sheet_response(session, user, args):
@@ -148,5 +167,8 @@ def sheet_response(session, user, args):
     stmt = printable_query(user, **filters)
     ensure_some(session, stmt)
     ceremony = filters["ceremony"]
-    return _pdf_response(stream_with_context(stream_sheet(session, stmt, ceremony)),
-                         f"presentation-sheet-{ceremony.id}.pdf", download=True)
+    return _pdf_response(
+        stream_with_context(stream_sheet(session, stmt, ceremony)),
+        f"presentation-sheet-{ceremony.id}.pdf",
+        download=True,
+    )

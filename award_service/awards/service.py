@@ -6,6 +6,7 @@ Like every service here: plain arguments (the acting user included), domain
 errors, the audit event in the same transaction; the caller of
 :func:`issue_awards` commits (it runs inside the approval's transaction).
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -18,12 +19,12 @@ from ..accounts.permissions import can, scoped_district_id
 from ..actor import Actor
 from ..audit import record
 from ..ceremonies.models import Ceremony
+from ..dates import local_today, parse_date
 from ..districts.models import District
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..medals.models import Medal
 from ..nominations import events as nomination_events
 from ..nominations.models import Nomination
-from ..dates import local_today, parse_date
 from ..text import text_field
 from ..timeutil import utcnow
 from .collation import sort_key
@@ -33,36 +34,56 @@ MAX_SERIALS = 1000
 
 
 def _snapshot(award: Award) -> dict:
-    return {"serial": award.serial, "nomination_id": award.nomination_id, "status": award.status,
-            "ceremony_id": award.ceremony_id}
+    return {
+        "serial": award.serial,
+        "nomination_id": award.nomination_id,
+        "status": award.status,
+        "ceremony_id": award.ceremony_id,
+    }
 
 
 # ------------------------------------------------------------------ issuing
+
 
 def _allocate(session, medal_id: int, count: int) -> tuple[str, list[int]]:
     """``count`` consecutive numbers of the medal's counter: one conditional
     UPDATE ... RETURNING in the caller's transaction, so a rollback gives them
     back and two approvals never get the same one (the row lock orders them)."""
     row = session.execute(
-        update(Medal).where(Medal.id == medal_id).values(serial_counter=Medal.serial_counter + count)
-        .returning(Medal.serial_counter, Medal.serial_prefix).execution_options(synchronize_session=False)
+        update(Medal)
+        .where(Medal.id == medal_id)
+        .values(serial_counter=Medal.serial_counter + count)
+        .returning(Medal.serial_counter, Medal.serial_prefix)
+        .execution_options(synchronize_session=False)
     ).one()
     last, prefix = row
     return prefix, list(range(last - count + 1, last + 1))
 
 
-def _new_award(nomination: Nomination, prefix: str, number: int, actor: Actor, decree_number: str,
-               decree_date: date, **extra) -> Award:
+def _new_award(
+    nomination: Nomination, prefix: str, number: int, actor: Actor, decree_number: str, decree_date: date, **extra
+) -> Award:
     nominee = nomination.nominee
-    return Award(serial=f"{prefix}-{number:05d}", medal_id=nomination.medal_id, number=number,
-                 nomination_id=nomination.id, district_id=nomination.district_id, full_name=nominee.full_name,
-                 sort_key=sort_key(nominee.surname, nominee.given_name, nominee.patronymic),
-                 decree_number=decree_number, decree_date=decree_date, verify_code=codes.new_code(),
-                 status="valid", created_by_id=actor.user.id if actor.user else None, **extra)
+    return Award(
+        serial=f"{prefix}-{number:05d}",
+        medal_id=nomination.medal_id,
+        number=number,
+        nomination_id=nomination.id,
+        district_id=nomination.district_id,
+        full_name=nominee.full_name,
+        sort_key=sort_key(nominee.surname, nominee.given_name, nominee.patronymic),
+        decree_number=decree_number,
+        decree_date=decree_date,
+        verify_code=codes.new_code(),
+        status="valid",
+        created_by_id=actor.user.id if actor.user else None,
+        **extra,
+    )
 
 
-def issue_awards(session, actor: Actor, nominations: list[Nomination], *, decree_number: str,
-                 decree_date: date) -> list[Award]:
+def issue_awards(
+    session, actor: Actor, nominations: list[Nomination], *, decree_number: str, decree_date: date
+) -> list[Award]:
     """An award for each nomination just approved under this decree, inside the
     approval's transaction; numbers follow the order given (the caller's id
     order), so a decree's list gets consecutive numbers."""
@@ -83,13 +104,15 @@ def issue_awards(session, actor: Actor, nominations: list[Nomination], *, decree
 
 
 @nomination_events.approved.connect
-def _issue_on_approval(session, *, actor: Actor, nominations: list[Nomination], decree_number: str,
-                       decree_date: date) -> None:
+def _issue_on_approval(
+    session, *, actor: Actor, nominations: list[Nomination], decree_number: str, decree_date: date
+) -> None:
     """The workflow approved these under a decree: issue their certificates in its transaction."""
     issue_awards(session, actor, nominations, decree_number=decree_number, decree_date=decree_date)
 
 
 # ------------------------------------------------------------------ reading
+
 
 def get_award(session, serial) -> Award:
     award = session.scalar(select(Award).where(Award.serial == serial)) if isinstance(serial, str) else None
@@ -118,8 +141,7 @@ def validate_filters(session, args) -> dict:
                 errors[key] = _l("Unknown medal.") if key == "medal" else _l("Unknown district.")
     ceremony_id = (args.get("ceremony") or "").strip()
     if ceremony_id:
-        ceremony = session.get(Ceremony, int(ceremony_id)) if ceremony_id.isdigit() and len(ceremony_id) < 10 \
-            else None
+        ceremony = session.get(Ceremony, int(ceremony_id)) if ceremony_id.isdigit() and len(ceremony_id) < 10 else None
         if ceremony is None:
             errors["ceremony"] = _l("Unknown ceremony.")
         filters["ceremony"] = ceremony
@@ -185,6 +207,7 @@ def find_by_code(session, code) -> Award | None:
 
 # ------------------------------------------------------------------ changes
 
+
 def _check_may(actor: Actor, permission: str, award: Award) -> None:
     if actor.user is not None and not can(actor.user, permission, award):
         raise Forbidden()
@@ -198,8 +221,9 @@ def parse_presented_date(value, award_dates: list[date], *, today: date | None =
         if day > today:
             errors["date"] = _l("The date is in the future.")
         elif award_dates and day < max(award_dates):
-            errors["date"] = _l("The date comes before the decree (%(date)s).",
-                                date=max(award_dates).strftime("%d.%m.%Y"))
+            errors["date"] = _l(
+                "The date comes before the decree (%(date)s).", date=max(award_dates).strftime("%d.%m.%Y")
+            )
     if errors:
         raise ValidationFailed(errors)
     return day
@@ -214,30 +238,57 @@ def mark_presented(session, actor: Actor, serials, on) -> list[Award]:
     day = parse_presented_date(on, [a.decree_date for a in awards])
     for award in awards:
         if award.status != "valid":
-            raise Conflict(_l("Certificate %(serial)s is revoked; it cannot be presented.", serial=award.serial),
-                           code="revoked")
+            raise Conflict(
+                _l("Certificate %(serial)s is revoked; it cannot be presented.", serial=award.serial), code="revoked"
+            )
         if award.presented_on is not None:
-            raise Conflict(_l("Certificate %(serial)s was already presented on %(date)s.", serial=award.serial,
-                              date=award.presented_on.strftime("%d.%m.%Y")), code="already_presented")
+            raise Conflict(
+                _l(
+                    "Certificate %(serial)s was already presented on %(date)s.",
+                    serial=award.serial,
+                    date=award.presented_on.strftime("%d.%m.%Y"),
+                ),
+                code="already_presented",
+            )
     user_id = actor.user.id if actor.user else None
     try:
         for award in awards:
             changed = session.execute(
-                update(Award).where(Award.id == award.id, Award.status == "valid", Award.presented_on.is_(None))
-                .values(presented_on=day, presented_by_id=user_id).execution_options(synchronize_session=False))
+                update(Award)
+                .where(Award.id == award.id, Award.status == "valid", Award.presented_on.is_(None))
+                .values(presented_on=day, presented_by_id=user_id)
+                .execution_options(synchronize_session=False)
+            )
             if changed.rowcount != 1:
-                raise Conflict(_l("Someone else has just changed certificate %(serial)s. Reload the page.",
-                                  serial=award.serial), code="conflict")
-            record(session, actor, "award.presented", "award", award.serial, before={"presented_on": None},
-                   after={"presented_on": day})
+                raise Conflict(
+                    _l("Someone else has just changed certificate %(serial)s. Reload the page.", serial=award.serial),
+                    code="conflict",
+                )
+            record(
+                session,
+                actor,
+                "award.presented",
+                "award",
+                award.serial,
+                before={"presented_on": None},
+                after={"presented_on": day},
+            )
             moved = session.execute(
-                update(Nomination).where(Nomination.id == award.nomination_id, Nomination.status == "approved")
+                update(Nomination)
+                .where(Nomination.id == award.nomination_id, Nomination.status == "approved")
                 .values(status="awarded", version=Nomination.version + 1, updated_at=utcnow())
-                .execution_options(synchronize_session=False))
+                .execution_options(synchronize_session=False)
+            )
             if moved.rowcount == 1:
-                record(session, actor, "nomination.award", "nomination", award.nomination_id,
-                       before={"status": "approved"}, after={"status": "awarded", "serial": award.serial,
-                                                             "presented_on": day})
+                record(
+                    session,
+                    actor,
+                    "nomination.award",
+                    "nomination",
+                    award.nomination_id,
+                    before={"status": "approved"},
+                    after={"status": "awarded", "serial": award.serial, "presented_on": day},
+                )
     except Conflict:
         session.rollback()
         raise
@@ -257,12 +308,12 @@ def _awards_for(session, serials) -> list[Award]:
         raise ValidationFailed({"serials": _l("Choose at least one certificate.")})
     if len(wanted) > MAX_SERIALS:
         raise ValidationFailed({"serials": _l("At most %(n)d certificates at once.", n=MAX_SERIALS)})
-    found = {a.serial: a for a in session.scalars(select(Award).where(Award.serial.in_(wanted))
-                                                  .order_by(Award.id))}
+    found = {a.serial: a for a in session.scalars(select(Award).where(Award.serial.in_(wanted)).order_by(Award.id))}
     missing = [s for s in wanted if s not in found]
     if missing:
-        raise ValidationFailed({"serials": _l("No award has the serial number %(serial)s.",
-                                              serial=", ".join(missing[:20]))})
+        raise ValidationFailed(
+            {"serials": _l("No award has the serial number %(serial)s.", serial=", ".join(missing[:20]))}
+        )
     return [found[s] for s in wanted]
 
 
@@ -277,12 +328,25 @@ def attach_to_ceremony(session, actor: Actor, ceremony: Ceremony, serials) -> li
         if award.status != "valid":
             raise Conflict(_l("Certificate %(serial)s is revoked.", serial=award.serial), code="revoked")
         if award.presented_on is not None and award.ceremony_id != ceremony.id:
-            raise Conflict(_l("Certificate %(serial)s was already presented on %(date)s.", serial=award.serial,
-                              date=award.presented_on.strftime("%d.%m.%Y")), code="already_presented")
+            raise Conflict(
+                _l(
+                    "Certificate %(serial)s was already presented on %(date)s.",
+                    serial=award.serial,
+                    date=award.presented_on.strftime("%d.%m.%Y"),
+                ),
+                code="already_presented",
+            )
     for award in awards:
         if award.ceremony_id != ceremony.id:
-            record(session, actor, "award.attach", "award", award.serial, before={"ceremony_id": award.ceremony_id},
-                   after={"ceremony_id": ceremony.id})
+            record(
+                session,
+                actor,
+                "award.attach",
+                "award",
+                award.serial,
+                before={"ceremony_id": award.ceremony_id},
+                after={"ceremony_id": ceremony.id},
+            )
             award.ceremony_id = ceremony.id
     session.commit()
     return awards
@@ -299,15 +363,32 @@ def revoke(session, actor: Actor, award: Award, reason, *, reissue: bool = False
     if award.status == "revoked":
         raise Conflict(_l("Certificate %(serial)s is already revoked.", serial=award.serial), code="revoked")
     changed = session.execute(
-        update(Award).where(Award.id == award.id, Award.status == "valid")
-        .values(status="revoked", revoked_at=utcnow(), revoked_by_id=actor.user.id if actor.user else None,
-                revoke_reason=reason).execution_options(synchronize_session=False))
+        update(Award)
+        .where(Award.id == award.id, Award.status == "valid")
+        .values(
+            status="revoked",
+            revoked_at=utcnow(),
+            revoked_by_id=actor.user.id if actor.user else None,
+            revoke_reason=reason,
+        )
+        .execution_options(synchronize_session=False)
+    )
     if changed.rowcount != 1:
         session.rollback()
-        raise Conflict(_l("Someone else has just changed certificate %(serial)s. Reload the page.",
-                          serial=award.serial), code="conflict")
-    record(session, actor, "award.revoke", "award", award.serial, before={"status": "valid"},
-           after={"status": "revoked"}, reason=reason)
+        raise Conflict(
+            _l("Someone else has just changed certificate %(serial)s. Reload the page.", serial=award.serial),
+            code="conflict",
+        )
+    record(
+        session,
+        actor,
+        "award.revoke",
+        "award",
+        award.serial,
+        before={"status": "valid"},
+        after={"status": "revoked"},
+        reason=reason,
+    )
     replacement = _reissue(session, actor, award) if reissue else None
     session.commit()
     session.refresh(award)
@@ -318,8 +399,9 @@ def reissue(session, actor: Actor, award: Award) -> Award:
     """A new certificate (new serial and code) for a revoked one."""
     _check_may(actor, "awards.revoke", award)
     if award.status != "revoked":
-        raise Conflict(_l("Revoke certificate %(serial)s first, with the reason.", serial=award.serial),
-                       code="invalid_transition")
+        raise Conflict(
+            _l("Revoke certificate %(serial)s first, with the reason.", serial=award.serial), code="invalid_transition"
+        )
     replacement = _reissue(session, actor, award)
     session.commit()
     return replacement
@@ -334,10 +416,17 @@ def _reissue(session, actor: Actor, old: Award) -> Award:
         session.rollback()
         raise Conflict(_l("The nomination is no longer approved."), code="invalid_transition")
     prefix, (number,) = _allocate(session, old.medal_id, 1)
-    new = _new_award(nomination, prefix, number, actor, old.decree_number, old.decree_date,
-                     reissue_of_id=old.id, ceremony_id=old.ceremony_id)
+    new = _new_award(
+        nomination,
+        prefix,
+        number,
+        actor,
+        old.decree_number,
+        old.decree_date,
+        reissue_of_id=old.id,
+        ceremony_id=old.ceremony_id,
+    )
     session.add(new)
     session.flush()
-    record(session, actor, "award.reissue", "award", new.serial, before={"serial": old.serial},
-           after=_snapshot(new))
+    record(session, actor, "award.reissue", "award", new.serial, before={"serial": old.serial}, after=_snapshot(new))
     return new

@@ -2,6 +2,7 @@
 preview, batch PDF, presentation sheet, mark presented, attach to a ceremony),
 each certificate's page (history, presented, revoke and reissue); and the
 public verification page behind the QR code."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -18,9 +19,9 @@ from ..districts.service import all_districts
 from ..errors import DomainError, NotFound, ValidationFailed
 from ..extensions import db, limiter
 from ..forms import ActionForm, apply_errors
+from ..http import actor, check, refused, require
 from ..i18n import locale_code
 from ..medals.service import all_medals
-from ..http import actor, check, refused, require
 from . import printing, service
 from .forms import FORMAT_LABELS, HISTORY_LABELS, STATUS_LABELS, BulkForm, FilterForm, PresentedForm, RevokeForm
 from .models import Award
@@ -32,8 +33,9 @@ FILTER_KEYS = ("ceremony", "medal", "district", "status", "q", "format")
 
 
 def _ceremony_choices(blank: str) -> list[tuple[str, str]]:
-    ceremonies = db.session.scalars(select(Ceremony).where(Ceremony.status != "cancelled")
-                                    .order_by(Ceremony.starts_at.desc()))
+    ceremonies = db.session.scalars(
+        select(Ceremony).where(Ceremony.status != "cancelled").order_by(Ceremony.starts_at.desc())
+    )
     title = "title_kk" if locale_code() == "kk" else "title_ru"
     return [("", blank)] + [(str(c.id), f"{getattr(c, title)} ({c.starts_at:%d.%m.%Y})") for c in ceremonies]
 
@@ -68,8 +70,10 @@ def _bulk(form: BulkForm):
         if action == "present":
             check("awards.present")
             done = service.mark_presented(db.session, actor(), serials, form.date.data)
-            flash(ngettext("%(num)d certificate marked presented.", "%(num)d certificates marked presented.",
-                           len(done)), "success")
+            flash(
+                ngettext("%(num)d certificate marked presented.", "%(num)d certificates marked presented.", len(done)),
+                "success",
+            )
         elif action == "attach":
             check("awards.present")
             target = form.target.data
@@ -77,8 +81,14 @@ def _bulk(form: BulkForm):
             if ceremony is None:
                 raise ValidationFailed({"target": _("Choose the ceremony.")})
             done = service.attach_to_ceremony(db.session, actor(), ceremony, serials)
-            flash(ngettext("%(num)d certificate attached to the ceremony.",
-                           "%(num)d certificates attached to the ceremony.", len(done)), "success")
+            flash(
+                ngettext(
+                    "%(num)d certificate attached to the ceremony.",
+                    "%(num)d certificates attached to the ceremony.",
+                    len(done),
+                ),
+                "success",
+            )
         else:
             form.form_errors.append(_("Choose one of the action buttons under the list."))
             return 400
@@ -111,19 +121,38 @@ def index():
         filters = service.validate_filters(db.session, request.args)
     except ValidationFailed as exc:
         apply_errors(filter_form, exc.fields)
-        return render_template("awards/index.html", filter_form=filter_form, form=form, rows=[], pagination=None,
-                               page_args={}, selected=selected, status_labels=STATUS_LABELS), 422
+        return render_template(
+            "awards/index.html",
+            filter_form=filter_form,
+            form=form,
+            rows=[],
+            pagination=None,
+            page_args={},
+            selected=selected,
+            status_labels=STATUS_LABELS,
+        ), 422
     page_args = {k: v for k, v in request.args.items() if k in FILTER_KEYS and v}
     page = request.args.get("page", "1")
-    pagination = db.paginate(service.list_query(current_user, **filters),
-                             page=int(page) if page.isdigit() and len(page) < 7 else 1,
-                             per_page=current_app.config["AWARD_PAGE_SIZE"], error_out=False)
+    pagination = db.paginate(
+        service.list_query(current_user, **filters),
+        page=int(page) if page.isdigit() and len(page) < 7 else 1,
+        per_page=current_app.config["AWARD_PAGE_SIZE"],
+        error_out=False,
+    )
     if request.method == "GET" and request.args.get("select") == "all":
         selected = {a.serial for a in pagination.items}
-    return render_template("awards/index.html", filter_form=filter_form, form=form, rows=pagination.items,
-                           pagination=pagination, page_args=page_args, selected=selected, filters=filters,
-                           fmt=filter_form.format.data if filter_form.format.data in dict(FORMAT_LABELS) else "a4",
-                           status_labels={k: str(v) for k, v in STATUS_LABELS.items()}), status
+    return render_template(
+        "awards/index.html",
+        filter_form=filter_form,
+        form=form,
+        rows=pagination.items,
+        pagination=pagination,
+        page_args=page_args,
+        selected=selected,
+        filters=filters,
+        fmt=filter_form.format.data if filter_form.format.data in dict(FORMAT_LABELS) else "a4",
+        status_labels={k: str(v) for k, v in STATUS_LABELS.items()},
+    ), status
 
 
 def _pdf_or_page(make):
@@ -151,12 +180,19 @@ def _render_show(award: Award, *, presented_form=None, revoke_form=None, status:
     today = local_today().strftime("%d.%m.%Y")
     replacement = db.session.scalar(select(Award).where(Award.reissue_of_id == award.id))
     return render_template(
-        "awards/show.html", award=award, replacement=replacement,
+        "awards/show.html",
+        award=award,
+        replacement=replacement,
         presented_form=presented_form or PresentedForm(data={"date": today}),
-        revoke_form=revoke_form or RevokeForm(), action_form=ActionForm(),
-        events=history(db.session, "award", award.serial), history_labels=HISTORY_LABELS,
-        status_labels=STATUS_LABELS, formats=FORMAT_LABELS,
-        verify_url=printing.verify_url(award.verify_code), code=codes.grouped(award.verify_code)), status
+        revoke_form=revoke_form or RevokeForm(),
+        action_form=ActionForm(),
+        events=history(db.session, "award", award.serial),
+        history_labels=HISTORY_LABELS,
+        status_labels=STATUS_LABELS,
+        formats=FORMAT_LABELS,
+        verify_url=printing.verify_url(award.verify_code),
+        code=codes.grouped(award.verify_code),
+    ), status
 
 
 @bp.get("/<serial>")
@@ -169,8 +205,9 @@ def show(serial: str):
 @require("awards.print")
 def certificate_pdf(serial: str):
     award = _award_or_404(serial, "awards.print")
-    return _pdf_or_page(lambda: printing.certificate_response(db.session, award,
-                                                              printing.check_format(request.args.get("format"))))
+    return _pdf_or_page(
+        lambda: printing.certificate_response(db.session, award, printing.check_format(request.args.get("format")))
+    )
 
 
 def _refused(award: Award, form, form_name: str, exc: DomainError):
@@ -210,8 +247,14 @@ def revoke(serial: str):
     except DomainError as exc:
         return _refused(award, form, "revoke_form", exc)
     if result is not award:
-        flash(_("Certificate %(old)s revoked; certificate %(new)s issued in its place.", old=award.serial,
-                new=result.serial), "success")
+        flash(
+            _(
+                "Certificate %(old)s revoked; certificate %(new)s issued in its place.",
+                old=award.serial,
+                new=result.serial,
+            ),
+            "success",
+        )
         return redirect(url_for("awards.show", serial=result.serial))
     flash(_("Certificate %(serial)s revoked.", serial=award.serial), "success")
     return redirect(url_for("awards.show", serial=award.serial))
@@ -233,6 +276,7 @@ def reissue(serial: str):
 
 
 # ------------------------------------------------------------ verification
+
 
 @public.get("/v/<code>")
 @limiter.limit(lambda: current_app.config["AWARD_VERIFY_RATE_LIMIT"])

@@ -5,6 +5,7 @@ Two doors scanning one ticket at the same moment record one check-in: the
 admission is one conditional UPDATE (``WHERE checked_in_at IS NULL``), and
 whoever finds it already done is told when it happened.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,7 +21,6 @@ from ..audit import record
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..timeutil import utcnow
 from .models import Ceremony, Registration
-
 
 WAITLISTED = _l("This registration is still on the waiting list: no seat is theirs yet.")
 
@@ -52,13 +52,25 @@ def _companions(value, registration: Registration) -> int:
     except (TypeError, ValueError):
         number = -1
     if isinstance(value, bool) or not 0 <= number <= registration.companions:
-        raise ValidationFailed({"companions_arrived": _l(
-            "Between 0 and %(n)d: the companions registered with this ticket.", n=registration.companions)})
+        raise ValidationFailed(
+            {
+                "companions_arrived": _l(
+                    "Between 0 and %(n)d: the companions registered with this ticket.", n=registration.companions
+                )
+            }
+        )
     return number
 
 
-def check_in(session, actor: Actor, registration: Registration, companions_arrived=None, *,
-             ceremony: Ceremony | None = None, now: datetime | None = None) -> Admission:
+def check_in(
+    session,
+    actor: Actor,
+    registration: Registration,
+    companions_arrived=None,
+    *,
+    ceremony: Ceremony | None = None,
+    now: datetime | None = None,
+) -> Admission:
     """Admit the ticket's holder and ``companions_arrived`` of their companions
     (all of them when not given).  Refused: a cancelled registration, another
     ceremony's ticket (when the door is for ``ceremony``), more companions than
@@ -66,8 +78,10 @@ def check_in(session, actor: Actor, registration: Registration, companions_arriv
     if actor.user is not None and not can(actor.user, "checkin.manage", registration.ceremony):
         raise Forbidden()
     if ceremony is not None and registration.ceremony_id != ceremony.id:
-        raise Conflict(_l("This ticket is for another ceremony: %(title)s.", title=registration.ceremony.title_kk),
-                       code="wrong_ceremony")
+        raise Conflict(
+            _l("This ticket is for another ceremony: %(title)s.", title=registration.ceremony.title_kk),
+            code="wrong_ceremony",
+        )
     if registration.status == "cancelled":
         raise Conflict(_l("This registration was cancelled; the ticket is not valid."), code="cancelled")
     if registration.status == "waitlisted":
@@ -76,10 +90,12 @@ def check_in(session, actor: Actor, registration: Registration, companions_arriv
     now = now or utcnow()
     admitted = session.execute(
         update(Registration)
-        .where(Registration.id == registration.id, Registration.status == "confirmed",
-               Registration.checked_in_at.is_(None))
+        .where(
+            Registration.id == registration.id, Registration.status == "confirmed", Registration.checked_in_at.is_(None)
+        )
         .values(checked_in_at=now, companions_arrived=arrived, checked_in_by_id=actor.user.id if actor.user else None)
-        .returning(Registration.id).execution_options(synchronize_session=False)
+        .returning(Registration.id)
+        .execution_options(synchronize_session=False)
     ).first()
     if admitted is None:
         session.rollback()
@@ -87,8 +103,14 @@ def check_in(session, actor: Actor, registration: Registration, companions_arriv
         if registration.status == "cancelled":
             raise Conflict(_l("This registration was cancelled; the ticket is not valid."), code="cancelled")
         return Admission(registration, registration.checked_in_at, already=True)
-    record(session, actor, "registration.checkin", "registration", registration.id,
-           after={"companions_arrived": arrived, "seats": registration.seats})
+    record(
+        session,
+        actor,
+        "registration.checkin",
+        "registration",
+        registration.id,
+        after={"companions_arrived": arrived, "seats": registration.seats},
+    )
     session.commit()
     session.refresh(registration)
     return Admission(registration, registration.checked_in_at, already=False)
@@ -103,9 +125,13 @@ class Counts:
 
 def counts(session, ceremony: Ceremony) -> Counts:
     arrived = session.scalar(
-        select(func.coalesce(func.sum(1 + Registration.companions_arrived), 0))
-        .where(Registration.ceremony_id == ceremony.id, Registration.checked_in_at.is_not(None)))
+        select(func.coalesce(func.sum(1 + Registration.companions_arrived), 0)).where(
+            Registration.ceremony_id == ceremony.id, Registration.checked_in_at.is_not(None)
+        )
+    )
     registered = session.scalar(
-        select(func.coalesce(func.sum(Registration.seats), 0))
-        .where(Registration.ceremony_id == ceremony.id, Registration.status == "confirmed"))
+        select(func.coalesce(func.sum(Registration.seats), 0)).where(
+            Registration.ceremony_id == ceremony.id, Registration.status == "confirmed"
+        )
+    )
     return Counts(arrived=int(arrived), registered=int(registered), capacity=ceremony.capacity)

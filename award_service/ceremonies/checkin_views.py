@@ -3,17 +3,17 @@ scanner types the ticket's code and Enter into the code field (which has the
 focus); the page shows who it is and admits them with the companions who came
 (Enter again); the next scan starts over.  People without their ticket are
 found by name or phone."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_time
+from flask_babel import format_time, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from ..errors import DomainError, NotFound
 from ..extensions import db
-from ..timeutil import to_local
 from ..http import actor, check, require
+from ..timeutil import to_local
 from . import checkin, service
 from .forms import CATEGORY_LABELS, CheckinForm, CodeForm
 from .models import Ceremony, Registration
@@ -35,19 +35,36 @@ def _at(moment) -> str:
     return format_time(to_local(moment, current_app.config["AWARD_TIMEZONE"]), "HH:mm", rebase=False)
 
 
-def _page(ceremony: Ceremony, *, found: Registration | None = None, form: CheckinForm | None = None,
-          code_form: CodeForm | None = None, problem: str | None = None, status: int = 200):
+def _page(
+    ceremony: Ceremony,
+    *,
+    found: Registration | None = None,
+    form: CheckinForm | None = None,
+    code_form: CodeForm | None = None,
+    problem: str | None = None,
+    status: int = 200,
+):
     q = (request.args.get("q") or "").strip()[:100]
     matches = []
     if q and found is None:
-        matches = db.session.scalars(service.registrations_for(db.session, ceremony, q=q, status="confirmed")
-                                     .limit(MAX_FOUND)).all()
+        matches = db.session.scalars(
+            service.registrations_for(db.session, ceremony, q=q, status="confirmed").limit(MAX_FOUND)
+        ).all()
     if found is not None and form is None:
         form = CheckinForm(formdata=None, data={"registration": found.id, "companions_arrived": found.companions})
     return render_template(
-        "ceremonies/checkin.html", ceremony=ceremony, counts=checkin.counts(db.session, ceremony),
-        code_form=code_form or CodeForm(formdata=None), found=found, form=form, problem=problem, q=q,
-        matches=matches, admit_form=CheckinForm(formdata=None), category_labels=CATEGORY_LABELS, at=_at,
+        "ceremonies/checkin.html",
+        ceremony=ceremony,
+        counts=checkin.counts(db.session, ceremony),
+        code_form=code_form or CodeForm(formdata=None),
+        found=found,
+        form=form,
+        problem=problem,
+        q=q,
+        matches=matches,
+        admit_form=CheckinForm(formdata=None),
+        category_labels=CATEGORY_LABELS,
+        at=_at,
     ), status
 
 
@@ -84,17 +101,23 @@ def _found(ceremony: Ceremony, registration: Registration, status: int = 200):
     """The person behind a ticket, or why they cannot come in."""
     if registration.ceremony_id != ceremony.id:
         title = registration.ceremony.title_kk
-        return _page(ceremony, problem=_("This ticket is for another ceremony: %(title)s.", title=title),
-                     status=409)
+        return _page(ceremony, problem=_("This ticket is for another ceremony: %(title)s.", title=title), status=409)
     if registration.status == "cancelled":
-        return _page(ceremony, found=registration, problem=_("This registration was cancelled; the ticket is not "
-                                                              "valid."), status=409)
+        return _page(
+            ceremony,
+            found=registration,
+            problem=_("This registration was cancelled; the ticket is not valid."),
+            status=409,
+        )
     if registration.status == "waitlisted":
         return _page(ceremony, found=registration, problem=str(checkin.WAITLISTED), status=409)
     if registration.checked_in_at is not None:
-        return _page(ceremony, found=registration, status=409,
-                     problem=_("Already checked in at %(time)s: do not admit again.",
-                               time=_at(registration.checked_in_at)))
+        return _page(
+            ceremony,
+            found=registration,
+            status=409,
+            problem=_("Already checked in at %(time)s: do not admit again.", time=_at(registration.checked_in_at)),
+        )
     return _page(ceremony, found=registration, status=status)
 
 
@@ -103,23 +126,31 @@ def _found(ceremony: Ceremony, registration: Registration, status: int = 200):
 def admit(ceremony_id: int):
     ceremony = _ceremony(ceremony_id)
     form = CheckinForm()
-    registration = db.session.get(Registration, form.registration.data) \
-        if isinstance(form.registration.data, int) else None
+    registration = (
+        db.session.get(Registration, form.registration.data) if isinstance(form.registration.data, int) else None
+    )
     if registration is None or registration.ceremony_id != ceremony.id:
         abort(404)
     if not form.validate_on_submit():
         return _page(ceremony, found=registration, form=form, status=422)
     try:
-        admission = checkin.check_in(db.session, actor(), registration, form.companions_arrived.data,
-                                     ceremony=ceremony)
+        admission = checkin.check_in(db.session, actor(), registration, form.companions_arrived.data, ceremony=ceremony)
     except DomainError as exc:
         db.session.rollback()
         form.companions_arrived.errors = list(exc.fields.values()) if exc.fields else []
-        return _page(ceremony, found=registration, form=form, problem=None if exc.fields else str(exc.message),
-                     status=exc.status)
+        return _page(
+            ceremony, found=registration, form=form, problem=None if exc.fields else str(exc.message), status=exc.status
+        )
     if admission.already:
         return _found(ceremony, admission.registration)
     people = 1 + admission.registration.companions_arrived
-    flash(ngettext("Admitted: %(name)s, %(num)d person.", "Admitted: %(name)s, %(num)d people.", people,
-                   name=admission.registration.full_name), "success")
+    flash(
+        ngettext(
+            "Admitted: %(name)s, %(num)d person.",
+            "Admitted: %(name)s, %(num)d people.",
+            people,
+            name=admission.registration.full_name,
+        ),
+        "success",
+    )
     return redirect(url_for("checkin.page", ceremony_id=ceremony.id))

@@ -20,33 +20,46 @@ CATEGORY_LABELS = {
 
 
 class RegistrationForm(FlaskForm):
-    full_name = StringField(_l("Full name"), validators=[InputRequired(message=_l("Enter the full name.")),
-                                                          Length(max=200)],
-                            description=_l("Surname, given name and patronymic, as in the ID card."))
-    phone = TelField(_l("Phone"), validators=[Optional(), Length(max=30)],
-                     description=_l("For example +7 701 234 56 78."))
+    full_name = StringField(
+        _l("Full name"),
+        validators=[InputRequired(message=_l("Enter the full name.")), Length(max=200)],
+        description=_l("Surname, given name and patronymic, as in the ID card."),
+    )
+    phone = TelField(
+        _l("Phone"), validators=[Optional(), Length(max=30)], description=_l("For example +7 701 234 56 78.")
+    )
     email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254)])
-    companions = IntegerField(_l("Companions"), default=0,
-                              validators=[Optional(), NumberRange(min=0, max=MAX_COMPANIONS)],
-                              description=_l("How many people come with you (0 to 5). Each takes a seat."))
-    category = SelectField(_l("Category"), choices=select_choices([("", _l("— choose —")), *CATEGORY_LABELS.items()]),
-                           validators=[InputRequired(message=_l("Choose a category."))])
+    companions = IntegerField(
+        _l("Companions"),
+        default=0,
+        validators=[Optional(), NumberRange(min=0, max=MAX_COMPANIONS)],
+        description=_l("How many people come with you (0 to 5). Each takes a seat."),
+    )
+    category = SelectField(
+        _l("Category"),
+        choices=select_choices([("", _l("— choose —")), *CATEGORY_LABELS.items()]),
+        validators=[InputRequired(message=_l("Choose a category."))],
+    )
     needs_wheelchair = BooleanField(_l("Wheelchair access"))
     needs_hearing = BooleanField(_l("Hearing assistance"))
     needs_near_exit = BooleanField(_l("A seat near the exit"))
     needs_note = TextAreaField(_l("Other needs"), validators=[Optional(), Length(max=500)])
-    consent = BooleanField(_l("I agree to the processing of my personal data for this ceremony."),
-                           validators=[InputRequired(message=_l(
-                               "Registration needs your consent to the processing of personal data."))])
+    consent = BooleanField(
+        _l("I agree to the processing of my personal data for this ceremony."),
+        validators=[InputRequired(message=_l("Registration needs your consent to the processing of personal data."))],
+    )
 
     def service_data(self) -> dict:
         return {
             "full_name": self.full_name.raw_data[0] if self.full_name.raw_data else "",
-            "phone": self.phone.data, "email": self.email.data,
+            "phone": self.phone.data,
+            "email": self.email.data,
             "companions": (self.companions.raw_data or ["0"])[0] or "0",
             "category": self.category.data,
-            "needs_wheelchair": self.needs_wheelchair.data, "needs_hearing": self.needs_hearing.data,
-            "needs_near_exit": self.needs_near_exit.data, "needs_note": self.needs_note.data,
+            "needs_wheelchair": self.needs_wheelchair.data,
+            "needs_hearing": self.needs_hearing.data,
+            "needs_near_exit": self.needs_near_exit.data,
+            "needs_note": self.needs_note.data,
             "consent": self.consent.data,
         }
 
@@ -56,20 +69,35 @@ class CeremonyForm(FlaskForm):
     title_ru = StringField(_l("Title (Russian)"), validators=[InputRequired(), Length(max=200)])
     description_kk = TextAreaField(_l("Description (Kazakh)"), validators=[Optional(), Length(max=5000)])
     description_ru = TextAreaField(_l("Description (Russian)"), validators=[Optional(), Length(max=5000)])
-    starts_at = DateTimeLocalField(_l("Starts at (Kazakhstan time)"), format="%Y-%m-%dT%H:%M",
-                                   validators=[InputRequired()])
+    starts_at = DateTimeLocalField(
+        _l("Starts at (Kazakhstan time)"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()]
+    )
     venue = StringField(_l("Venue"), validators=[InputRequired(), Length(max=200)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
     district = SelectField(_l("District"), validators=[InputRequired()])
     capacity = IntegerField(_l("Capacity (seats)"), validators=[InputRequired(), NumberRange(min=1, max=100_000)])
-    registration_opens_at = DateTimeLocalField(_l("Registration opens (optional)"), format="%Y-%m-%dT%H:%M",
-                                               validators=[Optional()])
-    registration_closes_at = DateTimeLocalField(_l("Registration closes (optional)"), format="%Y-%m-%dT%H:%M",
-                                                validators=[Optional()])
+    registration_opens_at = DateTimeLocalField(
+        _l("Registration opens (optional)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+    registration_closes_at = DateTimeLocalField(
+        _l("Registration closes (optional)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
     waitlist = BooleanField(_l("Keep a waiting list when full"))
 
-    DATA_FIELDS = ("title_kk", "title_ru", "description_kk", "description_ru", "starts_at", "venue", "address",
-                   "district", "capacity", "registration_opens_at", "registration_closes_at", "waitlist")
+    DATA_FIELDS = (
+        "title_kk",
+        "title_ru",
+        "description_kk",
+        "description_ru",
+        "starts_at",
+        "venue",
+        "address",
+        "district",
+        "capacity",
+        "registration_opens_at",
+        "registration_closes_at",
+        "waitlist",
+    )
 
     def service_data(self) -> dict:
         data = {name: getattr(self, name).data for name in self.DATA_FIELDS}
@@ -91,22 +119,30 @@ class RegistrationSearchForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search by name, phone or e-mail"), validators=[Optional(), Length(max=100)])
-    status = SelectField(_l("Status"), choices=select_choices([("", _l("All")), ("confirmed", _l("Confirmed")),
-                                                               ("cancelled", _l("Registration cancelled"))]),
-                         validators=[Optional()])
+    status = SelectField(
+        _l("Status"),
+        choices=select_choices(
+            [("", _l("All")), ("confirmed", _l("Confirmed")), ("cancelled", _l("Registration cancelled"))]
+        ),
+        validators=[Optional()],
+    )
 
 
 class CodeForm(FlaskForm):
     """The code field at the door: a handheld scanner types the code and Enter."""
 
-    code = StringField(_l("Ticket code"), validators=[InputRequired(), Length(max=40)],
-                       description=_l("Scan the QR code on the ticket, or type the code printed under it."),
-                       render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false",
-                                  "autofocus": True})
+    code = StringField(
+        _l("Ticket code"),
+        validators=[InputRequired(), Length(max=40)],
+        description=_l("Scan the QR code on the ticket, or type the code printed under it."),
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false", "autofocus": True},
+    )
 
 
 class CheckinForm(FlaskForm):
     registration = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
-    companions_arrived = IntegerField(_l("Companions who came"),
-                                      validators=[Optional(), NumberRange(min=0, max=MAX_COMPANIONS)],
-                                      render_kw={"inputmode": "numeric"})
+    companions_arrived = IntegerField(
+        _l("Companions who came"),
+        validators=[Optional(), NumberRange(min=0, max=MAX_COMPANIONS)],
+        render_kw={"inputmode": "numeric"},
+    )

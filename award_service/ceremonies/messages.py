@@ -11,6 +11,7 @@ A ticket that cannot be drawn (a character no font has) does not stop the
 message: it then links to the ticket instead.  Each deciding function returns
 the outbox ids it added (``None`` / ``[]``: nobody to write to).
 """
+
 from __future__ import annotations
 
 import logging
@@ -43,6 +44,7 @@ REMINDER_TOO_LATE = timedelta(hours=2)
 
 # ------------------------------------------------------------------ deciding (inside the change's transaction)
 
+
 def _id(row_or_id) -> int:
     return row_or_id if isinstance(row_or_id, int) else row_or_id.id
 
@@ -50,22 +52,39 @@ def _id(row_or_id) -> int:
 def _registrations(*conditions):
     """Recipients (for :func:`insert_from`): registrations with an e-mail."""
     r = Registration
-    return (select(r.email, r.language, cast(r.id, String), Ceremony.district_id)
-            .join(Ceremony, Ceremony.id == r.ceremony_id)
-            .where(r.email.is_not(None), *conditions).order_by(r.id))
+    return (
+        select(r.email, r.language, cast(r.id, String), Ceremony.district_id)
+        .join(Ceremony, Ceremony.id == r.ceremony_id)
+        .where(r.email.is_not(None), *conditions)
+        .order_by(r.id)
+    )
 
 
 # Built once: the statements of every request that decides a message.
 _TO_REGISTRATION = insert_from(_registrations(Registration.id == bindparam("registration_id", type_=Integer)))
-_TO_CEREMONY = insert_from(_registrations(Registration.ceremony_id == bindparam("ceremony_id", type_=Integer),
-                                          Registration.status != "cancelled"))
+_TO_CEREMONY = insert_from(
+    _registrations(
+        Registration.ceremony_id == bindparam("ceremony_id", type_=Integer), Registration.status != "cancelled"
+    )
+)
+
+
 def _one(ids: list[int]) -> int | None:
     return ids[0] if ids else None
 
 
 def _to_registration(session, kind: str, registration, now: datetime | None, params: dict | None = None):
-    return _one(enqueue_from(session, _TO_REGISTRATION, kind=kind, object_type="registration", params=params,
-                             now=now, registration_id=_id(registration)))
+    return _one(
+        enqueue_from(
+            session,
+            _TO_REGISTRATION,
+            kind=kind,
+            object_type="registration",
+            params=params,
+            now=now,
+            registration_id=_id(registration),
+        )
+    )
 
 
 def registration_confirmed(session, registration, *, now: datetime | None = None) -> int | None:
@@ -104,15 +123,23 @@ def ceremony_changed(session, ceremony, changes: dict, *, now: datetime | None =
     for key, value in relevant.items():
         old, new = value if isinstance(value, (tuple, list)) and len(value) == 2 else (None, value)
         normalised[key] = {"old": old, "new": new}
-    return enqueue_from(session, _TO_CEREMONY, kind="ceremony_changed", object_type="registration",
-                        params={"changes": normalised}, now=now, ceremony_id=_id(ceremony))
+    return enqueue_from(
+        session,
+        _TO_CEREMONY,
+        kind="ceremony_changed",
+        object_type="registration",
+        params={"changes": normalised},
+        now=now,
+        ceremony_id=_id(ceremony),
+    )
 
 
 def ceremony_cancelled(session, ceremony, *, now: datetime | None = None) -> list[int]:
     """The ceremony is cancelled: every active registration with an e-mail is
     told (confirmed ones get a calendar file that withdraws the event)."""
-    return enqueue_from(session, _TO_CEREMONY, kind="ceremony_cancelled", object_type="registration", now=now,
-                        ceremony_id=_id(ceremony))
+    return enqueue_from(
+        session, _TO_CEREMONY, kind="ceremony_cancelled", object_type="registration", now=now, ceremony_id=_id(ceremony)
+    )
 
 
 def reminder_key(registration_id: int, starts_at: datetime) -> str:
@@ -143,13 +170,24 @@ def enqueue_reminders(session, now: datetime | None = None) -> int:
     config = current_app.config
     # Every ceremony whose reminder can be due now starts within the next two days.
     candidates = session.execute(
-        select(Registration.id, Registration.email, Registration.language, Registration.created_at,
-               Ceremony.starts_at, Ceremony.district_id)
+        select(
+            Registration.id,
+            Registration.email,
+            Registration.language,
+            Registration.created_at,
+            Ceremony.starts_at,
+            Ceremony.district_id,
+        )
         .join(Ceremony, Ceremony.id == Registration.ceremony_id)
-        .where(Registration.status == "confirmed", Registration.email.is_not(None),
-               Ceremony.status.in_(("published", "closed")),
-               Ceremony.starts_at > now + REMINDER_TOO_LATE, Ceremony.starts_at <= now + timedelta(days=2, hours=1))
-        .order_by(Registration.id)).all()
+        .where(
+            Registration.status == "confirmed",
+            Registration.email.is_not(None),
+            Ceremony.status.in_(("published", "closed")),
+            Ceremony.starts_at > now + REMINDER_TOO_LATE,
+            Ceremony.starts_at <= now + timedelta(days=2, hours=1),
+        )
+        .order_by(Registration.id)
+    ).all()
     due = {}
     for row in candidates:
         remind_at = reminder_time(row.starts_at, config)
@@ -160,20 +198,33 @@ def enqueue_reminders(session, now: datetime | None = None) -> int:
     taken = set()
     keys = list(due)
     for i in range(0, len(keys), 500):
-        taken.update(session.scalars(select(OutboxMessage.dedupe_key)
-                                     .where(OutboxMessage.dedupe_key.in_(keys[i:i + 500]))))
+        taken.update(
+            session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(keys[i : i + 500])))
+        )
     added = 0
     for key, row in due.items():
         if key in taken:
             continue
-        if enqueue(session, kind="ceremony_reminder", to_address=row.email, language=row.language,
-                   dedupe_key=key, object_type="registration", object_id=row.id, district_id=row.district_id,
-                   now=now) is not None:
+        if (
+            enqueue(
+                session,
+                kind="ceremony_reminder",
+                to_address=row.email,
+                language=row.language,
+                dedupe_key=key,
+                object_type="registration",
+                object_id=row.id,
+                district_id=row.district_id,
+                now=now,
+            )
+            is not None
+        ):
             added += 1
     return added
 
 
 # ------------------------------------------------------------------ composing (by the sender)
+
 
 def _base() -> str:
     return current_app.config["AWARD_BASE_URL"]
@@ -182,10 +233,18 @@ def _base() -> str:
 def _registration_context(registration: Registration, language: str) -> dict:
     ceremony = registration.ceremony
     manage = f"{_base()}/r/{registration.token}"
-    return dict(name=registration.full_name, title=ceremony.title(language), when=ceremony.starts_at,
-                venue=ceremony.venue, address=ceremony.address or "", seats=registration.seats,
-                ticket_code=grouped(registration.ticket_code), manage_link=manage,
-                ticket_link=f"{manage}/ticket.pdf", ceremony_link=f"{_base()}/ceremonies/{ceremony.id}")
+    return {
+        "name": registration.full_name,
+        "title": ceremony.title(language),
+        "when": ceremony.starts_at,
+        "venue": ceremony.venue,
+        "address": ceremony.address or "",
+        "seats": registration.seats,
+        "ticket_code": grouped(registration.ticket_code),
+        "manage_link": manage,
+        "ticket_link": f"{manage}/ticket.pdf",
+        "ceremony_link": f"{_base()}/ceremonies/{ceremony.id}",
+    }
 
 
 def _ticket(registration: Registration) -> Attachment | None:
@@ -204,15 +263,29 @@ def calendar_event(registration: Registration, language: str, now: datetime, *, 
     name, address = parseaddr(organizer)
     data = ics.event(
         uid=f"registration-{registration.id}@{mail_domain(current_app.config)}",
-        starts_at=ceremony.starts_at, summary=ceremony.title(language),
+        starts_at=ceremony.starts_at,
+        summary=ceremony.title(language),
         location=", ".join(part for part in (ceremony.venue, ceremony.address) if part),
-        description=manage, url=manage, organizer_name=name or ceremony.title(language),
-        organizer_email=address, now=now, cancelled=cancelled)
+        description=manage,
+        url=manage,
+        organizer_name=name or ceremony.title(language),
+        organizer_email=address,
+        now=now,
+        cancelled=cancelled,
+    )
     return Attachment("ceremony.ics", "text/calendar; charset=utf-8; method=PUBLISH", data)
 
 
-def _compose_for_registration(kind: str, registration: Registration, language: str, now: datetime, *,
-                              ticket: bool = False, calendar: str | None = None, **extra) -> Composed:
+def _compose_for_registration(
+    kind: str,
+    registration: Registration,
+    language: str,
+    now: datetime,
+    *,
+    ticket: bool = False,
+    calendar: str | None = None,
+    **extra,
+) -> Composed:
     context = _registration_context(registration, language)
     attachments = []
     if ticket:
@@ -239,12 +312,22 @@ def _waitlisted(session, message, registration, language, params, now) -> Compos
 
 def _cancelled(session, message, registration, language, params, now) -> Composed:
     # Withdraw the calendar event only from those we sent one to.
-    had_event = session.scalar(select(OutboxMessage.id).where(
-        OutboxMessage.object_type == "registration", OutboxMessage.object_id == str(registration.id),
-        OutboxMessage.kind.in_(("registration_confirmed", "registration_promoted")),
-        OutboxMessage.id < message.id).limit(1)) is not None
-    return _compose_for_registration(message.kind, registration, language, now,
-                                     calendar="cancel" if had_event else None)
+    had_event = (
+        session.scalar(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.object_type == "registration",
+                OutboxMessage.object_id == str(registration.id),
+                OutboxMessage.kind.in_(("registration_confirmed", "registration_promoted")),
+                OutboxMessage.id < message.id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+    return _compose_for_registration(
+        message.kind, registration, language, now, calendar="cancel" if had_event else None
+    )
 
 
 def _as_datetime(value):
@@ -260,14 +343,21 @@ def _changed(session, message, registration, language, params, now) -> Composed:
     if "title_kk" in changes or "title_ru" in changes:
         changes["title"] = {"old": None, "new": registration.ceremony.title(language)}
     confirmed = registration.status == "confirmed"
-    return _compose_for_registration(message.kind, registration, language, now,
-                                     calendar="publish" if confirmed else None, changes=changes,
-                                     confirmed=confirmed)
+    return _compose_for_registration(
+        message.kind,
+        registration,
+        language,
+        now,
+        calendar="publish" if confirmed else None,
+        changes=changes,
+        confirmed=confirmed,
+    )
 
 
 def _ceremony_cancelled(session, message, registration, language, params, now) -> Composed:
-    return _compose_for_registration(message.kind, registration, language, now,
-                                     calendar="cancel" if registration.status == "confirmed" else None)
+    return _compose_for_registration(
+        message.kind, registration, language, now, calendar="cancel" if registration.status == "confirmed" else None
+    )
 
 
 def _reminder(session, message, registration, language, params, now) -> Composed:

@@ -17,7 +17,6 @@ CATEGORIES = ("veteran", "home_front_worker", "family", "guest", "resident")
 MAX_COMPANIONS = 5
 
 
-
 class Ceremony(db.Model):
     __tablename__ = "ceremonies"
     __table_args__ = (
@@ -79,12 +78,18 @@ class Ceremony(db.Model):
 
     def snapshot(self) -> dict:
         return {
-            "title_kk": self.title_kk, "title_ru": self.title_ru,
-            "description_kk": self.description_kk, "description_ru": self.description_ru,
-            "starts_at": self.starts_at, "venue": self.venue, "address": self.address,
+            "title_kk": self.title_kk,
+            "title_ru": self.title_ru,
+            "description_kk": self.description_kk,
+            "description_ru": self.description_ru,
+            "starts_at": self.starts_at,
+            "venue": self.venue,
+            "address": self.address,
             "district": self.district.code if self.district else None,
-            "capacity": self.capacity, "registration_opens_at": self.registration_opens_at,
-            "registration_closes_at": self.registration_closes_at, "waitlist": self.waitlist,
+            "capacity": self.capacity,
+            "registration_opens_at": self.registration_opens_at,
+            "registration_closes_at": self.registration_closes_at,
+            "waitlist": self.waitlist,
             "status": self.status,
         }
 
@@ -99,18 +104,30 @@ class Registration(db.Model):
         CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="has_contact"),
         # One active registration per ceremony and contact; the service looks
         # first, these indexes settle races.
-        Index("uq_registrations_active_email", "ceremony_id", "email", unique=True,
-              postgresql_where=text("status <> 'cancelled' AND email IS NOT NULL"),
-              sqlite_where=text("status <> 'cancelled' AND email IS NOT NULL")),
-        Index("uq_registrations_active_phone", "ceremony_id", "phone", unique=True,
-              postgresql_where=text("status <> 'cancelled' AND phone IS NOT NULL"),
-              sqlite_where=text("status <> 'cancelled' AND phone IS NOT NULL")),
+        Index(
+            "uq_registrations_active_email",
+            "ceremony_id",
+            "email",
+            unique=True,
+            postgresql_where=text("status <> 'cancelled' AND email IS NOT NULL"),
+            sqlite_where=text("status <> 'cancelled' AND email IS NOT NULL"),
+        ),
+        Index(
+            "uq_registrations_active_phone",
+            "ceremony_id",
+            "phone",
+            unique=True,
+            postgresql_where=text("status <> 'cancelled' AND phone IS NOT NULL"),
+            sqlite_where=text("status <> 'cancelled' AND phone IS NOT NULL"),
+        ),
         Index("ix_registrations_ceremony_status", "ceremony_id", "status"),
         CheckConstraint("(checked_in_at IS NULL) = (companions_arrived IS NULL)", name="checkin_complete"),
         CheckConstraint("checked_in_at IS NULL OR status = 'confirmed'", name="checkin_confirmed"),
         Index("ix_registrations_waitlist", "ceremony_id", "waitlist_order"),
-        CheckConstraint("companions_arrived IS NULL OR (companions_arrived >= 0 AND "
-                        "companions_arrived <= companions)", name="companions_arrived_range"),
+        CheckConstraint(
+            "companions_arrived IS NULL OR (companions_arrived >= 0 AND companions_arrived <= companions)",
+            name="companions_arrived_range",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,6 +10,7 @@ commit, so the row lock is held briefly (PostgreSQL) and SQLite's write lock is
 taken by the first write of the transaction.  The database CHECK constraint
 ``seats_taken <= capacity`` is the final guard.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -20,17 +21,16 @@ from sqlalchemy import Integer, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import codes
+from ..accounts.permissions import can
 from ..actor import Actor
 from ..audit import diff, record
-from . import messages
 from ..districts.models import District
-from ..accounts.permissions import can
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ..text import search_key
 from ..timeutil import UTCDateTime, utcnow
-from . import validation, waitlist
+from . import messages, validation, waitlist
 from .models import Ceremony, Registration
 from .states import CEREMONY_TRANSITIONS, CeremonyStatus
-from ..text import search_key
 
 REGISTRATION_CLOSED_MESSAGES = {
     "cancelled": _l("This ceremony has been cancelled."),
@@ -47,8 +47,12 @@ def ceremony_closed_error(state: str) -> Conflict:
 
 def full_error(ceremony: Ceremony, seats_wanted: int = 1) -> Conflict:
     if ceremony.seats_left > 0:
-        message = _l("Only %(left)d seat(s) left, and %(wanted)d were asked for. Come with fewer companions, "
-                     "or choose another ceremony.", left=ceremony.seats_left, wanted=seats_wanted)
+        message = _l(
+            "Only %(left)d seat(s) left, and %(wanted)d were asked for. Come with fewer companions, "
+            "or choose another ceremony.",
+            left=ceremony.seats_left,
+            wanted=seats_wanted,
+        )
     else:
         message = _l("Sorry, all seats are taken (%(capacity)d of %(capacity)d).", capacity=ceremony.capacity)
     return Conflict(message, code="ceremony_full", seats_left=ceremony.seats_left)
@@ -60,17 +64,21 @@ def _district(session, code) -> District | None:
 
 # ---------------------------------------------------------------- ceremonies
 
+
 def _check_district_scope(actor: Actor, district: District) -> None:
     """A district-scoped organiser creates and moves ceremonies only within their district."""
     if actor.user is not None and not can(actor.user, "ceremonies.manage", district):
-        raise Forbidden(_l("You can manage ceremonies only in your own district."),
-                        fields={"district": _l("Outside your district.")})
+        raise Forbidden(
+            _l("You can manage ceremonies only in your own district."),
+            fields={"district": _l("Outside your district.")},
+        )
 
 
 def create_ceremony(session, actor: Actor, data: dict, *, tz: str, now: datetime | None = None) -> Ceremony:
     now = now or utcnow()
-    clean = validation.parse_ceremony(data, tz=tz, now=now, creating=True,
-                                      district_lookup=lambda c: _district(session, c))
+    clean = validation.parse_ceremony(
+        data, tz=tz, now=now, creating=True, district_lookup=lambda c: _district(session, c)
+    )
     _check_district_scope(actor, clean["district"])
     ceremony = Ceremony(created_by_id=actor.user.id if actor.user else None, seats_taken=0, **clean)
     session.add(ceremony)
@@ -80,18 +88,25 @@ def create_ceremony(session, actor: Actor, data: dict, *, tz: str, now: datetime
     return ceremony
 
 
-def update_ceremony(session, actor: Actor, ceremony: Ceremony, data: dict, *, tz: str,
-                    now: datetime | None = None) -> Ceremony:
+def update_ceremony(
+    session, actor: Actor, ceremony: Ceremony, data: dict, *, tz: str, now: datetime | None = None
+) -> Ceremony:
     if ceremony.status == "cancelled":
         raise Conflict(_l("A cancelled ceremony cannot be edited."), code="invalid_transition")
     now = now or utcnow()
-    clean = validation.parse_ceremony(data, tz=tz, now=now, creating=False, current=ceremony,
-                                      district_lookup=lambda c: _district(session, c))
+    clean = validation.parse_ceremony(
+        data, tz=tz, now=now, creating=False, current=ceremony, district_lookup=lambda c: _district(session, c)
+    )
     clean.pop("status", None)
     _check_district_scope(actor, clean["district"])
     if clean["capacity"] < ceremony.seats_taken:
-        raise ValidationFailed({"capacity": _l(
-            "%(taken)d seats are already taken; the capacity cannot be lower.", taken=ceremony.seats_taken)})
+        raise ValidationFailed(
+            {
+                "capacity": _l(
+                    "%(taken)d seats are already taken; the capacity cannot be lower.", taken=ceremony.seats_taken
+                )
+            }
+        )
     before = ceremony.snapshot()
     for key, value in clean.items():
         setattr(ceremony, key, value)
@@ -107,7 +122,9 @@ def update_ceremony(session, actor: Actor, ceremony: Ceremony, data: dict, *, tz
     except IntegrityError:
         # A registration took seats between our read and this write.
         session.rollback()
-        raise ValidationFailed({"capacity": _l("More seats were taken meanwhile; the capacity cannot be lower.")})
+        raise ValidationFailed(
+            {"capacity": _l("More seats were taken meanwhile; the capacity cannot be lower.")}
+        ) from None
     return ceremony
 
 
@@ -117,19 +134,29 @@ def transition_ceremony(session, actor: Actor, ceremony: Ceremony, action: str, 
     sources, target = CEREMONY_TRANSITIONS[action]
     before = ceremony.status
     if before not in sources:
-        raise Conflict(_l("A ceremony that is %(status)s cannot be changed this way.",
-                          status=CeremonyStatus(before).phrase),
-                       code="invalid_transition")
+        raise Conflict(
+            _l("A ceremony that is %(status)s cannot be changed this way.", status=CeremonyStatus(before).phrase),
+            code="invalid_transition",
+        )
     # Conditional on the state we saw, so two organisers acting at once get one winner.
     result = session.execute(
-        update(Ceremony).where(Ceremony.id == ceremony.id, Ceremony.status == before)
+        update(Ceremony)
+        .where(Ceremony.id == ceremony.id, Ceremony.status == before)
         .values(status=target, updated_at=utcnow())
     )
     if result.rowcount != 1:
         session.rollback()
         raise Conflict(code="conflict")
-    record(session, actor, f"ceremony.{action}", "ceremony", ceremony.id,
-           before={"status": before}, after={"status": target}, reason=reason)
+    record(
+        session,
+        actor,
+        f"ceremony.{action}",
+        "ceremony",
+        ceremony.id,
+        before={"status": before},
+        after={"status": target},
+        reason=reason,
+    )
     if target == "cancelled":
         messages.ceremony_cancelled(session, ceremony.id)  # everyone registered, after the commit
     session.commit()
@@ -141,7 +168,7 @@ def get_ceremony(session, ceremony_id, *, include_drafts: bool = False) -> Cerem
     try:
         ceremony_id = int(ceremony_id)
     except (TypeError, ValueError):
-        raise NotFound(_l("No such ceremony."))
+        raise NotFound(_l("No such ceremony.")) from None
     ceremony = session.get(Ceremony, ceremony_id) if 0 < ceremony_id < 2**31 else None
     if ceremony is None or (ceremony.status == "draft" and not include_drafts):
         raise NotFound(_l("No such ceremony."))
@@ -150,13 +177,17 @@ def get_ceremony(session, ceremony_id, *, include_drafts: bool = False) -> Cerem
 
 def upcoming_ceremonies(session, now: datetime | None = None) -> list[Ceremony]:
     now = now or utcnow()
-    return list(session.scalars(
-        select(Ceremony).where(Ceremony.status == "published", Ceremony.starts_at > now)
-        .order_by(Ceremony.starts_at, Ceremony.id)
-    ))
+    return list(
+        session.scalars(
+            select(Ceremony)
+            .where(Ceremony.status == "published", Ceremony.starts_at > now)
+            .order_by(Ceremony.starts_at, Ceremony.id)
+        )
+    )
 
 
 # ------------------------------------------------------------- registrations
+
 
 def _find_active_duplicate(session, ceremony_id: int, email, phone) -> int | None:
     conditions = []
@@ -165,16 +196,21 @@ def _find_active_duplicate(session, ceremony_id: int, email, phone) -> int | Non
     if phone:
         conditions.append(Registration.phone == phone)
     return session.scalar(
-        select(Registration.id).where(Registration.ceremony_id == ceremony_id, Registration.status != "cancelled",
-                                      or_(*conditions)).limit(1)
+        select(Registration.id)
+        .where(Registration.ceremony_id == ceremony_id, Registration.status != "cancelled", or_(*conditions))
+        .limit(1)
     )
 
 
 def duplicate_error(existing_id: int) -> Conflict:
     return Conflict(
-        _l("You are already registered for this ceremony (registration № %(id)d). "
-           "Use the link from your confirmation to view or cancel it.", id=existing_id),
-        code="duplicate_registration", registration_id=existing_id,
+        _l(
+            "You are already registered for this ceremony (registration № %(id)d). "
+            "Use the link from your confirmation to view or cancel it.",
+            id=existing_id,
+        ),
+        code="duplicate_registration",
+        registration_id=existing_id,
     )
 
 
@@ -202,24 +238,41 @@ _INSERT_REGISTRATION = insert(_registrations).returning(_registrations.c.id)
 def _take_seats_statement(staff_override_window: bool):
     c = _ceremonies.c
     seats, now = bindparam("seats", type_=Integer), bindparam("now", type_=UTCDateTime())
-    conditions = [c.id == bindparam("ceremony_id", type_=Integer), c.starts_at > now,
-                  c.seats_taken + seats <= c.capacity]
+    conditions = [
+        c.id == bindparam("ceremony_id", type_=Integer),
+        c.starts_at > now,
+        c.seats_taken + seats <= c.capacity,
+    ]
     if staff_override_window:
         conditions.append(c.status.in_(("published", "closed")))
     else:
-        conditions += [c.status == "published",
-                       or_(c.registration_opens_at.is_(None), c.registration_opens_at <= now),
-                       or_(c.registration_closes_at.is_(None), c.registration_closes_at > now)]
-    return (update(_ceremonies).where(*conditions)
-            .values(seats_taken=c.seats_taken + seats, updated_at=now).returning(c.seats_taken))
+        conditions += [
+            c.status == "published",
+            or_(c.registration_opens_at.is_(None), c.registration_opens_at <= now),
+            or_(c.registration_closes_at.is_(None), c.registration_closes_at > now),
+        ]
+    return (
+        update(_ceremonies)
+        .where(*conditions)
+        .values(seats_taken=c.seats_taken + seats, updated_at=now)
+        .returning(c.seats_taken)
+    )
 
 
 _TAKE_SEATS = {False: _take_seats_statement(False), True: _take_seats_statement(True)}
 
 
-def register(session, actor: Actor, ceremony_id, data: dict, *, language: str = "kk",
-             source: str = "online", staff_override_window: bool = False,
-             now: datetime | None = None) -> Registration:
+def register(
+    session,
+    actor: Actor,
+    ceremony_id,
+    data: dict,
+    *,
+    language: str = "kk",
+    source: str = "online",
+    staff_override_window: bool = False,
+    now: datetime | None = None,
+) -> Registration:
     """Register for a ceremony; raises ValidationFailed, NotFound or Conflict
     (``ceremony_full``, ``registration_closed``, ``duplicate_registration``).
 
@@ -235,14 +288,21 @@ def register(session, actor: Actor, ceremony_id, data: dict, *, language: str = 
     try:
         ceremony_pk = int(ceremony_id)
     except (TypeError, ValueError):
-        raise NotFound(_l("No such ceremony."))
+        raise NotFound(_l("No such ceremony.")) from None
     if not 0 < ceremony_pk < 2**31:
         raise NotFound(_l("No such ceremony."))
     values = dict(
-        ceremony_id=ceremony_pk, token=secrets.token_urlsafe(24), ticket_code=codes.new_code(), consent_at=now,
+        ceremony_id=ceremony_pk,
+        token=secrets.token_urlsafe(24),
+        ticket_code=codes.new_code(),
+        consent_at=now,
         language=language,
-        status="confirmed", source=source, created_by_id=actor.user.id if actor.user else None,
-        created_at=now, cancelled_at=None, **clean,
+        status="confirmed",
+        source=source,
+        created_by_id=actor.user.id if actor.user else None,
+        created_at=now,
+        cancelled_at=None,
+        **clean,
     )
     connection = session.connection()
     try:
@@ -250,15 +310,22 @@ def register(session, actor: Actor, ceremony_id, data: dict, *, language: str = 
     except IntegrityError:
         # Same phone or e-mail already active here, or no such ceremony.
         session.rollback()
-        raise _refusal(session, ceremony_pk, clean, staff_override_window, now)
-    record(session, actor, "registration.create", "registration", registration_id,
-           after={"ceremony_id": ceremony_pk, "seats": clean["seats"], "status": "confirmed", "source": source})
+        raise _refusal(session, ceremony_pk, clean, staff_override_window, now) from None
+    record(
+        session,
+        actor,
+        "registration.create",
+        "registration",
+        registration_id,
+        after={"ceremony_id": ceremony_pk, "seats": clean["seats"], "status": "confirmed", "source": source},
+    )
     if clean["email"]:
         # Before the seats, so that the ceremony row stays locked only for the
         # UPDATE and the commit; a refusal rolls the message back with the rest.
         messages.registration_confirmed(session, registration_id, now=now)  # ticket and calendar attached
-    taken = connection.execute(_TAKE_SEATS[staff_override_window],
-                               {"ceremony_id": ceremony_pk, "seats": clean["seats"], "now": now}).first()
+    taken = connection.execute(
+        _TAKE_SEATS[staff_override_window], {"ceremony_id": ceremony_pk, "seats": clean["seats"], "now": now}
+    ).first()
     if taken is None:
         session.rollback()
         refusal = _refusal(session, ceremony_pk, clean, staff_override_window, now)
@@ -275,16 +342,23 @@ def _join_waitlist(session, actor: Actor, ceremony_id: int, values: dict, now: d
     once, this registration included if it is first in line and fits."""
     values = {**values, "status": "waitlisted", "waitlist_order": waitlist.next_order(ceremony_id)}
     try:
-        registration_id = session.execute(insert(_registrations).values(values)
-                                          .returning(_registrations.c.id)).scalar_one()
+        registration_id = session.execute(
+            insert(_registrations).values(values).returning(_registrations.c.id)
+        ).scalar_one()
     except IntegrityError:  # the same phone or e-mail registered at this moment
         session.rollback()
         existing = _find_active_duplicate(session, ceremony_id, values["email"], values["phone"])
         if existing is not None:
             raise duplicate_error(existing) from None
         raise
-    record(session, actor, "registration.waitlist", "registration", registration_id,
-           after={"ceremony_id": ceremony_id, "seats": values["seats"], "status": "waitlisted"})
+    record(
+        session,
+        actor,
+        "registration.waitlist",
+        "registration",
+        registration_id,
+        after={"ceremony_id": ceremony_id, "seats": values["seats"], "status": "waitlisted"},
+    )
     promoted = waitlist.promote(session, actor, ceremony_id, now=now)
     registration = session.get(Registration, registration_id)
     if registration.email and registration not in promoted:  # the promoted are told by promote()
@@ -302,29 +376,43 @@ def registration_by_token(session, token: str) -> Registration:
     return registration
 
 
-def cancel_registration(session, actor: Actor, registration: Registration, reason: str | None = None,
-                        now: datetime | None = None) -> Registration:
+def cancel_registration(
+    session, actor: Actor, registration: Registration, reason: str | None = None, now: datetime | None = None
+) -> Registration:
     now = now or utcnow()
     if registration.status == "cancelled":
         raise Conflict(_l("This registration was already cancelled."), code="already_cancelled")
     if now >= registration.ceremony.starts_at:
-        raise Conflict(_l("The ceremony has already started; the registration can no longer be cancelled."),
-                       code="registration_closed")
+        raise Conflict(
+            _l("The ceremony has already started; the registration can no longer be cancelled."),
+            code="registration_closed",
+        )
     registration_id, ceremony_id, previous = registration.id, registration.ceremony_id, registration.status
     result = session.execute(
-        update(Registration).where(Registration.id == registration_id, Registration.status == previous)
-        .values(status="cancelled", cancelled_at=now, waitlist_order=None).returning(Registration.seats)
+        update(Registration)
+        .where(Registration.id == registration_id, Registration.status == previous)
+        .values(status="cancelled", cancelled_at=now, waitlist_order=None)
+        .returning(Registration.seats)
     ).first()
     if result is None:
         session.rollback()
         raise Conflict(_l("This registration was already cancelled."), code="already_cancelled")
-    record(session, actor, "registration.cancel", "registration", registration_id,
-           before={"status": previous}, after={"status": "cancelled"}, reason=reason)
+    record(
+        session,
+        actor,
+        "registration.cancel",
+        "registration",
+        registration_id,
+        before={"status": previous},
+        after={"status": "cancelled"},
+        reason=reason,
+    )
     if registration.email:
         messages.registration_cancelled(session, registration_id, now=now)
     if previous == "confirmed":
-        session.execute(update(Ceremony).where(Ceremony.id == ceremony_id)
-                        .values(seats_taken=Ceremony.seats_taken - result.seats))
+        session.execute(
+            update(Ceremony).where(Ceremony.id == ceremony_id).values(seats_taken=Ceremony.seats_taken - result.seats)
+        )
         waitlist.promote(session, actor, ceremony_id, now=now)  # the freed seats to those waiting
     session.commit()
     session.refresh(registration)

@@ -1,4 +1,5 @@
 """Organisers' pages: ceremonies, their registrations, history."""
+
 from __future__ import annotations
 
 import csv
@@ -15,10 +16,10 @@ from ..districts.service import all_districts
 from ..errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..extensions import db
 from ..forms import ActionForm, apply_errors
-from ..i18n import locale_code, local_datetime
+from ..http import actor, check, require
+from ..i18n import local_datetime, locale_code
 from ..spreadsheets import spreadsheet_safe
 from ..timeutil import to_local, utcnow
-from ..http import actor, check, require
 from . import service, waitlist
 from .forms import CATEGORY_LABELS, CeremonyForm, ReasonForm, RegistrationForm, RegistrationSearchForm
 from .models import Ceremony, Registration
@@ -86,8 +87,9 @@ def edit(ceremony_id: int):
     status = 200
     if request.method == "POST":
         try:
-            service.update_ceremony(db.session, actor(), ceremony, form.service_data(),
-                                    tz=current_app.config["AWARD_TIMEZONE"])
+            service.update_ceremony(
+                db.session, actor(), ceremony, form.service_data(), tz=current_app.config["AWARD_TIMEZONE"]
+            )
         except ValidationFailed as exc:
             db.session.rollback()
             apply_errors(form, exc.fields)
@@ -122,12 +124,19 @@ def show(ceremony_id: int):
     stmt = service.registrations_for(db.session, ceremony, q=search.q.data, status=search.status.data or None)
     page = min(max(request.args.get("page", 1, type=int), 1), 1_000_000)
     pagination = db.paginate(stmt, page=page, per_page=current_app.config["AWARD_PAGE_SIZE"], error_out=False)
-    confirmed = db.session.scalar(select(func.count()).where(Registration.ceremony_id == ceremony.id,
-                                                               Registration.status == "confirmed"))
+    confirmed = db.session.scalar(
+        select(func.count()).where(Registration.ceremony_id == ceremony.id, Registration.status == "confirmed")
+    )
     return render_template(
-        "ceremonies/staff_show.html", ceremony=ceremony, search=search, pagination=pagination,
-        registrations_count=confirmed, action_form=ActionForm(), reason_form=ReasonForm(),
-        transitions=CEREMONY_TRANSITIONS, category_labels=CATEGORY_LABELS,
+        "ceremonies/staff_show.html",
+        ceremony=ceremony,
+        search=search,
+        pagination=pagination,
+        registrations_count=confirmed,
+        action_form=ActionForm(),
+        reason_form=ReasonForm(),
+        transitions=CEREMONY_TRANSITIONS,
+        category_labels=CATEGORY_LABELS,
         waiting=waitlist.waiting(db.session, ceremony.id),
     )
 
@@ -148,8 +157,7 @@ def move_waiting(ceremony_id: int, registration_id: int, direction: str):
         db.session.rollback()
         flash(str(exc.message), "error")
     else:
-        flash(_("%(name)s is now number %(n)d on the waiting list.", name=registration.full_name, n=place),
-              "success")
+        flash(_("%(name)s is now number %(n)d on the waiting list.", name=registration.full_name, n=place), "success")
     return redirect(url_for(".show", ceremony_id=ceremony.id) + "#waiting-list")
 
 
@@ -165,8 +173,7 @@ def transition(ceremony_id: int, action: str):
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:
-        flash(_("Done: the ceremony is now %(status)s.",
-                status=CeremonyStatus(ceremony.status).phrase), "success")
+        flash(_("Done: the ceremony is now %(status)s.", status=CeremonyStatus(ceremony.status).phrase), "success")
     return redirect(url_for(".show", ceremony_id=ceremony_id))
 
 
@@ -178,8 +185,15 @@ def register_on_behalf(ceremony_id: int):
     status = 200
     if request.method == "POST":
         try:
-            registration = service.register(db.session, actor(), ceremony.id, form.service_data(),
-                                            language=locale_code(), source="staff", staff_override_window=True)
+            registration = service.register(
+                db.session,
+                actor(),
+                ceremony.id,
+                form.service_data(),
+                language=locale_code(),
+                source="staff",
+                staff_override_window=True,
+            )
         except ValidationFailed as exc:
             apply_errors(form, exc.fields)
             status = 422
@@ -187,10 +201,15 @@ def register_on_behalf(ceremony_id: int):
             flash(str(exc.message), "error")
             status = 409
         else:
-            flash(_("Registered: %(name)s, %(seats)d seat(s). Manage link: %(link)s", name=registration.full_name,
+            flash(
+                _(
+                    "Registered: %(name)s, %(seats)d seat(s). Manage link: %(link)s",
+                    name=registration.full_name,
                     seats=registration.seats,
-                    link=current_app.config["AWARD_BASE_URL"] + url_for("ceremonies.manage", token=registration.token)),
-                  "success")
+                    link=current_app.config["AWARD_BASE_URL"] + url_for("ceremonies.manage", token=registration.token),
+                ),
+                "success",
+            )
             return redirect(url_for(".show", ceremony_id=ceremony.id))
         db.session.rollback()
         ceremony = _ceremony_or_404(ceremony_id, "registrations.manage")
@@ -218,32 +237,69 @@ def cancel_registration(ceremony_id: int, registration_id: int):
 @require("registrations.manage")
 def export_csv(ceremony_id: int):
     ceremony = _ceremony_or_404(ceremony_id, "registrations.manage")
-    stmt = service.registrations_for(db.session, ceremony, q=request.args.get("q"),
-                                     status=request.args.get("status") or None)
+    stmt = service.registrations_for(
+        db.session, ceremony, q=request.args.get("q"), status=request.args.get("status") or None
+    )
     out = io.StringIO()
     out.write("\ufeff")  # so that Excel opens UTF-8 (Kazakh letters) correctly
     writer = csv.writer(out)
-    writer.writerow([_("No."), _("Full name"), _("Phone"), _("E-mail"), _("Seats"), _("Companions"), _("Category"),
-                     _("Wheelchair access"), _("Hearing assistance"), _("A seat near the exit"), _("Other needs"),
-                     _("Status"), _("Registered at")])
+    writer.writerow(
+        [
+            _("No."),
+            _("Full name"),
+            _("Phone"),
+            _("E-mail"),
+            _("Seats"),
+            _("Companions"),
+            _("Category"),
+            _("Wheelchair access"),
+            _("Hearing assistance"),
+            _("A seat near the exit"),
+            _("Other needs"),
+            _("Status"),
+            _("Registered at"),
+        ]
+    )
     yes, no = _("yes"), _("no")
     for r in db.session.scalars(stmt):
-        writer.writerow([spreadsheet_safe(v) for v in (
-            r.id, r.full_name, r.phone, r.email, r.seats, r.companions, str(CATEGORY_LABELS[r.category]),
-            yes if r.needs_wheelchair else no, yes if r.needs_hearing else no, yes if r.needs_near_exit else no,
-            r.needs_note, r.status, local_datetime(r.created_at, "short"))])
+        writer.writerow(
+            [
+                spreadsheet_safe(v)
+                for v in (
+                    r.id,
+                    r.full_name,
+                    r.phone,
+                    r.email,
+                    r.seats,
+                    r.companions,
+                    str(CATEGORY_LABELS[r.category]),
+                    yes if r.needs_wheelchair else no,
+                    yes if r.needs_hearing else no,
+                    yes if r.needs_near_exit else no,
+                    r.needs_note,
+                    r.status,
+                    local_datetime(r.created_at, "short"),
+                )
+            ]
+        )
     filename = f"registrations-{ceremony.id}-{utcnow():%Y%m%d}.csv"
-    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @bp.get("/<int:ceremony_id>/history")
 @require("audit.view")
 def ceremony_history(ceremony_id: int):
     ceremony = _ceremony_or_404(ceremony_id, "audit.view")
-    return render_template("audit/history.html", title=ceremony.title(locale_code()),
-                           events=history(db.session, "ceremony", ceremony.id),
-                           back=url_for(".show", ceremony_id=ceremony.id))
+    return render_template(
+        "audit/history.html",
+        title=ceremony.title(locale_code()),
+        events=history(db.session, "ceremony", ceremony.id),
+        back=url_for(".show", ceremony_id=ceremony.id),
+    )
 
 
 @bp.get("/<int:ceremony_id>/registrations/<int:registration_id>/history")
@@ -253,6 +309,9 @@ def registration_history(ceremony_id: int, registration_id: int):
     registration = db.session.get(Registration, registration_id)
     if registration is None or registration.ceremony_id != ceremony.id:
         abort(404)
-    return render_template("audit/history.html", title=registration.full_name,
-                           events=history(db.session, "registration", registration.id),
-                           back=url_for(".show", ceremony_id=ceremony.id))
+    return render_template(
+        "audit/history.html",
+        title=registration.full_name,
+        events=history(db.session, "registration", registration.id),
+        back=url_for(".show", ceremony_id=ceremony.id),
+    )

@@ -1,6 +1,7 @@
 """The ceremony's and the registration's states: each defined once, with its
 labels and its transition table (models' CHECK constraints, services, forms,
 pages and the API all read these)."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l

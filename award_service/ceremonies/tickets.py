@@ -1,6 +1,7 @@
 """The admission ticket: the PDF (the certificates' renderer and fonts) and the
 QR code shown on the manage page.  The QR code holds the ticket code, which a
 handheld scanner at the door types into the check-in page."""
+
 from __future__ import annotations
 
 import re
@@ -16,9 +17,11 @@ from ..timeutil import to_local
 from .models import Registration
 
 # Printed on the ticket in both of its languages, like everything on it.
-NEEDS = (("needs_wheelchair", "Арбаға арналған орын / Место для коляски"),
-         ("needs_hearing", "Есту бойынша көмек / Помощь слабослышащим"),
-         ("needs_near_exit", "Шығуға жақын орын / Место у выхода"))
+NEEDS = (
+    ("needs_wheelchair", "Арбаға арналған орын / Место для коляски"),
+    ("needs_hearing", "Есту бойынша көмек / Помощь слабослышащим"),
+    ("needs_near_exit", "Шығуға жақын орын / Место у выхода"),
+)
 
 
 def ticket_content(registration: Registration) -> pdf.TicketContent:
@@ -28,10 +31,16 @@ def ticket_content(registration: Registration) -> pdf.TicketContent:
     if registration.needs_note:
         needs += (registration.needs_note,)
     return pdf.TicketContent(
-        ceremony_title_kk=ceremony.title_kk, ceremony_title_ru=ceremony.title_ru,
-        starts_at=f"{starts:%d.%m.%Y, %H:%M}", venue=ceremony.venue, address=ceremony.address or "",
-        full_name=registration.full_name, seats=registration.seats, ticket_code=registration.ticket_code,
-        needs=needs)
+        ceremony_title_kk=ceremony.title_kk,
+        ceremony_title_ru=ceremony.title_ru,
+        starts_at=f"{starts:%d.%m.%Y, %H:%M}",
+        venue=ceremony.venue,
+        address=ceremony.address or "",
+        full_name=registration.full_name,
+        seats=registration.seats,
+        ticket_code=registration.ticket_code,
+        needs=needs,
+    )
 
 
 def ticket_response(registration: Registration) -> Response:
@@ -50,10 +59,12 @@ def qr_svg(code: str, label: str) -> Markup:
     """The ticket's QR code as inline SVG, scaled by CSS (no image request)."""
     symbol = zxingcpp.create_barcode(code, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
     svg = symbol.to_svg(add_quiet_zones=True)
-    svg = svg[svg.index("<svg"):]
+    svg = svg[svg.index("<svg") :]
     width = re.search(r'width="(\d+)"', svg).group(1)
-    svg = re.sub(r'<svg width="\d+" height="\d+"',
-                 f'<svg viewBox="0 0 {width} {width}" class="qr" role="img" aria-label="{Markup.escape(label)}"',
-                 svg, count=1)
+    svg = re.sub(
+        r'<svg width="\d+" height="\d+"',
+        f'<svg viewBox="0 0 {width} {width}" class="qr" role="img" aria-label="{Markup.escape(label)}"',
+        svg,
+        count=1,
+    )
     return Markup(re.sub(r"<desc>.*?</desc>", "", svg))
-

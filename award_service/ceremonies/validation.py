@@ -1,6 +1,7 @@
 """Turn what a person or an integrator sent into clean values, or say exactly
 what is wrong with each field.  The HTML forms and the JSON API both call these,
 so a rule lives in one place."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -18,12 +19,19 @@ MAX_CAPACITY = 100_000
 
 class _Errors(dict):
     def text(self, data, key, *, max_length, required=False, multiline=False, label_required=None):
-        return text_field(data, key, self, max_length=max_length, required=required, multiline=multiline,
-                          required_message=label_required)
+        return text_field(
+            data,
+            key,
+            self,
+            max_length=max_length,
+            required=required,
+            multiline=multiline,
+            required_message=label_required,
+        )
 
 
 def _parse_needs(data: dict, errors: dict) -> dict:
-    needs = {code: False for code in NEED_CODES}
+    needs = dict.fromkeys(NEED_CODES, False)
     note_raw = data.get("needs_note")
     raw = data.get("needs")
     if isinstance(raw, str):
@@ -52,14 +60,17 @@ def _parse_needs(data: dict, errors: dict) -> dict:
     except TextError as exc:
         errors["needs_note"] = exc.args[0]
         note = ""
-    return {"needs_wheelchair": needs["wheelchair"], "needs_hearing": needs["hearing"],
-            "needs_near_exit": needs["near_exit"], "needs_note": note}
+    return {
+        "needs_wheelchair": needs["wheelchair"],
+        "needs_hearing": needs["hearing"],
+        "needs_near_exit": needs["near_exit"],
+        "needs_note": note,
+    }
 
 
 def parse_registration(data: dict) -> dict:
     errors = _Errors()
-    full_name = errors.text(data, "full_name", max_length=200, required=True,
-                            label_required=_l("Enter the full name."))
+    full_name = errors.text(data, "full_name", max_length=200, required=True, label_required=_l("Enter the full name."))
     if full_name and not any(ch.isalpha() for ch in full_name):
         errors["full_name"] = _l("The name must contain letters.")
     email = parse_email(data.get("email"), errors=errors)
@@ -68,8 +79,9 @@ def parse_registration(data: dict) -> dict:
         message = _l("Give a phone number or an e-mail address so that we can reach you.")
         errors["phone"] = message
         errors["email"] = message
-    companions = parse_int(data.get("companions"), field="companions", errors=errors,
-                           minimum=0, maximum=MAX_COMPANIONS, default=0)
+    companions = parse_int(
+        data.get("companions"), field="companions", errors=errors, minimum=0, maximum=MAX_COMPANIONS, default=0
+    )
     category = data.get("category")
     if category not in CATEGORIES:
         errors["category"] = _l("Choose a category.") if not category else _l("Unknown category.")
@@ -79,8 +91,16 @@ def parse_registration(data: dict) -> dict:
         errors["consent"] = _l("Registration needs your consent to the processing of personal data.")
     if errors:
         raise ValidationFailed(dict(errors))
-    return {"full_name": full_name, "name_key": search_key(full_name), "email": email, "phone": phone,
-            "companions": companions, "seats": companions + 1, "category": category, **needs}
+    return {
+        "full_name": full_name,
+        "name_key": search_key(full_name),
+        "email": email,
+        "phone": phone,
+        "companions": companions,
+        "seats": companions + 1,
+        "category": category,
+        **needs,
+    }
 
 
 def parse_ceremony(data: dict, *, tz: str, now: datetime, creating: bool, district_lookup, current=None) -> dict:
@@ -99,14 +119,15 @@ def parse_ceremony(data: dict, *, tz: str, now: datetime, creating: bool, distri
         "address": errors.text(data, "address", max_length=300),
     }
     clean["starts_at"] = parse_datetime(data.get("starts_at"), field="starts_at", errors=errors, tz=tz, required=True)
-    clean["registration_opens_at"] = parse_datetime(data.get("registration_opens_at"),
-                                                    field="registration_opens_at", errors=errors, tz=tz,
-                                                    required=False)
-    clean["registration_closes_at"] = parse_datetime(data.get("registration_closes_at"),
-                                                     field="registration_closes_at", errors=errors, tz=tz,
-                                                     required=False)
-    clean["capacity"] = parse_int(data.get("capacity"), field="capacity", errors=errors,
-                                  minimum=1, maximum=MAX_CAPACITY)
+    clean["registration_opens_at"] = parse_datetime(
+        data.get("registration_opens_at"), field="registration_opens_at", errors=errors, tz=tz, required=False
+    )
+    clean["registration_closes_at"] = parse_datetime(
+        data.get("registration_closes_at"), field="registration_closes_at", errors=errors, tz=tz, required=False
+    )
+    clean["capacity"] = parse_int(
+        data.get("capacity"), field="capacity", errors=errors, minimum=1, maximum=MAX_CAPACITY
+    )
     clean["waitlist"] = parse_bool(data.get("waitlist", False), field="waitlist", errors=errors)
     code = data.get("district")
     district = district_lookup(code) if isinstance(code, str) and code else None

@@ -1,4 +1,5 @@
 """Public pages: upcoming ceremonies, registration, the attendee's manage page."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -8,9 +9,9 @@ from .. import codes
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db, limiter
 from ..forms import ActionForm, apply_errors
+from ..http import actor
 from ..i18n import locale_code
 from ..timeutil import utcnow
-from ..http import actor
 from . import service, tickets, waitlist
 from .forms import RegistrationForm
 
@@ -19,8 +20,7 @@ bp = Blueprint("ceremonies", __name__)
 
 @bp.get("/")
 def index():
-    return render_template("ceremonies/index.html", ceremonies=service.upcoming_ceremonies(db.session),
-                           now=utcnow())
+    return render_template("ceremonies/index.html", ceremonies=service.upcoming_ceremonies(db.session), now=utcnow())
 
 
 def _registration_limit():
@@ -39,8 +39,9 @@ def detail(ceremony_id: int):
     status = 200
     if request.method == "POST":
         try:
-            registration = service.register(db.session, actor(), ceremony.id, form.service_data(),
-                                            language=locale_code())
+            registration = service.register(
+                db.session, actor(), ceremony.id, form.service_data(), language=locale_code()
+            )
         except ValidationFailed as exc:
             apply_errors(form, exc.fields)
             status = 422
@@ -52,8 +53,14 @@ def detail(ceremony_id: int):
             return redirect(url_for(".manage", token=registration.token, new=1))
         db.session.rollback()
         ceremony = service.get_ceremony(db.session, ceremony_id)
-    return render_template("ceremonies/detail.html", ceremony=ceremony, form=form, problem=problem,
-                           existing=existing, state=ceremony.registration_state(utcnow())), status
+    return render_template(
+        "ceremonies/detail.html",
+        ceremony=ceremony,
+        form=form,
+        problem=problem,
+        existing=existing,
+        state=ceremony.registration_state(utcnow()),
+    ), status
 
 
 @bp.route("/r/<token>", methods=["GET", "POST"])
@@ -74,10 +81,17 @@ def manage(token: str):
         return redirect(url_for(".manage", token=token))
     manage_link = current_app.config["AWARD_BASE_URL"] + url_for(".manage", token=token)
     qr = tickets.qr_svg(registration.ticket_code, _("Ticket QR code")) if registration.status == "confirmed" else None
-    return render_template("ceremonies/manage.html", registration=registration, form=form,
-                           new=request.args.get("new") == "1", manage_link=manage_link, now=utcnow(), qr=qr,
-                           ticket_code=codes.grouped(registration.ticket_code),
-                           position=waitlist.position(db.session, registration))
+    return render_template(
+        "ceremonies/manage.html",
+        registration=registration,
+        form=form,
+        new=request.args.get("new") == "1",
+        manage_link=manage_link,
+        now=utcnow(),
+        qr=qr,
+        ticket_code=codes.grouped(registration.ticket_code),
+        position=waitlist.position(db.session, registration),
+    )
 
 
 @bp.get("/r/<token>/ticket.pdf")

@@ -8,6 +8,7 @@ ceremony are serialised by the ceremony row, written first (a row lock on
 PostgreSQL, the write lock on SQLite), and the seats are taken with the same
 conditional UPDATE as a registration, so seats taken never exceed capacity.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -18,42 +19,56 @@ from sqlalchemy import and_, func, or_, select, update
 from ..actor import Actor
 from ..audit import record
 from ..errors import Conflict, NotFound
-from . import messages
 from ..timeutil import utcnow
+from . import messages
 from .models import Ceremony, Registration
 
 
 def _lock(session, ceremony_id: int):
     """Write the ceremony row first (locks it until the commit) and read it."""
     return session.execute(
-        update(Ceremony).where(Ceremony.id == ceremony_id).values(seats_taken=Ceremony.seats_taken)
+        update(Ceremony)
+        .where(Ceremony.id == ceremony_id)
+        .values(seats_taken=Ceremony.seats_taken)
         .returning(Ceremony.capacity, Ceremony.seats_taken, Ceremony.waitlist, Ceremony.status, Ceremony.starts_at)
         .execution_options(synchronize_session=False)
     ).first()
 
 
 def waiting(session, ceremony_id: int) -> list[Registration]:
-    return list(session.scalars(
-        select(Registration).where(Registration.ceremony_id == ceremony_id, Registration.status == "waitlisted")
-        .order_by(Registration.waitlist_order, Registration.id)))
+    return list(
+        session.scalars(
+            select(Registration)
+            .where(Registration.ceremony_id == ceremony_id, Registration.status == "waitlisted")
+            .order_by(Registration.waitlist_order, Registration.id)
+        )
+    )
 
 
 def position(session, registration: Registration) -> int | None:
     """1 for the first in line; None when not waiting."""
     if registration.status != "waitlisted":
         return None
-    ahead = session.scalar(select(func.count()).where(
-        Registration.ceremony_id == registration.ceremony_id, Registration.status == "waitlisted",
-        or_(Registration.waitlist_order < registration.waitlist_order,
-            and_(Registration.waitlist_order == registration.waitlist_order, Registration.id < registration.id))))
+    ahead = session.scalar(
+        select(func.count()).where(
+            Registration.ceremony_id == registration.ceremony_id,
+            Registration.status == "waitlisted",
+            or_(
+                Registration.waitlist_order < registration.waitlist_order,
+                and_(Registration.waitlist_order == registration.waitlist_order, Registration.id < registration.id),
+            ),
+        )
+    )
     return ahead + 1
 
 
 def next_order(ceremony_id: int):
     """The end of the list, as a subquery evaluated in the INSERT itself."""
-    return (select(func.coalesce(func.max(Registration.waitlist_order), 0) + 1)
-            .where(Registration.ceremony_id == ceremony_id, Registration.status == "waitlisted")
-            .scalar_subquery())
+    return (
+        select(func.coalesce(func.max(Registration.waitlist_order), 0) + 1)
+        .where(Registration.ceremony_id == ceremony_id, Registration.status == "waitlisted")
+        .scalar_subquery()
+    )
 
 
 def promote(session, actor: Actor, ceremony_id: int, *, now: datetime | None = None) -> list[Registration]:
@@ -72,22 +87,34 @@ def promote(session, actor: Actor, ceremony_id: int, *, now: datetime | None = N
             continue  # a larger group waits for more seats, keeping its place
         # The registration first: one cancelled at this moment is passed over.
         confirmed = session.execute(
-            update(Registration).where(Registration.id == registration.id, Registration.status == "waitlisted")
-            .values(status="confirmed", waitlist_order=None).returning(Registration.id)
-            .execution_options(synchronize_session=False)).first()
+            update(Registration)
+            .where(Registration.id == registration.id, Registration.status == "waitlisted")
+            .values(status="confirmed", waitlist_order=None)
+            .returning(Registration.id)
+            .execution_options(synchronize_session=False)
+        ).first()
         if confirmed is None:
             continue
         # Under the ceremony's lock the seats cannot have gone; the condition
         # (and the CHECK behind it) keep the guarantee all the same.
         taken = session.execute(
-            update(Ceremony).where(Ceremony.id == ceremony_id,
-                                   Ceremony.seats_taken + registration.seats <= Ceremony.capacity)
-            .values(seats_taken=Ceremony.seats_taken + registration.seats).returning(Ceremony.seats_taken)
-            .execution_options(synchronize_session=False)).first()
+            update(Ceremony)
+            .where(Ceremony.id == ceremony_id, Ceremony.seats_taken + registration.seats <= Ceremony.capacity)
+            .values(seats_taken=Ceremony.seats_taken + registration.seats)
+            .returning(Ceremony.seats_taken)
+            .execution_options(synchronize_session=False)
+        ).first()
         if taken is None:
             raise Conflict(_l("The seats changed meanwhile; try again."), code="conflict")
-        record(session, actor, "registration.promote", "registration", registration.id,
-               before={"status": "waitlisted"}, after={"status": "confirmed", "seats": registration.seats})
+        record(
+            session,
+            actor,
+            "registration.promote",
+            "registration",
+            registration.id,
+            before={"status": "waitlisted"},
+            after={"status": "confirmed", "seats": registration.seats},
+        )
         if registration.email:
             messages.registration_promoted(session, registration.id, now=now)  # sent after the commit
         free -= registration.seats
@@ -114,7 +141,14 @@ def move(session, actor: Actor, registration: Registration, direction: str) -> i
         line[index], line[target] = line[target], line[index]
         for order, waiting_registration in enumerate(line, start=1):
             waiting_registration.waitlist_order = order
-        record(session, actor, "registration.waitlist_move", "registration", registration.id,
-               before={"position": index + 1}, after={"position": target + 1})
+        record(
+            session,
+            actor,
+            "registration.waitlist_move",
+            "registration",
+            registration.id,
+            before={"position": index + 1},
+            after={"position": target + 1},
+        )
     session.commit()
     return min(max(target, 0), len(line) - 1) + 1

@@ -1,4 +1,5 @@
 """Demo data for the Ulytau region, sized from its real figures."""
+
 from __future__ import annotations
 
 import random
@@ -16,10 +17,40 @@ from .nominations import load_nominations
 
 DEMO_PASSWORD = "demo-password-2025"
 
-SURNAMES = ["Жанболатов", "Әбенова", "Қасымов", "Нұрланова", "Сәтбаев", "Өмірзақов", "Ұлықбекова", "Иванов",
-            "Петрова", "Ғабитов", "Құдайбергенова", "Тоқтаров", "Шәріпова", "Есенов", "Смирнова", "Бекмұхамбетов"]
-GIVEN = ["Айгүл", "Болат", "Ерлан", "Гүлнар", "Нұржан", "Сәуле", "Ирина", "Сергей", "Әсел", "Қайрат", "Дәурен",
-         "Жәния", "Мұрат", "Ольга"]
+SURNAMES = [
+    "Жанболатов",
+    "Әбенова",
+    "Қасымов",
+    "Нұрланова",
+    "Сәтбаев",
+    "Өмірзақов",
+    "Ұлықбекова",
+    "Иванов",
+    "Петрова",
+    "Ғабитов",
+    "Құдайбергенова",
+    "Тоқтаров",
+    "Шәріпова",
+    "Есенов",
+    "Смирнова",
+    "Бекмұхамбетов",
+]
+GIVEN = [
+    "Айгүл",
+    "Болат",
+    "Ерлан",
+    "Гүлнар",
+    "Нұржан",
+    "Сәуле",
+    "Ирина",
+    "Сергей",
+    "Әсел",
+    "Қайрат",
+    "Дәурен",
+    "Жәния",
+    "Мұрат",
+    "Ольга",
+]
 
 
 def _next_may_9(now: datetime, tz: str) -> datetime:
@@ -43,25 +74,54 @@ def load(session, tz: str) -> dict:
             create_user(session, actor, email=email, name=name, roles=roles, district=district, password=DEMO_PASSWORD)
             created_users += 1
     ceremonies = [
-        {"title_kk": "Ұлы Жеңіс — ұрпаққа мұра", "title_ru": "Великая Победа — наследие поколениям",
-         "description_kk": "Жеңістің 80 жылдығына арналған салтанатты жиын. Ардагерлер мен тыл еңбеккерлеріне "
-                           "мерейтойлық медальдар табыс етіледі.",
-         "description_ru": "Торжественное собрание к 80-летию Победы. Вручение юбилейных медалей ветеранам и "
-                           "труженикам тыла.",
-         "starts_at": victory_day, "venue": "Алаш алаңы", "address": "Жезқазған қ., Алаш алаңы",
-         "district": "zhezkazgan", "capacity": 400, "waitlist": True, "status": "published"},
-        {"title_kk": "Тыл еңбеккерлерін құрметтеу кеші", "title_ru": "Вечер чествования тружеников тыла",
-         "description_kk": "Сәтбаев қаласының тыл еңбеккерлеріне арналған кеш.",
-         "description_ru": "Вечер в честь тружеников тыла города Сатпаев.",
-         "starts_at": victory_day - timedelta(days=2), "venue": "Мәдениет үйі",
-         "address": "Сәтбаев қ., Қ. Сәтбаев даңғылы, 110", "district": "satbayev", "capacity": 150,
-         "waitlist": False, "status": "published"},
-        {"title_kk": "Ұлытау ауданының ардагерлерімен кездесу", "title_ru": "Встреча с ветеранами Улытауского района",
-         "starts_at": victory_day - timedelta(days=5), "venue": "Аудандық мәдениет үйі", "address": "Ұлытау ауылы",
-         "district": "ulytau", "capacity": 20, "waitlist": True, "status": "published"},
-        {"title_kk": "Жаңаарқа: Жеңіс күніне дайындық", "title_ru": "Жанаарка: подготовка ко Дню Победы",
-         "starts_at": victory_day - timedelta(days=1), "venue": "Атасу ауылы, мектеп залы",
-         "district": "zhanaarka", "capacity": 80, "status": "draft"},
+        {
+            "title_kk": "Ұлы Жеңіс — ұрпаққа мұра",
+            "title_ru": "Великая Победа — наследие поколениям",
+            "description_kk": "Жеңістің 80 жылдығына арналған салтанатты жиын. Ардагерлер мен тыл еңбеккерлеріне "
+            "мерейтойлық медальдар табыс етіледі.",
+            "description_ru": "Торжественное собрание к 80-летию Победы. Вручение юбилейных медалей ветеранам и "
+            "труженикам тыла.",
+            "starts_at": victory_day,
+            "venue": "Алаш алаңы",
+            "address": "Жезқазған қ., Алаш алаңы",
+            "district": "zhezkazgan",
+            "capacity": 400,
+            "waitlist": True,
+            "status": "published",
+        },
+        {
+            "title_kk": "Тыл еңбеккерлерін құрметтеу кеші",
+            "title_ru": "Вечер чествования тружеников тыла",
+            "description_kk": "Сәтбаев қаласының тыл еңбеккерлеріне арналған кеш.",
+            "description_ru": "Вечер в честь тружеников тыла города Сатпаев.",
+            "starts_at": victory_day - timedelta(days=2),
+            "venue": "Мәдениет үйі",
+            "address": "Сәтбаев қ., Қ. Сәтбаев даңғылы, 110",
+            "district": "satbayev",
+            "capacity": 150,
+            "waitlist": False,
+            "status": "published",
+        },
+        {
+            "title_kk": "Ұлытау ауданының ардагерлерімен кездесу",
+            "title_ru": "Встреча с ветеранами Улытауского района",
+            "starts_at": victory_day - timedelta(days=5),
+            "venue": "Аудандық мәдениет үйі",
+            "address": "Ұлытау ауылы",
+            "district": "ulytau",
+            "capacity": 20,
+            "waitlist": True,
+            "status": "published",
+        },
+        {
+            "title_kk": "Жаңаарқа: Жеңіс күніне дайындық",
+            "title_ru": "Жанаарка: подготовка ко Дню Победы",
+            "starts_at": victory_day - timedelta(days=1),
+            "venue": "Атасу ауылы, мектеп залы",
+            "district": "zhanaarka",
+            "capacity": 80,
+            "status": "draft",
+        },
     ]
     made = []
     for data in ceremonies:
@@ -72,9 +132,15 @@ def load(session, tz: str) -> dict:
     for ceremony, count in zip(made[:3], (60, 25, 19)):
         for i in range(count):
             name = f"{rng.choice(SURNAMES)} {rng.choice(GIVEN)}"
-            data = {"full_name": name, "phone": f"+7701{ceremony.id:02d}{i:05d}", "category": rng.choice(categories),
-                    "companions": rng.choice([0, 0, 1, 2]), "needs_wheelchair": rng.random() < 0.1,
-                    "needs_hearing": rng.random() < 0.08, "consent": True}
+            data = {
+                "full_name": name,
+                "phone": f"+7701{ceremony.id:02d}{i:05d}",
+                "category": rng.choice(categories),
+                "companions": rng.choice([0, 0, 1, 2]),
+                "needs_wheelchair": rng.random() < 0.1,
+                "needs_hearing": rng.random() < 0.08,
+                "consent": True,
+            }
             try:
                 service.register(session, actor, ceremony.id, data, language=rng.choice(["kk", "ru"]), now=now)
                 registrations += 1

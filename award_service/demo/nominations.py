@@ -16,6 +16,7 @@ certificates work will add it when a medal is presented).
 
 Deterministic (a fixed random seed); skipped when the medal already exists.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -82,19 +83,31 @@ RESUBMITTED_PER_DISTRICT = 2  # of the approved: returned once, corrected, resub
 
 STAFF = {
     # district: [(e-mail local part, name, role)]
-    "zhezkazgan": [("nominator.zhezkazgan", "Айгүл Сейітқызы Мұқанова", "nominator"),
-                   ("nominator2.zhezkazgan", "Ержан Болатұлы Оспанов", "nominator"),
-                   ("reviewer.zhezkazgan", "Гүлнар Әбенқызы Ахметова", "reviewer")],
-    "satbayev": [("nominator.satbayev", "Дәурен Қасымұлы Есенов", "nominator"),
-                 ("reviewer.satbayev", "Ольга Николаевна Петрова", "reviewer")],
-    "karazhal": [("nominator.karazhal", "Сәуле Тұрсынқызы Жақыпова", "nominator"),
-                 ("reviewer.karazhal", "Мұрат Серікұлы Ғабитов", "reviewer")],
-    "ulytau": [("nominator.ulytau", "Нұржан Ермекұлы Тоқтаров", "nominator"),
-               ("reviewer.ulytau", "Әсел Жұмабекқызы Үсенова", "reviewer")],
-    "zhanaarka": [("nominator.zhanaarka", "Қайрат Дүйсенұлы Бейсенов", "nominator"),
-                  ("reviewer.zhanaarka", "Жәния Оспанқызы Құдайбергенова", "reviewer")],
-    None: [("commission.chair", "Бақыт Төлегенұлы Сұлтанов", "commission"),
-           ("commission.member", "Ирина Сергеевна Кузнецова", "commission")],
+    "zhezkazgan": [
+        ("nominator.zhezkazgan", "Айгүл Сейітқызы Мұқанова", "nominator"),
+        ("nominator2.zhezkazgan", "Ержан Болатұлы Оспанов", "nominator"),
+        ("reviewer.zhezkazgan", "Гүлнар Әбенқызы Ахметова", "reviewer"),
+    ],
+    "satbayev": [
+        ("nominator.satbayev", "Дәурен Қасымұлы Есенов", "nominator"),
+        ("reviewer.satbayev", "Ольга Николаевна Петрова", "reviewer"),
+    ],
+    "karazhal": [
+        ("nominator.karazhal", "Сәуле Тұрсынқызы Жақыпова", "nominator"),
+        ("reviewer.karazhal", "Мұрат Серікұлы Ғабитов", "reviewer"),
+    ],
+    "ulytau": [
+        ("nominator.ulytau", "Нұржан Ермекұлы Тоқтаров", "nominator"),
+        ("reviewer.ulytau", "Әсел Жұмабекқызы Үсенова", "reviewer"),
+    ],
+    "zhanaarka": [
+        ("nominator.zhanaarka", "Қайрат Дүйсенұлы Бейсенов", "nominator"),
+        ("reviewer.zhanaarka", "Жәния Оспанқызы Құдайбергенова", "reviewer"),
+    ],
+    None: [
+        ("commission.chair", "Бақыт Төлегенұлы Сұлтанов", "commission"),
+        ("commission.member", "Ирина Сергеевна Кузнецова", "commission"),
+    ],
 }
 
 # ------------------------------------------------------------------ names
@@ -108,6 +121,7 @@ STAFF = {
 
 # ----------------------------------------------------------------- load
 
+
 def _staff(session, actor: Actor, password: str) -> tuple[dict, int]:
     """{(district, role): [user id, ...]} for the demo staff (created when missing), and how many were created."""
     staff: dict = {}
@@ -117,8 +131,9 @@ def _staff(session, actor: Actor, password: str) -> tuple[dict, int]:
             email = f"{local}@example.com"
             user = session.scalar(select(User).where(User.email == email))
             if user is None:
-                user = create_user(session, actor, email=email, name=name, roles=[role], district=district,
-                                   password=password)
+                user = create_user(
+                    session, actor, email=email, name=name, roles=[role], district=district, password=password
+                )
                 created += 1
             staff.setdefault((district, role), []).append(user.id)
     return staff, created
@@ -201,28 +216,90 @@ def _load(session, password: str) -> dict:
                 return person
         raise LookupError(district)
 
-    orig1 = original("zhezkazgan", "approved", surname="Жанболатов", given_name="Серік", patronymic="Әбенұлы",
-                     female=False, birth_date=date(1929, 3, 14))
-    orig2 = original("zhezkazgan", "submitted", surname="Құдайбергенова", given_name="Гүлсім",
-                     patronymic="Оспанқызы", female=True, birth_date=date(1931, 11, 2))
-    orig3 = original("ulytau", "recommended", surname="Әбдірахманов", given_name="Төлеген",
-                     patronymic="Ысқақұлы", female=False, birth_date=date(1925, 6, 22), category="front_veteran")
+    orig1 = original(
+        "zhezkazgan",
+        "approved",
+        surname="Жанболатов",
+        given_name="Серік",
+        patronymic="Әбенұлы",
+        female=False,
+        birth_date=date(1929, 3, 14),
+    )
+    orig2 = original(
+        "zhezkazgan",
+        "submitted",
+        surname="Құдайбергенова",
+        given_name="Гүлсім",
+        patronymic="Оспанқызы",
+        female=True,
+        birth_date=date(1931, 11, 2),
+    )
+    orig3 = original(
+        "ulytau",
+        "recommended",
+        surname="Әбдірахманов",
+        given_name="Төлеген",
+        patronymic="Ысқақұлы",
+        female=False,
+        birth_date=date(1925, 6, 22),
+        category="front_veteran",
+    )
     # The likely duplicates: entered later elsewhere from archive papers, without
     # an IIN (the second in the 2021 Kazakh Latin alphabet).
     duplicates = [
-        (Person("Джанбулатов", "Серик", "Абенович", orig1.birth_date, False, "home_front_worker", "karazhal",
-                False, None, address_text(rng, "karazhal", False), None,
+        (
+            Person(
+                "Джанбулатов",
+                "Серик",
+                "Абенович",
+                orig1.birth_date,
+                False,
+                "home_front_worker",
+                "karazhal",
+                False,
+                None,
+                address_text(rng, "karazhal", False),
+                None,
                 "В 1943–1945 гг. работал на Джездинском марганцевом руднике откатчиком. Сведения из архивной "
-                "справки; ИИН не указан."), "draft"),
-        (Person("Qūdaibergenova", "Gülsım", "", orig2.birth_date, True, "home_front_worker", "satbayev",
-                True, None, address_text(rng, "satbayev", True), None,
-                "1942–1945 jyldary Jezqazğan mys kenışınde eñbek etken. Mūrağat anyqtamasy boiynşa; "
-                "JSN körsetılmegen."),
-         "submitted"),
-        (Person("Абдрахманов", "Тулеген", "Исхакович", orig3.birth_date, False, "front_veteran", "zhanaarka",
-                False, None, address_text(rng, "zhanaarka", False), None,
+                "справки; ИИН не указан.",
+            ),
+            "draft",
+        ),
+        (
+            Person(
+                "Qūdaibergenova",
+                "Gülsım",
+                "",
+                orig2.birth_date,
+                True,
+                "home_front_worker",
+                "satbayev",
+                True,
+                None,
+                address_text(rng, "satbayev", True),
+                None,
+                "1942–1945 jyldary Jezqazğan mys kenışınde eñbek etken. Mūrağat anyqtamasy boiynşa; JSN körsetılmegen.",
+            ),
+            "submitted",
+        ),
+        (
+            Person(
+                "Абдрахманов",
+                "Тулеген",
+                "Исхакович",
+                orig3.birth_date,
+                False,
+                "front_veteran",
+                "zhanaarka",
+                False,
+                None,
+                address_text(rng, "zhanaarka", False),
+                None,
                 "Призван в 1943 г. Жанааркинским РВК. Воевал на 2-м Белорусском фронте. Сведения из "
-                "военкомата; ИИН не указан."), "submitted"),
+                "военкомата; ИИН не указан.",
+            ),
+            "submitted",
+        ),
     ]
 
     # 1. Entered by the district's nominators (Zhezkazgan has two).
@@ -236,7 +313,7 @@ def _load(session, password: str) -> dict:
 
     def bulk(actor, chosen, action, **kwargs):
         for start in range(0, len(chosen), 1000):
-            transitions.bulk_transition(session, actor, chosen[start:start + 1000], action, **kwargs)
+            transitions.bulk_transition(session, actor, chosen[start : start + 1000], action, **kwargs)
 
     def one(actor, nomination_id, action, **kwargs):
         transitions.transition(session, actor, service.get_nomination(session, nomination_id), action, **kwargs)
@@ -244,7 +321,7 @@ def _load(session, password: str) -> dict:
     # 2. Submitted by the nominators; one withdrawn straight from draft.
     for district, rows in ids.items():
         bulk(user(district, "nominator"), [i for i, s, d, _ in rows if s != "draft" and d != "from_draft"], "submit")
-        for i, s, d, _ in rows:
+        for i, _s, d, _ in rows:
             if d == "from_draft":
                 one(user(district, "nominator"), i, "withdraw", comment=WITHDRAW_REASONS[2])
 
@@ -259,9 +336,16 @@ def _load(session, password: str) -> dict:
             elif s == "rejected" and d == "reviewer":
                 one(reviewer, i, "reject", comment=REJECT_REASONS_REVIEWER[k % len(REJECT_REASONS_REVIEWER)])
                 k += 1
-        bulk(reviewer, [i for i, s, d, _ in rows if d != "resubmitted" and (
-            s in ("approved", "recommended") or (s in ("returned", "rejected") and d == "commission"))],
-             "recommend")
+        bulk(
+            reviewer,
+            [
+                i
+                for i, s, d, _ in rows
+                if d != "resubmitted"
+                and (s in ("approved", "recommended") or (s in ("returned", "rejected") and d == "commission"))
+            ],
+            "recommend",
+        )
 
     # 4. The nominators: withdrawals, and corrections of returned ones, resubmitted.
     for district, rows in ids.items():
@@ -272,31 +356,52 @@ def _load(session, password: str) -> dict:
                 k += 1
             elif d == "resubmitted":
                 nomination = service.get_nomination(session, i)
-                service.update_nomination(session, nominator, nomination,
-                                          {"grounds": nomination.grounds + "\n\n" + CORRECTION_NOTE})
+                service.update_nomination(
+                    session, nominator, nomination, {"grounds": nomination.grounds + "\n\n" + CORRECTION_NOTE}
+                )
                 one(nominator, i, "submit")
         bulk(user(district, "reviewer"), [i for i, s, d, _ in rows if d == "resubmitted"], "recommend")
 
     # 5. The regional commission: returns and rejections, then approval in bulk under the decrees.
-    for district, rows in ids.items():
+    for rows in ids.values():
         for i, s, d, _ in rows:
             if s == "returned" and d == "commission":
-                one(user(None, "commission", 1), i, "return",
-                    comment=RETURN_REASONS_COMMISSION[k % len(RETURN_REASONS_COMMISSION)])
+                one(
+                    user(None, "commission", 1),
+                    i,
+                    "return",
+                    comment=RETURN_REASONS_COMMISSION[k % len(RETURN_REASONS_COMMISSION)],
+                )
                 k += 1
             elif s == "rejected" and d == "commission":
-                one(user(None, "commission", 1), i, "reject",
-                    comment=REJECT_REASONS_COMMISSION[k % len(REJECT_REASONS_COMMISSION)])
+                one(
+                    user(None, "commission", 1),
+                    i,
+                    "reject",
+                    comment=REJECT_REASONS_COMMISSION[k % len(REJECT_REASONS_COMMISSION)],
+                )
                 k += 1
     to_approve = [i for rows in ids.values() for i, s, d, _ in rows if s == "approved"]
     zhez = {i for i, *_ in ids["zhezkazgan"]}
     second = [i for i in to_approve if i in zhez][-60:]  # the later Zhezkazgan list, under the second decree
     first = [i for i in to_approve if i not in set(second)]
     (number1, date1), (number2, date2) = DECREES
-    bulk(user(None, "commission", 0), first, "approve", comment="Комиссия отырысының хаттамасы № 3",
-         decree_number=number1, decree_date=date1)
-    bulk(user(None, "commission", 1), second, "approve", comment="Протокол заседания комиссии № 4",
-         decree_number=number2, decree_date=date2)
+    bulk(
+        user(None, "commission", 0),
+        first,
+        "approve",
+        comment="Комиссия отырысының хаттамасы № 3",
+        decree_number=number1,
+        decree_date=date1,
+    )
+    bulk(
+        user(None, "commission", 1),
+        second,
+        "approve",
+        comment="Протокол заседания комиссии № 4",
+        decree_number=number2,
+        decree_date=date2,
+    )
 
     # 6. The clerks: Ulytau's medals were presented on 9 May 2025 (their
     #    nominations are "awarded"); Zhezkazgan's wait for the Victory Day
@@ -319,8 +424,14 @@ def _load(session, password: str) -> dict:
         nomination = service.create_nomination(session, nominator, person.payload(MEDAL["code"]))
         flagged += bool(nomination.possible_duplicate)
         if state == "submitted":
-            transitions.transition(session, nominator, nomination, "submit", confirm_duplicate=True,
-                               comment="Сверено с архивной справкой: по мнению выдвигающего, это другой человек.")
+            transitions.transition(
+                session,
+                nominator,
+                nomination,
+                "submit",
+                confirm_duplicate=True,
+                comment="Сверено с архивной справкой: по мнению выдвигающего, это другой человек.",
+            )
 
     total = len(entries) + len(duplicates)
     return {"medals": 1, "nomination staff": created_staff, "nominations": total, "likely duplicates": flagged}

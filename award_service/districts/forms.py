@@ -7,8 +7,11 @@ from wtforms.validators import InputRequired, Length
 
 
 class DistrictForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[InputRequired(), Length(max=32)],
-                       description=_l("Lower-case Latin letters, for example zhezkazgan."))
+    code = StringField(
+        _l("Code"),
+        validators=[InputRequired(), Length(max=32)],
+        description=_l("Lower-case Latin letters, for example zhezkazgan."),
+    )
     name_kk = StringField(_l("Name (Kazakh)"), validators=[InputRequired(), Length(max=200)])
     name_ru = StringField(_l("Name (Russian)"), validators=[InputRequired(), Length(max=200)])
     name_en = StringField(_l("Name (English)"), validators=[InputRequired(), Length(max=200)])

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 from ..timeutil import UTCDateTime, utcnow
 
+
 class District(db.Model):
     __tablename__ = "districts"
 

@@ -27,8 +27,9 @@ def create_district(session, actor: Actor, data: dict) -> District:
         code = code.strip()
         if session.scalar(select(District.id).where(District.code == code)):
             errors["code"] = _l("This code is already used.")
-    names = {key: text_field(data, key, errors, max_length=200, required=True)
-             for key in ("name_kk", "name_ru", "name_en")}
+    names = {
+        key: text_field(data, key, errors, max_length=200, required=True) for key in ("name_kk", "name_ru", "name_en")
+    }
     if errors:
         raise ValidationFailed(errors)
     district = District(code=code, **names)

@@ -20,8 +20,9 @@ def index():
     status = 200
     if request.method == "POST":
         try:
-            district = service.create_district(db.session, actor(), {k: getattr(form, k).data for k in
-                                                                     ("code", "name_kk", "name_ru", "name_en")})
+            district = service.create_district(
+                db.session, actor(), {k: getattr(form, k).data for k in ("code", "name_kk", "name_ru", "name_en")}
+            )
         except ValidationFailed as exc:
             db.session.rollback()
             apply_errors(form, exc.fields)

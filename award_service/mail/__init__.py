@@ -11,6 +11,7 @@
 ``init_app`` is called by the app factory.  Tests (and scripts that must not
 exit before their mail is sent) call :func:`flush`.
 """
+
 from __future__ import annotations
 
 from flask import Flask, current_app

@@ -1,5 +1,6 @@
 """``flask --app award_service mail …``: the sweep, reminders and clean-up,
 for cron when no Celery beat runs (and for looking at the outbox)."""
+
 from __future__ import annotations
 
 import click
@@ -19,9 +20,14 @@ def send(limit):
     """Send every due message now: new ones, retries whose back-off has passed,
     and ones a stopped sender left half-sent."""
     counts = send_due(db.session, limit=limit)
-    click.echo("due: {due}, sent: {sent}, retry later: {queued}, failed: {failed}".format(
-        due=counts.get("due", 0), sent=counts.get("sent", 0), queued=counts.get("queued", 0),
-        failed=counts.get("failed", 0)))
+    click.echo(
+        "due: {due}, sent: {sent}, retry later: {queued}, failed: {failed}".format(
+            due=counts.get("due", 0),
+            sent=counts.get("sent", 0),
+            queued=counts.get("queued", 0),
+            failed=counts.get("failed", 0),
+        )
+    )
 
 
 @mail_cli.command("reminders")

@@ -10,6 +10,7 @@ cannot be reached or the process stops before handing over or sending, the
 message stays queued and the next sweep (``flask mail send``, the Celery beat
 entry, or the sending thread's own periodic sweep) sends it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -128,8 +129,7 @@ class Publisher(_Handover):
             try:
                 task.delay(batch)
             except Exception:  # the broker is down, …: the sweep will send them
-                log.exception("could not hand outbox messages %s to the broker; they stay queued for the sweep",
-                              batch)
+                log.exception("could not hand outbox messages %s to the broker; they stay queued for the sweep", batch)
             finally:
                 for _ in batch:
                     self.queue.task_done()

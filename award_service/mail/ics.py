@@ -12,18 +12,19 @@ calendar, there is nothing to accept or decline.  The UID is fixed per
 registration, and SEQUENCE grows with time, so a later message about the same
 registration (a changed time, a cancellation) updates or removes the event.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 DEFAULT_DURATION = timedelta(hours=2)
-_SEQUENCE_EPOCH = datetime(2024, 1, 1, tzinfo=timezone.utc)
+_SEQUENCE_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def escape_text(value: str) -> str:
     """A TEXT value (RFC 5545 3.3.11): backslash, semicolon, comma and newlines escaped."""
     value = value.replace("\r\n", "\n").replace("\r", "\n")
-    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n"))
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
 def fold(line: str) -> str:
@@ -42,7 +43,7 @@ def fold(line: str) -> str:
 
 
 def utc_stamp(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def sequence_at(now: datetime) -> int:
@@ -50,9 +51,20 @@ def sequence_at(now: datetime) -> int:
     return max(0, int((now - _SEQUENCE_EPOCH).total_seconds()))
 
 
-def event(*, uid: str, starts_at: datetime, summary: str, location: str, description: str, url: str,
-          organizer_name: str, organizer_email: str, now: datetime, cancelled: bool = False,
-          duration: timedelta = DEFAULT_DURATION) -> bytes:
+def event(
+    *,
+    uid: str,
+    starts_at: datetime,
+    summary: str,
+    location: str,
+    description: str,
+    url: str,
+    organizer_name: str,
+    organizer_email: str,
+    now: datetime,
+    cancelled: bool = False,
+    duration: timedelta = DEFAULT_DURATION,
+) -> bytes:
     """One VEVENT in a VCALENDAR, as the bytes of an .ics file."""
     lines = [
         "BEGIN:VCALENDAR",
@@ -70,7 +82,7 @@ def event(*, uid: str, starts_at: datetime, summary: str, location: str, descrip
         f"LOCATION:{escape_text(location)}",
         f"DESCRIPTION:{escape_text(description)}",
         f"URL:{url}",
-        f"ORGANIZER;CN=\"{organizer_name.replace(chr(34), '')}\":mailto:{organizer_email}",
+        f'ORGANIZER;CN="{organizer_name.replace(chr(34), "")}":mailto:{organizer_email}',
         f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
         "TRANSP:OPAQUE",
         "END:VEVENT",

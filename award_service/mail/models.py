@@ -23,6 +23,7 @@ before migration 0010 -- and is sent as it is.
 ``sending`` it is the end of the sender's lease, after which a sweep takes the
 message over (a sender that died mid-send does not hold it for ever).
 """
+
 from __future__ import annotations
 
 import json
@@ -71,8 +72,9 @@ class OutboxMessage(db.Model):
         CheckConstraint(sql_in("status", STATUSES), name="status_known"),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         CheckConstraint("status <> 'sent' OR sent_at IS NOT NULL", name="sent_has_time"),
-        CheckConstraint("status <> 'sent' OR (subject IS NOT NULL AND body_text IS NOT NULL)",
-                        name="sent_was_composed"),
+        CheckConstraint(
+            "status <> 'sent' OR (subject IS NOT NULL AND body_text IS NOT NULL)", name="sent_was_composed"
+        ),
         # The sweep: due queued messages (and expired leases) by time.
         Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_outbox_messages_object", "object_type", "object_id"),
@@ -103,9 +105,9 @@ class OutboxMessage(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    attachments: Mapped[list["OutboxAttachment"]] = relationship(
-        back_populates="message", order_by="OutboxAttachment.id", cascade="all, delete-orphan",
-        passive_deletes=True)
+    attachments: Mapped[list[OutboxAttachment]] = relationship(
+        back_populates="message", order_by="OutboxAttachment.id", cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class OutboxAttachment(db.Model):

@@ -22,6 +22,7 @@ AWARD_MAIL_RETRY_MAX_SECONDS); the last allowed attempt
 message) or a message that cannot be composed marks it failed, with the reason
 in ``last_error``, for an organiser to see and retry.
 """
+
 from __future__ import annotations
 
 import logging
@@ -74,15 +75,27 @@ def _insert_message(dialect: str, dedupe: bool):
         else:
             from sqlalchemy.dialects.sqlite import insert as dialect_insert
         # Two reminder runs at once: the second INSERT does nothing, no error.
-        return dialect_insert(_messages).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(
-            _messages.c.id)
+        return dialect_insert(_messages).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(_messages.c.id)
     return insert(_messages).returning(_messages.c.id)
 
 
-def enqueue(session, *, kind: str, to_address: str, language: str, subject: str | None = None,
-            body_text: str | None = None, body_html: str | None = None, attachments=(),
-            params: dict | None = None, dedupe_key: str | None = None, object_type: str | None = None,
-            object_id=None, district_id: int | None = None, now: datetime | None = None) -> int | None:
+def enqueue(
+    session,
+    *,
+    kind: str,
+    to_address: str,
+    language: str,
+    subject: str | None = None,
+    body_text: str | None = None,
+    body_html: str | None = None,
+    attachments=(),
+    params: dict | None = None,
+    dedupe_key: str | None = None,
+    object_type: str | None = None,
+    object_id=None,
+    district_id: int | None = None,
+    now: datetime | None = None,
+) -> int | None:
     """Add one message to the outbox inside the caller's transaction; it is sent
     after that transaction commits.  Without ``subject`` and ``body_text`` the
     sender composes it, with ``params`` (the usual way: a feature's ``messages`` module);
@@ -100,13 +113,27 @@ def enqueue(session, *, kind: str, to_address: str, language: str, subject: str 
         raise ValueError("attachments are given with a composed message only")
     now = now or utcnow()
     connection = session.connection()
-    values = dict(kind=kind, to_address=to_address, language=language, subject=subject, body_text=body_text,
-                  body_html=body_html, params=None if composed else dump_params(params), status="queued", attempts=0,
-                  next_attempt_at=now, last_error=None, dedupe_key=dedupe_key, object_type=object_type,
-                  object_id=str(object_id) if object_id is not None else None, district_id=district_id,
-                  created_at=now, updated_at=now, sent_at=None)
-    message_id = connection.execute(_insert_message(connection.dialect.name, dedupe_key is not None),
-                                    values).scalar()
+    values = {
+        "kind": kind,
+        "to_address": to_address,
+        "language": language,
+        "subject": subject,
+        "body_text": body_text,
+        "body_html": body_html,
+        "params": None if composed else dump_params(params),
+        "status": "queued",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": None,
+        "dedupe_key": dedupe_key,
+        "object_type": object_type,
+        "object_id": str(object_id) if object_id is not None else None,
+        "district_id": district_id,
+        "created_at": now,
+        "updated_at": now,
+        "sent_at": None,
+    }
+    message_id = connection.execute(_insert_message(connection.dialect.name, dedupe_key is not None), values).scalar()
     if message_id is None:
         return None
     if attachments:
@@ -123,30 +150,72 @@ def insert_from(recipients):
     anew for each request costs more CPU than its round trip."""
     now = bindparam("now", type_=UTCDateTime())
     source = recipients.add_columns(
-        bindparam("kind", type_=String), bindparam("params", type_=Text), literal("queued", String),
-        literal(0, Integer), now, bindparam("object_type", type_=String), now, now)
-    columns = ["to_address", "language", "object_id", "district_id", "kind", "params", "status", "attempts",
-               "next_attempt_at", "object_type", "created_at", "updated_at"]
+        bindparam("kind", type_=String),
+        bindparam("params", type_=Text),
+        literal("queued", String),
+        literal(0, Integer),
+        now,
+        bindparam("object_type", type_=String),
+        now,
+        now,
+    )
+    columns = [
+        "to_address",
+        "language",
+        "object_id",
+        "district_id",
+        "kind",
+        "params",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "object_type",
+        "created_at",
+        "updated_at",
+    ]
     return insert(_messages).from_select(columns, source).returning(_messages.c.id)
 
 
-def enqueue_from(session, statement, *, kind: str, object_type: str, params: dict | None = None,
-                 now: datetime | None = None, **values) -> list[int]:
+def enqueue_from(
+    session,
+    statement,
+    *,
+    kind: str,
+    object_type: str,
+    params: dict | None = None,
+    now: datetime | None = None,
+    **values,
+) -> list[int]:
     """Run an :func:`insert_from` statement with its recipients' ``values``;
     the ids added (none when mail is suppressed on this session)."""
     if session.info.get(SUPPRESSED):
         return []
-    ids = list(session.connection().execute(statement, dict(
-        values, kind=kind, params=dump_params(params), object_type=object_type, now=now or utcnow())).scalars())
+    ids = list(
+        session.connection()
+        .execute(
+            statement, dict(values, kind=kind, params=dump_params(params), object_type=object_type, now=now or utcnow())
+        )
+        .scalars()
+    )
     if ids:
         _send_after_commit(session, sorted(ids))
     return ids
 
 
 def _add_attachments(connection, message_id: int, attachments) -> None:
-    connection.execute(_INSERT_ATTACHMENT, [
-        dict(message_id=message_id, filename=a.filename, content_type=a.content_type, size=len(a.data),
-             data=a.data) for a in attachments])
+    connection.execute(
+        _INSERT_ATTACHMENT,
+        [
+            {
+                "message_id": message_id,
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "size": len(a.data),
+                "data": a.data,
+            }
+            for a in attachments
+        ],
+    )
 
 
 @contextmanager
@@ -176,8 +245,10 @@ def _send_after_commit(session, message_ids) -> None:
 
 # ------------------------------------------------------------------ organisers
 
-def retry(session, actor: Actor, message_id: int, *, district_id: int | None = None,
-          now: datetime | None = None) -> OutboxMessage:
+
+def retry(
+    session, actor: Actor, message_id: int, *, district_id: int | None = None, now: datetime | None = None
+) -> OutboxMessage:
     """An organiser sends a failed message again: back in the queue with a fresh
     set of attempts, sent right after the commit.  ``district_id``: the
     organiser's district scope (a message of another district is refused).
@@ -191,8 +262,11 @@ def retry(session, actor: Actor, message_id: int, *, district_id: int | None = N
     if district_id is not None:
         conditions.append(m.district_id == district_id)
     changed = session.execute(
-        update(m).where(*conditions).values(status="queued", attempts=0, next_attempt_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)).rowcount
+        update(m)
+        .where(*conditions)
+        .values(status="queued", attempts=0, next_attempt_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if changed != 1:
         session.rollback()
         message = session.get(m, message_id) if 0 < message_id < 2**31 else None
@@ -201,8 +275,15 @@ def retry(session, actor: Actor, message_id: int, *, district_id: int | None = N
         if district_id is not None and message.district_id != district_id:
             raise Forbidden()
         raise Conflict(_l("This message is not in the failed state any more."), code="invalid_transition")
-    record(session, actor, "mail.retry", "outbox_message", message_id, before={"status": "failed"},
-           after={"status": "queued", "attempts": 0})
+    record(
+        session,
+        actor,
+        "mail.retry",
+        "outbox_message",
+        message_id,
+        before={"status": "failed"},
+        after={"status": "queued", "attempts": 0},
+    )
     _send_after_commit(session, [message_id])
     session.commit()
     return session.get(m, message_id)
@@ -214,10 +295,14 @@ def purge_attachments(session, now: datetime | None = None, keep_days: int | Non
     now = now or utcnow()
     if keep_days is None:
         keep_days = int(current_app.config["AWARD_MAIL_KEEP_DAYS"])
-    old = select(OutboxMessage.id).where(OutboxMessage.status == "sent",
-                                         OutboxMessage.sent_at < now - timedelta(days=keep_days))
-    result = session.execute(delete(OutboxAttachment).where(OutboxAttachment.message_id.in_(old))
-                             .execution_options(synchronize_session=False))
+    old = select(OutboxMessage.id).where(
+        OutboxMessage.status == "sent", OutboxMessage.sent_at < now - timedelta(days=keep_days)
+    )
+    result = session.execute(
+        delete(OutboxAttachment)
+        .where(OutboxAttachment.message_id.in_(old))
+        .execution_options(synchronize_session=False)
+    )
     session.commit()
     return result.rowcount or 0
 
@@ -228,4 +313,3 @@ def counts_by_status(session, district_id: int | None = None) -> dict[str, int]:
         stmt = stmt.where(OutboxMessage.district_id == district_id)
     found = dict(session.execute(stmt).all())
     return {status: found.get(status, 0) for status in STATUS_LABELS}
-

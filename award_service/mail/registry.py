@@ -8,6 +8,7 @@ the subject, text, HTML and attachments from the rows as they are then.
 Likewise a feature registers the periodic jobs that queue messages (the
 reminders), which the beat task and ``flask mail reminders`` run by name.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -30,8 +31,9 @@ class Composed:
 
 
 class Composer(Protocol):
-    def __call__(self, session: Any, message: Any, subject: Any, language: str, params: dict,
-                 now: datetime) -> Composed: ...
+    def __call__(
+        self, session: Any, message: Any, subject: Any, language: str, params: dict, now: datetime
+    ) -> Composed: ...
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,7 @@ _KINDS: dict[str, Kind] = {}
 _JOBS: dict[str, Callable[..., int]] = {}
 
 
-def register(name: str, *, label: Any, object_type: str, load: Callable[[Any, str], Any],
-             compose: Composer) -> None:
+def register(name: str, *, label: Any, object_type: str, load: Callable[[Any, str], Any], compose: Composer) -> None:
     """Declare a kind (once per process: the feature's module does it on import)."""
     kind = Kind(name, label, object_type, compose, load)
     if name in _KINDS and _KINDS[name] != kind:

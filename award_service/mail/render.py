@@ -11,6 +11,7 @@ environment with autoescaping off (an ``&`` in a ceremony's title must stay an
 ``emails/_html.html`` in the app's own, autoescaping environment: what people
 typed is escaped there, and links become clickable.
 """
+
 from __future__ import annotations
 
 import re
@@ -77,5 +78,6 @@ def render(kind: str, language: str, **context) -> Rendered:
         subject = _SPACES.sub(" ", subject).strip()[:500]  # one line; no-break spaces (Babel's dates) kept
         text = _tidy(template.render(context))
         html = current_app.jinja_env.get_template("emails/_html.html").render(
-            lang=language, subject=subject, paragraphs=_paragraphs(text))
+            lang=language, subject=subject, paragraphs=_paragraphs(text)
+        )
     return Rendered(subject=subject, text=text, html=html)

@@ -2,6 +2,7 @@
 senders never send it twice), composed by its kind's registered composer,
 handed to the transport, and marked sent, retried later with a doubling
 back-off, or failed with the reason -- each outcome audited."""
+
 from __future__ import annotations
 
 import logging
@@ -32,7 +33,6 @@ _messages = OutboxMessage.__table__
 _attachments = OutboxAttachment.__table__
 
 
-
 def backoff(attempts: int, config) -> timedelta:
     """Wait after the ``attempts``-th failed attempt: 1, 2, 4 … minutes, at most an hour (by default)."""
     base = int(config["AWARD_MAIL_RETRY_SECONDS"])
@@ -55,9 +55,11 @@ def claim(session, message_id: int, now: datetime) -> int | None:
     when it is not ours to send (sent, failed, not due, or taken by another sender)."""
     m = OutboxMessage
     attempts = session.execute(
-        update(m).where(m.id == message_id, _claimable(now))
+        update(m)
+        .where(m.id == message_id, _claimable(now))
         .values(status="sending", attempts=m.attempts + 1, next_attempt_at=now + LEASE, updated_at=now)
-        .returning(m.attempts).execution_options(synchronize_session=False)
+        .returning(m.attempts)
+        .execution_options(synchronize_session=False)
     ).scalar()
     session.commit()
     return attempts
@@ -66,10 +68,15 @@ def claim(session, message_id: int, now: datetime) -> int | None:
 def _finish(session, message_id: int, attempts: int, now: datetime, **values) -> bool:
     """Write the outcome, if the message is still ours (our claim, our attempt)."""
     m = OutboxMessage
-    done = session.execute(
-        update(m).where(m.id == message_id, m.status == "sending", m.attempts == attempts)
-        .values(updated_at=now, **values).execution_options(synchronize_session=False)
-    ).rowcount == 1
+    done = (
+        session.execute(
+            update(m)
+            .where(m.id == message_id, m.status == "sending", m.attempts == attempts)
+            .values(updated_at=now, **values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
     return done
 
 
@@ -104,14 +111,16 @@ class Sender:
                 return composed
             message, attachments = composed
         else:
-            attachments = session.execute(select(_attachments).where(_attachments.c.message_id == message_id)
-                                          .order_by(_attachments.c.id)).all()
+            attachments = session.execute(
+                select(_attachments).where(_attachments.c.message_id == message_id).order_by(_attachments.c.id)
+            ).all()
         session.rollback()  # end the read transaction: nothing is held while we talk to the server
         try:
             msg = build(message, attachments, self.config, now)
             if isinstance(self.transport, FileTransport):
-                self.transport.send(msg, message.to_address,
-                                    name=f"{now:%Y%m%d-%H%M%S}-{message.id:07d}-{message.kind}.eml")
+                self.transport.send(
+                    msg, message.to_address, name=f"{now:%Y%m%d-%H%M%S}-{message.id:07d}-{message.kind}.eml"
+                )
             else:
                 self.transport.send(msg, message.to_address)
         except PermanentFailure as exc:
@@ -143,9 +152,10 @@ class Sender:
         except Exception as exc:  # a bug, or data the templates cannot take: retrying will not help
             log.exception("outbox message %s could not be composed", message.id)
             session.rollback()
-            return self._failed(session, message, attempts, now,
-                                f"the message could not be composed: {type(exc).__name__}: {exc}")
-        text = dict(subject=composed.subject, body_text=composed.text, body_html=composed.html)
+            return self._failed(
+                session, message, attempts, now, f"the message could not be composed: {type(exc).__name__}: {exc}"
+            )
+        text = {"subject": composed.subject, "body_text": composed.text, "body_html": composed.html}
         if not _finish(session, message.id, attempts, now, **text):
             session.rollback()  # the lease ran out and another sender took the message over
             return "skipped"
@@ -154,19 +164,32 @@ class Sender:
 
     def _temporary(self, session, message, attempts: int, now: datetime, error: str) -> str:
         if attempts >= self.max_attempts:
-            return self._failed(session, message, attempts, now,
-                                f"{error} (gave up after {attempts} attempts)")
-        _finish(session, message.id, attempts, now, status="queued", last_error=error[:MAX_ERROR],
-                next_attempt_at=now + backoff(attempts, self.config))
+            return self._failed(session, message, attempts, now, f"{error} (gave up after {attempts} attempts)")
+        _finish(
+            session,
+            message.id,
+            attempts,
+            now,
+            status="queued",
+            last_error=error[:MAX_ERROR],
+            next_attempt_at=now + backoff(attempts, self.config),
+        )
         session.commit()
         log.info("outbox message %s: attempt %s failed, retrying: %s", message.id, attempts, error)
         return "queued"
 
     def _failed(self, session, message, attempts: int, now: datetime, error: str) -> str:
         if _finish(session, message.id, attempts, now, status="failed", last_error=error[:MAX_ERROR]):
-            record(session, Actor.system("mail"), "mail.failed", "outbox_message", message.id,
-                   before={"status": "sending"}, after={"status": "failed", "attempts": attempts},
-                   reason=error[:500])
+            record(
+                session,
+                Actor.system("mail"),
+                "mail.failed",
+                "outbox_message",
+                message.id,
+                before={"status": "sending"},
+                after={"status": "failed", "attempts": attempts},
+                reason=error[:500],
+            )
         session.commit()
         log.warning("outbox message %s failed: %s", message.id, error)
         return "failed"
@@ -189,9 +212,14 @@ def deliver(session, ids, now: datetime | None = None) -> dict[str, int]:
 
 def due_ids(session, now: datetime, limit: int) -> list[int]:
     m = OutboxMessage
-    return list(session.scalars(
-        select(m.id).where(m.status.in_(("queued", "sending")), m.next_attempt_at <= now)
-        .order_by(m.next_attempt_at, m.id).limit(limit)))
+    return list(
+        session.scalars(
+            select(m.id)
+            .where(m.status.in_(("queued", "sending")), m.next_attempt_at <= now)
+            .order_by(m.next_attempt_at, m.id)
+            .limit(limit)
+        )
+    )
 
 
 def send_due(session, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
@@ -208,5 +236,6 @@ def send_due(session, now: datetime | None = None, limit: int = 500) -> dict[str
 
 def waiting_count(session) -> int:
     """Messages not yet sent nor failed (queued or being sent)."""
-    return session.scalar(select(func.count()).select_from(OutboxMessage)
-                          .where(OutboxMessage.status.in_(("queued", "sending"))))
+    return session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_(("queued", "sending")))
+    )

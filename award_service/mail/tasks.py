@@ -11,6 +11,7 @@ due.  So a message is never lost with a task (worker restarted, broker
 flushed), and no long countdowns sit in Redis (whose visibility timeout would
 deliver them twice).
 """
+
 from __future__ import annotations
 
 import os
@@ -58,8 +59,7 @@ def make_celery(app) -> Celery:
         # Publishing after a commit must not hang the request when Redis is down:
         # a few quick tries, then the sweep sends the message.
         broker_transport_options={"socket_connect_timeout": 2},
-        task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2,
-                                   "interval_max": 0.5},
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
         timezone="UTC",
         beat_schedule_filename=os.path.join(app.instance_path, "celerybeat-schedule"),
         beat_schedule={

@@ -8,6 +8,7 @@ later), and ``broken`` on a temporary failure when the connection itself is
 gone (the server is down: a sweep stops there rather than try every due
 message against a dead server).
 """
+
 from __future__ import annotations
 
 import os
@@ -29,7 +30,6 @@ class Attachment:
     filename: str
     content_type: str
     data: bytes
-
 
 
 class TemporaryFailure(Exception):
@@ -80,8 +80,9 @@ def build(message, attachments, config, now: datetime) -> EmailMessage:
         msg.add_alternative(message.body_html, subtype="html")
     for attachment in attachments:
         maintype, subtype, params = _content_type(attachment.content_type)
-        msg.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename,
-                           params=params or None)
+        msg.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename, params=params or None
+        )
     # Last: set_content and the multipart conversions move Content-* headers into the parts.
     msg["Content-Language"] = message.language
     return msg
@@ -168,8 +169,9 @@ class SmtpTransport:
                 raise TemporaryFailure(f"SMTP error: {exc.smtp_code} {_text(exc.smtp_error)}", broken=True) from exc
             except (OSError, smtplib.SMTPException) as exc:
                 self.close()
-                raise TemporaryFailure(f"Cannot reach the SMTP server {self.host}:{self.port}: {exc}",
-                                       broken=True) from exc
+                raise TemporaryFailure(
+                    f"Cannot reach the SMTP server {self.host}:{self.port}: {exc}", broken=True
+                ) from exc
 
     def close(self) -> None:
         connection, self.connection = self.connection, None

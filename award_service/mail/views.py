@@ -1,5 +1,6 @@
 """The organisers' outbox page: how many messages wait, which failed and why,
 and a button to send a failed one again."""
+
 from __future__ import annotations
 
 from flask import (
@@ -54,14 +55,25 @@ def _delivery() -> str:
 @require("mail.view")
 def index():
     m = OutboxMessage
-    failed = db.session.scalars(_scoped(select(m).where(m.status == "failed"))
-                                .order_by(m.updated_at.desc(), m.id.desc()).limit(LIST_LIMIT)).all()
-    waiting = db.session.scalars(_scoped(select(m).where(m.status.in_(("queued", "sending"))))
-                                 .order_by(m.next_attempt_at, m.id).limit(LIST_LIMIT)).all()
-    return render_template("mail/index.html", counts=outbox.counts_by_status(db.session,
-                                                                            current_user.district_scope),
-                           failed=failed, waiting=waiting, status_labels=outbox.STATUS_LABELS,
-                           kind_labels={name: kind.label for name, kind in registry.kinds().items()}, form=RetryForm(), delivery=_delivery(), limit=LIST_LIMIT)
+    failed = db.session.scalars(
+        _scoped(select(m).where(m.status == "failed")).order_by(m.updated_at.desc(), m.id.desc()).limit(LIST_LIMIT)
+    ).all()
+    waiting = db.session.scalars(
+        _scoped(select(m).where(m.status.in_(("queued", "sending"))))
+        .order_by(m.next_attempt_at, m.id)
+        .limit(LIST_LIMIT)
+    ).all()
+    return render_template(
+        "mail/index.html",
+        counts=outbox.counts_by_status(db.session, current_user.district_scope),
+        failed=failed,
+        waiting=waiting,
+        status_labels=outbox.STATUS_LABELS,
+        kind_labels={name: kind.label for name, kind in registry.kinds().items()},
+        form=RetryForm(),
+        delivery=_delivery(),
+        limit=LIST_LIMIT,
+    )
 
 
 @bp.post("/retry")
@@ -72,8 +84,7 @@ def retry():
         flash(_("Choose a message to send again."), "error")
         return redirect(url_for(".index"))
     try:
-        message = outbox.retry(db.session, actor(), form.message_id.data,
-                               district_id=current_user.district_scope)
+        message = outbox.retry(db.session, actor(), form.message_id.data, district_id=current_user.district_scope)
     except NotFound:
         abort(404)
     except Forbidden:

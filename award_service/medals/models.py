@@ -15,8 +15,9 @@ class Medal(db.Model):
     __table_args__ = (
         CheckConstraint("award_year_to IS NULL OR award_year_to >= award_year_from", name="years_ordered"),
         CheckConstraint("serial_counter >= 0", name="serial_counter_not_negative"),
-        CheckConstraint("signature_type IS NULL OR signature_type IN ('image/png', 'image/jpeg')",
-                        name="signature_type_allowed"),
+        CheckConstraint(
+            "signature_type IS NULL OR signature_type IN ('image/png', 'image/jpeg')", name="signature_type_allowed"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,7 +42,7 @@ class Medal(db.Model):
 
     # Loaded where asked for (medal lists, the quota page): every award and
     # nomination row joins its medal, and would otherwise load its quotas too.
-    quotas: Mapped[list["MedalQuota"]] = relationship(back_populates="medal", cascade="all, delete-orphan")
+    quotas: Mapped[list[MedalQuota]] = relationship(back_populates="medal", cascade="all, delete-orphan")
 
     def name(self, locale: str) -> str:
         return {"kk": self.name_kk, "ru": self.name_ru}.get(locale, self.name_en)
@@ -49,7 +50,7 @@ class Medal(db.Model):
     def serial(self, number: int) -> str:
         return f"{self.serial_prefix}-{number:05d}"
 
-    def quota_for(self, district_id: int) -> "MedalQuota | None":
+    def quota_for(self, district_id: int) -> MedalQuota | None:
         return next((q for q in self.quotas if q.district_id == district_id), None)
 
 

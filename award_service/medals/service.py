@@ -1,4 +1,5 @@
 """Medals and their quotas per district (admin)."""
+
 from __future__ import annotations
 
 import io
@@ -6,14 +7,14 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ..actor import Actor
 from ..audit import record
-from ..parsing import parse_int
 from ..districts.models import District
 from ..errors import ValidationFailed
+from ..parsing import parse_int
 from ..text import text_field
 from .models import Medal, MedalQuota
 
@@ -58,8 +59,9 @@ SIGNER_FIELDS = (("signer_title_kk", 300), ("signer_title_ru", 300), ("signer_na
 
 def _signer_fields(data: dict, errors: dict) -> dict[str, str]:
     """Who signs the certificates: optional texts, cleaned like every other."""
-    return {key: text_field(data, key, errors, max_length=length, required=False) or ""
-            for key, length in SIGNER_FIELDS}
+    return {
+        key: text_field(data, key, errors, max_length=length, required=False) or "" for key, length in SIGNER_FIELDS
+    }
 
 
 def create_medal(session, actor: Actor, data: dict) -> Medal:
@@ -69,35 +71,55 @@ def create_medal(session, actor: Actor, data: dict) -> Medal:
         errors["code"] = _l("Use 2–32 lower-case Latin letters, digits, - or _.")
     elif get_medal(session, code):
         errors["code"] = _l("This code is already used.")
-    names = {key: text_field(data, key, errors, max_length=300, required=True)
-             for key in ("name_kk", "name_ru", "name_en")}
+    names = {
+        key: text_field(data, key, errors, max_length=300, required=True) for key in ("name_kk", "name_ru", "name_en")
+    }
     prefix = data.get("serial_prefix")
     if not isinstance(prefix, str) or not PREFIX_RE.match(prefix):
         errors["serial_prefix"] = _l("Use 1–8 capital Latin letters or digits, for example ULY.")
-    year_from = parse_int(data.get("award_year_from"), field="award_year_from", errors=errors, minimum=1945,
-                          maximum=2100, default=2025)
+    year_from = parse_int(
+        data.get("award_year_from"), field="award_year_from", errors=errors, minimum=1945, maximum=2100, default=2025
+    )
     year_to = None
     if data.get("award_year_to") not in (None, ""):
-        year_to = parse_int(data.get("award_year_to"), field="award_year_to", errors=errors, minimum=1945,
-                            maximum=2100)
+        year_to = parse_int(data.get("award_year_to"), field="award_year_to", errors=errors, minimum=1945, maximum=2100)
         if year_to is not None and year_from is not None and year_to < year_from:
             errors["award_year_to"] = _l("The last year comes before the first.")
     quotas = _parse_quotas(session, data.get("quotas"), errors)
     signer = _signer_fields(data, errors)
     if errors:
         raise ValidationFailed(errors)
-    medal = Medal(code=code, serial_prefix=prefix, award_year_from=year_from, award_year_to=year_to, active=True,
-                  **names, **signer)
+    medal = Medal(
+        code=code,
+        serial_prefix=prefix,
+        award_year_from=year_from,
+        award_year_to=year_to,
+        active=True,
+        **names,
+        **signer,
+    )
     medal.quotas = [MedalQuota(district_id=d.id, quota=n, used=0) for d, n in quotas.items()]
     session.add(medal)
     try:
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise ValidationFailed({"code": _l("This code is already used.")})
-    record(session, actor, "medal.create", "medal", medal.id,
-           after={"code": code, **names, "serial_prefix": prefix, "award_year_from": year_from,
-                  "award_year_to": year_to, "quotas": {d.code: n for d, n in quotas.items()}})
+        raise ValidationFailed({"code": _l("This code is already used.")}) from None
+    record(
+        session,
+        actor,
+        "medal.create",
+        "medal",
+        medal.id,
+        after={
+            "code": code,
+            **names,
+            "serial_prefix": prefix,
+            "award_year_from": year_from,
+            "award_year_to": year_to,
+            "quotas": {d.code: n for d, n in quotas.items()},
+        },
+    )
     session.commit()
     return medal
 
@@ -112,16 +134,20 @@ def set_quotas(session, actor: Actor, medal: Medal, quotas) -> Medal:
     for district, number in parsed.items():
         # Lock the quota row only (its district is joined-eager with an outer
         # join, which PostgreSQL cannot lock), and read it afresh.
-        row = session.scalar(select(MedalQuota)
-                             .where(MedalQuota.medal_id == medal.id, MedalQuota.district_id == district.id)
-                             .with_for_update(of=MedalQuota).execution_options(populate_existing=True))
+        row = session.scalar(
+            select(MedalQuota)
+            .where(MedalQuota.medal_id == medal.id, MedalQuota.district_id == district.id)
+            .with_for_update(of=MedalQuota)
+            .execution_options(populate_existing=True)
+        )
         if row is None:
             row = MedalQuota(medal_id=medal.id, district_id=district.id, quota=number, used=0)
             session.add(row)
             before[district.code], after[district.code] = None, number
         elif number < row.used:
-            errors[f"quotas.{district.code}"] = _l("%(used)d are already approved; the quota cannot be lower.",
-                                                   used=row.used)
+            errors[f"quotas.{district.code}"] = _l(
+                "%(used)d are already approved; the quota cannot be lower.", used=row.used
+            )
         elif number != row.quota:
             before[district.code], after[district.code] = row.quota, number
             row.quota = number
@@ -134,7 +160,7 @@ def set_quotas(session, actor: Actor, medal: Medal, quotas) -> Medal:
         session.commit()
     except IntegrityError:  # approvals used the quota meanwhile
         session.rollback()
-        raise ValidationFailed({"quotas": _l("More were approved meanwhile; reload and try again.")})
+        raise ValidationFailed({"quotas": _l("More were approved meanwhile; reload and try again.")}) from None
     session.refresh(medal)
     return medal
 
@@ -145,8 +171,9 @@ def quota_table(session, medal: Medal) -> list[dict]:
     table = []
     for district in session.scalars(select(District).order_by(District.name_kk)):
         q = rows.get(district.id)
-        table.append({"district": district, "quota": q.quota if q else 0, "used": q.used if q else 0,
-                      "left": q.left if q else 0})
+        table.append(
+            {"district": district, "quota": q.quota if q else 0, "used": q.used if q else 0, "left": q.left if q else 0}
+        )
     return table
 
 
@@ -168,8 +195,9 @@ def _decodes(data: bytes) -> bool:
     return True
 
 
-def set_signer(session, actor: Actor, medal: Medal, data: dict, signature: bytes | None = None,
-               remove_signature: bool = False) -> Medal:
+def set_signer(
+    session, actor: Actor, medal: Medal, data: dict, signature: bytes | None = None, remove_signature: bool = False
+) -> Medal:
     """Who signs this medal's certificates (title in Kazakh and Russian, name),
     and an optional image of the signature (PNG or JPEG, checked by content)."""
     errors: dict = {}

@@ -1,4 +1,5 @@
 """Staff pages for medals: the list, a new medal, and each medal's quotas per district."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -8,8 +9,8 @@ from ..districts.service import all_districts
 from ..errors import DomainError, ValidationFailed
 from ..extensions import db
 from ..forms import ActionForm, apply_errors
-from ..i18n import locale_code
 from ..http import actor, refused, require
+from ..i18n import locale_code
 from . import service
 from .forms import MedalForm, SignerForm
 from .models import Medal
@@ -77,20 +78,33 @@ def create():
         else:
             flash(_("The medal %(name)s is added.", name=medal.name(locale_code())), "success")
             return redirect(url_for(".show", code=medal.code))
-    return render_template("medals/new.html", form=form, districts=districts, typed=typed,
-                           quota_errors=quota_errors), status
+    return render_template(
+        "medals/new.html", form=form, districts=districts, typed=typed, quota_errors=quota_errors
+    ), status
 
 
-def _render_show(medal: Medal, *, typed=None, quota_errors=None, form_errors=(), signer_form=None,
-                 status: int = 200):
+def _render_show(medal: Medal, *, typed=None, quota_errors=None, form_errors=(), signer_form=None, status: int = 200):
     table = service.quota_table(db.session, medal)
     totals = {key: sum(row[key] for row in table) for key in ("quota", "used", "left")}
-    signer_form = signer_form or SignerForm(formdata=None, data={
-        "signer_title_kk": medal.signer_title_kk, "signer_title_ru": medal.signer_title_ru,
-        "signer_name": medal.signer_name})
-    return render_template("medals/show.html", medal=medal, table=table, totals=totals, typed=typed or {},
-                           quota_errors=quota_errors or {}, form_errors=list(form_errors),
-                           form=ActionForm(formdata=None), signer_form=signer_form), status
+    signer_form = signer_form or SignerForm(
+        formdata=None,
+        data={
+            "signer_title_kk": medal.signer_title_kk,
+            "signer_title_ru": medal.signer_title_ru,
+            "signer_name": medal.signer_name,
+        },
+    )
+    return render_template(
+        "medals/show.html",
+        medal=medal,
+        table=table,
+        totals=totals,
+        typed=typed or {},
+        quota_errors=quota_errors or {},
+        form_errors=list(form_errors),
+        form=ActionForm(formdata=None),
+        signer_form=signer_form,
+    ), status
 
 
 @bp.post("/<code>/signer")
@@ -103,9 +117,14 @@ def set_signer(code: str):
     upload = form.signature.data
     data = upload.read(service.MAX_SIGNATURE + 1) if upload else None
     try:
-        service.set_signer(db.session, actor(), medal, {k: form[k].data for k in
-                                                        ("signer_title_kk", "signer_title_ru", "signer_name")},
-                           signature=data or None, remove_signature=form.remove_signature.data)
+        service.set_signer(
+            db.session,
+            actor(),
+            medal,
+            {k: form[k].data for k in ("signer_title_kk", "signer_title_ru", "signer_name")},
+            signature=data or None,
+            remove_signature=form.remove_signature.data,
+        )
     except ValidationFailed as exc:
         db.session.rollback()
         apply_errors(form, exc.fields)
@@ -136,12 +155,18 @@ def set_quotas(code: str):
         db.session.rollback()
         quota_errors, rest = _split_errors(exc.fields)
         medal = _medal_or_404(code)
-        return _render_show(medal, typed=typed, quota_errors=quota_errors,
-                            form_errors=[str(m) for m in rest.values()], status=422)
+        return _render_show(
+            medal, typed=typed, quota_errors=quota_errors, form_errors=[str(m) for m in rest.values()], status=422
+        )
     except DomainError as exc:
         refused(exc)
         return redirect(url_for(".show", code=medal.code))
     lang = locale_code()
-    flash(_("Quotas saved: %(changes)s.", changes="; ".join(
-        f"{d.name(lang)} — {int(changed[d.code])}" for d in districts if d.code in changed)), "success")
+    flash(
+        _(
+            "Quotas saved: %(changes)s.",
+            changes="; ".join(f"{d.name(lang)} — {int(changed[d.code])}" for d in districts if d.code in changed),
+        ),
+        "success",
+    )
     return redirect(url_for(".show", code=medal.code))

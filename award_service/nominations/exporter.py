@@ -7,12 +7,13 @@ through :func:`spreadsheet_safe`, so that no cell runs as a formula.
 Rows are read in batches (``yield_per``) as plain tuples, not ORM objects:
 50,000 nominations export in seconds and in little memory.
 """
+
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import date
-from typing import Iterator
 
 from sqlalchemy import Select
 
@@ -20,28 +21,57 @@ from ..districts.models import District
 from ..medals.models import Medal
 from ..spreadsheets import spreadsheet_safe
 from .importer import COLUMNS
-from .models import Nomination, Nominee
 from .lists import list_query
+from .models import Nomination, Nominee
 
 EXPORT_COLUMNS = ("id", *COLUMNS, "status", "decree_number", "decree_date")
 BATCH = 2000
 # Column widths in the XLSX file, in characters.
-WIDTHS = {"id": 8, "surname": 18, "given_name": 16, "patronymic": 18, "iin": 14, "birth_date": 12,
-          "category": 18, "district": 13, "address": 30, "phone": 15, "medal": 12, "grounds": 40, "status": 12,
-          "decree_number": 14, "decree_date": 12}
+WIDTHS = {
+    "id": 8,
+    "surname": 18,
+    "given_name": 16,
+    "patronymic": 18,
+    "iin": 14,
+    "birth_date": 12,
+    "category": 18,
+    "district": 13,
+    "address": 30,
+    "phone": 15,
+    "medal": 12,
+    "grounds": 40,
+    "status": 12,
+    "decree_number": 14,
+    "decree_date": 12,
+}
 
 
 def export_statement(user, filters: dict) -> Select:
     """The list page's query (same filters, same district scope, same order),
     narrowed to the exported columns."""
     stmt = list_query(user, **filters, join_nominee=True)
-    return (stmt.with_only_columns(Nomination.id, Nominee.surname, Nominee.given_name, Nominee.patronymic,
-                                   Nominee.iin, Nominee.birth_date, Nominee.category, District.code,
-                                   Nominee.address, Nominee.phone, Medal.code, Nomination.grounds,
-                                   Nomination.status, Nomination.decree_number, Nomination.decree_date,
-                                   maintain_column_froms=False)
-            .join(District, District.id == Nomination.district_id)
-            .join(Medal, Medal.id == Nomination.medal_id))
+    return (
+        stmt.with_only_columns(
+            Nomination.id,
+            Nominee.surname,
+            Nominee.given_name,
+            Nominee.patronymic,
+            Nominee.iin,
+            Nominee.birth_date,
+            Nominee.category,
+            District.code,
+            Nominee.address,
+            Nominee.phone,
+            Medal.code,
+            Nomination.grounds,
+            Nomination.status,
+            Nomination.decree_number,
+            Nomination.decree_date,
+            maintain_column_froms=False,
+        )
+        .join(District, District.id == Nomination.district_id)
+        .join(Medal, Medal.id == Nomination.medal_id)
+    )
 
 
 def export_rows(session, user, filters: dict) -> Iterator[tuple]:
@@ -91,8 +121,9 @@ def build_xlsx(rows, *, sheet_title: str = "nominations") -> bytes:
     sheet.freeze_panes = "A2"
     sheet.append(list(EXPORT_COLUMNS))
     for row in rows:
-        sheet.append([value if isinstance(value, (int, date)) or value is None else spreadsheet_safe(value)
-                      for value in row])
+        sheet.append(
+            [value if isinstance(value, (int, date)) or value is None else spreadsheet_safe(value) for value in row]
+        )
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -4,6 +4,7 @@ The forms only carry what was typed: the service checks it (one rule, one
 place, shared with the API) and its field errors are shown beside the fields.
 The validators below only mark fields as required for the page.
 """
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -41,9 +42,17 @@ HISTORY_LABELS = {
 }
 
 FIELD_LABELS = {
-    "surname": _l("Surname"), "given_name": _l("Given name"), "patronymic": _l("Patronymic"), "iin": _l("IIN"),
-    "birth_date": _l("Birth date"), "category": _l("Category"), "district": _l("District"),
-    "address": _l("Address"), "phone": _l("Phone"), "medal": _l("Medal"), "grounds": _l("Grounds"),
+    "surname": _l("Surname"),
+    "given_name": _l("Given name"),
+    "patronymic": _l("Patronymic"),
+    "iin": _l("IIN"),
+    "birth_date": _l("Birth date"),
+    "category": _l("Category"),
+    "district": _l("District"),
+    "address": _l("Address"),
+    "phone": _l("Phone"),
+    "medal": _l("Medal"),
+    "grounds": _l("Grounds"),
 }
 
 DATE_HINT = _l("Day.month.year, for example 14.03.1927.")
@@ -52,27 +61,49 @@ DATE_HINT = _l("Day.month.year, for example 14.03.1927.")
 class NominationForm(FlaskForm):
     surname = StringField(FIELD_LABELS["surname"], validators=[InputRequired(), Length(max=100)])
     given_name = StringField(FIELD_LABELS["given_name"], validators=[InputRequired(), Length(max=100)])
-    patronymic = StringField(FIELD_LABELS["patronymic"], validators=[Optional(), Length(max=100)],
-                             description=_l("Leave empty if the person has none."))
+    patronymic = StringField(
+        FIELD_LABELS["patronymic"],
+        validators=[Optional(), Length(max=100)],
+        description=_l("Leave empty if the person has none."),
+    )
     birth_date = StringField(FIELD_LABELS["birth_date"], validators=[InputRequired()], description=DATE_HINT)
-    iin = StringField(FIELD_LABELS["iin"], validators=[Optional(), Length(max=12)],
-                      description=_l("12 digits, if known. It must agree with the birth date."),
-                      render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    iin = StringField(
+        FIELD_LABELS["iin"],
+        validators=[Optional(), Length(max=12)],
+        description=_l("12 digits, if known. It must agree with the birth date."),
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
     category = SelectField(FIELD_LABELS["category"], validators=[InputRequired()])
     district = SelectField(FIELD_LABELS["district"], validators=[InputRequired()])
     address = StringField(FIELD_LABELS["address"], validators=[Optional(), Length(max=300)])
-    phone = TelField(FIELD_LABELS["phone"], validators=[Optional(), Length(max=30)],
-                     description=_l("For example +7 701 234 56 78."), render_kw={"autocomplete": "off"})
+    phone = TelField(
+        FIELD_LABELS["phone"],
+        validators=[Optional(), Length(max=30)],
+        description=_l("For example +7 701 234 56 78."),
+        render_kw={"autocomplete": "off"},
+    )
     medal = SelectField(FIELD_LABELS["medal"], validators=[InputRequired()])
-    grounds = TextAreaField(FIELD_LABELS["grounds"], validators=[InputRequired(), Length(max=5000)],
-                            description=_l("Why the person deserves the medal: service, work, documents held."))
+    grounds = TextAreaField(
+        FIELD_LABELS["grounds"],
+        validators=[InputRequired(), Length(max=5000)],
+        description=_l("Why the person deserves the medal: service, work, documents held."),
+    )
     version = HiddenField()
 
-    NOMINEE_FIELDS = ("surname", "given_name", "patronymic", "iin", "birth_date", "category", "district",
-                      "address", "phone")
+    NOMINEE_FIELDS = (
+        "surname",
+        "given_name",
+        "patronymic",
+        "iin",
+        "birth_date",
+        "category",
+        "district",
+        "address",
+        "phone",
+    )
 
     def set_choices(self, districts, medals) -> None:
-        self.category.choices = [("", _l("— choose —"))] + list(CATEGORY_LABELS.items())
+        self.category.choices = [("", _l("— choose —")), *list(CATEGORY_LABELS.items())]
         self.district.choices = ([("", _l("— choose —"))] if len(districts) != 1 else []) + list(districts)
         self.medal.choices = ([("", _l("— choose —"))] if len(medals) != 1 else []) + list(medals)
 
@@ -94,10 +125,16 @@ class NominationForm(FlaskForm):
 class TransitionForm(FlaskForm):
     """One nomination's decision: the button pressed names the action."""
 
-    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)],
-                            description=_l("Required to return or reject: the nominator reads it."))
-    decree_number = StringField(_l("Decree number"), validators=[Optional(), Length(max=50)],
-                                description=_l("Only for approval, for example 45."))
+    comment = TextAreaField(
+        _l("Comment"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("Required to return or reject: the nominator reads it."),
+    )
+    decree_number = StringField(
+        _l("Decree number"),
+        validators=[Optional(), Length(max=50)],
+        description=_l("Only for approval, for example 45."),
+    )
     decree_date = StringField(_l("Decree date"), validators=[Optional()], description=DATE_HINT)
     confirm_duplicate = BooleanField(_l("I have checked: this is a different person from the similar nominations."))
     version = HiddenField()
@@ -106,16 +143,24 @@ class TransitionForm(FlaskForm):
 class BulkForm(FlaskForm):
     """One action, one comment (and decree) for all ticked rows."""
 
-    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)],
-                            description=_l("Required to return or reject: the nominator reads it."))
-    decree_number = StringField(_l("Decree number"), validators=[Optional(), Length(max=50)],
-                                description=_l("Only for approval, for example 45."))
+    comment = TextAreaField(
+        _l("Comment"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("Required to return or reject: the nominator reads it."),
+    )
+    decree_number = StringField(
+        _l("Decree number"),
+        validators=[Optional(), Length(max=50)],
+        description=_l("Only for approval, for example 45."),
+    )
     decree_date = StringField(_l("Decree date"), validators=[Optional()], description=DATE_HINT)
 
 
 class DocumentForm(FlaskForm):
-    document = FileField(_l("Supporting document"),
-                         description=_l("PDF, JPEG or PNG, at most 10 MB: a certificate, an archive record, a photo."))
+    document = FileField(
+        _l("Supporting document"),
+        description=_l("PDF, JPEG or PNG, at most 10 MB: a certificate, an archive record, a photo."),
+    )
 
 
 class FilterForm(FlaskForm):

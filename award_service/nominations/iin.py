@@ -6,6 +6,7 @@ digit is the weighted sum of the first eleven digits mod 11 with weights
 1..11; when that is 10, weights 3..11, 1, 2; when that is 10 again, the
 number is invalid.
 """
+
 from __future__ import annotations
 
 from datetime import date

@@ -5,14 +5,24 @@ and column, or the first rows and the total); "Save all" saves every row or
 none.  The file waits in the database between the two (the app runs on
 several servers), and is parsed again on saving.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 from datetime import date
 
-from flask import (Blueprint, Response, current_app, flash, redirect, render_template, request,
-                   stream_with_context, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -26,13 +36,12 @@ from ..accounts.permissions import scoped_district_id
 from ..districts.service import all_districts
 from ..errors import Conflict, DomainError, ValidationFailed
 from ..extensions import db
+from ..http import actor, render_error, require
 from ..i18n import locale_code
 from ..medals.service import all_medals
 from ..spreadsheets import spreadsheet_safe
 from ..timeutil import utcnow
-from ..http import actor, render_error, require
-from . import exporter, importer, iin
-from . import lists
+from . import exporter, iin, importer, lists
 from .forms import CATEGORY_LABELS
 
 bp = Blueprint("nomination_io", __name__, url_prefix="/staff/nominations/io")
@@ -44,9 +53,11 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 
 
 class ImportForm(FlaskForm):
-    file = FileField(_l("File (CSV or XLSX)"), render_kw={"accept": ".xlsx,.csv,text/csv," + XLSX_MIMETYPE},
-                     description=_l("At most 20,000 rows and 20 MB. The first row names the columns, as in the "
-                                    "template."))
+    file = FileField(
+        _l("File (CSV or XLSX)"),
+        render_kw={"accept": ".xlsx,.csv,text/csv," + XLSX_MIMETYPE},
+        description=_l("At most 20,000 rows and 20 MB. The first row names the columns, as in the template."),
+    )
 
 
 class SaveImportForm(FlaskForm):
@@ -58,8 +69,9 @@ def allow_large_upload(endpoint, values):
     # Runs before every before_request function (CSRF reads the body there):
     # the import takes files up to 20 MB, more than the app-wide limit.
     if endpoint == "nomination_io.import_nominations":
-        request.max_content_length = max(current_app.config.get("MAX_CONTENT_LENGTH") or 0,
-                                         importer.MAX_BYTES + UPLOAD_OVERHEAD)
+        request.max_content_length = max(
+            current_app.config.get("MAX_CONTENT_LENGTH") or 0, importer.MAX_BYTES + UPLOAD_OVERHEAD
+        )
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -86,22 +98,42 @@ def _districts() -> list:
 
 
 def _upload_page(form: ImportForm, status: int = 200):
-    return render_template("nominations/import.html", form=form, columns=importer.COLUMNS,
-                           categories=list(_category_labels().items()), districts=_districts(),
-                           medals=[m for m in all_medals(db.session) if m.active], back_url=_list_url()), status
+    return render_template(
+        "nominations/import.html",
+        form=form,
+        columns=importer.COLUMNS,
+        categories=list(_category_labels().items()),
+        districts=_districts(),
+        medals=[m for m in all_medals(db.session) if m.active],
+        back_url=_list_url(),
+    ), status
 
 
 # ---------------------------------------------------------------- templates
 
+
 def _example_row() -> list:
-    return ["Әбенов", "Қайрат", "Сәрсенұлы", iin.make(date(1927, 3, 14), 1), date(1927, 3, 14),
-            "home_front_worker", "zhezkazgan", "Жезқазған қ., Алашахан даңғылы, 12", "8 701 234 56 78",
-            "victory80", "1941–1945 жылдары Жезқазған мыс кенішінде тыл еңбеккері болған."]
+    return [
+        "Әбенов",
+        "Қайрат",
+        "Сәрсенұлы",
+        iin.make(date(1927, 3, 14), 1),
+        date(1927, 3, 14),
+        "home_front_worker",
+        "zhezkazgan",
+        "Жезқазған қ., Алашахан даңғылы, 12",
+        "8 701 234 56 78",
+        "victory80",
+        "1941–1945 жылдары Жезқазған мыс кенішінде тыл еңбеккері болған.",
+    ]
 
 
 def _download(body, filename: str, mimetype: str) -> Response:
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                                                      "Cache-Control": "no-store"})
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
 
 
 @bp.get("/template.csv")
@@ -144,6 +176,7 @@ def template_xlsx():
 
 # ------------------------------------------------------------------- export
 
+
 def _filters():
     try:
         return lists.validate_filters(request.args), None
@@ -175,12 +208,18 @@ def export_xlsx():
 
 # ------------------------------------------------------------------- import
 
+
 def _preview_page(preview, *, token: str | None = None, status: int = 200):
     lang = locale_code()
-    return render_template("nominations/import_preview.html", preview=preview, token=token,
-                           save_form=SaveImportForm(formdata=None, token=token),
-                           first_rows=preview.rows[:PREVIEW_ROWS], category_labels=_category_labels(),
-                           district_names={d.code: d.name(lang) for d in all_districts(db.session)}), status
+    return render_template(
+        "nominations/import_preview.html",
+        preview=preview,
+        token=token,
+        save_form=SaveImportForm(formdata=None, token=token),
+        first_rows=preview.rows[:PREVIEW_ROWS],
+        category_labels=_category_labels(),
+        district_names={d.code: d.name(lang) for d in all_districts(db.session)},
+    ), status
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -234,6 +273,8 @@ def _save():
     except DomainError as exc:
         db.session.rollback()
         return render_error(exc.status, exc.message)
-    flash(ngettext("%(num)d nomination is saved as a draft.", "%(num)d nominations are saved as drafts.", count),
-          "success")
+    flash(
+        ngettext("%(num)d nomination is saved as a draft.", "%(num)d nominations are saved as drafts.", count),
+        "success",
+    )
     return redirect(url_for("nominations.index", status="draft") if _list_url() else url_for(".import_nominations"))

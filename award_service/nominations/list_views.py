@@ -1,6 +1,7 @@
 """The nominations' lists: the "waiting for me" queue and the filtered list, with
 decisions on many at once.  Their routes are added to the nominations blueprint
 by :mod:`.views`."""
+
 from __future__ import annotations
 
 from flask import (
@@ -42,8 +43,14 @@ def _page_number() -> int:
 
 
 def _queue_actions(user) -> list[str]:
-    found = {t.action for role, states in workflow.QUEUE_STATES.items() if user.has_role(role)
-             for state in states for t in workflow.available(state) if t.role == role}
+    found = {
+        t.action
+        for role, states in workflow.QUEUE_STATES.items()
+        if user.has_role(role)
+        for state in states
+        for t in workflow.available(state)
+        if t.role == role
+    }
     return [a for a in BULK_ACTIONS if a in found]
 
 
@@ -56,13 +63,18 @@ def _bulk_message(action: str, done: list[Nomination]) -> str:
     n = len(done)
     if action == "approve":
         first = done[0]
-        return ngettext("Approved %(num)d nomination under decree № %(number)s of %(date)s.",
-                        "Approved %(num)d nominations under decree № %(number)s of %(date)s.", n,
-                        number=first.decree_number, date=dmy(first.decree_date))
+        return ngettext(
+            "Approved %(num)d nomination under decree № %(number)s of %(date)s.",
+            "Approved %(num)d nominations under decree № %(number)s of %(date)s.",
+            n,
+            number=first.decree_number,
+            date=dmy(first.decree_date),
+        )
     messages = {
         "submit": ngettext("Submitted %(num)d nomination for review.", "Submitted %(num)d nominations for review.", n),
-        "recommend": ngettext("Recommended %(num)d nomination to the commission.",
-                              "Recommended %(num)d nominations to the commission.", n),
+        "recommend": ngettext(
+            "Recommended %(num)d nomination to the commission.", "Recommended %(num)d nominations to the commission.", n
+        ),
         "return": ngettext("Returned %(num)d nomination for changes.", "Returned %(num)d nominations for changes.", n),
         "reject": ngettext("Rejected %(num)d nomination.", "Rejected %(num)d nominations.", n),
     }
@@ -83,12 +95,19 @@ def _why_not(ids, action: str) -> list[str]:
             try:
                 transitions.check_transition(current_user, n, action)
             except DomainError as exc:
-                lines.append(_("№ %(id)d, %(name)s: %(message)s", id=n.id, name=n.nominee.full_name,
-                               message=exc.message))
+                lines.append(
+                    _("№ %(id)d, %(name)s: %(message)s", id=n.id, name=n.nominee.full_name, message=exc.message)
+                )
             else:
                 if action == "submit" and n.possible_duplicate and not n.duplicate_confirmed:
-                    lines.append(_("№ %(id)d, %(name)s: %(message)s", id=n.id, name=n.nominee.full_name,
-                                   message=_("possible duplicate: open it, check and confirm before submitting.")))
+                    lines.append(
+                        _(
+                            "№ %(id)d, %(name)s: %(message)s",
+                            id=n.id,
+                            name=n.nominee.full_name,
+                            message=_("possible duplicate: open it, check and confirm before submitting."),
+                        )
+                    )
         if len(lines) >= 10:
             break
     return lines
@@ -108,8 +127,15 @@ def _bulk(form: BulkForm, actions: list[str]):
         form.form_errors.append(_("Choose one of the action buttons under the list."))
         return 400
     try:
-        done = transitions.bulk_transition(db.session, actor(), ids, action, comment=form.comment.data,
-                                       decree_number=form.decree_number.data, decree_date=form.decree_date.data)
+        done = transitions.bulk_transition(
+            db.session,
+            actor(),
+            ids,
+            action,
+            comment=form.comment.data,
+            decree_number=form.decree_number.data,
+            decree_date=form.decree_date.data,
+        )
     except ValidationFailed as exc:
         db.session.rollback()
         apply_errors(form, exc.fields)
@@ -135,27 +161,40 @@ def _table_page(stmt, template: str, *, actions: list[str], status: int = 200, *
         selected = set(request.form.getlist("ids"))
     rows, pagination, documents = [], None, {}
     if stmt is not None:
-        pagination = db.paginate(stmt, page=_page_number(), per_page=current_app.config["AWARD_PAGE_SIZE"],
-                                 error_out=False)
+        pagination = db.paginate(
+            stmt, page=_page_number(), per_page=current_app.config["AWARD_PAGE_SIZE"], error_out=False
+        )
         if not pagination.items and pagination.page > 1 and request.method == "GET":
             args = {k: v for k, v in request.args.items() if k in FILTER_KEYS and v}
             return redirect(url_for(request.endpoint, **args, page=max(pagination.pages, 1)))
         rows = pagination.items
         ids = [n.id for n in rows]
         if ids:
-            documents = dict(db.session.execute(
-                select(NominationDocument.nomination_id, func.count()).where(NominationDocument.nomination_id.in_(ids))
-                .group_by(NominationDocument.nomination_id)).all())
+            documents = dict(
+                db.session.execute(
+                    select(NominationDocument.nomination_id, func.count())
+                    .where(NominationDocument.nomination_id.in_(ids))
+                    .group_by(NominationDocument.nomination_id)
+                ).all()
+            )
         if request.method == "GET" and request.args.get("select") == "all":
             selected = {str(i) for i in ids}
-    return render_template(template, rows=rows, pagination=pagination, documents=documents, selected=selected,
-                           here=_here(),
-                           form=form, actions=actions, action_labels=workflow.ACTION_LABELS,
-                           # translated once here, not once per row
-                           row_text={"born": _("born %(date)s"), "submitted": _("submitted %(date)s")},
-                           status_labels={k: str(v) for k, v in workflow.STATUS_LABELS.items()},
-                           category_labels={k: str(v) for k, v in CATEGORY_LABELS.items()},
-                           **context), status
+    return render_template(
+        template,
+        rows=rows,
+        pagination=pagination,
+        documents=documents,
+        selected=selected,
+        here=_here(),
+        form=form,
+        actions=actions,
+        action_labels=workflow.ACTION_LABELS,
+        # translated once here, not once per row
+        row_text={"born": _("born %(date)s"), "submitted": _("submitted %(date)s")},
+        status_labels={k: str(v) for k, v in workflow.STATUS_LABELS.items()},
+        category_labels={k: str(v) for k, v in CATEGORY_LABELS.items()},
+        **context,
+    ), status
 
 
 @bp.route("/queue", methods=["GET", "POST"])
@@ -175,9 +214,16 @@ def index():
         filters = lists.validate_filters(request.args)
     except ValidationFailed as exc:
         apply_errors(filter_form, exc.fields)
-        return _table_page(None, "nominations/index.html", actions=[], filter_form=filter_form,
-                           filters={}, page_args={}, status=422)
+        return _table_page(
+            None, "nominations/index.html", actions=[], filter_form=filter_form, filters={}, page_args={}, status=422
+        )
     page_args = {k: v for k, v in filters.items() if v}
     stmt = lists.list_query(current_user, **filters)
-    return _table_page(stmt, "nominations/index.html", actions=_list_actions(current_user),
-                       filter_form=filter_form, filters=filters, page_args=page_args)
+    return _table_page(
+        stmt,
+        "nominations/index.html",
+        actions=_list_actions(current_user),
+        filter_form=filter_form,
+        filters=filters,
+        page_args=page_args,
+    )

@@ -1,5 +1,6 @@
 """The lists of nominations a user may see: filters, search and the queue of
 what waits for them, all within the user's district scope."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -75,5 +76,10 @@ def validate_filters(args) -> dict:
         errors["q"] = _l("Must be at most %(n)d characters.", n=100)
     if errors:
         raise ValidationFailed(errors)
-    return {"status": status, "district": args.get("district") or None, "medal": args.get("medal") or None,
-            "category": category, "q": q}
+    return {
+        "status": status,
+        "district": args.get("district") or None,
+        "medal": args.get("medal") or None,
+        "category": category,
+        "q": q,
+    }

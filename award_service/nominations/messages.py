@@ -2,6 +2,7 @@
 decree) or rejected, and one message per nominator for a decision on a list.
 Decided inside the workflow's transaction, composed by the sender, registered
 by kind with the mail registry."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -19,20 +20,35 @@ from ..mail.render import render
 from .models import Nomination
 from .workflow import STATUS_LABELS
 
-NOMINATION_ACTIONS = {"return": "returned", "returned": "returned", "approve": "approved",
-                      "approved": "approved", "reject": "rejected", "rejected": "rejected"}
-QUIET_NOMINATION_ACTIONS = frozenset({"submit", "submitted", "recommend", "recommended", "withdraw", "withdrawn",
-                                      "award", "awarded", "create", "update"})
+NOMINATION_ACTIONS = {
+    "return": "returned",
+    "returned": "returned",
+    "approve": "approved",
+    "approved": "approved",
+    "reject": "rejected",
+    "rejected": "rejected",
+}
+QUIET_NOMINATION_ACTIONS = frozenset(
+    {"submit", "submitted", "recommend", "recommended", "withdraw", "withdrawn", "award", "awarded", "create", "update"}
+)
 
 _TO_NOMINATOR = insert_from(
     select(User.email, User.language, cast(Nomination.id, String), Nomination.district_id)
     .join(User, User.id == Nomination.created_by_id)
-    .where(Nomination.id == bindparam("nomination_id", type_=Integer), User.active.is_(True),
-           User.email.is_not(None), User.email != ""))
+    .where(
+        Nomination.id == bindparam("nomination_id", type_=Integer),
+        User.active.is_(True),
+        User.email.is_not(None),
+        User.email != "",
+    )
+)
 _TO_USER = insert_from(
-    select(User.email, User.language, bindparam("object_id", type_=String), bindparam("district_id", type_=Integer))
-    .where(User.id == bindparam("user_id", type_=Integer), User.active.is_(True), User.email.is_not(None),
-           User.email != ""))
+    select(
+        User.email, User.language, bindparam("object_id", type_=String), bindparam("district_id", type_=Integer)
+    ).where(
+        User.id == bindparam("user_id", type_=Integer), User.active.is_(True), User.email.is_not(None), User.email != ""
+    )
+)
 
 
 def _id(row_or_id) -> int:
@@ -43,8 +59,9 @@ def _one(ids: list[int]) -> int | None:
     return ids[0] if ids else None
 
 
-def nomination_status_changed(session, nomination, action: str, *, comment: str | None = None,
-                              now: datetime | None = None) -> int | None:
+def nomination_status_changed(
+    session, nomination, action: str, *, comment: str | None = None, now: datetime | None = None
+) -> int | None:
     """Tell the nominator who entered the nomination that it was returned,
     approved (with the decree) or rejected, with ``comment`` (the reason; by
     default the nomination's last comment when the message is composed).
@@ -58,12 +75,22 @@ def nomination_status_changed(session, nomination, action: str, *, comment: str 
     params = {"status": NOMINATION_ACTIONS[action]}
     if comment is not None:
         params["comment"] = comment
-    return _one(enqueue_from(session, _TO_NOMINATOR, kind="nomination_status_changed", object_type="nomination",
-                             params=params, now=now, nomination_id=_id(nomination)))
+    return _one(
+        enqueue_from(
+            session,
+            _TO_NOMINATOR,
+            kind="nomination_status_changed",
+            object_type="nomination",
+            params=params,
+            now=now,
+            nomination_id=_id(nomination),
+        )
+    )
 
 
-def nominations_decided(session, nominations, action: str, *, comment: str | None = None,
-                        now: datetime | None = None) -> list[int]:
+def nominations_decided(
+    session, nominations, action: str, *, comment: str | None = None, now: datetime | None = None
+) -> list[int]:
     """A decision on many nominations at once (a decree's list, a bulk return):
     one message per nominator, listing theirs -- not one per nomination.  A
     nominator with one nomination in the list gets the ordinary message."""
@@ -87,13 +114,24 @@ def nominations_decided(session, nominations, action: str, *, comment: str | Non
         params = {"status": NOMINATION_ACTIONS[action], "nominations": [n.id for n in theirs]}
         if comment is not None:
             params["comment"] = comment
-        ids.extend(enqueue_from(session, _TO_USER, kind="nominations_decided", object_type="nomination",
-                                params=params, now=now, user_id=user_id, object_id=str(theirs[0].id),
-                                district_id=district_id))
+        ids.extend(
+            enqueue_from(
+                session,
+                _TO_USER,
+                kind="nominations_decided",
+                object_type="nomination",
+                params=params,
+                now=now,
+                user_id=user_id,
+                object_id=str(theirs[0].id),
+                district_id=district_id,
+            )
+        )
     return ids
 
 
 # ------------------------------------------------------------------ composing (by the sender)
+
 
 def _base() -> str:
     return current_app.config["AWARD_BASE_URL"]
@@ -102,29 +140,50 @@ def _base() -> str:
 def _nomination(session, message, row, language, params, now) -> Composed:
     user = session.get(User, row.created_by_id)
     status = params["status"]
-    rendered = render("nomination_status_changed", language, name=user.name, nomination_id=row.id,
-                      nominee=row.nominee.full_name, medal=row.medal.name(language), status=status,
-                      status_label=STATUS_LABELS[status], comment=params.get("comment", row.last_comment) or "",
-                      decree_number=row.decree_number, decree_date=row.decree_date,
-                      link=f"{_base()}/staff/nominations/{row.id}")
+    rendered = render(
+        "nomination_status_changed",
+        language,
+        name=user.name,
+        nomination_id=row.id,
+        nominee=row.nominee.full_name,
+        medal=row.medal.name(language),
+        status=status,
+        status_label=STATUS_LABELS[status],
+        comment=params.get("comment", row.last_comment) or "",
+        decree_number=row.decree_number,
+        decree_date=row.decree_date,
+        link=f"{_base()}/staff/nominations/{row.id}",
+    )
     return Composed(rendered.subject, rendered.text, rendered.html)
 
 
 def _nominations(session, message, first_row, language, params, now) -> Composed:
-    rows = list(session.scalars(select(Nomination).where(Nomination.id.in_(params["nominations"]))
-                                .options(selectinload(Nomination.nominee), selectinload(Nomination.medal))
-                                .order_by(Nomination.id)))
+    rows = list(
+        session.scalars(
+            select(Nomination)
+            .where(Nomination.id.in_(params["nominations"]))
+            .options(selectinload(Nomination.nominee), selectinload(Nomination.medal))
+            .order_by(Nomination.id)
+        )
+    )
     if not rows:
         raise LookupError(f"nominations {params['nominations']} do not exist")
     user = session.get(User, rows[0].created_by_id)
     status = params["status"]
     first = rows[0]
-    rendered = render("nominations_decided", language, name=user.name, count=len(rows), status=status,
-                      status_label=STATUS_LABELS[status], comment=params.get("comment", first.last_comment) or "",
-                      decree_number=first.decree_number, decree_date=first.decree_date,
-                      nominations=[dict(id=n.id, nominee=n.nominee.full_name, medal=n.medal.name(language))
-                                   for n in rows],
-                      link=f"{_base()}/staff/nominations/?status={status}")
+    rendered = render(
+        "nominations_decided",
+        language,
+        name=user.name,
+        count=len(rows),
+        status=status,
+        status_label=STATUS_LABELS[status],
+        comment=params.get("comment", first.last_comment) or "",
+        decree_number=first.decree_number,
+        decree_date=first.decree_date,
+        nominations=[{"id": n.id, "nominee": n.nominee.full_name, "medal": n.medal.name(language)} for n in rows],
+        link=f"{_base()}/staff/nominations/?status={status}",
+    )
     return Composed(rendered.subject, rendered.text, rendered.html)
 
 
@@ -132,7 +191,17 @@ def _load_nomination(session, object_id: str) -> Nomination | None:
     return session.get(Nomination, int(object_id))
 
 
-registry.register("nomination_status_changed", label=_l("Nomination decision"), object_type="nomination",
-                  load=_load_nomination, compose=_nomination)
-registry.register("nominations_decided", label=_l("Decision on several nominations"), object_type="nomination",
-                  load=_load_nomination, compose=_nominations)
+registry.register(
+    "nomination_status_changed",
+    label=_l("Nomination decision"),
+    object_type="nomination",
+    load=_load_nomination,
+    compose=_nomination,
+)
+registry.register(
+    "nominations_decided",
+    label=_l("Decision on several nominations"),
+    object_type="nomination",
+    load=_load_nomination,
+    compose=_nominations,
+)

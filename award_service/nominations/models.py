@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, LargeBinary, String, Text,
-                        text)
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -13,10 +12,15 @@ from ..medals.models import Medal
 from ..timeutil import UTCDateTime, utcnow
 from .workflow import NominationStatus
 
-NOMINEE_CATEGORIES = ("front_veteran", "home_front_worker", "siege_survivor", "partisan", "former_prisoner",
-                      "other_participant")
+NOMINEE_CATEGORIES = (
+    "front_veteran",
+    "home_front_worker",
+    "siege_survivor",
+    "partisan",
+    "former_prisoner",
+    "other_participant",
+)
 STATUSES = NominationStatus.values()
-
 
 
 class Nominee(db.Model):
@@ -54,20 +58,32 @@ class Nomination(db.Model):
     __tablename__ = "nominations"
     __table_args__ = (
         CheckConstraint(sql_in("status", STATUSES), name="status_known"),
-        CheckConstraint("status NOT IN ('approved', 'awarded') OR (decree_number IS NOT NULL AND "
-                        "decree_date IS NOT NULL AND approved_by_id IS NOT NULL)", name="approved_has_decree"),
+        CheckConstraint(
+            "status NOT IN ('approved', 'awarded') OR (decree_number IS NOT NULL AND "
+            "decree_date IS NOT NULL AND approved_by_id IS NOT NULL)",
+            name="approved_has_decree",
+        ),
         CheckConstraint("status <> 'recommended' OR recommended_by_id IS NOT NULL", name="recommended_has_reviewer"),
-        Index("uq_nominations_active_iin_medal", "medal_id", "iin", unique=True,
-              postgresql_where=text("iin IS NOT NULL AND status NOT IN ('rejected', 'withdrawn')"),
-              sqlite_where=text("iin IS NOT NULL AND status NOT IN ('rejected', 'withdrawn')")),
+        Index(
+            "uq_nominations_active_iin_medal",
+            "medal_id",
+            "iin",
+            unique=True,
+            postgresql_where=text("iin IS NOT NULL AND status NOT IN ('rejected', 'withdrawn')"),
+            sqlite_where=text("iin IS NOT NULL AND status NOT IN ('rejected', 'withdrawn')"),
+        ),
         Index("ix_nominations_status_district", "status", "district_id", "id"),
         Index("ix_nominations_medal_district", "medal_id", "district_id"),
         # Name search is LIKE '%word%' on the nomination's copy of the nominee's
         # search key, so that a list filtered by status and district is one
         # table: PostgreSQL combines this trigram index with the status index
         # (migration 0005); SQLite has none and scans.
-        Index("ix_nominations_search_key_trgm", "search_key", postgresql_using="gin",
-              postgresql_ops={"search_key": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_nominations_search_key_trgm",
+            "search_key",
+            postgresql_using="gin",
+            postgresql_ops={"search_key": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -100,8 +116,9 @@ class Nomination(db.Model):
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     recommended_by: Mapped[User | None] = relationship(foreign_keys=[recommended_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
-    documents: Mapped[list["NominationDocument"]] = relationship(back_populates="nomination",
-                                                                 order_by="NominationDocument.id")
+    documents: Mapped[list[NominationDocument]] = relationship(
+        back_populates="nomination", order_by="NominationDocument.id"
+    )
 
 
 class NominationDocument(db.Model):

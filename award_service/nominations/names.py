@@ -7,6 +7,7 @@ further for duplicate detection: patronymic and family suffixes dropped
 (-ов/-ова/-ев/-ин, -ұлы/-қызы, -ович/-овна), vowels dropped and sound-alike
 consonants merged, so that Жанболат and Джанбулатов share "JNBLT".
 """
+
 from __future__ import annotations
 
 import re
@@ -14,15 +15,63 @@ import unicodedata
 
 # Cyrillic (Kazakh and Russian letters) -> a Latin spelling.
 _CYRILLIC = {
-    "а": "a", "ә": "a", "б": "b", "в": "v", "г": "g", "ғ": "g", "д": "d", "е": "e", "ё": "e", "ж": "j",
-    "з": "z", "и": "i", "й": "i", "к": "k", "қ": "q", "л": "l", "м": "m", "н": "n", "ң": "n", "о": "o",
-    "ө": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ұ": "u", "ү": "u", "ф": "f", "х": "h",
-    "һ": "h", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sh", "ъ": "", "ы": "y", "і": "i", "ь": "", "э": "e",
-    "ю": "iu", "я": "ia",
+    "а": "a",
+    "ә": "a",
+    "б": "b",
+    "в": "v",
+    "г": "g",
+    "ғ": "g",
+    "д": "d",
+    "е": "e",
+    "ё": "e",
+    "ж": "j",
+    "з": "z",
+    "и": "i",
+    "й": "i",
+    "к": "k",
+    "қ": "q",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "ң": "n",
+    "о": "o",
+    "ө": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ұ": "u",
+    "ү": "u",
+    "ф": "f",
+    "х": "h",
+    "һ": "h",
+    "ц": "ts",
+    "ч": "ch",
+    "ш": "sh",
+    "щ": "sh",
+    "ъ": "",
+    "ы": "y",
+    "і": "i",
+    "ь": "",
+    "э": "e",
+    "ю": "iu",
+    "я": "ia",
 }
 # The 2021 Latin alphabet's letters beyond ASCII -> the same spelling.
-_LATIN = {"ä": "a", "ğ": "g", "ñ": "n", "ö": "o", "ş": "sh", "ū": "u", "ü": "u", "ı": "y", "i̇": "i",
-          "ç": "ch", "é": "e"}
+_LATIN = {
+    "ä": "a",
+    "ğ": "g",
+    "ñ": "n",
+    "ö": "o",
+    "ş": "sh",
+    "ū": "u",
+    "ü": "u",
+    "ı": "y",
+    "i̇": "i",
+    "ç": "ch",
+    "é": "e",
+}
 # Family and patronymic suffixes, in the folded Latin spelling (see _folded), so
 # that one list serves every script: -ов/-ova, -ұлы/-uly/-ūly, -қызы/-qızı...
 _SUFFIXES = ("ovna", "evna", "ovich", "evich", "ova", "eva", "ina", "ov", "ev", "in", "uli", "kizi")

@@ -1,5 +1,6 @@
 """The nominee's details as entered (form, API, import row): checked and normalised
 in one place, with the IIN's own messages and the name's search keys."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -36,8 +37,6 @@ SEARCH_KEY_LENGTH = Nominee.search_key.type.length
 SKELETON_LENGTH = Nominee.name_skeleton.type.length
 
 
-
-
 def parse_nominee(session, data: dict, *, today: date, districts: dict[str, District] | None = None) -> dict:
     """The nominee's fields, cleaned and checked; ``districts`` (code ->
     district) saves a query per call when many rows are parsed (imports)."""
@@ -52,8 +51,10 @@ def parse_nominee(session, data: dict, *, today: date, districts: dict[str, Dist
         if clean[key] and not any(ch.isalpha() for ch in clean[key]):
             errors[key] = _l("A name must contain letters.")
         elif clean[key] and (missing := unprintable(clean[key])):
-            errors[key] = _l("The certificate cannot print %(chars)s: write the name in Kazakh, Russian or "
-                             "Latin letters.", chars=" ".join(missing))
+            errors[key] = _l(
+                "The certificate cannot print %(chars)s: write the name in Kazakh, Russian or Latin letters.",
+                chars=" ".join(missing),
+            )
     birth = _date(data.get("birth_date"), "birth_date", errors) if data.get("birth_date") not in (None, "") else None
     if birth is None and "birth_date" not in errors:
         errors["birth_date"] = _l("This field is required.")
@@ -74,8 +75,10 @@ def parse_nominee(session, data: dict, *, today: date, districts: dict[str, Dist
                 errors["iin"] = IIN_MESSAGES[exc.code]
             else:
                 if birth is not None and iin_module.birth_date_of(clean["iin"]) != birth:
-                    errors["iin"] = _l("The IIN says the person was born on %(date)s, not on the birth date given.",
-                                       date=iin_module.birth_date_of(clean["iin"]).isoformat())
+                    errors["iin"] = _l(
+                        "The IIN says the person was born on %(date)s, not on the birth date given.",
+                        date=iin_module.birth_date_of(clean["iin"]).isoformat(),
+                    )
     category = data.get("category")
     if not isinstance(category, str) or category not in NOMINEE_CATEGORIES:
         errors["category"] = _l("Choose a category.") if not category else _l("Unknown category.")
@@ -95,8 +98,9 @@ def parse_nominee(session, data: dict, *, today: date, districts: dict[str, Dist
         raise ValidationFailed(errors)
     # Derived keys bounded by their columns: transliteration can double a name's
     # length (Щ -> "sh", Ю -> "iu"), and PostgreSQL refuses a longer value.
-    clean["search_key"] = names.search_key(clean["surname"], clean["given_name"], clean["patronymic"],
-                                           clean["iin"] or "")[:SEARCH_KEY_LENGTH]
+    clean["search_key"] = names.search_key(
+        clean["surname"], clean["given_name"], clean["patronymic"], clean["iin"] or ""
+    )[:SEARCH_KEY_LENGTH]
     clean["name_skeleton"] = names.skeleton(clean["surname"], clean["given_name"])[:SKELETON_LENGTH]
     return clean
 

@@ -3,6 +3,7 @@
 Like every service here: plain arguments (the acting user included), domain
 errors, the audit event in the same transaction, commit at the end.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,20 +39,32 @@ DOCUMENT_SIGNATURES = (
 
 # ------------------------------------------------------------- nominations
 
+
 def _nomination_snapshot(n: Nomination) -> dict:
     nominee = n.nominee
-    return {"surname": nominee.surname, "given_name": nominee.given_name, "patronymic": nominee.patronymic,
-            "iin": nominee.iin, "birth_date": nominee.birth_date, "category": nominee.category,
-            "district": nominee.district.code, "address": nominee.address, "phone": nominee.phone,
-            "medal": n.medal.code, "grounds": n.grounds}
+    return {
+        "surname": nominee.surname,
+        "given_name": nominee.given_name,
+        "patronymic": nominee.patronymic,
+        "iin": nominee.iin,
+        "birth_date": nominee.birth_date,
+        "category": nominee.category,
+        "district": nominee.district.code,
+        "address": nominee.address,
+        "phone": nominee.phone,
+        "medal": n.medal.code,
+        "grounds": n.grounds,
+    }
 
 
 def _check_may_enter(actor: Actor, district: District) -> None:
     if actor.user is None:
         return
     if not can(actor.user, "nominations.create", district):
-        raise Forbidden(_l("You can enter nominations only for your own district."),
-                        fields={"district": _l("Outside your district.")})
+        raise Forbidden(
+            _l("You can enter nominations only for your own district."),
+            fields={"district": _l("Outside your district.")},
+        )
 
 
 def _nominee_fields(session, data: dict, today: date, errors: dict) -> dict | None:
@@ -88,9 +101,18 @@ def create_nomination(session, actor: Actor, data: dict, *, today: date | None =
     session.add(nominee)
     session.flush()
     similar = likely_duplicates(session, medal.id, nominee.birth_date, nominee.name_skeleton)
-    nomination = Nomination(nominee_id=nominee.id, medal_id=medal.id, district_id=district.id, iin=nominee.iin,
-                            search_key=nominee.search_key, grounds=grounds, status="draft", version=1, possible_duplicate=bool(similar),
-                            created_by_id=actor.user.id if actor.user else None)
+    nomination = Nomination(
+        nominee_id=nominee.id,
+        medal_id=medal.id,
+        district_id=district.id,
+        iin=nominee.iin,
+        search_key=nominee.search_key,
+        grounds=grounds,
+        status="draft",
+        version=1,
+        possible_duplicate=bool(similar),
+        created_by_id=actor.user.id if actor.user else None,
+    )
     session.add(nomination)
     try:
         session.flush()
@@ -98,29 +120,43 @@ def create_nomination(session, actor: Actor, data: dict, *, today: date | None =
         session.rollback()
         existing = active_with_iin(session, medal.id, clean["iin"])
         if existing:
-            raise duplicate_nominee_error(existing)
+            raise duplicate_nominee_error(existing) from None
         raise
-    record(session, actor, "nomination.create", "nomination", nomination.id,
-           after={**_nomination_snapshot(nomination), "status": "draft", "possible_duplicate_of": similar})
+    record(
+        session,
+        actor,
+        "nomination.create",
+        "nomination",
+        nomination.id,
+        after={**_nomination_snapshot(nomination), "status": "draft", "possible_duplicate_of": similar},
+    )
     session.commit()
     return nomination
 
 
-def update_nomination(session, actor: Actor, nomination: Nomination, data: dict,
-                      *, today: date | None = None) -> Nomination:
+def update_nomination(
+    session, actor: Actor, nomination: Nomination, data: dict, *, today: date | None = None
+) -> Nomination:
     """Edit a draft or returned nomination (the nominator's)."""
     today = today or local_today()
     if nomination.status not in ("draft", "returned"):
         raise Conflict(_l("Only a draft or returned nomination can be edited."), code="invalid_transition")
-    if actor.user is not None and not (actor.user.has_role("nominator")
-                                       and can(actor.user, "nominations.create", nomination)):
+    if actor.user is not None and not (
+        actor.user.has_role("nominator") and can(actor.user, "nominations.create", nomination)
+    ):
         raise Forbidden()
     before = _nomination_snapshot(nomination)
     merged = {**before, **(data.get("nominee") or {})} if isinstance(data.get("nominee"), dict) else before
     errors: dict = {}
     clean = _nominee_fields(session, merged, today, errors)
-    grounds = text_field({"grounds": data.get("grounds", nomination.grounds)}, "grounds", errors, max_length=5000,
-                    multiline=True, required=True)
+    grounds = text_field(
+        {"grounds": data.get("grounds", nomination.grounds)},
+        "grounds",
+        errors,
+        max_length=5000,
+        multiline=True,
+        required=True,
+    )
     if errors:
         raise ValidationFailed(errors)
     _check_may_enter(actor, clean["district"])
@@ -132,9 +168,13 @@ def update_nomination(session, actor: Actor, nomination: Nomination, data: dict,
     # this edit is refused rather than silently applied to a submitted nomination.
     version = nomination.version
     claimed = session.execute(
-        update(Nomination).where(Nomination.id == nomination.id, Nomination.version == version,
-                                 Nomination.status.in_(("draft", "returned")))
-        .values(version=version + 1, updated_at=utcnow()).execution_options(synchronize_session=False))
+        update(Nomination)
+        .where(
+            Nomination.id == nomination.id, Nomination.version == version, Nomination.status.in_(("draft", "returned"))
+        )
+        .values(version=version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     if claimed.rowcount != 1:
         session.rollback()
         raise changed_meanwhile(nomination.id)
@@ -149,8 +189,9 @@ def update_nomination(session, actor: Actor, nomination: Nomination, data: dict,
         nomination.iin = nominee.iin
         nomination.search_key = nominee.search_key
         nomination.grounds = grounds
-        similar = likely_duplicates(session, nomination.medal_id, nominee.birth_date, nominee.name_skeleton,
-                                    exclude_id=nomination.id)
+        similar = likely_duplicates(
+            session, nomination.medal_id, nominee.birth_date, nominee.name_skeleton, exclude_id=nomination.id
+        )
         nomination.possible_duplicate = bool(similar)
         if not similar:
             nomination.duplicate_confirmed = False
@@ -170,15 +211,17 @@ def update_nomination(session, actor: Actor, nomination: Nomination, data: dict,
 
 
 def changed_meanwhile(nomination_id: int) -> Conflict:
-    return Conflict(_l("Someone else has just changed nomination № %(id)d. Reload it to see its state.",
-                       id=nomination_id), code="conflict")
+    return Conflict(
+        _l("Someone else has just changed nomination № %(id)d. Reload it to see its state.", id=nomination_id),
+        code="conflict",
+    )
 
 
 def get_nomination(session, nomination_id) -> Nomination:
     try:
         nomination_id = int(nomination_id)
     except (TypeError, ValueError):
-        raise NotFound(_l("No such nomination."))
+        raise NotFound(_l("No such nomination.")) from None
     nomination = session.get(Nomination, nomination_id) if 0 < nomination_id < 2**31 else None
     if nomination is None:
         raise NotFound(_l("No such nomination."))
@@ -194,6 +237,7 @@ def visible_to(user, nomination: Nomination) -> bool:
 
 # --------------------------------------------------------------- documents
 
+
 def sniff_document(data: bytes) -> str | None:
     for signature, content_type in DOCUMENT_SIGNATURES:
         if data.startswith(signature):
@@ -203,8 +247,9 @@ def sniff_document(data: bytes) -> str | None:
 
 def add_document(session, actor: Actor, nomination: Nomination, filename: str, data: bytes) -> NominationDocument:
     """A supporting document, added by a nominator of the nomination's district."""
-    if actor.user is not None and not (actor.user.has_role("nominator")
-                                       and can(actor.user, "nominations.create", nomination)):
+    if actor.user is not None and not (
+        actor.user.has_role("nominator") and can(actor.user, "nominations.create", nomination)
+    ):
         raise Forbidden(_l("Documents are added by the nominators of the nomination's district."))
     if nomination.status not in ("draft", "returned", "submitted"):
         raise Conflict(_l("Documents can be added until the nomination is recommended."), code="invalid_transition")
@@ -214,23 +259,38 @@ def add_document(session, actor: Actor, nomination: Nomination, filename: str, d
         raise ValidationFailed({"document": _l("The file is larger than 10 MB.")})
     content_type = sniff_document(data)
     if content_type is None:
-        raise ValidationFailed({"document": _l("Only PDF, JPEG and PNG files are accepted; this file is none of "
-                                               "them, whatever its name says.")})
+        raise ValidationFailed(
+            {
+                "document": _l(
+                    "Only PDF, JPEG and PNG files are accepted; this file is none of them, whatever its name says."
+                )
+            }
+        )
     try:
         name = clean_text(filename or "document", max_length=200) or "document"
     except TextError:
         name = "document"
-    document = NominationDocument(nomination_id=nomination.id, filename=name, content_type=content_type,
-                                  size=len(data), sha256=hashlib.sha256(data).hexdigest(), data=data,
-                                  uploaded_by_id=actor.user.id if actor.user else None)
+    document = NominationDocument(
+        nomination_id=nomination.id,
+        filename=name,
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
+        uploaded_by_id=actor.user.id if actor.user else None,
+    )
     session.add(document)
     session.flush()
-    record(session, actor, "nomination.document_add", "nomination", nomination.id,
-           after={"document_id": document.id, "filename": name, "content_type": content_type, "size": len(data)})
+    record(
+        session,
+        actor,
+        "nomination.document_add",
+        "nomination",
+        nomination.id,
+        after={"document_id": document.id, "filename": name, "content_type": content_type, "size": len(data)},
+    )
     session.commit()
     return document
 
 
 # ----------------------------------------------------------------- lists
-
-

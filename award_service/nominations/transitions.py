@@ -2,6 +2,7 @@
 table) applied with a conditional UPDATE, alone or to a list under one decree,
 with separation of duties, quotas, the awards issued (through
 :mod:`.events`) and the nominator told -- in one transaction."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -24,14 +25,23 @@ from .quotas import quota_error, take_places
 from .service import changed_meanwhile
 from .workflow import ACTION_LABELS, STATUS_LABELS
 
-ROLE_NAMES = {"nominator": _l("nominator"), "reviewer": _l("reviewer"), "commission": _l("commission"),
-              "clerk": _l("clerk")}
+ROLE_NAMES = {
+    "nominator": _l("nominator"),
+    "reviewer": _l("reviewer"),
+    "commission": _l("commission"),
+    "clerk": _l("clerk"),
+}
 
 
 def _invalid_transition(nomination: Nomination, action: str) -> Conflict:
-    return Conflict(_l("A nomination that is %(status)s cannot be changed this way (%(action)s).",
-                       status=STATUS_LABELS.get(nomination.status, nomination.status),
-                       action=ACTION_LABELS.get(action, action)), code="invalid_transition")
+    return Conflict(
+        _l(
+            "A nomination that is %(status)s cannot be changed this way (%(action)s).",
+            status=STATUS_LABELS.get(nomination.status, nomination.status),
+            action=ACTION_LABELS.get(action, action),
+        ),
+        code="invalid_transition",
+    )
 
 
 def check_transition(user, nomination: Nomination, action: str) -> workflow.Transition:
@@ -64,8 +74,9 @@ def _decision_fields(step, comment, decree_number, decree_date, medals=()) -> tu
     errors: dict = {}
     if isinstance(decree_number, int) and not isinstance(decree_number, bool):
         decree_number = str(decree_number)  # {"decree_number": 45} in JSON means № 45
-    comment = text_field({"comment": comment}, "comment", errors, max_length=2000, multiline=True,
-                    required=step.needs_reason)
+    comment = text_field(
+        {"comment": comment}, "comment", errors, max_length=2000, multiline=True, required=step.needs_reason
+    )
     if step.needs_reason and "comment" in errors and not comment:
         errors["comment"] = _l("Say why: the reason is sent to the nominator.")
     number = dd = None
@@ -83,67 +94,124 @@ def _decision_fields(step, comment, decree_number, decree_date, medals=()) -> tu
                     if not medal.award_year_from <= dd.year <= last:
                         errors["decree_date"] = _l(
                             "This medal is awarded in %(years)s; a decree of %(year)d cannot award it.",
-                            years=f"{medal.award_year_from}–{medal.award_year_to or ''}", year=dd.year)
+                            years=f"{medal.award_year_from}–{medal.award_year_to or ''}",
+                            year=dd.year,
+                        )
     if errors:
         raise ValidationFailed(errors)
     return comment, number or None, dd
 
 
-def _apply(session, actor: Actor, nomination: Nomination, step, comment, number, dd, *,
-           confirm_duplicate: bool, expected_version: int | None, take_quota: bool = True,
-           tell_nominator: bool = True) -> None:
+def _apply(
+    session,
+    actor: Actor,
+    nomination: Nomination,
+    step,
+    comment,
+    number,
+    dd,
+    *,
+    confirm_duplicate: bool,
+    expected_version: int | None,
+    take_quota: bool = True,
+    tell_nominator: bool = True,
+) -> None:
     """One transition inside the caller's transaction; raises without committing.
     ``take_quota=False``: an approval's place in the quota is the caller's to take
     (after every nomination row, see bulk_transition); ``tell_nominator=False``:
     so is the message to the nominator (one for the whole list)."""
     now = utcnow()
-    if step.action == "submit" and nomination.possible_duplicate and not (nomination.duplicate_confirmed
-                                                                         or confirm_duplicate):
-        similar = likely_duplicates(session, nomination.medal_id, nomination.nominee.birth_date,
-                                    nomination.nominee.name_skeleton, exclude_id=nomination.id)
+    if (
+        step.action == "submit"
+        and nomination.possible_duplicate
+        and not (nomination.duplicate_confirmed or confirm_duplicate)
+    ):
+        similar = likely_duplicates(
+            session,
+            nomination.medal_id,
+            nomination.nominee.birth_date,
+            nomination.nominee.name_skeleton,
+            exclude_id=nomination.id,
+        )
         if similar:
-            raise Conflict(_l("This may be the same person as nomination № %(ids)s (same birth date, similar "
-                              "name). Check, then confirm that it is a different person to submit.",
-                              ids=", ".join(map(str, similar))),
-                           code="duplicate_nominee", possible_duplicates=similar)
-    values = {"status": step.target, "version": Nomination.version + 1, "updated_at": now,
-              "last_comment": comment or ""}
+            raise Conflict(
+                _l(
+                    "This may be the same person as nomination № %(ids)s (same birth date, similar "
+                    "name). Check, then confirm that it is a different person to submit.",
+                    ids=", ".join(map(str, similar)),
+                ),
+                code="duplicate_nominee",
+                possible_duplicates=similar,
+            )
+    values = {
+        "status": step.target,
+        "version": Nomination.version + 1,
+        "updated_at": now,
+        "last_comment": comment or "",
+    }
     if step.action == "submit":
         values.update(submitted_at=now, duplicate_confirmed=bool(nomination.duplicate_confirmed or confirm_duplicate))
     elif step.action == "recommend":
         values.update(recommended_by_id=actor.user.id if actor.user else None, recommended_at=now)
     elif step.action == "approve":
-        values.update(approved_by_id=actor.user.id if actor.user else None, approved_at=now,
-                      decree_number=number, decree_date=dd)
+        values.update(
+            approved_by_id=actor.user.id if actor.user else None, approved_at=now, decree_number=number, decree_date=dd
+        )
     conditions = [Nomination.id == nomination.id, Nomination.status == step.source]
     if expected_version is not None:
         conditions.append(Nomination.version == expected_version)
     else:
         conditions.append(Nomination.version == nomination.version)
-    changed = session.execute(update(Nomination).where(*conditions).values(**values)
-                              .execution_options(synchronize_session=False))
+    changed = session.execute(
+        update(Nomination).where(*conditions).values(**values).execution_options(synchronize_session=False)
+    )
     if changed.rowcount != 1:
         raise changed_meanwhile(nomination.id)
     if step.action == "approve" and take_quota:
         if not take_places(session, nomination.medal_id, nomination.district_id, 1):
             raise quota_error(session, nomination)
         events.send_approved(session, actor, [nomination], decree_number=number, decree_date=dd)
-    record(session, actor, f"nomination.{step.action}", "nomination", nomination.id,
-           before={"status": step.source}, after={"status": step.target, **({"decree_number": number,
-                                                                               "decree_date": dd} if number else {})},
-           reason=comment or None)
+    record(
+        session,
+        actor,
+        f"nomination.{step.action}",
+        "nomination",
+        nomination.id,
+        before={"status": step.source},
+        after={"status": step.target, **({"decree_number": number, "decree_date": dd} if number else {})},
+        reason=comment or None,
+    )
     if tell_nominator and step.action in ("return", "approve", "reject"):
         # To the nominator, after the commit.
         messages.nomination_status_changed(session, nomination.id, step.action, comment=comment)
 
 
-def transition(session, actor: Actor, nomination: Nomination, action: str, *, comment=None, decree_number=None,
-               decree_date=None, confirm_duplicate: bool = False, expected_version: int | None = None) -> Nomination:
+def transition(
+    session,
+    actor: Actor,
+    nomination: Nomination,
+    action: str,
+    *,
+    comment=None,
+    decree_number=None,
+    decree_date=None,
+    confirm_duplicate: bool = False,
+    expected_version: int | None = None,
+) -> Nomination:
     step = check_transition(actor.user, nomination, action)
     comment, number, dd = _decision_fields(step, comment, decree_number, decree_date, [nomination.medal])
     try:
-        _apply(session, actor, nomination, step, comment, number, dd, confirm_duplicate=confirm_duplicate,
-               expected_version=expected_version)
+        _apply(
+            session,
+            actor,
+            nomination,
+            step,
+            comment,
+            number,
+            dd,
+            confirm_duplicate=confirm_duplicate,
+            expected_version=expected_version,
+        )
     except Conflict:
         session.rollback()
         raise
@@ -152,14 +220,15 @@ def transition(session, actor: Actor, nomination: Nomination, action: str, *, co
     return nomination
 
 
-def bulk_transition(session, actor: Actor, ids, action: str, *, comment=None, decree_number=None,
-                    decree_date=None) -> list[Nomination]:
+def bulk_transition(
+    session, actor: Actor, ids, action: str, *, comment=None, decree_number=None, decree_date=None
+) -> list[Nomination]:
     """Take one action on many nominations with one comment (and decree): all or
     nothing, so that a decree never covers half of its list."""
     try:
         wanted = sorted({int(i) for i in ids})
     except (TypeError, ValueError):
-        raise ValidationFailed({"ids": _l("Choose nominations from the list.")})
+        raise ValidationFailed({"ids": _l("Choose nominations from the list.")}) from None
     if not wanted:
         raise ValidationFailed({"ids": _l("Choose at least one nomination.")})
     if len(wanted) > 1000:
@@ -179,8 +248,19 @@ def bulk_transition(session, actor: Actor, ids, action: str, *, comment=None, de
         # one of its nominations cannot deadlock.
         places: dict[tuple[int, int], list[Nomination]] = {}
         for i in wanted:
-            _apply(session, actor, rows[i], steps[i], comment, number, dd, confirm_duplicate=False,
-                   expected_version=None, take_quota=False, tell_nominator=False)
+            _apply(
+                session,
+                actor,
+                rows[i],
+                steps[i],
+                comment,
+                number,
+                dd,
+                confirm_duplicate=False,
+                expected_version=None,
+                take_quota=False,
+                tell_nominator=False,
+            )
             if steps[i].action == "approve":
                 places.setdefault((rows[i].medal_id, rows[i].district_id), []).append(rows[i])
         for (medal_id, district_id), approving in sorted(places.items()):

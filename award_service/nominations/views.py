@@ -1,6 +1,7 @@
 """Staff pages for nominations: the "waiting for me" queue, the filtered list,
 the nomination page with its decisions, documents and history, entering and
 editing.  Thin: parse, call :mod:`.service`, render."""
+
 from __future__ import annotations
 
 import io
@@ -65,6 +66,7 @@ def dmy(value) -> str:
 
 # ----------------------------------------------------------------- helpers
 
+
 def _nomination_or_404(nomination_id: int, permission: str = "nominations.view") -> Nomination:
     try:
         nomination = service.get_nomination(db.session, nomination_id)
@@ -93,14 +95,18 @@ def int_or_none(value) -> int | None:
 
 
 def _stale_message(nomination_id: int) -> str:
-    return _("Someone else changed nomination № %(id)d while you had it open, so nothing was done. "
-             "Here is its current state: check it and decide again.", id=nomination_id)
+    return _(
+        "Someone else changed nomination № %(id)d while you had it open, so nothing was done. "
+        "Here is its current state: check it and decide again.",
+        id=nomination_id,
+    )
 
 
 # ------------------------------------------------------------ lists, queue
 
 
 # ----------------------------------------------------------- entering
+
 
 def _nomination_form(*, data: dict | None = None) -> NominationForm:
     form = NominationForm(data=data) if data is not None else NominationForm()
@@ -110,10 +116,20 @@ def _nomination_form(*, data: dict | None = None) -> NominationForm:
 
 def _form_data(n: Nomination) -> dict:
     nominee = n.nominee
-    return {"surname": nominee.surname, "given_name": nominee.given_name, "patronymic": nominee.patronymic,
-            "iin": nominee.iin or "", "birth_date": dmy(nominee.birth_date), "category": nominee.category,
-            "district": nominee.district.code, "address": nominee.address, "phone": nominee.phone or "",
-            "medal": n.medal.code, "grounds": n.grounds, "version": n.version}
+    return {
+        "surname": nominee.surname,
+        "given_name": nominee.given_name,
+        "patronymic": nominee.patronymic,
+        "iin": nominee.iin or "",
+        "birth_date": dmy(nominee.birth_date),
+        "category": nominee.category,
+        "district": nominee.district.code,
+        "address": nominee.address,
+        "phone": nominee.phone or "",
+        "medal": n.medal.code,
+        "grounds": n.grounds,
+        "version": n.version,
+    }
 
 
 def _entry_failed(form: NominationForm, exc: DomainError) -> tuple[int, int | None]:
@@ -139,8 +155,13 @@ def create():
         except DomainError as exc:
             status, existing_id = _entry_failed(form, exc)
         else:
-            flash(_("Nomination № %(id)d is saved as a draft. Check it, add documents, then submit it for review.",
-                    id=nomination.id), "success")
+            flash(
+                _(
+                    "Nomination № %(id)d is saved as a draft. Check it, add documents, then submit it for review.",
+                    id=nomination.id,
+                ),
+                "success",
+            )
             return redirect(url_for(".show", nomination_id=nomination.id))
     return render_template("nominations/edit.html", form=form, nomination=None, existing_id=existing_id), status
 
@@ -172,11 +193,11 @@ def edit(nomination_id: int):
         else:
             flash(_("Your changes to nomination № %(id)d are saved.", id=nomination.id), "success")
             return redirect(url_for(".show", nomination_id=nomination.id))
-    return render_template("nominations/edit.html", form=form, nomination=nomination,
-                           existing_id=existing_id), status
+    return render_template("nominations/edit.html", form=form, nomination=nomination, existing_id=existing_id), status
 
 
 # ------------------------------------------------------- the nomination page
+
 
 def _page_actions(n: Nomination) -> tuple[list[workflow.Transition], list[str]]:
     """The steps this user may take now, and why a step of their role is barred."""
@@ -197,30 +218,42 @@ def _page_actions(n: Nomination) -> tuple[list[workflow.Transition], list[str]]:
     return steps, barred
 
 
-def _render_show(n: Nomination, *, form: TransitionForm | None = None, document_form: DocumentForm | None = None,
-                 status: int = 200):
+def _render_show(
+    n: Nomination, *, form: TransitionForm | None = None, document_form: DocumentForm | None = None, status: int = 200
+):
     if form is None:
         form = TransitionForm(formdata=None)
         form.version.data = n.version
     steps, barred = _page_actions(n)
     similar = []
     if n.possible_duplicate:
-        ids = duplicates.likely_duplicates(db.session, n.medal_id, n.nominee.birth_date, n.nominee.name_skeleton,
-                                        exclude_id=n.id)
+        ids = duplicates.likely_duplicates(
+            db.session, n.medal_id, n.nominee.birth_date, n.nominee.name_skeleton, exclude_id=n.id
+        )
         if ids:
-            similar = list(db.session.scalars(select(Nomination).where(Nomination.id.in_(ids))
-                                              .order_by(Nomination.id)))
+            similar = list(db.session.scalars(select(Nomination).where(Nomination.id.in_(ids)).order_by(Nomination.id)))
     may_enter = current_user.has_role("nominator") and can(current_user, "nominations.create", n)
     return render_template(
-        "nominations/show.html", nomination=n, form=form, document_form=document_form or DocumentForm(formdata=None),
-        withdraw_form=ActionForm(formdata=None), steps=[s for s in steps if s.action != "withdraw"],
-        can_withdraw=any(s.action == "withdraw" for s in steps), barred=barred,
-        needs_decree=any(s.needs_decree for s in steps), can_submit=any(s.action == "submit" for s in steps),
-        similar=similar, events=history(db.session, "nomination", n.id),
+        "nominations/show.html",
+        nomination=n,
+        form=form,
+        document_form=document_form or DocumentForm(formdata=None),
+        withdraw_form=ActionForm(formdata=None),
+        steps=[s for s in steps if s.action != "withdraw"],
+        can_withdraw=any(s.action == "withdraw" for s in steps),
+        barred=barred,
+        needs_decree=any(s.needs_decree for s in steps),
+        can_submit=any(s.action == "submit" for s in steps),
+        similar=similar,
+        events=history(db.session, "nomination", n.id),
         awards=list(getattr(n, "awards", ())) if can(current_user, "awards.view", n) else [],
-        can_edit=may_enter and n.status in EDITABLE, can_upload=may_enter and n.status in DOCUMENT_STATES,
-        action_labels=workflow.ACTION_LABELS, status_labels=workflow.STATUS_LABELS,
-        category_labels=CATEGORY_LABELS, history_labels=HISTORY_LABELS, field_labels=FIELD_LABELS,
+        can_edit=may_enter and n.status in EDITABLE,
+        can_upload=may_enter and n.status in DOCUMENT_STATES,
+        action_labels=workflow.ACTION_LABELS,
+        status_labels=workflow.STATUS_LABELS,
+        category_labels=CATEGORY_LABELS,
+        history_labels=HISTORY_LABELS,
+        field_labels=FIELD_LABELS,
     ), status
 
 
@@ -243,9 +276,17 @@ def transition(nomination_id: int):
         flash(_stale_message(nomination.id), "error")
         return redirect(url_for(".show", nomination_id=nomination.id))
     try:
-        transitions.transition(db.session, actor(), nomination, action, comment=form.comment.data,
-                           decree_number=form.decree_number.data, decree_date=form.decree_date.data,
-                           confirm_duplicate=bool(form.confirm_duplicate.data), expected_version=version)
+        transitions.transition(
+            db.session,
+            actor(),
+            nomination,
+            action,
+            comment=form.comment.data,
+            decree_number=form.decree_number.data,
+            decree_date=form.decree_date.data,
+            confirm_duplicate=bool(form.confirm_duplicate.data),
+            expected_version=version,
+        )
     except ValidationFailed as exc:
         db.session.rollback()
         apply_errors(form, exc.fields)
@@ -261,12 +302,19 @@ def transition(nomination_id: int):
         db.session.rollback()
         flash(str(exc.message), "error")
         return redirect(url_for(".show", nomination_id=nomination.id))
-    flash(_("Done: nomination № %(id)d is now %(status)s.", id=nomination.id,
-            status=workflow.STATUS_LABELS[nomination.status]), "success")
+    flash(
+        _(
+            "Done: nomination № %(id)d is now %(status)s.",
+            id=nomination.id,
+            status=workflow.STATUS_LABELS[nomination.status],
+        ),
+        "success",
+    )
     return redirect(url_for(".show", nomination_id=nomination.id))
 
 
 # ----------------------------------------------------------------- documents
+
 
 @bp.post("/<int:nomination_id>/documents")
 @require("nominations.create")
@@ -303,8 +351,14 @@ def download(nomination_id: int, document_id: int):
     name = document.filename
     if not name.lower().endswith(EXTENSIONS[document.content_type]):
         name += EXTENSIONS[document.content_type][0]  # the file opens as what it is
-    response = send_file(io.BytesIO(document.data), mimetype=document.content_type, as_attachment=True,
-                         download_name=name, conditional=False, etag=False)
+    response = send_file(
+        io.BytesIO(document.data),
+        mimetype=document.content_type,
+        as_attachment=True,
+        download_name=name,
+        conditional=False,
+        etag=False,
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -10,6 +10,7 @@ pages and the API read them); the database CHECK keeps the stored states valid;
 :func:`award_service.nominations.transitions.transition` applies a row of this
 table with a conditional UPDATE, so two people acting at once get one winner.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,12 +1,13 @@
 """Certificate, presentation-sheet and ticket PDFs: data in, bytes out (no Flask, no database).
 
-    certificate_pdf(item, "a4")                 one certificate
-    stream_certificates(items, "card")          a batch, streamed in chunks, bounded memory
-    write_certificates(items, "a4", out)        the same into a binary file; returns pages
-    stream_presentation_sheet(header, rows)     the list recipients sign on receipt
-    presentation_sheet_pdf(header, rows)
-    ticket_pdf(item)                            an admission ticket (A6 on an A4 sheet)
+certificate_pdf(item, "a4")                 one certificate
+stream_certificates(items, "card")          a batch, streamed in chunks, bounded memory
+write_certificates(items, "a4", out)        the same into a binary file; returns pages
+stream_presentation_sheet(header, rows)     the list recipients sign on receipt
+presentation_sheet_pdf(header, rows)
+ticket_pdf(item)                            an admission ticket (A6 on an A4 sheet)
 """
+
 from .certificate import certificate_pdf, stream_certificates, write_certificates
 from .content import CertificateContent, SheetHeader, SheetRow, TicketContent
 from .fonts import MissingGlyphError

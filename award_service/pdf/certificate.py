@@ -1,4 +1,5 @@
 """Certificates: one, or a whole ceremony streamed page by page."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -26,16 +27,16 @@ class CertificateDocument:
     ``prepare`` (item -> template fields) the same document draws other items
     laid out the same way (the admission ticket, ticket.py)."""
 
-    def __init__(self, fmt: str | Format, *, title: str = TITLE, prepare=prepare_fields,
-                 form_name: bytes = b"/Cert"):
+    def __init__(self, fmt: str | Format, *, title: str = TITLE, prepare=prepare_fields, form_name: bytes = b"/Cert"):
         self.format = fmt if isinstance(fmt, Format) else get_format(fmt)
         self.writer = PdfWriter(title=title)
         self.renderer = CertificateRenderer(self.writer, self.format.certificate, form_name, prepare)
         self.marks = b""
         if self.format.marks:
             f = self.format
-            name = self.writer.add_form(b"/Marks", b"".join(rule_ops(m) for m in f.marks),
-                                        (0, 0, f.page_width, f.page_height))
+            name = self.writer.add_form(
+                b"/Marks", b"".join(rule_ops(m) for m in f.marks), (0, 0, f.page_width, f.page_height)
+            )
             self.marks = b"%s Do\n" % name
         self._slot_cm = [b"q 1 0 0 1 %s cm\n" % num(x, y) for x, y in self.format.slots]
 

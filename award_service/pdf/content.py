@@ -1,4 +1,5 @@
 """What the caller gives the renderer: plain data, no database rows."""
+
 from __future__ import annotations
 
 import datetime
@@ -36,6 +37,7 @@ class SheetHeader:
 @dataclass(frozen=True)
 class TicketContent:
     """The admission ticket an attendee shows at the door of a ceremony."""
+
     ceremony_title_kk: str
     ceremony_title_ru: str
     starts_at: str  # formatted by the caller, local time: "09.05.2026, 19:00"

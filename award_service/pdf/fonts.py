@@ -9,11 +9,12 @@ Text is split into *runs*: a character the style's font lacks is drawn from
 the fallback font of the same weight (serif -> sans).  A character neither
 has raises :class:`MissingGlyphError`; we never draw a .notdef box.
 """
+
 from __future__ import annotations
 
 import struct
 import threading
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from reportlab.pdfbase import pdfmetrics
@@ -37,8 +38,7 @@ FALLBACK = {"serif": "sans", "serif-bold": "sans-bold"}
 # outside this list still works, it only makes that document build its own.
 _KK_CYRILLIC = "АӘБВГҒДЕЁЖЗИЙКҚЛМНҢОӨПРСТУҰҮФХҺЦЧШЩЪЫІЬЭЮЯ"
 _KK_LATIN = "ÄĞÑÖŞŪÜİ"
-PRESET = (_KK_CYRILLIC + _KK_CYRILLIC.lower() + _KK_LATIN + "äğñöşūüı"
-          + "«»–—№’‘“”„…°·")
+PRESET = _KK_CYRILLIC + _KK_CYRILLIC.lower() + _KK_LATIN + "äğñöşūüı" + "«»–—№’‘“”„…°·"
 
 # TTFontFile.makeSubset seeks and reads through state kept on the shared face
 # object: two documents finishing at once in two threads must take turns.
@@ -54,7 +54,7 @@ class MissingGlyphError(ValueError):
         self.char = char
 
 
-@lru_cache(maxsize=None)
+@cache
 def font(style: str) -> TTFont:
     """The TTFont for a style, loaded and registered on first use."""
     name, filename = FONT_FILES[style]
@@ -75,7 +75,7 @@ def _chain(style: str) -> tuple[TTFont, ...]:
     return tuple(chain)
 
 
-@lru_cache(maxsize=None)
+@cache
 def coverage(style: str) -> frozenset[str]:
     """The characters the style's own font has (a set test runs in C)."""
     return frozenset(map(chr, font(style).face.charToGlyph))
@@ -103,7 +103,7 @@ def runs(text: str, style: str) -> list[tuple[TTFont, str]]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def printable(styles: tuple[str, ...] = ("serif-bold", "serif")) -> frozenset[str]:
     """The characters every one of these styles can draw (from its own font or
     its fallback)."""
@@ -126,7 +126,7 @@ def width(text: str, style: str, size: float) -> float:
     return sum(f.stringWidth(t, size) for f, t in runs(text, style))
 
 
-@lru_cache(maxsize=None)
+@cache
 def vmetrics(style: str) -> tuple[float, float]:
     """(ascender, descender) for 1 pt of this style, from the fonts' 'hhea' tables.
 

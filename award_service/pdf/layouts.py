@@ -12,6 +12,7 @@ medal_name_kk, medal_name_ru, serial, decree_number, decree_date (dd.mm.yyyy),
 signer_title_kk, signer_title_ru, signer_name, verify_url, verify_code
 (grouped for reading, ABCD-EFGH-...).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -39,18 +40,23 @@ class Box:
     h: float
 
     @classmethod
-    def mm(cls, x: float, y: float, w: float, h: float) -> "Box":
+    def mm(cls, x: float, y: float, w: float, h: float) -> Box:
         return cls(*mm(x, y, w, h))
 
     def contains(self, x: float, y: float, w: float, h: float, eps: float = 1e-6) -> bool:
-        return (x >= self.x - eps and y >= self.y - eps
-                and x + w <= self.x + self.w + eps and y + h <= self.y + self.h + eps)
+        return (
+            x >= self.x - eps
+            and y >= self.y - eps
+            and x + w <= self.x + self.w + eps
+            and y + h <= self.y + self.h + eps
+        )
 
 
 @dataclass(frozen=True)
 class Text:
     """Text fitted into a box: shrinks from ``size``; below ``min_size`` it may wrap
     (up to ``max_lines``, at spaces) before shrinking further.  Never overflows."""
+
     box: Box
     template: str
     style: str = "serif"
@@ -74,6 +80,7 @@ class Text:
 @dataclass(frozen=True)
 class Rule:
     """A straight line (the signature line, crop marks)."""
+
     x1: float
     y1: float
     x2: float
@@ -87,6 +94,7 @@ class Rule:
 @dataclass(frozen=True)
 class Circle:
     """The place for the seal."""
+
     cx: float
     cy: float
     r: float
@@ -100,6 +108,7 @@ class Circle:
 class Ornament:
     """The frame: an outer and an inner rule with a band of lozenges between them,
     a rosette in each corner and a thin rule just inside."""
+
     outer: Box
     band: float
     color: Color = GOLD
@@ -110,6 +119,7 @@ class Ornament:
 @dataclass(frozen=True)
 class QR:
     """QR code square, quiet zone included."""
+
     box: Box
     field: str = "verify_url"
     quiet: int = 4
@@ -119,6 +129,7 @@ class QR:
 @dataclass(frozen=True)
 class Picture:
     """An optional image (the signature) fitted into the box, aspect kept."""
+
     box: Box
     field: str = "signature_image"
     static = False
@@ -134,6 +145,7 @@ class CertificateLayout:
 @dataclass(frozen=True)
 class Format:
     """How certificates go on paper: the page, where each certificate sits, crop marks."""
+
     name: str
     page_width: float
     page_height: float
@@ -146,8 +158,9 @@ class Format:
         return len(self.slots)
 
 
-def crop_marks(page_w: float, page_h: float, cells: list[Box], length: float, cross: float,
-               width: float = 0.3) -> tuple[Rule, ...]:
+def crop_marks(
+    page_w: float, page_h: float, cells: list[Box], length: float, cross: float, width: float = 0.3
+) -> tuple[Rule, ...]:
     """Cut marks for cells tiled edge to edge: a tick where each inner cut line meets
     the sheet's edge, and a small cross where two inner cut lines meet."""
     edge = 1.5 * MM  # cut lines this close to the sheet edge need no mark
@@ -250,13 +263,18 @@ A4_PORTRAIT = (210 * MM, 297 * MM)
 # The four A6 cards tile the A4 sheet (2 x 105 = 210 mm; 2 x 148 = 296 mm, the
 # spare millimetre split above and below).  Places in reading order: 1 top left,
 # 2 top right, 3 bottom left, 4 bottom right.
-_CARD_CELLS = [Box.mm(0, 148.5, 105, 148), Box.mm(105, 148.5, 105, 148),
-               Box.mm(0, 0.5, 105, 148), Box.mm(105, 0.5, 105, 148)]
+_CARD_CELLS = [
+    Box.mm(0, 148.5, 105, 148),
+    Box.mm(105, 148.5, 105, 148),
+    Box.mm(0, 0.5, 105, 148),
+    Box.mm(105, 0.5, 105, 148),
+]
 
 FORMAT_LAYOUTS: dict[str, Format] = {
     "a4": Format("a4", *A4_LANDSCAPE, slots=((0.0, 0.0),), certificate=_A4),
     "card": Format(
-        "card", *A4_PORTRAIT,
+        "card",
+        *A4_PORTRAIT,
         slots=tuple((c.x, c.y) for c in _CARD_CELLS),
         certificate=_CARD,
         marks=crop_marks(*A4_PORTRAIT, _CARD_CELLS, length=8 * MM, cross=2.5 * MM),
@@ -287,8 +305,16 @@ _TICKET = CertificateLayout(
         Text(Box.mm(12, 123.5, 81, 5.5), TICKET_RU, "serif-bold", 10, color=BLUE),
         Rule(*mm(30, 122, 75, 122), width=0.5, color=GOLD),
         # the ceremony: titles, when, where
-        Text(Box.mm(11, 112, 83, 9.5), "{ceremony_title_kk}", "serif-bold", 10, 7.5, max_lines=2, valign="bottom",
-             color=BLUE),
+        Text(
+            Box.mm(11, 112, 83, 9.5),
+            "{ceremony_title_kk}",
+            "serif-bold",
+            10,
+            7.5,
+            max_lines=2,
+            valign="bottom",
+            color=BLUE,
+        ),
         Text(Box.mm(11, 103, 83, 8.5), "{ceremony_title_ru}", "serif", 9.5, 7, max_lines=2, valign="top", color=BLUE),
         Text(Box.mm(11, 97, 83, 5.5), "{starts_at}", "sans-bold", 11, 7),
         Text(Box.mm(11, 92.5, 83, 4.5), "{venue}", "sans-bold", 8.5, 6),
@@ -308,7 +334,8 @@ _TICKET = CertificateLayout(
 
 # One ticket a PDF, printable at home: the certificate card's 4-up A4 sheet, place 1.
 TICKET_FORMAT = Format(
-    "ticket", *A4_PORTRAIT,
+    "ticket",
+    *A4_PORTRAIT,
     slots=((_CARD_CELLS[0].x, _CARD_CELLS[0].y),),
     certificate=_TICKET,
     marks=crop_marks(*A4_PORTRAIT, _CARD_CELLS, length=8 * MM, cross=2.5 * MM),
@@ -316,6 +343,7 @@ TICKET_FORMAT = Format(
 
 
 # ---- the presentation sheet: A4 portrait ----------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Column:
@@ -350,7 +378,10 @@ class SheetLayout:
 
 SHEET = SheetLayout(
     *A4_PORTRAIT,
-    left=20 * MM, right=10 * MM, top=14 * MM, bottom=16 * MM,
+    left=20 * MM,
+    right=10 * MM,
+    top=14 * MM,
+    bottom=16 * MM,
     heading=(
         Text(Box.mm(0, -8, 180, 8), "ТАБЫС ЕТУ ВЕДОМОСІ", "serif-bold", 15, color=BLUE),
         Text(Box.mm(0, -14.5, 180, 6.5), "ВЕДОМОСТЬ ВРУЧЕНИЯ", "serif-bold", 12.5, color=BLUE),

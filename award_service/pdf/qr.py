@@ -5,6 +5,7 @@ The module matrix comes from ``Barcode.to_image(scale=1)``: one byte a module,
 whole code is one path of ``re`` operators filled once, in module units under
 a ``cm`` scale, so every coordinate is a small integer.
 """
+
 from __future__ import annotations
 
 import zxingcpp
@@ -29,7 +30,7 @@ def runs(n: int, matrix: bytes) -> list[tuple[int, int, int]]:
     for r in range(n):
         y = n - 1 - r
         x = 0
-        for piece in matrix[r * n:r * n + n].split(b"\xff"):
+        for piece in matrix[r * n : r * n + n].split(b"\xff"):
             if piece:
                 out.append((x, y, len(piece)))
                 x += len(piece) + 1
@@ -52,7 +53,7 @@ def path_body(n: int, matrix: bytes) -> bytes:
     for r in range(n):
         ys = ints[n - 1 - r]
         x = 0
-        for piece in matrix[r * n:r * n + n].split(b"\xff"):
+        for piece in matrix[r * n : r * n + n].split(b"\xff"):
             length = len(piece)
             if length:
                 add(ints[x])
@@ -77,5 +78,9 @@ def qr_ops(text: str, x: float, y: float, size: float, quiet: int = 4) -> bytes:
     oy = y + quiet * module
     body = path_body(n, matrix)
     return b"q 1 g %s re f 0 g %s 0 0 %s %s cm %s f Q\n" % (
-        fp_str(x, y, size, size).encode("ascii"), fp_str(module).encode("ascii"),
-        fp_str(module).encode("ascii"), fp_str(ox, oy).encode("ascii"), body)
+        fp_str(x, y, size, size).encode("ascii"),
+        fp_str(module).encode("ascii"),
+        fp_str(module).encode("ascii"),
+        fp_str(ox, oy).encode("ascii"),
+        body,
+    )

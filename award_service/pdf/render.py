@@ -4,8 +4,10 @@ One generic routine draws every format: static elements (``el.static``) go into
 a Form XObject once per document, the rest per certificate.  Nothing here
 knows which format it draws.
 """
+
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import unicodedata
@@ -47,6 +49,7 @@ def stroke_color(color: Color) -> bytes:
 
 
 # ---- fitting text into a box ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Line:
@@ -108,7 +111,7 @@ def _splits(words: list[str], style: str, max_lines: int):
             bounds.append(i)
         bounds.append(0)
         bounds.reverse()
-        lines = [" ".join(words[a:b]) for a, b in zip(bounds, bounds[1:])]
+        lines = [" ".join(words[a:b]) for a, b in itertools.pairwise(bounds)]
         yield lines, best[n]
 
 
@@ -199,22 +202,30 @@ def text_ops(writer, el: Text, fitted: Fitted) -> bytes:
 
 # ---- graphics ------------------------------------------------------------------------------
 
+
 def rule_ops(r: Rule) -> bytes:
     dash = b"[%s] 0 d " % num(*r.dash) if r.dash else b""
-    return b"q %s %s w %s%s m %s l S Q\n" % (stroke_color(r.color), num(r.width), dash,
-                                           num(r.x1, r.y1), num(r.x2, r.y2))
+    return b"q %s %s w %s%s m %s l S Q\n" % (
+        stroke_color(r.color),
+        num(r.width),
+        dash,
+        num(r.x1, r.y1),
+        num(r.x2, r.y2),
+    )
 
 
 def _circle_path(cx: float, cy: float, r: float) -> bytes:
     k = KAPPA * r
-    return b" ".join([
-        num(cx + r, cy) + b" m",
-        num(cx + r, cy + k, cx + k, cy + r, cx, cy + r) + b" c",
-        num(cx - k, cy + r, cx - r, cy + k, cx - r, cy) + b" c",
-        num(cx - r, cy - k, cx - k, cy - r, cx, cy - r) + b" c",
-        num(cx + k, cy - r, cx + r, cy - k, cx + r, cy) + b" c",
-        b"h",
-    ])
+    return b" ".join(
+        [
+            num(cx + r, cy) + b" m",
+            num(cx + r, cy + k, cx + k, cy + r, cx, cy + r) + b" c",
+            num(cx - k, cy + r, cx - r, cy + k, cx - r, cy) + b" c",
+            num(cx - r, cy - k, cx - k, cy - r, cx, cy - r) + b" c",
+            num(cx + k, cy - r, cx + r, cy - k, cx + r, cy) + b" c",
+            b"h",
+        ]
+    )
 
 
 def circle_ops(c: Circle) -> bytes:
@@ -237,14 +248,18 @@ def _rosette(cx: float, cy: float, r: float) -> bytes:
         px, py = -dy, dx  # perpendicular
         tipx, tipy = cx + dx * r, cy + dy * r
         w = 0.45 * r
-        out.append(b"%s m %s %s %s c %s %s %s c h" % (
-            num(cx, cy),
-            num(cx + dx * r * 0.4 + px * w, cy + dy * r * 0.4 + py * w),
-            num(cx + dx * r * 0.9 + px * w * 0.6, cy + dy * r * 0.9 + py * w * 0.6),
-            num(tipx, tipy),
-            num(cx + dx * r * 0.9 - px * w * 0.6, cy + dy * r * 0.9 - py * w * 0.6),
-            num(cx + dx * r * 0.4 - px * w, cy + dy * r * 0.4 - py * w),
-            num(cx, cy)))
+        out.append(
+            b"%s m %s %s %s c %s %s %s c h"
+            % (
+                num(cx, cy),
+                num(cx + dx * r * 0.4 + px * w, cy + dy * r * 0.4 + py * w),
+                num(cx + dx * r * 0.9 + px * w * 0.6, cy + dy * r * 0.9 + py * w * 0.6),
+                num(tipx, tipy),
+                num(cx + dx * r * 0.9 - px * w * 0.6, cy + dy * r * 0.9 - py * w * 0.6),
+                num(cx + dx * r * 0.4 - px * w, cy + dy * r * 0.4 - py * w),
+                num(cx, cy),
+            )
+        )
     return b" ".join(out)
 
 
@@ -256,13 +271,17 @@ def ornament_ops(o: Ornament) -> bytes:
     parts = [b"q", stroke_color(o.color), fill_color(o.color)]
     parts.append(num(band * 0.16) + b" w " + _rect(b.x, b.y, b.w, b.h) + b" S")
     parts.append(num(band * 0.08) + b" w " + _rect(inner.x, inner.y, inner.w, inner.h) + b" S")
-    parts.append(num(band * 0.04) + b" w " + _rect(inner.x + gap, inner.y + gap, inner.w - 2 * gap, inner.h - 2 * gap) + b" S")
+    parts.append(
+        num(band * 0.04) + b" w " + _rect(inner.x + gap, inner.y + gap, inner.w - 2 * gap, inner.h - 2 * gap) + b" S"
+    )
     # lozenges along the band, between the corner squares
     mid = band / 2
     shapes = []
     sides = (
-        (b.x + band, b.y + mid, b.w - 2 * band, True), (b.x + band, b.y + b.h - mid, b.w - 2 * band, True),
-        (b.x + mid, b.y + band, b.h - 2 * band, False), (b.x + b.w - mid, b.y + band, b.h - 2 * band, False),
+        (b.x + band, b.y + mid, b.w - 2 * band, True),
+        (b.x + band, b.y + b.h - mid, b.w - 2 * band, True),
+        (b.x + mid, b.y + band, b.h - 2 * band, False),
+        (b.x + b.w - mid, b.y + band, b.h - 2 * band, False),
     )
     for x0, y0, length, horizontal in sides:
         count = max(1, round(length / (band * 1.25)))
@@ -279,7 +298,9 @@ def ornament_ops(o: Ornament) -> bytes:
     corners = [(b.x, b.y), (b.x + b.w - band, b.y), (b.x, b.y + b.h - band), (b.x + b.w - band, b.y + b.h - band)]
     parts.append(b"1 g " + b" ".join(_rect(x, y, band, band) for x, y in corners) + b" f")
     parts.append(num(band * 0.06) + b" w " + b" ".join(_rect(x, y, band, band) for x, y in corners) + b" S")
-    parts.append(fill_color(o.accent) + b" " + b" ".join(_rosette(x + mid, y + mid, band * 0.4) for x, y in corners) + b" f")
+    parts.append(
+        fill_color(o.accent) + b" " + b" ".join(_rosette(x + mid, y + mid, band * 0.4) for x, y in corners) + b" f"
+    )
     parts.append(b"Q\n")
     return b" ".join(parts)
 
@@ -312,6 +333,7 @@ def static_ops(writer, elements) -> bytes:
 
 # ---- one certificate -----------------------------------------------------------------------
 
+
 def _strip_quotes(text: str) -> str:
     if len(text) >= 2 and text[0] in "«\"“„'" and text[-1] in "»\"”“'":
         return text[1:-1].strip()
@@ -322,7 +344,7 @@ def group_code(code: str, size: int = 4) -> str:
     """ABCDEFGHIJKLMNOP -> ABCD-EFGH-IJKL-MNOP (codes already grouped are kept)."""
     if not code.isalnum():
         return code
-    return "-".join(code[i:i + size] for i in range(0, len(code), size))
+    return "-".join(code[i : i + size] for i in range(0, len(code), size))
 
 
 def prepare_fields(item) -> dict[str, str]:
@@ -345,8 +367,11 @@ def place(layout: CertificateLayout, item, prepare=prepare_fields) -> list[tuple
     """Every text element with where its lines go (for checks; the drawing uses the same).
     ``prepare`` turns the item into the layout's template fields."""
     fields = prepare(item)
-    return [(el, fit(el, clean(el.template) if el.static else el.template.format_map(fields)))
-            for el in layout.elements if isinstance(el, Text)]
+    return [
+        (el, fit(el, clean(el.template) if el.static else el.template.format_map(fields)))
+        for el in layout.elements
+        if isinstance(el, Text)
+    ]
 
 
 class CertificateRenderer:

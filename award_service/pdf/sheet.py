@@ -6,6 +6,7 @@ Pages are written as they fill, like the certificates.  The total N is known
 only at the end, so each page draws its number from a Form XObject that is
 named when the page is written and filled in when the sheet is closed.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -29,9 +30,13 @@ def cell_elements(layout: SheetLayout) -> tuple[tuple[Column, Text | None], ...]
     for col in layout.columns:
         el = None
         if col.field:
-            box = Box(x + layout.padding, 0.4 * layout.padding, col.width - 2 * layout.padding,
-                      layout.row_height - 0.8 * layout.padding)
-            el = Text(box, "{%s}" % col.field, col.style, col.size, col.min_size, col.max_lines, col.align)
+            box = Box(
+                x + layout.padding,
+                0.4 * layout.padding,
+                col.width - 2 * layout.padding,
+                layout.row_height - 0.8 * layout.padding,
+            )
+            el = Text(box, f"{{{col.field}}}", col.style, col.size, col.min_size, col.max_lines, col.align)
         out.append((col, el))
         x += col.width
     return tuple(out)
@@ -90,8 +95,13 @@ class PresentationSheet:
             lines = [t for t in (col.head_kk, col.head_ru) if t]
             slot = (h - 2 * lay.padding) / len(lines)
             for i, t in enumerate(lines):
-                el = Text(Box(x + lay.padding / 2, h - lay.padding - (i + 1) * slot, col.width - lay.padding, slot),
-                          t, "sans-bold", 8.5, 5.5)
+                el = Text(
+                    Box(x + lay.padding / 2, h - lay.padding - (i + 1) * slot, col.width - lay.padding, slot),
+                    t,
+                    "sans-bold",
+                    8.5,
+                    5.5,
+                )
                 ops.append(text_ops(w, el, fit(el, t)))
             x += col.width
         return b"".join(ops)

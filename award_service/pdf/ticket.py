@@ -1,6 +1,7 @@
 """The admission ticket an attendee shows at the door: A6, in place 1 of the A4 card
 sheet with crop marks, one ticket a PDF.  Drawn by the certificate machinery from
 its own layout (layouts.TICKET_FORMAT); only the fields differ."""
+
 from __future__ import annotations
 
 from .certificate import CertificateDocument
@@ -26,8 +27,9 @@ def prepare_ticket_fields(item: TicketContent) -> dict[str, str]:
     }
 
 
-def place_ticket(item: TicketContent, layout: CertificateLayout = TICKET_FORMAT.certificate
-                 ) -> list[tuple[Text, Fitted]]:
+def place_ticket(
+    item: TicketContent, layout: CertificateLayout = TICKET_FORMAT.certificate
+) -> list[tuple[Text, Fitted]]:
     """Every text element of the ticket with where its lines go (the drawing uses the same)."""
     return place(layout, item, prepare_ticket_fields)
 

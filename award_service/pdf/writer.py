@@ -21,6 +21,7 @@ certificate and sheet renderers do so every ~64 KB, between pages).  Numbers
 are formatted with rl-accel's ``fp_str`` (C) and strings escaped with its
 ``escapePDF``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -168,8 +169,7 @@ class PdfWriter:
         ops = []
         fs = fp_str(size).encode("ascii")
         for subset, chunk in font.splitString(text, self):
-            ops.append(b"%s %s Tf (%s) Tj" % (self.font_resource(font, subset), fs,
-                                               escapePDF(chunk).encode("latin-1")))
+            ops.append(b"%s %s Tf (%s) Tj" % (self.font_resource(font, subset), fs, escapePDF(chunk).encode("latin-1")))
         return b" ".join(ops)
 
     # ---- XObjects -----------------------------------------------------------------------
@@ -178,8 +178,10 @@ class PdfWriter:
         """Write a Form XObject now; pages draw it with ``/name Do``."""
         num = self.reserve()
         self._xobjects[name] = num
-        entries = (b" /Type /XObject /Subtype /Form /BBox [%s] /Resources %d 0 R"
-                   % (fp_str(*bbox).encode("ascii"), self.resources))
+        entries = b" /Type /XObject /Subtype /Form /BBox [%s] /Resources %d 0 R" % (
+            fp_str(*bbox).encode("ascii"),
+            self.resources,
+        )
         self.write_stream(num, ops, entries)
         return name
 
@@ -190,8 +192,10 @@ class PdfWriter:
         return num
 
     def write_form(self, num: int, ops: bytes, bbox: tuple[float, float, float, float]) -> None:
-        entries = (b" /Type /XObject /Subtype /Form /BBox [%s] /Resources %d 0 R"
-                   % (fp_str(*bbox).encode("ascii"), self.resources))
+        entries = b" /Type /XObject /Subtype /Form /BBox [%s] /Resources %d 0 R" % (
+            fp_str(*bbox).encode("ascii"),
+            self.resources,
+        )
         self.write_stream(num, ops, entries)
 
     def add_image(self, data: bytes) -> tuple[bytes, int, int]:
@@ -217,8 +221,9 @@ class PdfWriter:
         if img.format == "JPEG" and img.mode in ("L", "RGB", "CMYK"):
             space = {"L": b"/DeviceGray", "RGB": b"/DeviceRGB", "CMYK": b"/DeviceCMYK"}[img.mode]
             decode = b" /Decode [1 0 1 0 1 0 1 0]" if img.mode == "CMYK" and "adobe" in img.info else b""
-            self.write_stream(num, data, head + b" /ColorSpace " + space + decode + b" /Filter /DCTDecode",
-                              compress=False)
+            self.write_stream(
+                num, data, head + b" /ColorSpace " + space + decode + b" /Filter /DCTDecode", compress=False
+            )
             return name, w, h
         img.load()
         if img.mode == "P":
@@ -231,8 +236,13 @@ class PdfWriter:
             img = img.convert("RGB")
         if alpha is not None and alpha.getextrema() != (255, 255):
             smask = self.reserve()
-            self.write_stream(smask, alpha.tobytes(), b" /Type /XObject /Subtype /Image /Width %d /Height %d"
-                              b" /BitsPerComponent 8 /ColorSpace /DeviceGray" % (w, h), compress=True)
+            self.write_stream(
+                smask,
+                alpha.tobytes(),
+                b" /Type /XObject /Subtype /Image /Width %d /Height %d"
+                b" /BitsPerComponent 8 /ColorSpace /DeviceGray" % (w, h),
+                compress=True,
+            )
             head += b" /SMask %d 0 R" % smask
         space = b"/DeviceRGB" if img.mode == "RGB" else b"/DeviceGray"
         self.write_stream(num, img.tobytes(), head + b" /ColorSpace " + space, compress=True)
@@ -246,8 +256,11 @@ class PdfWriter:
         contents = self.reserve()
         page = self.reserve()
         self.write_stream(contents, content)
-        self.write_object(page, b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %s] /Resources %d 0 R /Contents %d 0 R >>"
-                          % (self._leaf, fp_str(width, height).encode("ascii"), self.resources, contents))
+        self.write_object(
+            page,
+            b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %s] /Resources %d 0 R /Contents %d 0 R >>"
+            % (self._leaf, fp_str(width, height).encode("ascii"), self.resources, contents),
+        )
         self._leaf_kids.append(page)
         self.page_count += 1
         if len(self._leaf_kids) >= LEAF_SIZE:
@@ -257,8 +270,10 @@ class PdfWriter:
         if self._leaf is None:
             return
         kids = b" ".join(b"%d 0 R" % k for k in self._leaf_kids)
-        self.write_object(self._leaf, b"<< /Type /Pages /Parent %d 0 R /Kids [%s] /Count %d >>"
-                          % (self.pages_root, kids, len(self._leaf_kids)))
+        self.write_object(
+            self._leaf,
+            b"<< /Type /Pages /Parent %d 0 R /Kids [%s] /Count %d >>" % (self.pages_root, kids, len(self._leaf_kids)),
+        )
         self._leaves.append(self._leaf)
         self._leaf_counts.append(len(self._leaf_kids))
         self._leaf = None
@@ -283,11 +298,12 @@ class PdfWriter:
         self._write_fonts()
         fonts = b" ".join(b"%s %d 0 R" % (name, num) for name, num in self._font_res.values())
         xobjects = b" ".join(b"%s %d 0 R" % (name, num) for name, num in self._xobjects.items())
-        self.write_object(self.resources, b"<< /ProcSet [/PDF /Text /ImageB /ImageC] /Font << %s >> /XObject << %s >> >>"
-                          % (fonts, xobjects))
+        self.write_object(
+            self.resources,
+            b"<< /ProcSet [/PDF /Text /ImageB /ImageC] /Font << %s >> /XObject << %s >> >>" % (fonts, xobjects),
+        )
         kids = b" ".join(b"%d 0 R" % k for k in self._leaves)
-        self.write_object(self.pages_root, b"<< /Type /Pages /Kids [%s] /Count %d >>"
-                          % (kids, sum(self._leaf_counts)))
+        self.write_object(self.pages_root, b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, sum(self._leaf_counts)))
         self.write_object(self.catalog, b"<< /Type /Catalog /Pages %d 0 R >>" % self.pages_root)
         info = b"<< /Producer (award_service with ReportLab)"
         if self.title:
@@ -301,11 +317,13 @@ class PdfWriter:
         yield self.take()
         block = 256
         for start in range(1, n, block):
-            data = b"".join([b"%010d 00000 n \n" % off for off in self._offsets[start:start + block]])
+            data = b"".join([b"%010d 00000 n \n" % off for off in self._offsets[start : start + block]])
             self._pos += len(data)
             yield data
-        self._emit(b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-                   % (n, self.catalog, self.info, xref_at))
+        self._emit(
+            b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
+            % (n, self.catalog, self.info, xref_at)
+        )
         yield self.take()
 
     def _write_fonts(self) -> None:
@@ -333,10 +351,13 @@ class PdfWriter:
         self.write_encoded_stream(cmap_num, cmap, b" /Filter /FlateDecode")
         desc_num = self.reserve()
         self.write_object(desc_num, descriptor % file_num)
-        self.write_object(font_num, (
-            b"<< /Type /Font /Subtype /TrueType /BaseFont /%s /FirstChar 0 /LastChar %d /Widths [%s]"
-            b" /FontDescriptor %d 0 R /ToUnicode %d 0 R >>"
-            % (base, len(subset) - 1, widths, desc_num, cmap_num)))
+        self.write_object(
+            font_num,
+            (
+                b"<< /Type /Font /Subtype /TrueType /BaseFont /%s /FirstChar 0 /LastChar %d /Widths [%s]"
+                b" /FontDescriptor %d 0 R /ToUnicode %d 0 R >>" % (base, len(subset) - 1, widths, desc_num, cmap_num)
+            ),
+        )
 
     @staticmethod
     def _build_subset(font, subset: list[int]) -> tuple:
@@ -351,10 +372,18 @@ class PdfWriter:
         descriptor = (
             b"<< /Type /FontDescriptor /FontName /%s /Flags %d /FontBBox [%s] /ItalicAngle %s"
             b" /Ascent %s /Descent %s /CapHeight %s /StemV %s /MissingWidth %s"
-            % (base, flags, fp_str(*face.bbox).encode("ascii"), fp_str(face.italicAngle).encode("ascii"),
-               fp_str(face.ascent).encode("ascii"), fp_str(face.descent).encode("ascii"),
-               fp_str(face.capHeight).encode("ascii"), fp_str(face.stemV).encode("ascii"),
-               fp_str(face.defaultWidth).encode("ascii"))).replace(b"%", b"%%") + b" /FontFile2 %d 0 R >>"
+            % (
+                base,
+                flags,
+                fp_str(*face.bbox).encode("ascii"),
+                fp_str(face.italicAngle).encode("ascii"),
+                fp_str(face.ascent).encode("ascii"),
+                fp_str(face.descent).encode("ascii"),
+                fp_str(face.capHeight).encode("ascii"),
+                fp_str(face.stemV).encode("ascii"),
+                fp_str(face.defaultWidth).encode("ascii"),
+            )
+        ).replace(b"%", b"%%") + b" /FontFile2 %d 0 R >>"
         widths = b" ".join(fp_str(face.getCharWidth(c)).encode("ascii") for c in subset)
         return base, program, len(data), cmap, descriptor, widths
 

@@ -3,10 +3,11 @@
 Revision ID: 0004
 Revises: 0003
 """
+
 from alembic import op
 
-revision = '0004'
-down_revision = '0003'
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
@@ -17,8 +18,13 @@ def upgrade():
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    op.create_index("ix_nominees_search_key_trgm", "nominees", ["search_key"], postgresql_using="gin",
-                    postgresql_ops={"search_key": "gin_trgm_ops"})
+    op.create_index(
+        "ix_nominees_search_key_trgm",
+        "nominees",
+        ["search_key"],
+        postgresql_using="gin",
+        postgresql_ops={"search_key": "gin_trgm_ops"},
+    )
 
 
 def downgrade():

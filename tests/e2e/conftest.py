@@ -5,6 +5,7 @@ browser here.  Without Chromium or the ``playwright`` package the browser tests
 skip, unless ``AWARD_REQUIRE_E2E=1`` (CI) turns that into an error, so that the
 browser tests can never silently disappear from a CI run.
 """
+
 from __future__ import annotations
 
 import os
@@ -86,8 +87,13 @@ class PageWatch:
         page.on("response", lambda r: r.status >= 500 and self.problems.append(f"HTTP {r.status} {r.url}"))
         page.on("console", self._console)
         page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        page.on("request", lambda r: (not r.url.startswith(base_url + "/") and not r.url.startswith("data:"))
-                and self.problems.append(f"request outside the site: {r.url}"))
+        page.on(
+            "request",
+            lambda r: (
+                (not r.url.startswith(base_url + "/") and not r.url.startswith("data:"))
+                and self.problems.append(f"request outside the site: {r.url}")
+            ),
+        )
 
     def _console(self, message):
         # HTTP statuses are judged above (a 422 form page, a missing favicon are fine);

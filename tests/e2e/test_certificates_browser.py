@@ -2,6 +2,7 @@
 certificates downloaded as one PDF in Kazakh alphabetical order, recipients
 marked presented; then a member of the public opens the link in the QR code
 printed on a certificate and sees that it is valid."""
+
 from __future__ import annotations
 
 import io
@@ -11,14 +12,13 @@ import pypdfium2
 import pytest
 import zxingcpp
 from pypdf import PdfReader
+from test_registration_browser import kazakh, visible_label
 
 from award_service.awards.models import Award
 from award_service.extensions import db
 from award_service.nominations.models import Nomination
-
-from test_registration_browser import kazakh, visible_label
 from tests.conftest import PASSWORD
-from tests.nomination_factories import *  # noqa: F401,F403  (fixtures)
+from tests.nomination_factories import *  # noqa: F403  (fixtures)
 from tests.nomination_factories import advance, nominate
 
 try:
@@ -32,19 +32,29 @@ SURNAMES = ("Яхин", "Әбенов", "Ахметов", "Ұлықбеков", 
 IN_ORDER = ["Ахметов", "Әбенов", "Ұлықбеков", "Үсенов", "Іргебаев", "Яхин"]
 
 
-def test_clerk_prints_a_ceremony_and_marks_it_presented(live_server, new_page, cast, make_ceremony, login_as,
-                                                        screenshots, tmp_path):
+def test_clerk_prints_a_ceremony_and_marks_it_presented(
+    live_server, new_page, cast, make_ceremony, login_as, screenshots, tmp_path
+):
     ceremony = make_ceremony()
     serials = []
     for surname in SURNAMES:
         nomination = advance(nominate(cast.nominator, surname=surname), "approved", cast)
         serials.append(db.session.query(Award.serial).filter_by(nomination_id=nomination.id).scalar())
-    from award_service.awards.service import attach_to_ceremony
     from award_service.actor import Actor
+    from award_service.awards.service import attach_to_ceremony
 
     attach_to_ceremony(db.session, Actor(user=cast.clerk), ceremony, serials)
-    kk = kazakh(live_server.app, "Certificates", "Ceremony", "Show", "Download the certificates (PDF)",
-                "Tick all on this page", "Mark presented", "Date presented", "This certificate is valid.")
+    kk = kazakh(
+        live_server.app,
+        "Certificates",
+        "Ceremony",
+        "Show",
+        "Download the certificates (PDF)",
+        "Tick all on this page",
+        "Mark presented",
+        "Date presented",
+        "This certificate is valid.",
+    )
     page, watch = new_page(accept_downloads=True)
     login_as(page, cast.clerk)
 

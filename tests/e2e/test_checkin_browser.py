@@ -1,6 +1,7 @@
 """The door in a real browser (Chromium), in Kazakh, at phone width: a
 handheld scanner types the ticket code and Enter; the page shows who it is and
 Enter admits them; the same ticket scanned again is refused."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,11 +25,24 @@ NAME = "Қоңырбаева Үміт Ғұмарқызы"
 
 def test_scan_admit_and_refuse_the_second_scan(live_server, new_page, make_ceremony, make_user, screenshots):
     ceremony = make_ceremony()
-    registered = service.register(db.session, Actor.system("test"), ceremony.id,
-                                  registration_data(full_name=NAME, companions="2", needs_wheelchair="y"))
+    registered = service.register(
+        db.session,
+        Actor.system("test"),
+        ceremony.id,
+        registration_data(full_name=NAME, companions="2", needs_wheelchair="y"),
+    )
     clerk = make_user("clerk")
-    kk = kazakh(live_server.app, "E-mail", "Password", "Log in", "Door check-in", "Ticket code", "Admit",
-                "Companions who came", "Wheelchair access")
+    kk = kazakh(
+        live_server.app,
+        "E-mail",
+        "Password",
+        "Log in",
+        "Door check-in",
+        "Ticket code",
+        "Admit",
+        "Companions who came",
+        "Wheelchair access",
+    )
     page, watch = new_page(viewport={"width": 390, "height": 844})
     page.goto("/staff/login")
     page.get_by_label(visible_label(kk["E-mail"])).fill(clerk.email)

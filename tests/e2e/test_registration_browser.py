@@ -4,6 +4,7 @@ The labels and messages the tests look for are read from the app's own kk
 catalog, so the tests follow the translators' wording and fail if the page
 falls back to English.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,6 +20,7 @@ from award_service.extensions import db
 def visible_label(text: str) -> re.Pattern:
     """A label exactly as translated, with the required-field mark (" *") where the form shows one."""
     return re.compile("^" + re.escape(text) + r"( \*)?$")
+
 
 try:
     from playwright.sync_api import expect
@@ -99,7 +101,8 @@ def test_register_in_kazakh(live_server, make_ceremony, new_page, screenshots):
 
 
 def test_missing_consent_and_contact_show_kazakh_errors_and_store_nothing(
-        live_server, make_ceremony, new_page, screenshots):
+    live_server, make_ceremony, new_page, screenshots
+):
     ceremony_id = make_ceremony().id
     kk = kazakh(live_server.app, FULL_NAME, CATEGORY, VETERAN, REGISTER, NEED_CONTACT, NEED_CONSENT)
     page, watch = new_page()
@@ -143,11 +146,13 @@ UNLABELLED_OR_OVERFLOW = """() => {
 
 
 def test_phone_sized_screen_has_no_horizontal_scroll_and_every_field_is_labelled(
-        live_server, make_ceremony, new_page, screenshots):
+    live_server, make_ceremony, new_page, screenshots
+):
     ceremony_id = make_ceremony().id
     kk = kazakh(live_server.app, REGISTER)
-    page, watch = new_page(viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True,
-                           device_scale_factor=2)
+    page, watch = new_page(
+        viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True, device_scale_factor=2
+    )
     page.goto(f"/ceremonies/{ceremony_id}")
     fresh = page.evaluate(UNLABELLED_OR_OVERFLOW)
     page.screenshot(path=str(screenshots / "award-e2e-phone.png"), full_page=True)
@@ -160,7 +165,17 @@ def test_phone_sized_screen_has_no_horizontal_scroll_and_every_field_is_labelled
     watch.check()
 
     for result in (fresh, with_errors):
-        assert {"full_name", "phone", "email", "companions", "category", "needs_wheelchair", "needs_hearing",
-                "needs_near_exit", "needs_note", "consent"} <= set(result["visible"])
+        assert {
+            "full_name",
+            "phone",
+            "email",
+            "companions",
+            "category",
+            "needs_wheelchair",
+            "needs_hearing",
+            "needs_near_exit",
+            "needs_note",
+            "consent",
+        } <= set(result["visible"])
         assert result["unlabelled"] == []
         assert result["scrollWidth"] <= 375 + 1, f"the page scrolls sideways: {result['scrollWidth']}px wide"

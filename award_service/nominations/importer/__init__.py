@@ -9,23 +9,37 @@ Between the two requests the file waits in the database (:class:`ImportUpload`),
 not on a server's disk: the app runs on several servers.  It is parsed again
 on saving, so nothing the browser sends back is trusted.
 """
+
 from .reading import (
-           COLUMNS,
-           MAX_BYTES,
-           MAX_ROWS,
-           NOMINEE_COLUMNS,
-           Preview,
-           RowError,
-           parse_upload,
+    COLUMNS,
+    MAX_BYTES,
+    MAX_ROWS,
+    NOMINEE_COLUMNS,
+    Preview,
+    RowError,
+    parse_upload,
 )
 from .saving import save
 from .uploads import (
-           UPLOAD_LIFETIME,
-           ImportUpload,
-           discard_upload,
-           load_upload,
-           store_upload,
+    UPLOAD_LIFETIME,
+    ImportUpload,
+    discard_upload,
+    load_upload,
+    store_upload,
 )
 
-__all__ = ["COLUMNS", "MAX_BYTES", "MAX_ROWS", "NOMINEE_COLUMNS", "UPLOAD_LIFETIME", "ImportUpload", "Preview",
-           "RowError", "discard_upload", "load_upload", "parse_upload", "save", "store_upload"]
+__all__ = [
+    "COLUMNS",
+    "MAX_BYTES",
+    "MAX_ROWS",
+    "NOMINEE_COLUMNS",
+    "UPLOAD_LIFETIME",
+    "ImportUpload",
+    "Preview",
+    "RowError",
+    "discard_upload",
+    "load_upload",
+    "parse_upload",
+    "save",
+    "store_upload",
+]

@@ -1,11 +1,12 @@
 """Reading an import file: the header, every row checked with the same rules as
 the form and the API, duplicates within the file and against the database.
 :func:`parse_upload` saves nothing."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Iterable
 
 from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
@@ -22,8 +23,19 @@ from .. import nominees
 from ..models import Nomination, Nominee
 from ..workflow import INACTIVE_STATUSES
 
-COLUMNS = ("surname", "given_name", "patronymic", "iin", "birth_date", "category", "district", "address", "phone",
-           "medal", "grounds")
+COLUMNS = (
+    "surname",
+    "given_name",
+    "patronymic",
+    "iin",
+    "birth_date",
+    "category",
+    "district",
+    "address",
+    "phone",
+    "medal",
+    "grounds",
+)
 NOMINEE_COLUMNS = COLUMNS[:9]
 MAX_ROWS = 20_000
 MAX_BYTES = 20 * 1024 * 1024
@@ -76,7 +88,7 @@ def _cell_text(value, column: str) -> tuple[object, bool]:
         value = int(value)
     if isinstance(value, int):
         text = str(value)
-        if column == "iin" and 0 <= value and len(text) < 12:
+        if column == "iin" and value >= 0 and len(text) < 12:
             text = text.zfill(12)
         return text, False
     if isinstance(value, datetime) and value.time() == time(0):
@@ -96,6 +108,7 @@ def _phone_like(value: str) -> bool:
 
 # ------------------------------------------------------------------ parsing
 
+
 def _header(cells: list) -> tuple[list[str], list[RowError]]:
     names = ["" if c is None else str(c).strip().lstrip("\ufeff").strip().casefold() for c in cells]
     while names and not names[-1]:
@@ -106,19 +119,29 @@ def _header(cells: list) -> tuple[list[str], list[RowError]]:
     repeated = sorted({n for n in names if n and names.count(n) > 1})
     expected = ", ".join(COLUMNS)
     if not any(names):
-        errors.append(RowError(1, "", str(_l("The first row must name the columns: %(columns)s.",
-                                             columns=expected))))
+        errors.append(RowError(1, "", str(_l("The first row must name the columns: %(columns)s.", columns=expected))))
         return names, errors
     if unknown:
         shown = ", ".join(f"«{n}»" if n else str(_l("(empty)")) for n in unknown[:20])
-        errors.append(RowError(1, "", str(_l("Unknown columns in the header: %(names)s. The columns are: "
-                                             "%(columns)s.", names=shown, columns=expected))))
+        errors.append(
+            RowError(
+                1,
+                "",
+                str(
+                    _l(
+                        "Unknown columns in the header: %(names)s. The columns are: %(columns)s.",
+                        names=shown,
+                        columns=expected,
+                    )
+                ),
+            )
+        )
     if missing:
-        errors.append(RowError(1, "", str(_l("Missing columns in the header: %(names)s.",
-                                             names=", ".join(missing)))))
+        errors.append(RowError(1, "", str(_l("Missing columns in the header: %(names)s.", names=", ".join(missing)))))
     if repeated:
-        errors.append(RowError(1, "", str(_l("Columns named twice in the header: %(names)s.",
-                                             names=", ".join(repeated)))))
+        errors.append(
+            RowError(1, "", str(_l("Columns named twice in the header: %(names)s.", names=", ".join(repeated))))
+        )
     return names, errors
 
 
@@ -144,8 +167,10 @@ def _check_row(ctx: _Context, row: int, values: dict) -> tuple[dict | None, list
     for column in COLUMNS:
         value, formula = _cell_text(values.get(column), column)
         if formula:
-            errors[column] = _l("This cell is a formula or starts with = + - @, which spreadsheets run as a "
-                                "formula. Type the value itself.")
+            errors[column] = _l(
+                "This cell is a formula or starts with = + - @, which spreadsheets run as a "
+                "formula. Type the value itself."
+            )
             value = ""
         cells[column] = value
     nominee_data = {c: cells[c] for c in NOMINEE_COLUMNS}
@@ -164,29 +189,46 @@ def _check_row(ctx: _Context, row: int, values: dict) -> tuple[dict | None, list
     grounds = ""
     if "grounds" not in errors:
         try:
-            grounds = clean_text(cells["grounds"] if isinstance(cells["grounds"], str) else str(cells["grounds"]),
-                                 max_length=5000, multiline=True)
+            grounds = clean_text(
+                cells["grounds"] if isinstance(cells["grounds"], str) else str(cells["grounds"]),
+                max_length=5000,
+                multiline=True,
+            )
         except TextError as exc:
             errors["grounds"] = exc.args[0]
         else:
             if not grounds:
                 errors["grounds"] = _l("This field is required.")
     district = clean["district"] if clean is not None else ctx.districts.get(cells["district"])
-    if (district is not None and "district" not in errors and ctx.user is not None
-            and not can(ctx.user, "nominations.create", district)):
+    if (
+        district is not None
+        and "district" not in errors
+        and ctx.user is not None
+        and not can(ctx.user, "nominations.create", district)
+    ):
         errors["district"] = _l("You can enter nominations only for your own district.")
     if errors:
         return None, [RowError(row, column, str(errors[column])) for column in COLUMNS if column in errors] + [
-            RowError(row, key, str(message)) for key, message in errors.items() if key not in COLUMNS]
+            RowError(row, key, str(message)) for key, message in errors.items() if key not in COLUMNS
+        ]
     district = clean.pop("district")
-    clean.update(row=row, district_id=district.id, district=district.code, medal_id=medal.id, medal=medal.code,
-                 grounds=grounds, possible_duplicate=False, possible_duplicate_of=[], possible_duplicate_rows=[])
+    clean.update(
+        row=row,
+        district_id=district.id,
+        district=district.code,
+        medal_id=medal.id,
+        medal=medal.code,
+        grounds=grounds,
+        possible_duplicate=False,
+        possible_duplicate_of=[],
+        possible_duplicate_rows=[],
+    )
     return clean, []
 
 
 def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def active_with_iins(session, rows: list[dict]) -> dict[tuple[int, str], int]:
@@ -199,10 +241,15 @@ def active_with_iins(session, rows: list[dict]) -> dict[tuple[int, str], int]:
             by_medal.setdefault(r["medal_id"], []).append(r["iin"])
     for medal_id, iins in by_medal.items():
         for part in _chunks(sorted(set(iins))):
-            stmt = (select(Nomination.iin, Nomination.id)
-                    .where(Nomination.medal_id == medal_id, Nomination.iin.in_(part),
-                           Nomination.status.not_in(INACTIVE_STATUSES))
-                    .order_by(Nomination.id))
+            stmt = (
+                select(Nomination.iin, Nomination.id)
+                .where(
+                    Nomination.medal_id == medal_id,
+                    Nomination.iin.in_(part),
+                    Nomination.status.not_in(INACTIVE_STATUSES),
+                )
+                .order_by(Nomination.id)
+            )
             for iin, nomination_id in session.execute(stmt):
                 found.setdefault((medal_id, iin), nomination_id)
     return found
@@ -218,11 +265,16 @@ def _similar_in_database(session, rows: list[dict]) -> dict[tuple, list[int]]:
     wanted = {(r["medal_id"], r["birth_date"], r["name_skeleton"]) for r in rows}
     for medal_id, dates in by_medal.items():
         for part in _chunks(sorted(dates)):
-            stmt = (select(Nominee.birth_date, Nominee.name_skeleton, Nomination.id)
-                    .join(Nominee, Nominee.id == Nomination.nominee_id)
-                    .where(Nomination.medal_id == medal_id, Nomination.status.not_in(INACTIVE_STATUSES),
-                           Nominee.birth_date.in_(part))
-                    .order_by(Nomination.id))
+            stmt = (
+                select(Nominee.birth_date, Nominee.name_skeleton, Nomination.id)
+                .join(Nominee, Nominee.id == Nomination.nominee_id)
+                .where(
+                    Nomination.medal_id == medal_id,
+                    Nomination.status.not_in(INACTIVE_STATUSES),
+                    Nominee.birth_date.in_(part),
+                )
+                .order_by(Nomination.id)
+            )
             for birth, skeleton, nomination_id in session.execute(stmt):
                 key = (medal_id, birth, skeleton)
                 if key in wanted:
@@ -231,8 +283,7 @@ def _similar_in_database(session, rows: list[dict]) -> dict[tuple, list[int]]:
 
 
 def duplicate_message(existing_id: int) -> str:
-    return str(_l("This person (same IIN) already has an active nomination for this medal: № %(id)d.",
-                  id=existing_id))
+    return str(_l("This person (same IIN) already has an active nomination for this medal: № %(id)d.", id=existing_id))
 
 
 def _check_duplicates(session, rows: list[dict]) -> list[RowError]:
@@ -242,8 +293,13 @@ def _check_duplicates(session, rows: list[dict]) -> list[RowError]:
         if r["iin"]:
             key = (r["medal_id"], r["iin"])
             if key in first_row:
-                errors.append(RowError(r["row"], "iin", str(_l(
-                    "The same person (IIN) and medal as in row %(row)d.", row=first_row[key]))))
+                errors.append(
+                    RowError(
+                        r["row"],
+                        "iin",
+                        str(_l("The same person (IIN) and medal as in row %(row)d.", row=first_row[key])),
+                    )
+                )
             else:
                 first_row[key] = r["row"]
     existing = active_with_iins(session, rows)
@@ -291,14 +347,25 @@ def parse_upload(session, user, filename: str, data: bytes, *, today: date | Non
             if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
                 continue  # blank rows (Excel keeps many at the end)
             if index > MAX_ROWS + 1:
-                preview.errors.append(RowError(index, "", str(_l(
-                    "The file has more than %(n)s rows. Split it into smaller files.", n=format_number(MAX_ROWS)))))
+                preview.errors.append(
+                    RowError(
+                        index,
+                        "",
+                        str(
+                            _l(
+                                "The file has more than %(n)s rows. Split it into smaller files.",
+                                n=format_number(MAX_ROWS),
+                            )
+                        ),
+                    )
+                )
                 preview.rows.clear()
                 return preview
             preview.total += 1
-            if len(cells) > len(names) and any(c not in (None, "") for c in cells[len(names):]):
-                preview.errors.append(RowError(index, "", str(_l(
-                    "This row has more cells than the header has columns."))))
+            if len(cells) > len(names) and any(c not in (None, "") for c in cells[len(names) :]):
+                preview.errors.append(
+                    RowError(index, "", str(_l("This row has more cells than the header has columns.")))
+                )
                 continue
             values = {name: cells[i] if i < len(cells) else None for i, name in enumerate(names)}
             clean, errors = _check_row(ctx, index, values)
@@ -313,8 +380,9 @@ def parse_upload(session, user, filename: str, data: bytes, *, today: date | Non
     finally:
         reader.close()
     if not names:
-        preview.errors.append(RowError(1, "", str(_l("The first row must name the columns: %(columns)s.",
-                                                     columns=", ".join(COLUMNS)))))
+        preview.errors.append(
+            RowError(1, "", str(_l("The first row must name the columns: %(columns)s.", columns=", ".join(COLUMNS))))
+        )
         return preview
     if preview.total == 0:
         preview.errors.append(RowError(2, "", str(_l("The file has a header but no rows of nominations."))))
@@ -328,5 +396,3 @@ def parse_upload(session, user, filename: str, data: bytes, *, today: date | Non
 
 
 # ------------------------------------------------------ uploads between steps
-
-

@@ -1,5 +1,6 @@
 """Saving an import: every row as a draft nomination in one transaction, or
 nothing; the file is parsed again, so nothing the browser sends back is trusted."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,16 +21,33 @@ from .uploads import ImportUpload, id_of_upload
 
 
 def _snapshot(r: dict) -> dict:
-    return {"surname": r["surname"], "given_name": r["given_name"], "patronymic": r["patronymic"], "iin": r["iin"],
-            "birth_date": r["birth_date"].isoformat(), "category": r["category"], "district": r["district"],
-            "address": r["address"], "phone": r["phone"], "medal": r["medal"], "grounds": r["grounds"],
-            "status": "draft", "possible_duplicate_of": r["possible_duplicate_of"], "import_row": r["row"]}
+    return {
+        "surname": r["surname"],
+        "given_name": r["given_name"],
+        "patronymic": r["patronymic"],
+        "iin": r["iin"],
+        "birth_date": r["birth_date"].isoformat(),
+        "category": r["category"],
+        "district": r["district"],
+        "address": r["address"],
+        "phone": r["phone"],
+        "medal": r["medal"],
+        "grounds": r["grounds"],
+        "status": "draft",
+        "possible_duplicate_of": r["possible_duplicate_of"],
+        "import_row": r["row"],
+    }
 
 
 def _conflict(errors: list[RowError]) -> Conflict:
-    return Conflict(_l("Nothing was saved: %(n)d rows have the same IIN and medal as a nomination saved in the "
-                       "meantime.", n=len({e.row for e in errors})),
-                    code="duplicate_nominee", rows=[e.to_dict() for e in errors])
+    return Conflict(
+        _l(
+            "Nothing was saved: %(n)d rows have the same IIN and medal as a nomination saved in the meantime.",
+            n=len({e.row for e in errors}),
+        ),
+        code="duplicate_nominee",
+        rows=[e.to_dict() for e in errors],
+    )
 
 
 def save(session, actor: Actor, preview: Preview, *, upload: ImportUpload | None = None) -> int:
@@ -44,8 +62,11 @@ def save(session, actor: Actor, preview: Preview, *, upload: ImportUpload | None
     if user is not None and not can(user, "nominations.create"):
         raise Forbidden()
     if preview.errors:
-        raise Conflict(_l("Nothing was saved: the file has errors. Correct them and upload it again."),
-                       code="invalid", rows=[e.to_dict() for e in preview.errors])
+        raise Conflict(
+            _l("Nothing was saved: the file has errors. Correct them and upload it again."),
+            code="invalid",
+            rows=[e.to_dict() for e in preview.errors],
+        )
     if not preview.rows:
         raise ValidationFailed({"file": _l("The file has a header but no rows of nominations.")})
     if user is not None:
@@ -57,54 +78,117 @@ def save(session, actor: Actor, preview: Preview, *, upload: ImportUpload | None
     actor_label = actor.display
     try:
         if upload_id is not None:
-            taken = session.execute(delete(ImportUpload).where(ImportUpload.id == upload_id)
-                                    .execution_options(synchronize_session=False))
+            taken = session.execute(
+                delete(ImportUpload).where(ImportUpload.id == upload_id).execution_options(synchronize_session=False)
+            )
             if taken.rowcount != 1:
                 raise Conflict(_l("This file has already been saved."), code="import_already_saved")
         existing = active_with_iins(session, rows)
-        clashes = [RowError(r["row"], "iin", duplicate_message(existing[(r["medal_id"], r["iin"])]))
-                   for r in rows if r["iin"] and (r["medal_id"], r["iin"]) in existing]
+        clashes = [
+            RowError(r["row"], "iin", duplicate_message(existing[(r["medal_id"], r["iin"])]))
+            for r in rows
+            if r["iin"] and (r["medal_id"], r["iin"]) in existing
+        ]
         if clashes:
             raise _conflict(clashes)
         now = utcnow()
-        nominee_ids = _insert_many(session, Nominee.__table__, [
-            {"surname": r["surname"], "given_name": r["given_name"], "patronymic": r["patronymic"],
-             "iin": r["iin"], "birth_date": r["birth_date"], "category": r["category"],
-             "district_id": r["district_id"], "address": r["address"], "phone": r["phone"],
-             "search_key": r["search_key"], "name_skeleton": r["name_skeleton"], "created_at": now}
-            for r in rows])
-        nomination_ids = _insert_many(session, Nomination.__table__, [
-            {"nominee_id": nominee_id, "medal_id": r["medal_id"], "district_id": r["district_id"],
-             "iin": r["iin"], "search_key": r["search_key"], "grounds": r["grounds"], "status": "draft", "version": 1,
-             "possible_duplicate": r["possible_duplicate"], "duplicate_confirmed": False, "last_comment": "",
-             "created_by_id": created_by, "created_at": now, "updated_at": now}
-            for r, nominee_id in zip(rows, nominee_ids)])
-        common = {"occurred_at": now, "actor_id": created_by, "actor_label": actor_label, "before": None,
-                  "reason": None, "client_addr": actor.client_addr}
-        session.connection().execute(INSERT_AUDIT_EVENT, [
-            {**common, "action": "nomination.create", "object_type": "nomination", "object_id": str(nomination_id),
-             "after": _snapshot(r)}
-            for r, nomination_id in zip(rows, nomination_ids)])
-        record(session, actor, "nomination.import", "nomination_import",
-               f"{nomination_ids[0]}-{nomination_ids[-1]}",
-               after={"filename": preview.filename, "count": len(nomination_ids), "first_id": nomination_ids[0],
-                      "last_id": nomination_ids[-1], "possible_duplicates": preview.possible_duplicates})
+        nominee_ids = _insert_many(
+            session,
+            Nominee.__table__,
+            [
+                {
+                    "surname": r["surname"],
+                    "given_name": r["given_name"],
+                    "patronymic": r["patronymic"],
+                    "iin": r["iin"],
+                    "birth_date": r["birth_date"],
+                    "category": r["category"],
+                    "district_id": r["district_id"],
+                    "address": r["address"],
+                    "phone": r["phone"],
+                    "search_key": r["search_key"],
+                    "name_skeleton": r["name_skeleton"],
+                    "created_at": now,
+                }
+                for r in rows
+            ],
+        )
+        nomination_ids = _insert_many(
+            session,
+            Nomination.__table__,
+            [
+                {
+                    "nominee_id": nominee_id,
+                    "medal_id": r["medal_id"],
+                    "district_id": r["district_id"],
+                    "iin": r["iin"],
+                    "search_key": r["search_key"],
+                    "grounds": r["grounds"],
+                    "status": "draft",
+                    "version": 1,
+                    "possible_duplicate": r["possible_duplicate"],
+                    "duplicate_confirmed": False,
+                    "last_comment": "",
+                    "created_by_id": created_by,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for r, nominee_id in zip(rows, nominee_ids)
+            ],
+        )
+        common = {
+            "occurred_at": now,
+            "actor_id": created_by,
+            "actor_label": actor_label,
+            "before": None,
+            "reason": None,
+            "client_addr": actor.client_addr,
+        }
+        session.connection().execute(
+            INSERT_AUDIT_EVENT,
+            [
+                {
+                    **common,
+                    "action": "nomination.create",
+                    "object_type": "nomination",
+                    "object_id": str(nomination_id),
+                    "after": _snapshot(r),
+                }
+                for r, nomination_id in zip(rows, nomination_ids)
+            ],
+        )
+        record(
+            session,
+            actor,
+            "nomination.import",
+            "nomination_import",
+            f"{nomination_ids[0]}-{nomination_ids[-1]}",
+            after={
+                "filename": preview.filename,
+                "count": len(nomination_ids),
+                "first_id": nomination_ids[0],
+                "last_id": nomination_ids[-1],
+                "possible_duplicates": preview.possible_duplicates,
+            },
+        )
         session.commit()
     except IntegrityError:
         # The unique index on active (medal, IIN): someone saved one of these
         # people between the check above and the insert.
         session.rollback()
         existing = active_with_iins(session, rows)
-        clashes = [RowError(r["row"], "iin", duplicate_message(existing[(r["medal_id"], r["iin"])]))
-                   for r in rows if r["iin"] and (r["medal_id"], r["iin"]) in existing]
+        clashes = [
+            RowError(r["row"], "iin", duplicate_message(existing[(r["medal_id"], r["iin"])]))
+            for r in rows
+            if r["iin"] and (r["medal_id"], r["iin"]) in existing
+        ]
         raise _conflict(clashes) if clashes else Conflict(code="conflict") from None
     except OperationalError as exc:
         session.rollback()
         if "locked" not in str(exc):
             raise
         # SQLite: another request wrote since this one started reading.
-        raise Conflict(_l("Someone else saved at the same moment. Upload the file again."), code="conflict") \
-            from None
+        raise Conflict(_l("Someone else saved at the same moment. Upload the file again."), code="conflict") from None
     except BaseException:
         session.rollback()
         raise
@@ -127,7 +211,8 @@ def _insert_many(session, table, rows: list[dict]) -> list[int]:
         ids = list(session.scalars(select(func.nextval(sequence)).select_from(func.generate_series(1, len(rows)))))
         columns = ["id", *rows[0]]
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns)))
+            sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns))
+        )
         connection = session.connection().connection.dbapi_connection
         with connection.cursor() as cursor, cursor.copy(statement) as copy:
             for new_id, row in zip(ids, rows):

@@ -1,5 +1,6 @@
 """A checked file waiting between the preview and its "Save all": kept in the
 database (the app runs on several servers), for the user who sent it, for a day."""
+
 from __future__ import annotations
 
 import secrets
@@ -53,8 +54,9 @@ def load_upload(session, user, token) -> ImportUpload | None:
 
 
 def discard_upload(session, upload: ImportUpload) -> None:
-    session.execute(delete(ImportUpload).where(ImportUpload.id == id_of_upload(upload))
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        delete(ImportUpload).where(ImportUpload.id == id_of_upload(upload)).execution_options(synchronize_session=False)
+    )
     session.commit()
 
 
