@@ -10,7 +10,7 @@ from ..extensions import db
 from ..timeutil import UTCDateTime, utcnow
 
 
-class Medal(db.Model):
+class Medal(db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     __tablename__ = "medals"
     __table_args__ = (
         CheckConstraint("award_year_to IS NULL OR award_year_to >= award_year_from", name="years_ordered"),
@@ -54,7 +54,7 @@ class Medal(db.Model):
         return next((q for q in self.quotas if q.district_id == district_id), None)
 
 
-class MedalQuota(db.Model):
+class MedalQuota(db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     """How many medals a district may have approved, and how many it has."""
 
     __tablename__ = "medal_quotas"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from ..actor import Actor
 from ..audit import record
@@ -23,19 +24,21 @@ PREFIX_RE = re.compile(r"^[A-Z0-9]{1,8}$")
 MAX_QUOTA = 1_000_000
 
 
-def all_medals(session, *, with_quotas: bool = False) -> list[Medal]:
+def all_medals(session: Session, *, with_quotas: bool = False) -> list[Medal]:
     """Newest first; ``with_quotas`` loads every district's quota too (one query)."""
     stmt = select(Medal).order_by(Medal.award_year_from.desc(), Medal.code)
     return list(session.scalars(stmt.options(selectinload(Medal.quotas)) if with_quotas else stmt))
 
 
-def get_medal(session, code) -> Medal | None:
+def get_medal(session: Session, code: object) -> Medal | None:
     if not isinstance(code, str):
         return None
     return session.scalar(select(Medal).options(selectinload(Medal.quotas)).where(Medal.code == code))
 
 
-def _parse_quotas(session, quotas, errors: dict, field: str = "quotas") -> dict[District, int]:
+def _parse_quotas(
+    session: Session, quotas: object, errors: dict[str, Any], field: str = "quotas"
+) -> dict[District, int]:
     if quotas is None:
         return {}
     if not isinstance(quotas, dict):
@@ -57,15 +60,15 @@ def _parse_quotas(session, quotas, errors: dict, field: str = "quotas") -> dict[
 SIGNER_FIELDS = (("signer_title_kk", 300), ("signer_title_ru", 300), ("signer_name", 200))
 
 
-def _signer_fields(data: dict, errors: dict) -> dict[str, str]:
+def _signer_fields(data: dict[str, Any], errors: dict[str, Any]) -> dict[str, str]:
     """Who signs the certificates: optional texts, cleaned like every other."""
     return {
         key: text_field(data, key, errors, max_length=length, required=False) or "" for key, length in SIGNER_FIELDS
     }
 
 
-def create_medal(session, actor: Actor, data: dict) -> Medal:
-    errors: dict = {}
+def create_medal(session: Session, actor: Actor, data: dict[str, Any]) -> Medal:
+    errors: dict[str, Any] = {}
     code = data.get("code")
     if not isinstance(code, str) or not CODE_RE.match(code):
         errors["code"] = _l("Use 2–32 lower-case Latin letters, digits, - or _.")
@@ -124,13 +127,14 @@ def create_medal(session, actor: Actor, data: dict) -> Medal:
     return medal
 
 
-def set_quotas(session, actor: Actor, medal: Medal, quotas) -> Medal:
+def set_quotas(session: Session, actor: Actor, medal: Medal, quotas: object) -> Medal:
     """Set some districts' quotas; a quota cannot go below what is already used."""
-    errors: dict = {}
+    errors: dict[str, Any] = {}
     parsed = _parse_quotas(session, quotas, errors, field="quotas")
     if not parsed and not errors:
         errors["quotas"] = _l("Give at least one district's quota.")
-    before, after = {}, {}
+    before: dict[str, int | None] = {}
+    after: dict[str, int] = {}
     for district, number in parsed.items():
         # Lock the quota row only (its district is joined-eager with an outer
         # join, which PostgreSQL cannot lock), and read it afresh.
@@ -165,7 +169,7 @@ def set_quotas(session, actor: Actor, medal: Medal, quotas) -> Medal:
     return medal
 
 
-def quota_table(session, medal: Medal) -> list[dict]:
+def quota_table(session: Session, medal: Medal) -> list[dict[str, Any]]:
     """Used and left per district, every district listed."""
     rows = {q.district_id: q for q in medal.quotas}
     table = []
@@ -196,11 +200,16 @@ def _decodes(data: bytes) -> bool:
 
 
 def set_signer(
-    session, actor: Actor, medal: Medal, data: dict, signature: bytes | None = None, remove_signature: bool = False
+    session: Session,
+    actor: Actor,
+    medal: Medal,
+    data: dict[str, Any],
+    signature: bytes | None = None,
+    remove_signature: bool = False,
 ) -> Medal:
     """Who signs this medal's certificates (title in Kazakh and Russian, name),
     and an optional image of the signature (PNG or JPEG, checked by content)."""
-    errors: dict = {}
+    errors: dict[str, Any] = {}
     values = _signer_fields(data, errors)
     kind = None
     if signature:
@@ -214,7 +223,7 @@ def set_signer(
     before = {key: getattr(medal, key) for key in values}
     for key, value in values.items():
         setattr(medal, key, value)
-    after = dict(values)
+    after: dict[str, str | None] = dict(values)
     if signature:
         medal.signature_image, medal.signature_type = signature, kind
         after["signature"] = f"{kind}, {len(signature)} bytes"

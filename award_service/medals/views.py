@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from ..districts.service import all_districts
@@ -19,7 +20,7 @@ bp = Blueprint("medals", __name__, url_prefix="/staff/medals")
 
 
 def _medal_or_404(code: str) -> Medal:
-    medal = service.get_medal(db.session, code)
+    medal = service.get_medal(db.session(), code)
     if medal is None:
         abort(404)
     return medal
@@ -56,7 +57,7 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"])
 @require("medals.manage")
-def create():
+def create() -> ResponseReturnValue:
     form = MedalForm()
     districts = all_districts(db.session)
     typed: dict[str, str] = {}
@@ -67,7 +68,7 @@ def create():
     else:
         typed, quotas = _typed_quotas(districts)
         try:
-            medal = service.create_medal(db.session, actor(), {**form.service_data(), "quotas": quotas})
+            medal = service.create_medal(db.session(), actor(), {**form.service_data(), "quotas": quotas})
         except ValidationFailed as exc:
             db.session.rollback()
             quota_errors, rest = _split_errors(exc.fields)
@@ -84,7 +85,7 @@ def create():
 
 
 def _render_show(medal: Medal, *, typed=None, quota_errors=None, form_errors=(), signer_form=None, status: int = 200):
-    table = service.quota_table(db.session, medal)
+    table = service.quota_table(db.session(), medal)
     totals = {key: sum(row[key] for row in table) for key in ("quota", "used", "left")}
     signer_form = signer_form or SignerForm(
         formdata=None,
@@ -118,7 +119,7 @@ def set_signer(code: str):
     data = upload.read(service.MAX_SIGNATURE + 1) if upload else None
     try:
         service.set_signer(
-            db.session,
+            db.session(),
             actor(),
             medal,
             {k: form[k].data for k in ("signer_title_kk", "signer_title_ru", "signer_name")},
@@ -144,13 +145,13 @@ def show(code: str):
 def set_quotas(code: str):
     medal = _medal_or_404(code)
     districts = all_districts(db.session)
-    current = {row["district"].code: row["quota"] for row in service.quota_table(db.session, medal)}
+    current = {row["district"].code: row["quota"] for row in service.quota_table(db.session(), medal)}
     typed, changed = _typed_quotas(districts, current)
     if not changed:
         flash(_("No quota was changed."), "info")
         return redirect(url_for(".show", code=medal.code))
     try:
-        service.set_quotas(db.session, actor(), medal, changed)
+        service.set_quotas(db.session(), actor(), medal, changed)
     except ValidationFailed as exc:
         db.session.rollback()
         quota_errors, rest = _split_errors(exc.fields)

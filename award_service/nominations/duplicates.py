@@ -7,13 +7,14 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..errors import Conflict
 from .models import Nomination, Nominee
 from .workflow import INACTIVE_STATUSES
 
 
-def active_with_iin(session, medal_id: int, iin: str | None, exclude_id: int | None = None) -> int | None:
+def active_with_iin(session: Session, medal_id: int, iin: str | None, exclude_id: int | None = None) -> int | None:
     if not iin:
         return None
     stmt = select(Nomination.id).where(
@@ -25,7 +26,11 @@ def active_with_iin(session, medal_id: int, iin: str | None, exclude_id: int | N
 
 
 def likely_duplicates(
-    session, medal_id: int, birth_date: date, skeleton: str, exclude_id: int | None = None
+    session: Session,
+    medal_id: int,
+    birth_date: date,
+    skeleton: str,
+    exclude_id: int | None = None,
 ) -> list[int]:
     """Active nominations for the same medal of someone born the same day whose
     name folds to the same skeleton (Жанболат / Джанбулатов, Cyrillic / Latin)."""

@@ -104,7 +104,7 @@ def _upload_page(form: ImportForm, status: int = 200):
         columns=importer.COLUMNS,
         categories=list(_category_labels().items()),
         districts=_districts(),
-        medals=[m for m in all_medals(db.session) if m.active],
+        medals=[m for m in all_medals(db.session()) if m.active],
         back_url=_list_url(),
     ), status
 

@@ -4,6 +4,8 @@ by :mod:`.views`."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from flask import (
     current_app,
     flash,
@@ -115,8 +117,8 @@ def _why_not(ids, action: str) -> list[str]:
 
 def _here() -> str:
     """This list with its filters and page, without "tick all" (which is for one showing)."""
-    args = {k: v for k, v in request.args.items() if k in (*FILTER_KEYS, "page") and v}
-    return url_for(request.endpoint, **args)
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k in (*FILTER_KEYS, "page") and v}
+    return url_for(cast(str, request.endpoint), **args)
 
 
 def _bulk(form: BulkForm, actions: list[str]):
@@ -128,7 +130,7 @@ def _bulk(form: BulkForm, actions: list[str]):
         return 400
     try:
         done = transitions.bulk_transition(
-            db.session,
+            db.session(),
             actor(),
             ids,
             action,
@@ -165,8 +167,8 @@ def _table_page(stmt, template: str, *, actions: list[str], status: int = 200, *
             stmt, page=_page_number(), per_page=current_app.config["AWARD_PAGE_SIZE"], error_out=False
         )
         if not pagination.items and pagination.page > 1 and request.method == "GET":
-            args = {k: v for k, v in request.args.items() if k in FILTER_KEYS and v}
-            return redirect(url_for(request.endpoint, **args, page=max(pagination.pages, 1)))
+            args: dict[str, Any] = {k: v for k, v in request.args.items() if k in FILTER_KEYS and v}
+            return redirect(url_for(cast(str, request.endpoint), **args, page=max(pagination.pages, 1)))
         rows = pagination.items
         ids = [n.id for n in rows]
         if ids:

@@ -3,9 +3,13 @@ what waits for them, all within the user's district scope."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select
+from collections.abc import Mapping
+from typing import Any
 
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+
+from ..accounts.models import User
 from ..accounts.permissions import scoped_district_id
 from ..districts.models import District
 from ..errors import ValidationFailed
@@ -14,7 +18,16 @@ from . import names, workflow
 from .models import NOMINEE_CATEGORIES, STATUSES, Nomination, Nominee
 
 
-def list_query(user, *, status=None, district=None, medal=None, category=None, q=None, join_nominee=False):
+def list_query(
+    user: User | None,
+    *,
+    status: str | None = None,
+    district: str | None = None,
+    medal: str | None = None,
+    category: str | None = None,
+    q: str | None = None,
+    join_nominee: bool = False,
+) -> Select[tuple[Nomination]]:
     """Nominations visible to ``user`` with the filters; newest first.
 
     Nominees are joined only when a filter needs them (or the caller selects
@@ -39,7 +52,7 @@ def list_query(user, *, status=None, district=None, medal=None, category=None, q
         stmt = stmt.where(Nominee.category == category)
     if q:
         key = names.search_key(q)
-        conditions = []
+        conditions: list[ColumnElement[bool]] = []
         if key:
             conditions.append(and_(*[Nomination.search_key.like(f"%{word}%") for word in key.split()]))
         # An IIN typed in groups ("2801 0230"): its start.  Only when the query is
@@ -47,11 +60,11 @@ def list_query(user, *, status=None, district=None, medal=None, category=None, q
         digits = "".join(ch for ch in q if ch.isdigit())
         if len(digits) >= 4 and all(ch.isdigit() or ch in " -" for ch in q.strip()):
             conditions.append(Nomination.iin.like(f"{digits}%"))
-        stmt = stmt.where(or_(*conditions)) if conditions else stmt.where(False)
+        stmt = stmt.where(or_(*conditions)) if conditions else stmt.where(false())
     return stmt.order_by(Nomination.id.desc())
 
 
-def queue_query(user):
+def queue_query(user: User) -> Select[tuple[Nomination]]:
     """What waits for ``user``: by role, within the user's district scope."""
     states: list[str] = []
     for role, role_states in workflow.QUEUE_STATES.items():
@@ -63,8 +76,8 @@ def queue_query(user):
     return stmt
 
 
-def validate_filters(args) -> dict:
-    errors: dict = {}
+def validate_filters(args: Mapping[str, str]) -> dict[str, str | None]:
+    errors: dict[str, Any] = {}
     status = args.get("status") or None
     if status and status not in STATUSES:
         errors["status"] = _l("Unknown status.")

@@ -137,27 +137,27 @@ def _base() -> str:
     return current_app.config["AWARD_BASE_URL"]
 
 
-def _nomination(session, message, row, language, params, now) -> Composed:
-    user = session.get(User, row.created_by_id)
+def _nomination(session, message, subject, language, params, now) -> Composed:
+    user = session.get(User, subject.created_by_id)
     status = params["status"]
     rendered = render(
         "nomination_status_changed",
         language,
         name=user.name,
-        nomination_id=row.id,
-        nominee=row.nominee.full_name,
-        medal=row.medal.name(language),
+        nomination_id=subject.id,
+        nominee=subject.nominee.full_name,
+        medal=subject.medal.name(language),
         status=status,
         status_label=STATUS_LABELS[status],
-        comment=params.get("comment", row.last_comment) or "",
-        decree_number=row.decree_number,
-        decree_date=row.decree_date,
-        link=f"{_base()}/staff/nominations/{row.id}",
+        comment=params.get("comment", subject.last_comment) or "",
+        decree_number=subject.decree_number,
+        decree_date=subject.decree_date,
+        link=f"{_base()}/staff/nominations/{subject.id}",
     )
     return Composed(rendered.subject, rendered.text, rendered.html)
 
 
-def _nominations(session, message, first_row, language, params, now) -> Composed:
+def _nominations(session, message, subject, language, params, now) -> Composed:
     rows = list(
         session.scalars(
             select(Nomination)

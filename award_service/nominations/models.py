@@ -23,7 +23,7 @@ NOMINEE_CATEGORIES = (
 STATUSES = NominationStatus.values()
 
 
-class Nominee(db.Model):
+class Nominee(db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     __tablename__ = "nominees"
     __table_args__ = (
         CheckConstraint(sql_in("category", NOMINEE_CATEGORIES), name="category_known"),
@@ -54,7 +54,7 @@ class Nominee(db.Model):
         return " ".join(part for part in (self.surname, self.given_name, self.patronymic) if part)
 
 
-class Nomination(db.Model):
+class Nomination(db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     __tablename__ = "nominations"
     __table_args__ = (
         CheckConstraint(sql_in("status", STATUSES), name="status_known"),
@@ -121,7 +121,7 @@ class Nomination(db.Model):
     )
 
 
-class NominationDocument(db.Model):
+class NominationDocument(db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     """A supporting document, kept in the database so that any app server can
     serve it (the app stays stateless across several servers)."""
 

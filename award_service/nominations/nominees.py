@@ -4,9 +4,11 @@ in one place, with the IIN's own messages and the name's search keys."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..dates import parse_date as _date
 from ..districts.models import District
@@ -37,11 +39,17 @@ SEARCH_KEY_LENGTH = Nominee.search_key.type.length
 SKELETON_LENGTH = Nominee.name_skeleton.type.length
 
 
-def parse_nominee(session, data: dict, *, today: date, districts: dict[str, District] | None = None) -> dict:
+def parse_nominee(
+    session: Session,
+    data: dict[str, Any],
+    *,
+    today: date,
+    districts: dict[str, District] | None = None,
+) -> dict[str, Any]:
     """The nominee's fields, cleaned and checked; ``districts`` (code ->
     district) saves a query per call when many rows are parsed (imports)."""
-    errors: dict = {}
-    clean = {
+    errors: dict[str, Any] = {}
+    clean: dict[str, Any] = {
         "surname": text_field(data, "surname", errors, max_length=100, required=True),
         "given_name": text_field(data, "given_name", errors, max_length=100, required=True),
         "patronymic": text_field(data, "patronymic", errors, max_length=100),
@@ -105,7 +113,7 @@ def parse_nominee(session, data: dict, *, today: date, districts: dict[str, Dist
     return clean
 
 
-def medal_by_code(session, code) -> Medal | None:
+def medal_by_code(session: Session, code: object) -> Medal | None:
     if not isinstance(code, str) or not code:
         return None
     return session.scalar(select(Medal).where(Medal.code == code))

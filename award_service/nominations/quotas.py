@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from ..districts.models import District
 from ..errors import Conflict
@@ -13,7 +14,7 @@ from ..medals.models import MedalQuota
 from .models import Nomination
 
 
-def take_places(session, medal_id: int, district_id: int, count: int) -> bool:
+def take_places(session: Session, medal_id: int, district_id: int, count: int) -> bool:
     """Take ``count`` places of the district's quota, all or none, with one
     conditional UPDATE (under PostgreSQL's row lock a racing approval re-reads
     ``used`` before deciding)."""
@@ -42,7 +43,7 @@ def _name_in_reader_language(district: District) -> LazyString:
     return LazyString(pick)
 
 
-def quota_error(session, nomination: Nomination, requested: int = 1) -> Conflict:
+def quota_error(session: Session, nomination: Nomination, requested: int = 1) -> Conflict:
     quota = session.scalar(
         select(MedalQuota)
         .where(MedalQuota.medal_id == nomination.medal_id, MedalQuota.district_id == nomination.district_id)

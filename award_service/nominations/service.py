@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..accounts.permissions import can
-from ..actor import Actor
+from ..actor import ActingUser, Actor
 from ..audit import diff, record
 from ..dates import local_today
 from ..districts.models import District
@@ -40,7 +43,7 @@ DOCUMENT_SIGNATURES = (
 # ------------------------------------------------------------- nominations
 
 
-def _nomination_snapshot(n: Nomination) -> dict:
+def _nomination_snapshot(n: Nomination) -> dict[str, Any]:
     nominee = n.nominee
     return {
         "surname": nominee.surname,
@@ -67,7 +70,9 @@ def _check_may_enter(actor: Actor, district: District) -> None:
         )
 
 
-def _nominee_fields(session, data: dict, today: date, errors: dict) -> dict | None:
+def _nominee_fields(
+    session: Session, data: dict[str, Any], today: date, errors: dict[str, Any]
+) -> dict[str, Any] | None:
     """parse_nominee inside a nomination: its field errors go to ``errors`` as nominee.<field>."""
     try:
         return parse_nominee(session, data, today=today)
@@ -76,11 +81,12 @@ def _nominee_fields(session, data: dict, today: date, errors: dict) -> dict | No
         return None
 
 
-def create_nomination(session, actor: Actor, data: dict, *, today: date | None = None) -> Nomination:
+def create_nomination(session: Session, actor: Actor, data: dict[str, Any], *, today: date | None = None) -> Nomination:
     """A new draft nomination.  ``data``: {nominee: {...}, medal, grounds}."""
     today = today or local_today()
-    nominee_data = data.get("nominee") if isinstance(data.get("nominee"), dict) else {}
-    errors: dict = {}
+    given = data.get("nominee")
+    nominee_data: dict[str, Any] = given if isinstance(given, dict) else {}
+    errors: dict[str, Any] = {}
     clean = _nominee_fields(session, nominee_data, today, errors)
     medal = medal_by_code(session, data.get("medal"))
     if medal is None:
@@ -92,6 +98,8 @@ def create_nomination(session, actor: Actor, data: dict, *, today: date | None =
         errors["nominee"] = _l("Give the nominee's details.")
     if errors:
         raise ValidationFailed(errors)
+    # No errors: the nominee parsed and the medal was found.
+    assert clean is not None and medal is not None
     _check_may_enter(actor, clean["district"])
     existing = active_with_iin(session, medal.id, clean["iin"])
     if existing:
@@ -135,19 +143,24 @@ def create_nomination(session, actor: Actor, data: dict, *, today: date | None =
 
 
 def update_nomination(
-    session, actor: Actor, nomination: Nomination, data: dict, *, today: date | None = None
+    session: Session,
+    actor: Actor,
+    nomination: Nomination,
+    data: dict[str, Any],
+    *,
+    today: date | None = None,
 ) -> Nomination:
     """Edit a draft or returned nomination (the nominator's)."""
     today = today or local_today()
     if nomination.status not in ("draft", "returned"):
         raise Conflict(_l("Only a draft or returned nomination can be edited."), code="invalid_transition")
     if actor.user is not None and not (
-        actor.user.has_role("nominator") and can(actor.user, "nominations.create", nomination)
+        "nominator" in actor.user.roles and can(actor.user, "nominations.create", nomination)
     ):
         raise Forbidden()
     before = _nomination_snapshot(nomination)
     merged = {**before, **(data.get("nominee") or {})} if isinstance(data.get("nominee"), dict) else before
-    errors: dict = {}
+    errors: dict[str, Any] = {}
     clean = _nominee_fields(session, merged, today, errors)
     grounds = text_field(
         {"grounds": data.get("grounds", nomination.grounds)},
@@ -159,6 +172,7 @@ def update_nomination(
     )
     if errors:
         raise ValidationFailed(errors)
+    assert clean is not None  # no errors: the nominee parsed
     _check_may_enter(actor, clean["district"])
     existing = active_with_iin(session, nomination.medal_id, clean["iin"], exclude_id=nomination.id)
     if existing:
@@ -167,13 +181,18 @@ def update_nomination(
     # was read from: a submission (or another edit) that got in first wins, and
     # this edit is refused rather than silently applied to a submitted nomination.
     version = nomination.version
-    claimed = session.execute(
-        update(Nomination)
-        .where(
-            Nomination.id == nomination.id, Nomination.version == version, Nomination.status.in_(("draft", "returned"))
-        )
-        .values(version=version + 1, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
+    claimed = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(Nomination)
+            .where(
+                Nomination.id == nomination.id,
+                Nomination.version == version,
+                Nomination.status.in_(("draft", "returned")),
+            )
+            .values(version=version + 1, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ),
     )
     if claimed.rowcount != 1:
         session.rollback()
@@ -217,7 +236,8 @@ def changed_meanwhile(nomination_id: int) -> Conflict:
     )
 
 
-def get_nomination(session, nomination_id) -> Nomination:
+def get_nomination(session: Session, nomination_id: Any) -> Nomination:
+    """``nomination_id``: whatever the caller got (URL, JSON, form); not a number is not found."""
     try:
         nomination_id = int(nomination_id)
     except (TypeError, ValueError):
@@ -228,7 +248,7 @@ def get_nomination(session, nomination_id) -> Nomination:
     return nomination
 
 
-def visible_to(user, nomination: Nomination) -> bool:
+def visible_to(user: ActingUser, nomination: Nomination) -> bool:
     return can(user, "nominations.view", nomination)
 
 
@@ -245,10 +265,12 @@ def sniff_document(data: bytes) -> str | None:
     return None
 
 
-def add_document(session, actor: Actor, nomination: Nomination, filename: str, data: bytes) -> NominationDocument:
+def add_document(
+    session: Session, actor: Actor, nomination: Nomination, filename: str, data: bytes
+) -> NominationDocument:
     """A supporting document, added by a nominator of the nomination's district."""
     if actor.user is not None and not (
-        actor.user.has_role("nominator") and can(actor.user, "nominations.create", nomination)
+        "nominator" in actor.user.roles and can(actor.user, "nominations.create", nomination)
     ):
         raise Forbidden(_l("Documents are added by the nominators of the nomination's district."))
     if nomination.status not in ("draft", "returned", "submitted"):

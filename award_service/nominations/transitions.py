@@ -5,17 +5,22 @@ with separation of duties, quotas, the awards issued (through
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Session
 
 from ..accounts.permissions import can
-from ..actor import Actor
+from ..actor import ActingUser, Actor
 from ..audit import record
 from ..dates import local_today
 from ..dates import parse_date as _date
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ..medals.models import Medal
 from ..text import text_field
 from ..timeutil import utcnow
 from . import events, messages, workflow
@@ -44,7 +49,7 @@ def _invalid_transition(nomination: Nomination, action: str) -> Conflict:
     )
 
 
-def check_transition(user, nomination: Nomination, action: str) -> workflow.Transition:
+def check_transition(user: ActingUser | None, nomination: Nomination, action: str) -> workflow.Transition:
     """The table row for this action from the nomination's state, if ``user`` may take it."""
     if action not in workflow.ACTIONS:
         raise ValidationFailed({"action": _l("Unknown action.")})
@@ -54,8 +59,8 @@ def check_transition(user, nomination: Nomination, action: str) -> workflow.Tran
     if user is not None:
         if not can(user, "nominations.view", nomination):
             raise Forbidden(_l("This step is for the %(role)s of the district.", role=ROLE_NAMES[step.role]))
-        if not user.has_role(step.role):
-            if any(user.has_role(t.role) for t in workflow.TRANSITIONS if t.action == action):
+        if step.role not in user.roles:
+            if any(t.role in user.roles for t in workflow.TRANSITIONS if t.action == action):
                 # The user's role takes this action from another state (a reviewer
                 # rejects a submitted nomination; this one was recommended meanwhile):
                 # the state is what stands in the way, not the user's rights.
@@ -68,10 +73,16 @@ def check_transition(user, nomination: Nomination, action: str) -> workflow.Tran
     return step
 
 
-def _decision_fields(step, comment, decree_number, decree_date, medals=()) -> tuple[str, str | None, date | None]:
+def _decision_fields(
+    step: workflow.Transition,
+    comment: object,
+    decree_number: object,
+    decree_date: object,
+    medals: Iterable[Medal] = (),
+) -> tuple[str, str | None, date | None]:
     """The comment and decree of a decision, checked; ``medals``: those being
     approved, whose years of award the decree's date must fall in."""
-    errors: dict = {}
+    errors: dict[str, Any] = {}
     if isinstance(decree_number, int) and not isinstance(decree_number, bool):
         decree_number = str(decree_number)  # {"decree_number": 45} in JSON means № 45
     comment = text_field(
@@ -79,7 +90,8 @@ def _decision_fields(step, comment, decree_number, decree_date, medals=()) -> tu
     )
     if step.needs_reason and "comment" in errors and not comment:
         errors["comment"] = _l("Say why: the reason is sent to the nominator.")
-    number = dd = None
+    number: str | None = None
+    dd: date | None = None
     if step.needs_decree:
         number = text_field({"decree_number": decree_number}, "decree_number", errors, max_length=50, required=True)
         if decree_date in (None, ""):
@@ -103,13 +115,13 @@ def _decision_fields(step, comment, decree_number, decree_date, medals=()) -> tu
 
 
 def _apply(
-    session,
+    session: Session,
     actor: Actor,
     nomination: Nomination,
-    step,
-    comment,
-    number,
-    dd,
+    step: workflow.Transition,
+    comment: str,
+    number: str | None,
+    dd: date | None,
     *,
     confirm_duplicate: bool,
     expected_version: int | None,
@@ -143,7 +155,7 @@ def _apply(
                 code="duplicate_nominee",
                 possible_duplicates=similar,
             )
-    values = {
+    values: dict[str, Any] = {
         "status": step.target,
         "version": Nomination.version + 1,
         "updated_at": now,
@@ -162,14 +174,18 @@ def _apply(
         conditions.append(Nomination.version == expected_version)
     else:
         conditions.append(Nomination.version == nomination.version)
-    changed = session.execute(
-        update(Nomination).where(*conditions).values(**values).execution_options(synchronize_session=False)
+    changed = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(Nomination).where(*conditions).values(**values).execution_options(synchronize_session=False)
+        ),
     )
     if changed.rowcount != 1:
         raise changed_meanwhile(nomination.id)
     if step.action == "approve" and take_quota:
         if not take_places(session, nomination.medal_id, nomination.district_id, 1):
             raise quota_error(session, nomination)
+        assert number is not None and dd is not None  # an approval's decree: required by _decision_fields
         events.send_approved(session, actor, [nomination], decree_number=number, decree_date=dd)
     record(
         session,
@@ -187,14 +203,14 @@ def _apply(
 
 
 def transition(
-    session,
+    session: Session,
     actor: Actor,
     nomination: Nomination,
     action: str,
     *,
-    comment=None,
-    decree_number=None,
-    decree_date=None,
+    comment: object = None,
+    decree_number: object = None,
+    decree_date: object = None,
     confirm_duplicate: bool = False,
     expected_version: int | None = None,
 ) -> Nomination:
@@ -221,7 +237,14 @@ def transition(
 
 
 def bulk_transition(
-    session, actor: Actor, ids, action: str, *, comment=None, decree_number=None, decree_date=None
+    session: Session,
+    actor: Actor,
+    ids: Iterable[Any],
+    action: str,
+    *,
+    comment: object = None,
+    decree_number: object = None,
+    decree_date: object = None,
 ) -> list[Nomination]:
     """Take one action on many nominations with one comment (and decree): all or
     nothing, so that a decree never covers half of its list."""
@@ -270,6 +293,7 @@ def bulk_transition(
         # approval (nomination, quota, counter); numbers in id order.
         approved = [rows[i] for i in wanted if steps[i].action == "approve"]
         if approved:
+            assert number is not None and dd is not None  # an approval's decree: required by _decision_fields
             events.send_approved(session, actor, approved, decree_number=number, decree_date=dd)
         # Each nominator is told once, of all theirs in the list, after the commit.
         messages.nominations_decided(session, [rows[i] for i in wanted], first.action, comment=comment)

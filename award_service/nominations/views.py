@@ -69,7 +69,7 @@ def dmy(value) -> str:
 
 def _nomination_or_404(nomination_id: int, permission: str = "nominations.view") -> Nomination:
     try:
-        nomination = service.get_nomination(db.session, nomination_id)
+        nomination = service.get_nomination(db.session(), nomination_id)
     except NotFound:
         abort(404)
     check(permission, nomination)  # 403 outside the user's district
@@ -84,7 +84,7 @@ def district_choices() -> list[tuple[str, str]]:
 
 def medal_choices(*, active_only: bool = False) -> list[tuple[str, str]]:
     lang = locale_code()
-    return [(m.code, m.name(lang)) for m in all_medals(db.session) if m.active or not active_only]
+    return [(m.code, m.name(lang)) for m in all_medals(db.session()) if m.active or not active_only]
 
 
 def int_or_none(value) -> int | None:
@@ -181,7 +181,7 @@ def edit(nomination_id: int):
             flash(_stale_message(nomination.id), "error")
             return redirect(url_for(".show", nomination_id=nomination.id))
         try:
-            service.update_nomination(db.session, actor(), nomination, form.service_data(with_medal=False))
+            service.update_nomination(db.session(), actor(), nomination, form.service_data(with_medal=False))
         except Conflict as exc:
             if exc.code != "duplicate_nominee":  # changed or submitted meanwhile
                 db.session.rollback()
@@ -223,12 +223,12 @@ def _render_show(
 ):
     if form is None:
         form = TransitionForm(formdata=None)
-        form.version.data = n.version
+        form.version.data = str(n.version)  # rendered as text either way
     steps, barred = _page_actions(n)
     similar = []
     if n.possible_duplicate:
         ids = duplicates.likely_duplicates(
-            db.session, n.medal_id, n.nominee.birth_date, n.nominee.name_skeleton, exclude_id=n.id
+            db.session(), n.medal_id, n.nominee.birth_date, n.nominee.name_skeleton, exclude_id=n.id
         )
         if ids:
             similar = list(db.session.scalars(select(Nomination).where(Nomination.id.in_(ids)).order_by(Nomination.id)))
@@ -277,7 +277,7 @@ def transition(nomination_id: int):
         return redirect(url_for(".show", nomination_id=nomination.id))
     try:
         transitions.transition(
-            db.session,
+            db.session(),
             actor(),
             nomination,
             action,
@@ -328,7 +328,7 @@ def upload(nomination_id: int):
     data = upload_file.read(service.MAX_DOCUMENT_SIZE + 1)
     filename = upload_file.filename.replace("\\", "/").rsplit("/", 1)[-1]
     try:
-        document = service.add_document(db.session, actor(), nomination, filename, data)
+        document = service.add_document(db.session(), actor(), nomination, filename, data)
     except ValidationFailed as exc:
         db.session.rollback()
         apply_errors(document_form, exc.fields)

@@ -80,7 +80,8 @@ TRANSITIONS: tuple[Transition, ...] = (
 ACTIONS = tuple(a.value for a in A if a is not A.AWARD)
 STATUS_LABELS = NominationStatus.labels()
 ACTION_LABELS = {a: A(a).label for a in ACTIONS}
-_BY_KEY = {(t.action, t.source): t for t in TRANSITIONS}
+# Keyed by plain strings: the members are str enums, so either kind of key finds its row.
+_BY_KEY: dict[tuple[str, str], Transition] = {(t.action, t.source): t for t in TRANSITIONS}
 
 
 def find(action: str, source: str) -> Transition | None:

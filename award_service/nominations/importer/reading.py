@@ -211,6 +211,7 @@ def _check_row(ctx: _Context, row: int, values: dict) -> tuple[dict | None, list
         return None, [RowError(row, column, str(errors[column])) for column in COLUMNS if column in errors] + [
             RowError(row, key, str(message)) for key, message in errors.items() if key not in COLUMNS
         ]
+    assert clean is not None and medal is not None  # no errors: the nominee parsed, the medal was found
     district = clean.pop("district")
     clean.update(
         row=row,
@@ -312,9 +313,9 @@ def _check_duplicates(session, rows: list[dict]) -> list[RowError]:
     for r in rows:
         groups.setdefault((r["medal_id"], r["birth_date"], r["name_skeleton"]), []).append(r["row"])
     for r in rows:
-        key = (r["medal_id"], r["birth_date"], r["name_skeleton"])
-        r["possible_duplicate_of"] = similar.get(key, [])[:10]
-        r["possible_duplicate_rows"] = [n for n in groups[key] if n != r["row"]][:10]
+        group = (r["medal_id"], r["birth_date"], r["name_skeleton"])
+        r["possible_duplicate_of"] = similar.get(group, [])[:10]
+        r["possible_duplicate_rows"] = [n for n in groups[group] if n != r["row"]][:10]
         r["possible_duplicate"] = bool(r["possible_duplicate_of"] or r["possible_duplicate_rows"])
     return errors
 
@@ -371,14 +372,14 @@ def parse_upload(session, user, filename: str, data: bytes, *, today: date | Non
             clean, errors = _check_row(ctx, index, values)
             if errors:
                 preview.errors.extend(errors)
-            else:
+            elif clean is not None:
                 preview.rows.append(clean)
     except SpreadsheetError as exc:
         preview.errors.append(RowError(exc.row, "", exc.message))
         preview.rows.clear()
         return preview
     finally:
-        reader.close()
+        reader.close()  # type: ignore[attr-defined]  # a generator; spreadsheets.read_rows says Iterator
     if not names:
         preview.errors.append(
             RowError(1, "", str(_l("The first row must name the columns: %(columns)s.", columns=", ".join(COLUMNS))))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ForeignKey, LargeBinary, String, delete, select
 from sqlalchemy import inspect as sa_inspect
@@ -17,7 +18,7 @@ from ...timeutil import UTCDateTime, utcnow
 UPLOAD_LIFETIME = timedelta(hours=24)
 
 
-class ImportUpload(db.Model):
+class ImportUpload(db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     """An uploaded file waiting for its "Save all" (at most a day)."""
 
     __tablename__ = "import_uploads"
@@ -62,5 +63,5 @@ def discard_upload(session, upload: ImportUpload) -> None:
 
 def id_of_upload(upload: ImportUpload) -> int:
     """Its id, without a query (it may be expired, or deleted by another request)."""
-    identity = sa_inspect(upload).identity
+    identity: tuple[Any, ...] | None = sa_inspect(upload).identity
     return identity[0] if identity else upload.id
