@@ -18,7 +18,7 @@ def new_code() -> str:
     return base64.b32encode(secrets.token_bytes(CODE_BYTES)).decode("ascii")
 
 
-def normalise(code) -> str | None:
+def normalise(code: object) -> str | None:
     """The code as stored, from what was typed or scanned; None if it cannot be one."""
     if not isinstance(code, str) or len(code) > 40:
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +75,7 @@ DEFAULTS = {
 }
 
 # Variables read from the environment and how to parse them.
-ENV_VARS = {
+ENV_VARS: dict[str, Callable[[str], object]] = {
     "AWARD_ENV": str,
     "SECRET_KEY": str,
     "DATABASE_URL": str,

@@ -8,6 +8,7 @@ with them all at once) and returns ``None``.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -19,11 +20,11 @@ TRUE_VALUES = {True, "1", "true", "True", "on", "yes", "y"}
 FALSE_VALUES = {False, "0", "false", "False", "off", "no", "n", "", None}
 
 
-def is_true(value) -> bool:
+def is_true(value: object) -> bool:
     return isinstance(value, (str, int, bool)) and value in TRUE_VALUES
 
 
-def parse_bool(value, *, field: str, errors: dict) -> bool:
+def parse_bool(value: object, *, field: str, errors: dict[str, Any]) -> bool:
     if is_true(value):
         return True
     if value is None or (isinstance(value, (str, int, bool)) and value in FALSE_VALUES):
@@ -32,7 +33,9 @@ def parse_bool(value, *, field: str, errors: dict) -> bool:
     return False
 
 
-def parse_int(value, *, field: str, errors: dict, minimum: int, maximum: int, default=None) -> int | None:
+def parse_int(
+    value: object, *, field: str, errors: dict[str, Any], minimum: int, maximum: int, default: int | None = None
+) -> int | None:
     if value is None or value == "":
         if default is not None:
             return default
@@ -52,7 +55,7 @@ def parse_int(value, *, field: str, errors: dict, minimum: int, maximum: int, de
     return number
 
 
-def parse_datetime(value, *, field: str, errors: dict, tz: str, required: bool) -> datetime | None:
+def parse_datetime(value: object, *, field: str, errors: dict[str, Any], tz: str, required: bool) -> datetime | None:
     """ISO 8601; a time without an offset is Kazakhstan (deployment) time."""
     if value is None or value == "":
         if required:
@@ -72,7 +75,7 @@ def parse_datetime(value, *, field: str, errors: dict, tz: str, required: bool) 
     return from_local(parsed, tz)
 
 
-def parse_email(value, *, errors: dict) -> str | None:
+def parse_email(value: object, *, errors: dict[str, Any]) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str) or len(value) > 254:
@@ -85,7 +88,7 @@ def parse_email(value, *, errors: dict) -> str | None:
         return None
 
 
-def parse_phone(value, *, errors: dict) -> str | None:
+def parse_phone(value: object, *, errors: dict[str, Any]) -> str | None:
     """Kazakhstan numbers, written any usual way (8 701 …, +7 (701) …) -> +77011234567."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
@@ -30,7 +32,7 @@ def has_control_chars(value: str, multiline: bool = False) -> bool:
     return False
 
 
-def clean_text(value, *, max_length: int, multiline: bool = False) -> str:
+def clean_text(value: object, *, max_length: int, multiline: bool = False) -> str:
     """Return the cleaned text ('' when empty) or raise :class:`TextError`.
 
     NFC-normalise, refuse control characters, collapse inner spaces (and keep
@@ -62,14 +64,14 @@ def search_key(value: str | None) -> str:
 
 
 def text_field(
-    data: dict,
+    data: Mapping[str, Any],
     key: str,
-    errors: dict,
+    errors: dict[str, Any],
     *,
     max_length: int,
     required: bool = False,
     multiline: bool = False,
-    required_message=None,
+    required_message: object = None,
 ) -> str:
     """``data[key]`` cleaned; a problem is put in ``errors[key]`` and '' returned."""
     try:

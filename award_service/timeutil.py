@@ -10,9 +10,11 @@ from __future__ import annotations
 import importlib.resources
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import overload
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
+from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 
@@ -30,6 +32,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@overload
+def to_local(value: datetime, zone_name: str) -> datetime: ...
+@overload
+def to_local(value: None, zone_name: str) -> None: ...
+@overload
+def to_local(value: datetime | None, zone_name: str) -> datetime | None: ...
 def to_local(value: datetime | None, zone_name: str) -> datetime | None:
     if value is None:
         return None
@@ -38,6 +46,12 @@ def to_local(value: datetime | None, zone_name: str) -> datetime | None:
     return value.astimezone(zone(zone_name))
 
 
+@overload
+def from_local(value: datetime, zone_name: str) -> datetime: ...
+@overload
+def from_local(value: None, zone_name: str) -> None: ...
+@overload
+def from_local(value: datetime | None, zone_name: str) -> datetime | None: ...
 def from_local(value: datetime | None, zone_name: str) -> datetime | None:
     """A wall-clock time in the deployment's zone (naive or aware) -> aware UTC."""
     if value is None:
@@ -47,13 +61,13 @@ def from_local(value: datetime | None, zone_name: str) -> datetime | None:
     return value.astimezone(UTC)
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC datetime on every backend (SQLite returns naive ones)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -63,7 +77,7 @@ class UTCDateTime(TypeDecorator):
             return value.replace(tzinfo=None)
         return value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:

@@ -7,6 +7,8 @@ only on objects of that district.
 
 from __future__ import annotations
 
+from typing import Any
+
 PERMISSIONS: dict[str, frozenset[str]] = {
     "users.manage": frozenset({"admin"}),
     "districts.manage": frozenset({"admin"}),
@@ -28,21 +30,24 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
-def district_of(obj) -> int | None:
+def district_of(obj: Any) -> int | None:
     """The district an object belongs to, for scope checks."""
     if obj is None:
         return None
     if getattr(obj, "__tablename__", None) == "districts":
-        return obj.id
+        district_id: int | None = obj.id
+        return district_id
     if hasattr(obj, "district_id"):
-        return obj.district_id
+        own_district_id: int | None = obj.district_id
+        return own_district_id
     ceremony = getattr(obj, "ceremony", None)
     if ceremony is not None:
-        return ceremony.district_id
+        ceremony_district_id: int | None = ceremony.district_id
+        return ceremony_district_id
     return None
 
 
-def can(user, permission: str, obj=None) -> bool:
+def can(user: Any, permission: str, obj: Any = None) -> bool:
     if permission not in PERMISSIONS:
         raise KeyError(f"unknown permission {permission!r}")
     if user is None or not getattr(user, "is_authenticated", False) or not user.active:
@@ -56,8 +61,9 @@ def can(user, permission: str, obj=None) -> bool:
     return district_id is None or district_id == user.district_id
 
 
-def scoped_district_id(user) -> int | None:
+def scoped_district_id(user: Any) -> int | None:
     """The district a non-admin staff member is limited to (None: all)."""
     if user is None or "admin" in user.roles:
         return None
-    return user.district_id
+    district_id: int | None = user.district_id
+    return district_id

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import secrets
+from collections.abc import Iterable
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,6 +19,7 @@ from ..actor import Actor
 from ..audit import diff, record
 from ..districts.models import District
 from ..errors import Conflict, ValidationFailed
+from ..extensions import DbSession
 from ..text import TextError, clean_text
 from ..timeutil import utcnow
 from .models import ROLES, ApiToken, User
@@ -62,16 +65,18 @@ def check_password(user: User, password: str) -> bool:
         return False
 
 
-def normalise_email(value) -> str:
+def normalise_email(value: object) -> str:
     try:
         return validate_email(str(value or "").strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError:
         raise ValidationFailed({"email": _l("Enter a valid e-mail address.")}) from None
 
 
-def _clean_user_fields(session, data: dict, *, creating: bool, user_id: int | None = None) -> dict:
-    errors: dict = {}
-    clean: dict = {}
+def _clean_user_fields(
+    session: DbSession, data: dict[str, Any], *, creating: bool, user_id: int | None = None
+) -> dict[str, Any]:
+    errors: dict[str, Any] = {}
+    clean: dict[str, Any] = {}
     if creating or "email" in data:
         try:
             clean["email"] = normalise_email(data.get("email"))
@@ -117,7 +122,7 @@ def _clean_user_fields(session, data: dict, *, creating: bool, user_id: int | No
     return clean
 
 
-def _user_snapshot(user: User) -> dict:
+def _user_snapshot(user: User) -> dict[str, Any]:
     return {
         "email": user.email,
         "name": user.name,
@@ -127,7 +132,16 @@ def _user_snapshot(user: User) -> dict:
     }
 
 
-def create_user(session, actor: Actor, *, email, name, roles, district=None, password) -> User:
+def create_user(
+    session: DbSession,
+    actor: Actor,
+    *,
+    email: str,
+    name: str,
+    roles: Iterable[str],
+    district: str | None = None,
+    password: str,
+) -> User:
     clean = _clean_user_fields(
         session,
         {"email": email, "name": name, "roles": roles, "district": district, "password": password},
@@ -148,7 +162,7 @@ def create_user(session, actor: Actor, *, email, name, roles, district=None, pas
     return user
 
 
-def update_user(session, actor: Actor, user: User, data: dict) -> User:
+def update_user(session: DbSession, actor: Actor, user: User, data: dict[str, Any]) -> User:
     clean = _clean_user_fields(session, data, creating=False, user_id=user.id)
     if (
         actor.user is not None
@@ -179,7 +193,7 @@ def update_user(session, actor: Actor, user: User, data: dict) -> User:
     return user
 
 
-def authenticate(session, email: str, password: str) -> User | None:
+def authenticate(session: DbSession, email: str, password: str) -> User | None:
     email = (email or "").strip().lower()
     user = session.scalar(select(User).where(func.lower(User.email) == email)) if email else None
     if user is None:
@@ -192,7 +206,7 @@ def authenticate(session, email: str, password: str) -> User | None:
     return user
 
 
-def record_login(session, user: User, actor: Actor) -> None:
+def record_login(session: DbSession, user: User, actor: Actor) -> None:
     user.last_login_at = utcnow()
     record(session, actor, "user.login", "user", user.id)
     session.commit()
@@ -202,7 +216,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_api_token(session, actor: Actor, user: User) -> str:
+def create_api_token(session: DbSession, actor: Actor, user: User) -> str:
     """A new bearer token for ``user``; returned once, stored as its hash."""
     token = "aws_" + secrets.token_urlsafe(32)
     row = ApiToken(user_id=user.id, token_hash=_token_hash(token))
@@ -213,7 +227,7 @@ def create_api_token(session, actor: Actor, user: User) -> str:
     return token
 
 
-def user_for_token(session, token: str) -> User | None:
+def user_for_token(session: DbSession, token: str) -> User | None:
     if not token:
         return None
     row = session.scalar(

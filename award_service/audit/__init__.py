@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..actor import Actor
+from ..extensions import DbSession
 from ..timeutil import utcnow
 from .models import INSERT_AUDIT_EVENT, AuditEvent
 
@@ -23,13 +24,13 @@ def _jsonable(value: Any) -> Any:
 
 
 def record(
-    session,
+    session: DbSession,
     actor: Actor,
     action: str,
     object_type: str,
-    object_id,
-    before: dict | None = None,
-    after: dict | None = None,
+    object_id: object,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
     reason: str | None = None,
 ) -> None:
     """Write one audit event now, inside the caller's transaction (one INSERT,
@@ -52,7 +53,7 @@ def record(
     )
 
 
-def history(session, object_type: str, object_id) -> list:
+def history(session: DbSession, object_type: str, object_id: object) -> list[AuditEvent]:
     return list(
         session.scalars(
             select(AuditEvent)
@@ -62,7 +63,7 @@ def history(session, object_type: str, object_id) -> list:
     )
 
 
-def diff(before: dict, after: dict) -> tuple[dict, dict]:
+def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Only the keys whose values differ, as (before, after)."""
     keys = [k for k in after if before.get(k) != after.get(k)]
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}

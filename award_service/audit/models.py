@@ -1,16 +1,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, insert
+from sqlalchemy import JSON, ForeignKey, Index, String, Table, Text, insert
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..actor import ActingUser
-from ..extensions import db
+from ..extensions import Model
 from ..timeutil import UTCDateTime, utcnow
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One state change: who, what, when, from -> to, why, from where.
 
     Append-only: the application never updates or deletes a row, and database
@@ -37,4 +38,4 @@ class AuditEvent(db.Model):
 
 
 # Built once: record() runs in every state change.
-INSERT_AUDIT_EVENT = insert(AuditEvent.__table__)
+INSERT_AUDIT_EVENT = insert(cast(Table, AuditEvent.__table__))

@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from ..timeutil import UTCDateTime, utcnow
 
 
-class District(db.Model):
+class District(Model):
     __tablename__ = "districts"
 
     id: Mapped[int] = mapped_column(primary_key=True)

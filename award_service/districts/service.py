@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -8,18 +9,19 @@ from sqlalchemy import select
 from ..actor import Actor
 from ..audit import record
 from ..errors import ValidationFailed
+from ..extensions import DbSession
 from ..text import text_field
 from .models import District
 
 CODE_RE = re.compile(r"^[a-z][a-z0-9_-]{1,31}$")
 
 
-def all_districts(session) -> list[District]:
+def all_districts(session: DbSession) -> list[District]:
     return list(session.scalars(select(District).order_by(District.name_kk)))
 
 
-def create_district(session, actor: Actor, data: dict) -> District:
-    errors: dict = {}
+def create_district(session: DbSession, actor: Actor, data: dict[str, Any]) -> District:
+    errors: dict[str, Any] = {}
     code = data.get("code")
     if not isinstance(code, str) or not CODE_RE.match(code.strip()):
         errors["code"] = _l("Use 2–32 lower-case Latin letters, digits, - or _, starting with a letter.")

@@ -57,13 +57,13 @@ def init_app(app: Flask) -> None:
 def flush(app: Flask | None = None, timeout: float = 30.0) -> None:
     """Wait until the messages committed so far have been tried once by this
     process's sender, or (with a broker) handed to it for a worker to send."""
-    app = app or current_app._get_current_object()
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]  # LocalProxy
     for handover in app.extensions["award_mail"].handovers():
         handover.flush(timeout)
 
 
 def shutdown(app: Flask | None = None, timeout: float = 10.0) -> None:
     """Stop this app's sending and publishing threads (tests: before the database goes away)."""
-    app = app or current_app._get_current_object()
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]  # LocalProxy
     for handover in app.extensions["award_mail"].handovers():
         handover.stop(timeout)

@@ -18,6 +18,7 @@ import queue
 import threading
 import time
 
+from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -52,7 +53,7 @@ class _Handover:
     THREAD_NAME = "award-mail"
     STILL_BUSY = "outbox messages are still being handed over"
 
-    def __init__(self, app):
+    def __init__(self, app: Flask) -> None:
         self.app = app
         self.queue: queue.Queue[int | None] = queue.Queue()
         self.lock = threading.Lock()

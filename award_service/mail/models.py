@@ -41,7 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db, sql_in
+from ..extensions import Model, sql_in
 from ..states import Labelled, machine
 from ..timeutil import UTCDateTime, utcnow
 
@@ -66,7 +66,7 @@ OUTBOX_TRANSITIONS: dict[str, frozenset[str]] = {
 STATUSES = OutboxStatus.values()
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     __tablename__ = "outbox_messages"
     __table_args__ = (
         CheckConstraint(sql_in("status", STATUSES), name="status_known"),
@@ -110,7 +110,7 @@ class OutboxMessage(db.Model):
     )
 
 
-class OutboxAttachment(db.Model):
+class OutboxAttachment(Model):
     """An attachment given with a message's text when it was enqueued (the
     messages written before migration 0010 kept their ticket PDF, about
     130 KB, here; the sender renders its own attachments at each attempt).  Dropped from sent messages after

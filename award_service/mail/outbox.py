@@ -28,12 +28,14 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import cast
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Integer,
     String,
+    Table,
     Text,
     bindparam,
     delete,
@@ -63,19 +65,21 @@ STATUS_LABELS = OutboxStatus.labels()
 
 # ------------------------------------------------------------------ enqueue
 
-_messages = OutboxMessage.__table__
-_attachments = OutboxAttachment.__table__
+_messages = cast(Table, OutboxMessage.__table__)
+_attachments = cast(Table, OutboxAttachment.__table__)
 _INSERT_ATTACHMENT = insert(_attachments)
 
 
 def _insert_message(dialect: str, dedupe: bool):
     if dedupe and dialect in ("postgresql", "sqlite"):
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
         # Two reminder runs at once: the second INSERT does nothing, no error.
-        return dialect_insert(_messages).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(_messages.c.id)
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            return pg_insert(_messages).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(_messages.c.id)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(_messages).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(_messages.c.id)
     return insert(_messages).returning(_messages.c.id)
 
 
@@ -236,7 +240,8 @@ def suppressed(session):
 def _send_after_commit(session, message_ids) -> None:
     pending = session.info.get(PENDING)
     if pending is None:
-        pending = session.info[PENDING] = (current_app._get_current_object(), [])
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # LocalProxy
+        pending = session.info[PENDING] = (app, [])
     pending[1].extend(message_ids)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from ..timeutil import utcnow
 from .models import OutboxMessage, load_params
@@ -91,7 +91,7 @@ def compose(session: Any, message: OutboxMessage | Any, now: datetime | None = N
     kind = _KINDS.get(message.kind)
     if kind is None or message.object_type != kind.object_type:
         raise ValueError(f"no way to compose a message of kind {message.kind!r} about {message.object_type!r}")
-    subject = kind.load(session, message.object_id)
+    subject = kind.load(session, cast(str, message.object_id))  # a message of a kind is about an object
     if subject is None:
         raise LookupError(f"{kind.object_type} {message.object_id} does not exist")
     params = load_params(message)

@@ -56,7 +56,7 @@ def _text_environment():
 
 def language_of(code: str | None) -> str:
     languages = current_app.config["LANGUAGES"]
-    return code if code in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+    return code if code is not None and code in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def _tidy(text: str) -> str:

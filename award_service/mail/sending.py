@@ -197,7 +197,7 @@ class Sender:
 
 def deliver(session, ids, now: datetime | None = None) -> dict[str, int]:
     """Send these messages (just committed) now; counts by outcome."""
-    sender = Sender(current_app._get_current_object())
+    sender = Sender(current_app._get_current_object())  # type: ignore[attr-defined]  # LocalProxy
     counts: dict[str, int] = {}
     try:
         for message_id in ids:

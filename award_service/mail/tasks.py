@@ -50,7 +50,7 @@ def make_celery(app) -> Celery:
                 finally:
                     db.session.remove()
 
-    celery = Celery(app.import_name, broker=broker, backend=broker, task_cls=AppTask, set_as_current=False)
+    celery: Celery = Celery(app.import_name, broker=broker, backend=broker, task_cls=AppTask, set_as_current=False)
     celery.conf.update(
         task_ignore_result=True,
         task_acks_late=True,  # a task of a worker killed mid-send is delivered again (the claim keeps it single)

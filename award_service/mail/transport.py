@@ -15,6 +15,7 @@ import os
 import smtplib
 import ssl
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
@@ -22,6 +23,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -97,6 +99,8 @@ class EncodedHeader(str):
     inside the words, so nothing is lost.  The policy emits an object with a
     ``name`` and a ``fold`` as it is (EmailPolicy.header_store_parse / fold)."""
 
+    name: str
+
     def __new__(cls, name: str, value: str):
         header = str.__new__(cls, value)
         header.name = name
@@ -114,7 +118,7 @@ def _header(name: str, value: str):
 class SmtpTransport:
     """One SMTP connection, opened on the first message and kept for the batch."""
 
-    def __init__(self, config):
+    def __init__(self, config: Mapping[str, Any]) -> None:
         self.host = config["AWARD_SMTP_HOST"]
         self.port = int(config["AWARD_SMTP_PORT"])
         self.user = config["AWARD_SMTP_USER"]
@@ -127,6 +131,7 @@ class SmtpTransport:
 
     def _connect(self) -> smtplib.SMTP:
         context = ssl.create_default_context()
+        connection: smtplib.SMTP
         if self.use_ssl:
             connection = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
         else:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any
 
-from .content import CertificateContent
+from .content import CertificateContent, TicketContent
 from .layouts import FORMAT_LAYOUTS, Format
 from .render import CertificateRenderer, num, prepare_fields, rule_ops
 from .writer import PdfWriter
@@ -27,7 +28,14 @@ class CertificateDocument:
     ``prepare`` (item -> template fields) the same document draws other items
     laid out the same way (the admission ticket, ticket.py)."""
 
-    def __init__(self, fmt: str | Format, *, title: str = TITLE, prepare=prepare_fields, form_name: bytes = b"/Cert"):
+    def __init__(
+        self,
+        fmt: str | Format,
+        *,
+        title: str = TITLE,
+        prepare: Callable[[Any], dict[str, str]] = prepare_fields,
+        form_name: bytes = b"/Cert",
+    ) -> None:
         self.format = fmt if isinstance(fmt, Format) else get_format(fmt)
         self.writer = PdfWriter(title=title)
         self.renderer = CertificateRenderer(self.writer, self.format.certificate, form_name, prepare)
@@ -44,7 +52,7 @@ class CertificateDocument:
     def pages(self) -> int:
         return self.writer.page_count
 
-    def add_page(self, items: list[CertificateContent]) -> None:
+    def add_page(self, items: list[CertificateContent | TicketContent]) -> None:
         if not 0 < len(items) <= len(self._slot_cm):
             raise ValueError("wrong number of certificates for one page")
         parts = [self.marks]
@@ -52,11 +60,11 @@ class CertificateDocument:
             parts += [cm, self.renderer.ops(item), b"Q\n"]
         self.writer.add_page(b"".join(parts), self.format.page_width, self.format.page_height)
 
-    def render(self, items: Iterable[CertificateContent]) -> Iterator[bytes]:
+    def render(self, items: Iterable[CertificateContent | TicketContent]) -> Iterator[bytes]:
         """Yield the file in chunks; at most one page's worth of output is held back."""
         writer = self.writer
         per_page = self.format.per_page
-        page: list[CertificateContent] = []
+        page: list[CertificateContent | TicketContent] = []
         pending = 0
         for item in items:
             page.append(item)
@@ -80,7 +88,7 @@ def stream_certificates(items: Iterable[CertificateContent], fmt: str) -> Iterat
     return CertificateDocument(fmt).render(items)
 
 
-def write_certificates(items: Iterable[CertificateContent], fmt: str, out) -> int:
+def write_certificates(items: Iterable[CertificateContent], fmt: str, out: IO[bytes]) -> int:
     """Write the PDF into a binary file object; returns the number of pages."""
     doc = CertificateDocument(fmt)
     for chunk in doc.render(items):

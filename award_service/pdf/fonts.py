@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import struct
 import threading
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import cast
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -60,7 +62,7 @@ def font(style: str) -> TTFont:
     name, filename = FONT_FILES[style]
     with _REGISTER_LOCK:
         try:
-            return pdfmetrics.getFont(name)
+            return cast(TTFont, pdfmetrics.getFont(name))  # registered here, always a TTFont
         except KeyError:
             pass
         ttf = TTFont(name, str(FONT_DIR / filename))
@@ -136,8 +138,8 @@ def vmetrics(style: str) -> tuple[float, float]:
     """
     asc, desc = 0.0, 0.0
     for f in _chain(style):
-        face = f.face
-        units = struct.unpack(">H", face.get_table("head")[18:20])[0]
-        a, d = struct.unpack(">hh", face.get_table("hhea")[4:8])
+        get_table = cast(Callable[[str], bytes], f.face.get_table)  # untyped in the stubs
+        units = struct.unpack(">H", get_table("head")[18:20])[0]
+        a, d = struct.unpack(">hh", get_table("hhea")[4:8])
         asc, desc = max(asc, a / units), min(desc, d / units)
     return asc, desc

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from string import Formatter
+from typing import overload
 
 MM = 72 / 25.4
 
@@ -28,6 +29,12 @@ GREY: Color = (0.35, 0.36, 0.4)
 BLACK: Color = (0.0, 0.0, 0.0)
 
 
+@overload
+def mm(a: float, b: float, c: float, /) -> tuple[float, float, float]: ...
+@overload
+def mm(a: float, b: float, c: float, d: float, /) -> tuple[float, float, float, float]: ...
+@overload
+def mm(*values: float) -> tuple[float, ...]: ...
 def mm(*values: float) -> tuple[float, ...]:
     return tuple(v * MM for v in values)
 
@@ -135,11 +142,14 @@ class Picture:
     static = False
 
 
+Element = Text | Rule | Circle | Ornament | QR | Picture
+
+
 @dataclass(frozen=True)
 class CertificateLayout:
     width: float
     height: float
-    elements: tuple
+    elements: tuple[Element, ...]
 
 
 @dataclass(frozen=True)

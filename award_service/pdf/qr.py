@@ -21,7 +21,7 @@ def qr_matrix(text: str) -> tuple[int, bytes]:
     rows, cols = img.shape
     if rows != cols:
         raise ValueError(f"unexpected QR matrix shape {img.shape}")
-    return rows, bytes(memoryview(img))
+    return rows, bytes(memoryview(img))  # type: ignore[arg-type]  # a buffer; the stub does not say so
 
 
 def runs(n: int, matrix: bytes) -> list[tuple[int, int, int]]:

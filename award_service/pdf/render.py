@@ -11,14 +11,17 @@ import itertools
 import math
 import re
 import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, cast
 
 from reportlab.lib.rl_accel import fp_str
 
 from . import fonts
-from .layouts import QR, Box, CertificateLayout, Circle, Color, Ornament, Picture, Rule, Text
+from .layouts import QR, Box, CertificateLayout, Circle, Color, Element, Ornament, Picture, Rule, Text
 from .qr import qr_ops
+from .writer import PdfWriter
 
 KAPPA = 0.5522847498  # control-point distance for a quarter circle of radius 1
 
@@ -77,7 +80,7 @@ class Fitted:
         return (x0, bottom, x1 - x0, top - bottom)
 
 
-def _splits(words: list[str], style: str, max_lines: int):
+def _splits(words: list[str], style: str, max_lines: int) -> Iterator[tuple[list[str], float]]:
     """(lines, widest line at 1 pt) for 1..max_lines lines, each split balanced so
     that the widest line is as narrow as possible."""
     widths = [fonts.width(w, style, 1.0) for w in words]
@@ -115,7 +118,7 @@ def _splits(words: list[str], style: str, max_lines: int):
         yield lines, best[n]
 
 
-def _broken_splits(paragraphs: list[str], style: str, max_lines: int):
+def _broken_splits(paragraphs: list[str], style: str, max_lines: int) -> Iterator[tuple[list[str], float]]:
     """Like :func:`_splits` for text with hard line breaks: first one line a
     paragraph, then one more line at a time for the paragraph whose widest line
     is the widest, while the total stays within ``max_lines`` (never fewer
@@ -154,8 +157,8 @@ def fit(el: Text, text: str) -> Fitted:
         candidates = _broken_splits(paragraphs, el.style, max(el.max_lines, len(paragraphs)))
     else:
         candidates = _splits(text.split(" "), el.style, el.max_lines)
-    chosen = None
-    fallback = None
+    chosen: tuple[float, list[str]] | None = None
+    fallback: tuple[float, list[str]] | None = None
     for lines, widest in candidates:
         height = (len(lines) - 1) * el.leading + asc - desc  # in font sizes
         size = min(el.size, box.w / widest if widest else el.size, box.h / height)
@@ -165,7 +168,7 @@ def fit(el: Text, text: str) -> Fitted:
         if size >= el.min_size:
             chosen = (size, lines)
             break
-    size, lines = chosen or fallback
+    size, lines = cast(tuple[float, list[str]], chosen or fallback)  # candidates yield at least one
     block = ((len(lines) - 1) * el.leading + asc - desc) * size
     if el.valign == "top":
         top = box.y + box.h
@@ -188,7 +191,7 @@ def fit(el: Text, text: str) -> Fitted:
     return Fitted(size, tuple(placed), asc, desc)
 
 
-def text_ops(writer, el: Text, fitted: Fitted) -> bytes:
+def text_ops(writer: PdfWriter, el: Text, fitted: Fitted) -> bytes:
     if not fitted.lines:
         return b""
     parts = [b"BT", fill_color(el.color)]
@@ -305,7 +308,7 @@ def ornament_ops(o: Ornament) -> bytes:
     return b" ".join(parts)
 
 
-def picture_ops(writer, el: Picture, data: bytes) -> bytes:
+def picture_ops(writer: PdfWriter, el: Picture, data: bytes) -> bytes:
     name, pw, ph = writer.add_image(data)
     box = el.box
     scale = min(box.w / pw, box.h / ph)
@@ -315,7 +318,7 @@ def picture_ops(writer, el: Picture, data: bytes) -> bytes:
     return b"q %s cm %s Do Q\n" % (num(w, 0, 0, h, x, y), name)
 
 
-def static_ops(writer, elements) -> bytes:
+def static_ops(writer: PdfWriter, elements: Iterable[Element]) -> bytes:
     out = []
     for el in elements:
         if isinstance(el, Ornament):
@@ -347,7 +350,7 @@ def group_code(code: str, size: int = 4) -> str:
     return "-".join(code[i : i + size] for i in range(0, len(code), size))
 
 
-def prepare_fields(item) -> dict[str, str]:
+def prepare_fields(item: Any) -> dict[str, str]:
     return {
         "full_name": clean(item.full_name),
         "medal_name_kk": _strip_quotes(clean(item.medal_name_kk)),
@@ -363,7 +366,9 @@ def prepare_fields(item) -> dict[str, str]:
     }
 
 
-def place(layout: CertificateLayout, item, prepare=prepare_fields) -> list[tuple[Text, Fitted]]:
+def place(
+    layout: CertificateLayout, item: Any, prepare: Callable[[Any], dict[str, str]] = prepare_fields
+) -> list[tuple[Text, Fitted]]:
     """Every text element with where its lines go (for checks; the drawing uses the same).
     ``prepare`` turns the item into the layout's template fields."""
     fields = prepare(item)
@@ -381,7 +386,13 @@ class CertificateRenderer:
 
     CACHE_LIMIT = 128
 
-    def __init__(self, writer, layout: CertificateLayout, form_name: bytes = b"/Cert", prepare=prepare_fields):
+    def __init__(
+        self,
+        writer: PdfWriter,
+        layout: CertificateLayout,
+        form_name: bytes = b"/Cert",
+        prepare: Callable[[Any], dict[str, str]] = prepare_fields,
+    ) -> None:
         self.writer = writer
         self.layout = layout
         self.prepare = prepare
@@ -394,7 +405,7 @@ class CertificateRenderer:
         # repeat across a batch; names do not, hence the bound.
         self._ops: dict[tuple[Text, str], bytes] = {}
 
-    def ops(self, item) -> bytes:
+    def ops(self, item: Any) -> bytes:
         fields = self.prepare(item)
         writer = self.writer
         out = [self.draw_form]

@@ -29,10 +29,11 @@ import io
 import threading
 import zlib
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, cast
 
 from reportlab.lib.rl_accel import escapePDF, fp_str
-from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, makeToUnicodeCMap
+from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, TTFont, makeToUnicodeCMap
 
 from .fonts import PRESET, SUBSET_LOCK
 
@@ -48,19 +49,19 @@ class _SubsetCache:
     stays within fonts.PRESET share their first subset, so after the first
     document it costs nothing to embed.  Bounded (a few dozen KB an entry)."""
 
-    def __init__(self, size: int):
+    def __init__(self, size: int) -> None:
         self.size = size
-        self._items: dict = {}
+        self._items: dict[Any, Any] = {}
         self._lock = threading.Lock()
 
-    def get(self, key):
+    def get(self, key: Any) -> Any:
         with self._lock:
             value = self._items.pop(key, None)
             if value is not None:
                 self._items[key] = value  # most recently used last
             return value
 
-    def put(self, key, value) -> None:
+    def put(self, key: Any, value: Any) -> None:
         with self._lock:
             self._items[key] = value
             while len(self._items) > self.size:
@@ -102,7 +103,7 @@ class PdfWriter:
         self._leaf_counts = array("I")
         # (TTFont, subset index) -> (resource name, object number); bounded by the charset.
         self._font_res: dict[tuple[int, int], tuple[bytes, int]] = {}
-        self._fonts: dict[int, tuple[int, object]] = {}  # id(TTFont) -> (number in names, TTFont)
+        self._fonts: dict[int, tuple[int, TTFont]] = {}  # id(TTFont) -> (number in names, TTFont)
         self._xobjects: dict[bytes, int] = {}
         self._images: dict[bytes, tuple[bytes, int, int]] = {}
         self._last_image: tuple[bytes, tuple[bytes, int, int]] | None = None
@@ -151,7 +152,7 @@ class PdfWriter:
 
     # ---- text ------------------------------------------------------------------------
 
-    def font_resource(self, font, subset: int) -> bytes:
+    def font_resource(self, font: TTFont, subset: int) -> bytes:
         key = (id(font), subset)
         try:
             return self._font_res[key][0]
@@ -161,7 +162,7 @@ class PdfWriter:
         self._font_res[key] = (name, self.reserve())
         return name
 
-    def show(self, font, size: float, text: str) -> bytes:
+    def show(self, font: TTFont, size: float, text: str) -> bytes:
         """Operators to set the font and show text (inside BT/ET), subset by subset."""
         if id(font) not in self._fonts:
             self._fonts[id(font)] = (len(self._fonts) + 1, font)
@@ -213,7 +214,7 @@ class PdfWriter:
     def _write_image(self, data: bytes, name: bytes) -> tuple[bytes, int, int]:
         from PIL import Image  # Pillow comes with reportlab
 
-        img = Image.open(io.BytesIO(data))
+        img: Image.Image = Image.open(io.BytesIO(data))
         w, h = img.size
         num = self.reserve()
         self._xobjects[name] = num
@@ -337,7 +338,7 @@ class PdfWriter:
                     continue
                 self._write_subset(font, subset, res[1])
 
-    def _write_subset(self, font, subset: list[int], font_num: int) -> None:
+    def _write_subset(self, font: TTFont, subset: list[int], font_num: int) -> None:
         face = font.face
         key = (face.name, face.subfontNameX, tuple(subset))
         done = _SUBSETS.get(key)
@@ -360,7 +361,7 @@ class PdfWriter:
         )
 
     @staticmethod
-    def _build_subset(font, subset: list[int]) -> tuple:
+    def _build_subset(font: TTFont, subset: list[int]) -> tuple[bytes, bytes, int, bytes, bytes, bytes]:
         """Everything about one subset that does not depend on the document."""
         face = font.face
         base = _subset_tag(face.name, subset) + b"+" + face.name + face.subfontNameX
@@ -384,7 +385,8 @@ class PdfWriter:
                 fp_str(face.defaultWidth).encode("ascii"),
             )
         ).replace(b"%", b"%%") + b" /FontFile2 %d 0 R >>"
-        widths = b" ".join(fp_str(face.getCharWidth(c)).encode("ascii") for c in subset)
+        char_width = cast(Callable[[int], float], face.getCharWidth)  # untyped in the stubs
+        widths = b" ".join(fp_str(char_width(c)).encode("ascii") for c in subset)
         return base, program, len(data), cmap, descriptor, widths
 
     def discard(self) -> None:
