@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -33,10 +34,13 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.url_map.converters["int"] = DatabaseId
     load_config(app, config)
+    assert isinstance(app.json, DefaultJSONProvider)  # Flask's own, unless replaced
     app.json.sort_keys = False
     if app.config.get("AWARD_PROXY_COUNT"):
         n = int(app.config["AWARD_PROXY_COUNT"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to wrap the WSGI app
+            app.wsgi_app, x_for=n, x_proto=n, x_host=n
+        )
 
     from . import extensions, i18n, models, web  # noqa: F401  (models: every table)
     from .extensions import db

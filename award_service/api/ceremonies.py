@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, request, url_for
 from sqlalchemy import func, select
 
@@ -78,11 +80,11 @@ def manage_url(token: str) -> str:
     return current_app.config["AWARD_BASE_URL"] + url_for("ceremonies.manage", token=token)
 
 
-def _page_args():
+def _page_args() -> tuple[int, int]:
     from ..errors import ValidationFailed
     from ..parsing import parse_int
 
-    errors: dict = {}
+    errors: dict[str, Any] = {}
     page = parse_int(request.args.get("page"), field="page", errors=errors, minimum=1, maximum=PAGE_MAX, default=1)
     per_page = parse_int(
         request.args.get("per_page"),
@@ -94,6 +96,7 @@ def _page_args():
     )
     if errors:
         raise ValidationFailed(errors)
+    assert page is not None and per_page is not None  # the defaults, or an error above
     return page, per_page
 
 

@@ -9,6 +9,7 @@ the pydantic models in :mod:`.schemas` and :mod:`.responses` (their JSON Schema
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import current_app
 from pydantic import BaseModel
@@ -115,11 +116,12 @@ def _path_parameters(rule, op: Operation) -> list[dict]:
 
 
 def _models(app) -> list[type[BaseModel]]:
-    found = [Error]
+    found: list[type[BaseModel]] = [Error]
     for _rule, _path, _method, view in api_routes(app):
         op = view.api_operation
         for model in (op.body, op.response):
             if model not in (None, dict) and model not in found:
+                assert isinstance(model, type) and issubclass(model, BaseModel)  # neither None nor dict
                 found.append(model)
     return found
 
@@ -162,7 +164,7 @@ def build_document(server_url: str, app=None) -> dict:
                 "required": op.body_required,
                 "content": {"application/json": {"schema": {"$ref": REF.format(model=op.body.__name__)}}},
             }
-        success = {"description": STATUS_TEXT.get(op.status, "OK")}
+        success: dict[str, Any] = {"description": STATUS_TEXT.get(op.status, "OK")}
         if op.response is None:
             success["content"] = PDF
         else:
@@ -184,7 +186,7 @@ def build_document(server_url: str, app=None) -> dict:
             'Errors are {"error": {"code", "message", "fields"}}; messages follow '
             "Accept-Language (kk, ru, en).",
         },
-        "servers": [{"url": server_url + bp.url_prefix}],
+        "servers": [{"url": server_url + (bp.url_prefix or "")}],
         "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "paths": dict(sorted(paths.items())),
     }

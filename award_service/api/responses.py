@@ -7,20 +7,34 @@ OpenAPI document is generated from these same classes."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..awards.models import AwardStatus
-from ..ceremonies.models import CATEGORIES
-from ..ceremonies.states import CeremonyStatus, RegistrationStatus
-from ..nominations.models import NOMINEE_CATEGORIES
-from ..nominations.workflow import NominationStatus
-from .schemas import enum
+from ..ceremonies.states import CeremonyStatus
+from .schemas import (
+    CategoryName,
+    NominationStatusName,
+    NomineeCategoryName,
+    RegistrationStatusName,
+    enum,
+)
 
 DateTime = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 Date = Annotated[str, Field(json_schema_extra={"format": "date"})]
 REGISTRATION_STATES = ("open", "not_yet", "closed", "full", "cancelled", "draft", "past")
+
+if TYPE_CHECKING:  # the values are read at run time (enum): to the type checker, strings
+    AwardStatusName: TypeAlias = str
+    CeremonyStatusName: TypeAlias = str
+    RegistrationStateName: TypeAlias = str
+    SourceName: TypeAlias = str
+else:
+    AwardStatusName = enum(AwardStatus.values())
+    CeremonyStatusName = enum(CeremonyStatus.values())
+    RegistrationStateName = enum(REGISTRATION_STATES)
+    SourceName = enum(("online", "staff", "api"))
 
 
 class Output(BaseModel):
@@ -63,9 +77,9 @@ class Ceremony(Output):
     seats_left: int
     registration_opens_at: DateTime | None
     registration_closes_at: DateTime | None
-    registration: enum(REGISTRATION_STATES) = Field(description="Whether one can register now.")
+    registration: RegistrationStateName = Field(description="Whether one can register now.")
     waitlist: bool
-    status: enum(CeremonyStatus.values())
+    status: CeremonyStatusName
 
 
 class CeremonyList(Output):
@@ -87,10 +101,10 @@ class Registration(Output):
     phone: str | None
     companions: int
     seats: int
-    category: enum(CATEGORIES)
+    category: CategoryName
     needs: Needs
-    status: enum(RegistrationStatus.values())
-    source: enum(("online", "staff", "api"))
+    status: RegistrationStatusName
+    source: SourceName
     created_at: DateTime
     cancelled_at: DateTime | None
     ticket_code: str
@@ -112,12 +126,12 @@ class RegistrationCreated(Output):
     seats: int
     token: str = Field(description="The private manage token.")
     manage_url: str
-    position: int = Field(None, description="Only when waitlisted: the place on the waiting list.")
+    position: int = Field(None, description="Only when waitlisted: the place on the waiting list.")  # type: ignore[assignment]  # not nullable in the schema: None is the default only
 
 
 class PublicRegistration(Output):
     id: int
-    status: enum(RegistrationStatus.values())
+    status: RegistrationStatusName
     seats: int
     companions: int
     full_name: str
@@ -130,7 +144,7 @@ class PublicRegistration(Output):
 
 class Cancelled(Output):
     id: int
-    status: enum(RegistrationStatus.values())
+    status: RegistrationStatusName
     seats: int
 
 
@@ -172,7 +186,7 @@ class Nominee(Output):
     full_name: str
     iin: str | None
     birth_date: Date
-    category: enum(NOMINEE_CATEGORIES)
+    category: NomineeCategoryName
     district: str
     address: str
     phone: str | None
@@ -189,7 +203,7 @@ class HistoryEntry(Output):
 
 class Nomination(Output):
     id: int
-    status: enum(NominationStatus.values())
+    status: NominationStatusName
     version: int = Field(description="Send it back with a transition to detect conflicts.")
     nominee: Nominee
     medal: str
@@ -219,19 +233,19 @@ class NominationPage(Output):
 
 class NominationCreated(Output):
     id: int
-    status: enum(NominationStatus.values())
+    status: NominationStatusName
     possible_duplicate: bool
 
 
 class TransitionResult(Output):
     id: int
-    status: enum(NominationStatus.values())
+    status: NominationStatusName
     version: int
 
 
 class Award(Output):
     serial: str = Field(examples=["ULY-00001"])
-    status: enum(AwardStatus.values())
+    status: AwardStatusName
     full_name: str
     medal: str
     district: str
@@ -251,7 +265,7 @@ class AwardDetail(Award):
 
 
 class AwardRevoked(Award):
-    reissued_as: Award = Field(None, description="Only after a revoke with reissue: the new award.")
+    reissued_as: Award = Field(None, description="Only after a revoke with reissue: the new award.")  # type: ignore[assignment]  # not nullable in the schema: None is the default only
 
 
 class AwardPage(Output):
@@ -267,7 +281,7 @@ class Attached(Output):
 
 
 class Verification(Output):
-    status: enum(AwardStatus.values())
+    status: AwardStatusName
     full_name: str
     medal: str = Field(description="In the language of Accept-Language.")
     serial: str

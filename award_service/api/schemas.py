@@ -6,7 +6,8 @@ Unknown keys are ignored, as the services ignore them."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from collections.abc import Callable, Collection, Iterable
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeAlias
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, StrictBool, StrictInt, WithJsonSchema
 
@@ -35,23 +36,38 @@ SEARCH_MAX = 100
 DB_INT_MAX = 2**31 - 1  # a database integer (ids, versions)
 
 
-def length(column) -> int:
+def length(column: Any) -> int:
     """The length of a String column: the one place a text field's limit lives."""
     return column.property.columns[0].type.length
 
 
-def text(column=None, *, description: str | None = None, **kwargs):
-    if column is not None:
-        kwargs["max_length"] = length(column)
-    return Annotated[str, Field(description=description, **kwargs)]
-
-
-def enum(values):
-    """A closed set of strings, from the state machine or tuple the models keep (one import each)."""
+def enum(values: Iterable[str]) -> Any:
+    """A closed set of strings, from the state machine or tuple the models keep (one import each).
+    Built at run time, so the type checker sees ``str`` (the aliases below)."""
     return Literal[tuple(values)]
 
 
-def _json_values(values) -> list:
+if TYPE_CHECKING:
+    ActionName: TypeAlias = str
+    AwardFilterStatus: TypeAlias = str
+    CategoryName: TypeAlias = str
+    NeedCode: TypeAlias = str
+    NominationStatusName: TypeAlias = str
+    NomineeCategoryName: TypeAlias = str
+    PdfFormatName: TypeAlias = str
+    RegistrationStatusName: TypeAlias = str
+else:
+    ActionName = enum(ACTIONS)
+    AwardFilterStatus = enum(AWARD_FILTER_STATUSES)
+    CategoryName = enum(CATEGORIES)
+    NeedCode = enum(NEED_CODES)
+    NominationStatusName = enum(NominationStatus.values())
+    NomineeCategoryName = enum(NOMINEE_CATEGORIES)
+    PdfFormatName = enum(pdf.FORMATS)
+    RegistrationStatusName = enum(RegistrationStatus.values())
+
+
+def _json_values(values: Iterable[object]) -> list[object]:
     """For JSON Schema's enum, where 1 and true differ (in a Python set they are one)."""
     values = [v for v in values if v is not None]
     booleans = [v for v in (True, False) if any(v == x for x in values)]  # True also stands for 1, False for 0
@@ -59,8 +75,8 @@ def _json_values(values) -> list:
     return booleans + [int(v) for v in booleans] + rest
 
 
-def _one_of(values):
-    def check(value):
+def _one_of(values: Collection[object]) -> Callable[[object], object]:
+    def check(value: object) -> object:
         if not (isinstance(value, (str, int, bool)) or value is None) or value not in values:
             raise ValueError("not one of the accepted values")
         return value
@@ -94,20 +110,15 @@ Consent = Annotated[
 NoNul = r"^[^\x00]*$"
 
 
-def or_empty(annotation):
-    """A query argument: an empty value counts as not given."""
-    return annotation | Literal[""] | None
-
-
 class Input(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
 class DistrictInput(Input):
-    code: text(District.code, pattern=DISTRICT_CODE_RE.pattern)
-    name_kk: text(District.name_kk)
-    name_ru: text(District.name_ru)
-    name_en: text(District.name_en)
+    code: Annotated[str, Field(pattern=DISTRICT_CODE_RE.pattern, max_length=length(District.code))]
+    name_kk: Annotated[str, Field(max_length=length(District.name_kk))]
+    name_ru: Annotated[str, Field(max_length=length(District.name_ru))]
+    name_en: Annotated[str, Field(max_length=length(District.name_en))]
 
 
 LocalDateTime = Annotated[
@@ -120,13 +131,13 @@ LocalDateTime = Annotated[
 
 
 class CeremonyInput(Input):
-    title_kk: text(Ceremony.title_kk)
-    title_ru: text(Ceremony.title_ru)
+    title_kk: Annotated[str, Field(max_length=length(Ceremony.title_kk))]
+    title_ru: Annotated[str, Field(max_length=length(Ceremony.title_ru))]
     description_kk: str = ""
     description_ru: str = ""
     starts_at: LocalDateTime
-    venue: text(Ceremony.venue)
-    address: text(Ceremony.address) = ""
+    venue: Annotated[str, Field(max_length=length(Ceremony.venue))]
+    address: Annotated[str, Field(max_length=length(Ceremony.address))] = ""
     district: str = Field(description="A district code from GET /districts.")
     capacity: int = Field(ge=1, le=MAX_CAPACITY)
     registration_opens_at: LocalDateTime | None = None
@@ -139,19 +150,21 @@ class NeedsFlags(Input):
     wheelchair: FormBool = False
     hearing: FormBool = False
     near_exit: FormBool = False
-    note: text(Registration.needs_note) = ""
+    note: Annotated[str, Field(max_length=length(Registration.needs_note))] = ""
 
 
 class RegistrationInput(Input):
     """At least one of email and phone."""
 
-    full_name: text(Registration.full_name)
-    email: text(Registration.email, json_schema_extra={"format": "email"}) | None = None
+    full_name: Annotated[str, Field(max_length=length(Registration.full_name))]
+    email: (
+        Annotated[str, Field(json_schema_extra={"format": "email"}, max_length=length(Registration.email))] | None
+    ) = None
     phone: str | None = Field(None, description="A Kazakhstan number; stored as +7XXXXXXXXXX.")
     companions: int = Field(0, ge=0, le=MAX_COMPANIONS)
-    category: enum(CATEGORIES)
-    needs: list[enum(NEED_CODES)] | NeedsFlags | text(Registration.needs_note) | None = Field(
-        None, description="A list of needs, an object of flags with an optional note, or a free-text note."
+    category: CategoryName
+    needs: list[NeedCode] | NeedsFlags | Annotated[str, Field(max_length=length(Registration.needs_note))] | None = (
+        Field(None, description="A list of needs, an object of flags with an optional note, or a free-text note.")
     )
     consent: Consent
 
@@ -174,17 +187,17 @@ Quota = Annotated[int, Field(ge=0, le=MAX_QUOTA)]
 
 
 class MedalInput(Input):
-    code: text(Medal.code, pattern=MEDAL_CODE_RE.pattern)
-    name_kk: text(Medal.name_kk)
-    name_ru: text(Medal.name_ru)
-    name_en: text(Medal.name_en)
+    code: Annotated[str, Field(pattern=MEDAL_CODE_RE.pattern, max_length=length(Medal.code))]
+    name_kk: Annotated[str, Field(max_length=length(Medal.name_kk))]
+    name_ru: Annotated[str, Field(max_length=length(Medal.name_ru))]
+    name_en: Annotated[str, Field(max_length=length(Medal.name_en))]
     serial_prefix: str = Field(pattern=PREFIX_RE.pattern)
     award_year_from: int = Field(2025, ge=AWARD_YEARS[0], le=AWARD_YEARS[1])
     award_year_to: Annotated[int, Field(ge=AWARD_YEARS[0], le=AWARD_YEARS[1])] | None = None
     quotas: dict[str, Quota] = Field(default_factory=dict, description="District code -> quota.")
-    signer_title_kk: text(Medal.signer_title_kk) = ""
-    signer_title_ru: text(Medal.signer_title_ru) = ""
-    signer_name: text(Medal.signer_name) = ""
+    signer_title_kk: Annotated[str, Field(max_length=length(Medal.signer_title_kk))] = ""
+    signer_title_ru: Annotated[str, Field(max_length=length(Medal.signer_title_ru))] = ""
+    signer_name: Annotated[str, Field(max_length=length(Medal.signer_name))] = ""
 
 
 class QuotaInput(RootModel[dict[str, Quota]]):
@@ -194,16 +207,16 @@ class QuotaInput(RootModel[dict[str, Quota]]):
 
 
 class NomineeInput(Input):
-    surname: text(Nominee.surname)
-    given_name: text(Nominee.given_name)
-    patronymic: text(Nominee.patronymic) = ""
+    surname: Annotated[str, Field(max_length=length(Nominee.surname))]
+    given_name: Annotated[str, Field(max_length=length(Nominee.given_name))]
+    patronymic: Annotated[str, Field(max_length=length(Nominee.patronymic))] = ""
     iin: str | StrictInt | None = Field(
         None, description="12 digits (a string, or a number); its checksum and birth date are checked."
     )
     birth_date: str = Field(description="2025-05-09 or 09.05.2025.", examples=["1926-03-15"])
-    category: enum(NOMINEE_CATEGORIES)
+    category: NomineeCategoryName
     district: str = Field(description="A district code from GET /districts.")
-    address: text(Nominee.address) = ""
+    address: Annotated[str, Field(max_length=length(Nominee.address))] = ""
     phone: str | None = None
 
 
@@ -214,9 +227,13 @@ class NominationInput(Input):
 
 
 class TransitionInput(Input):
-    action: enum(ACTIONS)
+    action: ActionName
     comment: str | None = Field(None, description="Required for return and reject.")
-    decree_number: text(Nomination.decree_number, description="Required for approve.") | StrictInt | None = None
+    decree_number: (
+        Annotated[str, Field(description="Required for approve.", max_length=length(Nomination.decree_number))]
+        | StrictInt
+        | None
+    ) = None
     decree_date: str | None = Field(None, description="Required for approve.")
     confirm_duplicate: StrictBool = Field(False, description="Submit although a likely duplicate was flagged.")
     version: StrictInt | None = Field(
@@ -233,7 +250,7 @@ class PresentedInput(Input):
     date: str = Field(description="2025-05-09 or 09.05.2025; not in the future, not before the decree.")
 
 
-Serial = text(Award.serial, pattern=NoNul)
+Serial = Annotated[str, Field(pattern=NoNul, max_length=length(Award.serial))]
 
 
 class AttachInput(Input):
@@ -246,30 +263,30 @@ QueryText = Annotated[str, Field(pattern=NoNul)]
 
 
 class Paging(Input):
-    page: or_empty(Annotated[int, Field(ge=1, le=PAGE_MAX)]) = 1
-    per_page: or_empty(Annotated[int, Field(ge=1, le=PER_PAGE_MAX)]) = PER_PAGE_DEFAULT
+    page: Annotated[int, Field(ge=1, le=PAGE_MAX)] | Literal[""] | None = 1
+    per_page: Annotated[int, Field(ge=1, le=PER_PAGE_MAX)] | Literal[""] | None = PER_PAGE_DEFAULT
 
 
 class RegistrationQuery(Paging):
     q: QueryText | None = Field(None, description="Name, phone or e-mail.")
-    status: or_empty(enum(RegistrationStatus.values())) = None
+    status: RegistrationStatusName | Literal[""] | None = None
 
 
 class NominationQuery(Paging):
-    status: or_empty(enum(NominationStatus.values())) = None
+    status: NominationStatusName | Literal[""] | None = None
     district: QueryText | None = None
     medal: QueryText | None = None
-    category: or_empty(enum(NOMINEE_CATEGORIES)) = None
+    category: NomineeCategoryName | Literal[""] | None = None
     q: Annotated[str, Field(max_length=SEARCH_MAX, pattern=NoNul)] | None = Field(
         None, description="A name in either script, or the start of an IIN."
     )
 
 
 class AwardFilters(Input):
-    ceremony: or_empty(Annotated[int, Field(ge=1, le=DB_INT_MAX)]) = None
+    ceremony: Annotated[int, Field(ge=1, le=DB_INT_MAX)] | Literal[""] | None = None
     medal: QueryText | None = None
     district: QueryText | None = None
-    status: or_empty(enum(AWARD_FILTER_STATUSES)) = None
+    status: AwardFilterStatus | Literal[""] | None = None
     q: QueryText | None = Field(None, description="Surname (its start) or serial.")
 
 
@@ -278,7 +295,9 @@ class AwardQuery(AwardFilters, Paging):
 
 
 class FormatQuery(Input):
-    format: or_empty(enum(pdf.FORMATS)) = Field("a4", description="a4 (landscape) or card (A6, 4 on an A4 sheet).")
+    format: PdfFormatName | Literal[""] | None = Field(
+        "a4", description="a4 (landscape) or card (A6, 4 on an A4 sheet)."
+    )
 
 
 class BatchQuery(AwardFilters, FormatQuery):

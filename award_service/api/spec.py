@@ -28,7 +28,7 @@ import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
-from typing import get_origin
+from typing import Any, get_origin
 
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 class Operation:
     summary: str
     tag: str
-    response: type[BaseModel] | None = None  # None: a PDF
+    response: type[BaseModel] | type[dict[str, Any]] | None = None  # None: a PDF; dict: any object
     status: int = 200
     body: type[BaseModel] | None = None
     body_required: bool = True
@@ -73,7 +73,7 @@ def _field_name(model: type[BaseModel], loc: tuple) -> str:
     """("nominee", "iin") -> "nominee.iin", ("quotas", "ulytau") -> "quotas.ulytau": the declared
     fields along ``loc``; a list index or a union member's tag (pydantic adds them) ends the name."""
     parts: list[str] = []
-    current = model
+    current: type[BaseModel] | None = model
     for part in loc:
         if isinstance(current, type) and issubclass(current, RootModel):
             parts.append(str(part))  # a mapping's key
@@ -127,10 +127,11 @@ def schema_errors(model: type[BaseModel], data) -> dict:
         fields: dict = {}
         for error in exc.errors(include_url=False, include_input=False):
             bounds = _bounds(model, error["loc"])
+            details: dict[str, Any] = dict(error)
             if bounds:
-                error["bounds"] = bounds
+                details["bounds"] = bounds
             name = getattr(model, "error_prefix", "") + _field_name(model, error["loc"])
-            fields.setdefault(name, _message(error))
+            fields.setdefault(name, _message(details))
         return fields
     return {}
 

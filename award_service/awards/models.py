@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 from ..accounts.models import User
 from ..ceremonies.models import Ceremony
 from ..districts.models import District
-from ..extensions import db, sql_in
+from ..extensions import Model, sql_in
 from ..medals.models import Medal
 from ..nominations.models import Nomination
 from ..states import Labelled, machine
@@ -32,7 +32,7 @@ AWARD_TRANSITIONS: dict[str, frozenset[str]] = {
 AWARD_STATUSES = AwardStatus.values()
 
 
-class Award(db.Model):
+class Award(Model):
     __tablename__ = "awards"
     __table_args__ = (
         CheckConstraint(sql_in("status", AWARD_STATUSES), name="status_known"),

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from .. import codes, pdf
 from ..ceremonies.models import Ceremony
 from ..errors import Conflict, NotFound, ValidationFailed
+from ..extensions import DbSession
 from ..medals.models import Medal
 from ..timeutil import to_local
 from .models import Award
@@ -42,7 +43,7 @@ def check_format(value) -> str:
 class _Signers:
     """Each medal's signer, with its signature image read once per batch."""
 
-    def __init__(self, session):
+    def __init__(self, session: DbSession) -> None:
         self.session = session
         self.cache: dict[int, tuple] = {}
 

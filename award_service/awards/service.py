@@ -9,12 +9,16 @@ errors, the audit event in the same transaction; the caller of
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
+from sqlalchemy.engine import CursorResult
 
 from .. import codes
+from ..accounts.models import User
 from ..accounts.permissions import can, scoped_district_id
 from ..actor import Actor
 from ..audit import record
@@ -22,6 +26,7 @@ from ..ceremonies.models import Ceremony
 from ..dates import local_today, parse_date
 from ..districts.models import District
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ..extensions import DbSession
 from ..medals.models import Medal
 from ..nominations import events as nomination_events
 from ..nominations.models import Nomination
@@ -33,7 +38,7 @@ from .models import Award
 MAX_SERIALS = 1000
 
 
-def _snapshot(award: Award) -> dict:
+def _snapshot(award: Award) -> dict[str, Any]:
     return {
         "serial": award.serial,
         "nomination_id": award.nomination_id,
@@ -45,7 +50,7 @@ def _snapshot(award: Award) -> dict:
 # ------------------------------------------------------------------ issuing
 
 
-def _allocate(session, medal_id: int, count: int) -> tuple[str, list[int]]:
+def _allocate(session: DbSession, medal_id: int, count: int) -> tuple[str, list[int]]:
     """``count`` consecutive numbers of the medal's counter: one conditional
     UPDATE ... RETURNING in the caller's transaction, so a rollback gives them
     back and two approvals never get the same one (the row lock orders them)."""
@@ -61,7 +66,7 @@ def _allocate(session, medal_id: int, count: int) -> tuple[str, list[int]]:
 
 
 def _new_award(
-    nomination: Nomination, prefix: str, number: int, actor: Actor, decree_number: str, decree_date: date, **extra
+    nomination: Nomination, prefix: str, number: int, actor: Actor, decree_number: str, decree_date: date, **extra: Any
 ) -> Award:
     nominee = nomination.nominee
     return Award(
@@ -82,7 +87,7 @@ def _new_award(
 
 
 def issue_awards(
-    session, actor: Actor, nominations: list[Nomination], *, decree_number: str, decree_date: date
+    session: DbSession, actor: Actor, nominations: list[Nomination], *, decree_number: str, decree_date: date
 ) -> list[Award]:
     """An award for each nomination just approved under this decree, inside the
     approval's transaction; numbers follow the order given (the caller's id
@@ -105,7 +110,7 @@ def issue_awards(
 
 @nomination_events.approved.connect
 def _issue_on_approval(
-    session, *, actor: Actor, nominations: list[Nomination], decree_number: str, decree_date: date
+    session: DbSession, *, actor: Actor, nominations: list[Nomination], decree_number: str, decree_date: date
 ) -> None:
     """The workflow approved these under a decree: issue their certificates in its transaction."""
     issue_awards(session, actor, nominations, decree_number=decree_number, decree_date=decree_date)
@@ -114,25 +119,25 @@ def _issue_on_approval(
 # ------------------------------------------------------------------ reading
 
 
-def get_award(session, serial) -> Award:
+def get_award(session: DbSession, serial: object) -> Award:
     award = session.scalar(select(Award).where(Award.serial == serial)) if isinstance(serial, str) else None
     if award is None:
         raise NotFound(_l("No award has the serial number %(serial)s.", serial=str(serial)[:40]))
     return award
 
 
-def visible_award(session, user, serial, permission: str = "awards.view") -> Award:
+def visible_award(session: DbSession, user: User | None, serial: object, permission: str = "awards.view") -> Award:
     award = get_award(session, serial)
     if not can(user, permission, award):
         raise Forbidden()
     return award
 
 
-def validate_filters(session, args) -> dict:
+def validate_filters(session: DbSession, args: Mapping[str, Any]) -> dict[str, Any]:
     """Filters from a query string: unknown codes are a clear 422, not an
     empty list that looks like "nobody"."""
-    errors: dict = {}
-    filters: dict = {}
+    errors: dict[str, Any] = {}
+    filters: dict[str, Any] = {}
     for key, model in (("medal", Medal), ("district", District)):
         code = (args.get(key) or "").strip()
         if code:
@@ -158,7 +163,15 @@ def validate_filters(session, args) -> dict:
     return filters
 
 
-def list_query(user, *, medal=None, district=None, ceremony=None, status=None, q=None):
+def list_query(
+    user: User | None,
+    *,
+    medal: Medal | None = None,
+    district: District | None = None,
+    ceremony: Ceremony | None = None,
+    status: str | None = None,
+    q: str | None = None,
+) -> Select[Award]:
     """Awards ``user`` may see, in presentation order: Kazakh alphabetical
     order by surname, then given name and patronymic, then serial."""
     stmt = select(Award)
@@ -190,7 +203,7 @@ def list_query(user, *, medal=None, district=None, ceremony=None, status=None, q
     return stmt.order_by(Award.sort_key, Award.serial)
 
 
-def printable_query(user, **filters):
+def printable_query(user: User | None, **filters: Any) -> Select[Award]:
     """What a batch prints: the valid awards of the filter (a revoked
     certificate is never printed), in presentation order."""
     if filters.get("status") not in ("presented", "not_presented"):
@@ -198,11 +211,11 @@ def printable_query(user, **filters):
     return list_query(user, **filters)
 
 
-def find_by_code(session, code) -> Award | None:
-    code = codes.normalise(code)
-    if code is None:
+def find_by_code(session: DbSession, code: object) -> Award | None:
+    normalised = codes.normalise(code)
+    if normalised is None:
         return None
-    return session.scalar(select(Award).where(Award.verify_code == code))
+    return session.scalar(select(Award).where(Award.verify_code == normalised))
 
 
 # ------------------------------------------------------------------ changes
@@ -213,8 +226,8 @@ def _check_may(actor: Actor, permission: str, award: Award) -> None:
         raise Forbidden()
 
 
-def parse_presented_date(value, award_dates: list[date], *, today: date | None = None) -> date:
-    errors: dict = {}
+def parse_presented_date(value: object, award_dates: list[date], *, today: date | None = None) -> date:
+    errors: dict[str, Any] = {}
     day = parse_date(value, "date", errors)
     if day is not None:
         today = today or local_today()
@@ -224,12 +237,12 @@ def parse_presented_date(value, award_dates: list[date], *, today: date | None =
             errors["date"] = _l(
                 "The date comes before the decree (%(date)s).", date=max(award_dates).strftime("%d.%m.%Y")
             )
-    if errors:
+    if errors or day is None:  # no day: parse_date said why in errors
         raise ValidationFailed(errors)
     return day
 
 
-def mark_presented(session, actor: Actor, serials, on) -> list[Award]:
+def mark_presented(session: DbSession, actor: Actor, serials: object, on: object) -> list[Award]:
     """The medal was handed over: the award is presented on that day and its
     nomination moves to ``awarded``.  All or nothing."""
     awards = _awards_for(session, serials)
@@ -253,7 +266,7 @@ def mark_presented(session, actor: Actor, serials, on) -> list[Award]:
     user_id = actor.user.id if actor.user else None
     try:
         for award in awards:
-            changed = session.execute(
+            changed: CursorResult[Any] = session.execute(  # type: ignore[assignment]  # an UPDATE
                 update(Award)
                 .where(Award.id == award.id, Award.status == "valid", Award.presented_on.is_(None))
                 .values(presented_on=day, presented_by_id=user_id)
@@ -273,7 +286,7 @@ def mark_presented(session, actor: Actor, serials, on) -> list[Award]:
                 before={"presented_on": None},
                 after={"presented_on": day},
             )
-            moved = session.execute(
+            moved: CursorResult[Any] = session.execute(  # type: ignore[assignment]  # an UPDATE
                 update(Nomination)
                 .where(Nomination.id == award.nomination_id, Nomination.status == "approved")
                 .values(status="awarded", version=Nomination.version + 1, updated_at=utcnow())
@@ -298,7 +311,7 @@ def mark_presented(session, actor: Actor, serials, on) -> list[Award]:
     return awards
 
 
-def _awards_for(session, serials) -> list[Award]:
+def _awards_for(session: DbSession, serials: object) -> list[Award]:
     if isinstance(serials, str):
         serials = [serials]
     if not isinstance(serials, (list, tuple)) or not all(isinstance(s, str) for s in serials):
@@ -317,7 +330,7 @@ def _awards_for(session, serials) -> list[Award]:
     return [found[s] for s in wanted]
 
 
-def attach_to_ceremony(session, actor: Actor, ceremony: Ceremony, serials) -> list[Award]:
+def attach_to_ceremony(session: DbSession, actor: Actor, ceremony: Ceremony, serials: object) -> list[Award]:
     """These awards will be presented at this ceremony.  All or nothing."""
     awards = _awards_for(session, serials)
     for award in awards:
@@ -352,17 +365,17 @@ def attach_to_ceremony(session, actor: Actor, ceremony: Ceremony, serials) -> li
     return awards
 
 
-def revoke(session, actor: Actor, award: Award, reason, *, reissue: bool = False) -> Award:
+def revoke(session: DbSession, actor: Actor, award: Award, reason: object, *, reissue: bool = False) -> Award:
     """Revoke a certificate (admin): it then verifies as revoked.  With
     ``reissue`` a new certificate with a new serial takes its place."""
     _check_may(actor, "awards.revoke", award)
-    errors: dict = {}
+    errors: dict[str, Any] = {}
     reason = text_field({"reason": reason}, "reason", errors, max_length=1000, multiline=True, required=True)
     if errors:
         raise ValidationFailed(errors)
     if award.status == "revoked":
         raise Conflict(_l("Certificate %(serial)s is already revoked.", serial=award.serial), code="revoked")
-    changed = session.execute(
+    changed: CursorResult[Any] = session.execute(  # type: ignore[assignment]  # an UPDATE
         update(Award)
         .where(Award.id == award.id, Award.status == "valid")
         .values(
@@ -395,7 +408,7 @@ def revoke(session, actor: Actor, award: Award, reason, *, reissue: bool = False
     return replacement or award
 
 
-def reissue(session, actor: Actor, award: Award) -> Award:
+def reissue(session: DbSession, actor: Actor, award: Award) -> Award:
     """A new certificate (new serial and code) for a revoked one."""
     _check_may(actor, "awards.revoke", award)
     if award.status != "revoked":
@@ -407,11 +420,11 @@ def reissue(session, actor: Actor, award: Award) -> Award:
     return replacement
 
 
-def _reissue(session, actor: Actor, old: Award) -> Award:
+def _reissue(session: DbSession, actor: Actor, old: Award) -> Award:
     if session.scalar(select(Award.serial).where(Award.reissue_of_id == old.id)):
         session.rollback()
         raise Conflict(_l("Certificate %(serial)s was already reissued.", serial=old.serial), code="conflict")
-    nomination = session.get(Nomination, old.nomination_id)
+    nomination = session.get_one(Nomination, old.nomination_id)
     if nomination.status not in ("approved", "awarded"):
         session.rollback()
         raise Conflict(_l("The nomination is no longer approved."), code="invalid_transition")

@@ -5,6 +5,8 @@ public verification page behind the QR code."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -44,7 +46,7 @@ def _filter_form() -> FilterForm:
     form = FilterForm(request.args)
     locale = locale_code()
     form.ceremony.choices = _ceremony_choices(_("Any ceremony"))
-    form.medal.choices = [("", _("Any medal"))] + [(m.code, m.name(locale)) for m in all_medals(db.session)]
+    form.medal.choices = [("", _("Any medal"))] + [(m.code, m.name(locale)) for m in all_medals(db.session())]
     form.district.choices = [("", _("Any district"))] + [(d.code, d.name(locale)) for d in all_districts(db.session)]
     return form
 
@@ -59,7 +61,8 @@ def _award_or_404(serial: str, permission: str = "awards.view") -> Award:
 
 
 def _here() -> str:
-    return url_for("awards.index", **{k: v for k, v in request.args.items() if k in (*FILTER_KEYS, "page") and v})
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k in (*FILTER_KEYS, "page") and v}
+    return url_for("awards.index", **args)
 
 
 def _bulk(form: BulkForm):

@@ -19,6 +19,7 @@ from ..accounts.permissions import can
 from ..actor import Actor
 from ..audit import record
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ..extensions import DbSession
 from ..timeutil import utcnow
 from .models import Ceremony, Registration
 
@@ -28,11 +29,11 @@ WAITLISTED = _l("This registration is still on the waiting list: no seat is thei
 @dataclass(frozen=True)
 class Admission:
     registration: Registration
-    checked_in_at: datetime
+    checked_in_at: datetime | None  # set: the registration was admitted (now or before)
     already: bool  # admitted before (this scan admits no one)
 
 
-def ticket(session, code) -> Registration:
+def ticket(session: DbSession, code: object) -> Registration:
     """The registration whose ticket carries this code; NotFound for a code
     that is malformed or on no ticket (the same answer: nothing to learn)."""
     normalised = codes.normalise(code)
@@ -44,7 +45,7 @@ def ticket(session, code) -> Registration:
     return registration
 
 
-def _companions(value, registration: Registration) -> int:
+def _companions(value: int | str | None, registration: Registration) -> int:
     if value in (None, ""):
         return registration.companions
     try:
@@ -63,10 +64,10 @@ def _companions(value, registration: Registration) -> int:
 
 
 def check_in(
-    session,
+    session: DbSession,
     actor: Actor,
     registration: Registration,
-    companions_arrived=None,
+    companions_arrived: int | str | None = None,
     *,
     ceremony: Ceremony | None = None,
     now: datetime | None = None,
@@ -123,7 +124,7 @@ class Counts:
     capacity: int
 
 
-def counts(session, ceremony: Ceremony) -> Counts:
+def counts(session: DbSession, ceremony: Ceremony) -> Counts:
     arrived = session.scalar(
         select(func.coalesce(func.sum(1 + Registration.companions_arrived), 0)).where(
             Registration.ceremony_id == ceremony.id, Registration.checked_in_at.is_not(None)
@@ -134,4 +135,4 @@ def counts(session, ceremony: Ceremony) -> Counts:
             Registration.ceremony_id == ceremony.id, Registration.status == "confirmed"
         )
     )
-    return Counts(arrived=int(arrived), registered=int(registered), capacity=ceremony.capacity)
+    return Counts(arrived=int(arrived or 0), registered=int(registered or 0), capacity=ceremony.capacity)

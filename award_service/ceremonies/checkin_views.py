@@ -6,6 +6,8 @@ found by name or phone."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_time, ngettext
 from flask_babel import gettext as _
@@ -45,7 +47,7 @@ def _page(
     status: int = 200,
 ):
     q = (request.args.get("q") or "").strip()[:100]
-    matches = []
+    matches: Sequence[Registration] = []
     if q and found is None:
         matches = db.session.scalars(
             service.registrations_for(db.session, ceremony, q=q, status="confirmed").limit(MAX_FOUND)
@@ -143,7 +145,7 @@ def admit(ceremony_id: int):
         )
     if admission.already:
         return _found(ceremony, admission.registration)
-    people = 1 + admission.registration.companions_arrived
+    people = 1 + (admission.registration.companions_arrived or 0)  # set by the admission
     flash(
         ngettext(
             "Admitted: %(name)s, %(num)d person.",

@@ -301,23 +301,26 @@ def _compose_for_registration(
     return Composed(rendered.subject, rendered.text, rendered.html, attachments)
 
 
-def _seat(session, message, registration, language, params, now) -> Composed:
+# The composers: ``subject`` is the registration (the name mail.registry.Composer gives it).
+
+
+def _seat(session, message, subject, language, params, now) -> Composed:
     """Confirmation, promotion: the ticket and the calendar file."""
-    return _compose_for_registration(message.kind, registration, language, now, ticket=True, calendar="publish")
+    return _compose_for_registration(message.kind, subject, language, now, ticket=True, calendar="publish")
 
 
-def _waitlisted(session, message, registration, language, params, now) -> Composed:
-    return _compose_for_registration(message.kind, registration, language, now, position=int(params["position"]))
+def _waitlisted(session, message, subject, language, params, now) -> Composed:
+    return _compose_for_registration(message.kind, subject, language, now, position=int(params["position"]))
 
 
-def _cancelled(session, message, registration, language, params, now) -> Composed:
+def _cancelled(session, message, subject, language, params, now) -> Composed:
     # Withdraw the calendar event only from those we sent one to.
     had_event = (
         session.scalar(
             select(OutboxMessage.id)
             .where(
                 OutboxMessage.object_type == "registration",
-                OutboxMessage.object_id == str(registration.id),
+                OutboxMessage.object_id == str(subject.id),
                 OutboxMessage.kind.in_(("registration_confirmed", "registration_promoted")),
                 OutboxMessage.id < message.id,
             )
@@ -325,9 +328,7 @@ def _cancelled(session, message, registration, language, params, now) -> Compose
         )
         is not None
     )
-    return _compose_for_registration(
-        message.kind, registration, language, now, calendar="cancel" if had_event else None
-    )
+    return _compose_for_registration(message.kind, subject, language, now, calendar="cancel" if had_event else None)
 
 
 def _as_datetime(value):
@@ -336,16 +337,16 @@ def _as_datetime(value):
     return value
 
 
-def _changed(session, message, registration, language, params, now) -> Composed:
+def _changed(session, message, subject, language, params, now) -> Composed:
     changes = dict(params["changes"])
     if "starts_at" in changes:
         changes["starts_at"] = {k: _as_datetime(v) for k, v in changes["starts_at"].items()}
     if "title_kk" in changes or "title_ru" in changes:
-        changes["title"] = {"old": None, "new": registration.ceremony.title(language)}
-    confirmed = registration.status == "confirmed"
+        changes["title"] = {"old": None, "new": subject.ceremony.title(language)}
+    confirmed = subject.status == "confirmed"
     return _compose_for_registration(
         message.kind,
-        registration,
+        subject,
         language,
         now,
         calendar="publish" if confirmed else None,
@@ -354,14 +355,14 @@ def _changed(session, message, registration, language, params, now) -> Composed:
     )
 
 
-def _ceremony_cancelled(session, message, registration, language, params, now) -> Composed:
+def _ceremony_cancelled(session, message, subject, language, params, now) -> Composed:
     return _compose_for_registration(
-        message.kind, registration, language, now, calendar="cancel" if registration.status == "confirmed" else None
+        message.kind, subject, language, now, calendar="cancel" if subject.status == "confirmed" else None
     )
 
 
-def _reminder(session, message, registration, language, params, now) -> Composed:
-    return _compose_for_registration(message.kind, registration, language, now)
+def _reminder(session, message, subject, language, params, now) -> Composed:
+    return _compose_for_registration(message.kind, subject, language, now)
 
 
 def _load_registration(session, object_id: str) -> Registration | None:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..districts.models import District
-from ..extensions import db, sql_in
+from ..extensions import Model, sql_in
 from ..timeutil import UTCDateTime, utcnow
 from .states import CeremonyStatus, RegistrationStatus
 
@@ -17,7 +17,7 @@ CATEGORIES = ("veteran", "home_front_worker", "family", "guest", "resident")
 MAX_COMPANIONS = 5
 
 
-class Ceremony(db.Model):
+class Ceremony(Model):
     __tablename__ = "ceremonies"
     __table_args__ = (
         CheckConstraint(sql_in("status", CEREMONY_STATUSES), name="status_known"),
@@ -94,7 +94,7 @@ class Ceremony(db.Model):
         }
 
 
-class Registration(db.Model):
+class Registration(Model):
     __tablename__ = "registrations"
     __table_args__ = (
         CheckConstraint(sql_in("status", REGISTRATION_STATUSES), name="status_known"),

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, bindparam, insert, or_, select, update
+from sqlalchemy import Integer, Select, Table, bindparam, insert, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from .. import codes
 from ..accounts.permissions import can
@@ -26,6 +29,7 @@ from ..actor import Actor
 from ..audit import diff, record
 from ..districts.models import District
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ..extensions import DbSession
 from ..text import search_key
 from ..timeutil import UTCDateTime, utcnow
 from . import messages, validation, waitlist
@@ -58,7 +62,7 @@ def full_error(ceremony: Ceremony, seats_wanted: int = 1) -> Conflict:
     return Conflict(message, code="ceremony_full", seats_left=ceremony.seats_left)
 
 
-def _district(session, code) -> District | None:
+def _district(session: DbSession, code: str | None) -> District | None:
     return session.scalar(select(District).where(District.code == code)) if code else None
 
 
@@ -74,7 +78,9 @@ def _check_district_scope(actor: Actor, district: District) -> None:
         )
 
 
-def create_ceremony(session, actor: Actor, data: dict, *, tz: str, now: datetime | None = None) -> Ceremony:
+def create_ceremony(
+    session: DbSession, actor: Actor, data: dict[str, Any], *, tz: str, now: datetime | None = None
+) -> Ceremony:
     now = now or utcnow()
     clean = validation.parse_ceremony(
         data, tz=tz, now=now, creating=True, district_lookup=lambda c: _district(session, c)
@@ -89,7 +95,7 @@ def create_ceremony(session, actor: Actor, data: dict, *, tz: str, now: datetime
 
 
 def update_ceremony(
-    session, actor: Actor, ceremony: Ceremony, data: dict, *, tz: str, now: datetime | None = None
+    session: DbSession, actor: Actor, ceremony: Ceremony, data: dict[str, Any], *, tz: str, now: datetime | None = None
 ) -> Ceremony:
     if ceremony.status == "cancelled":
         raise Conflict(_l("A cancelled ceremony cannot be edited."), code="invalid_transition")
@@ -128,7 +134,9 @@ def update_ceremony(
     return ceremony
 
 
-def transition_ceremony(session, actor: Actor, ceremony: Ceremony, action: str, reason: str | None = None) -> Ceremony:
+def transition_ceremony(
+    session: DbSession, actor: Actor, ceremony: Ceremony, action: str, reason: str | None = None
+) -> Ceremony:
     if action not in CEREMONY_TRANSITIONS:
         raise ValidationFailed({"action": _l("Unknown action.")})
     sources, target = CEREMONY_TRANSITIONS[action]
@@ -139,7 +147,7 @@ def transition_ceremony(session, actor: Actor, ceremony: Ceremony, action: str, 
             code="invalid_transition",
         )
     # Conditional on the state we saw, so two organisers acting at once get one winner.
-    result = session.execute(
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]  # an UPDATE: a CursorResult
         update(Ceremony)
         .where(Ceremony.id == ceremony.id, Ceremony.status == before)
         .values(status=target, updated_at=utcnow())
@@ -164,7 +172,7 @@ def transition_ceremony(session, actor: Actor, ceremony: Ceremony, action: str, 
     return ceremony
 
 
-def get_ceremony(session, ceremony_id, *, include_drafts: bool = False) -> Ceremony:
+def get_ceremony(session: DbSession, ceremony_id: int | str, *, include_drafts: bool = False) -> Ceremony:
     try:
         ceremony_id = int(ceremony_id)
     except (TypeError, ValueError):
@@ -175,7 +183,7 @@ def get_ceremony(session, ceremony_id, *, include_drafts: bool = False) -> Cerem
     return ceremony
 
 
-def upcoming_ceremonies(session, now: datetime | None = None) -> list[Ceremony]:
+def upcoming_ceremonies(session: DbSession, now: datetime | None = None) -> list[Ceremony]:
     now = now or utcnow()
     return list(
         session.scalars(
@@ -189,7 +197,7 @@ def upcoming_ceremonies(session, now: datetime | None = None) -> list[Ceremony]:
 # ------------------------------------------------------------- registrations
 
 
-def _find_active_duplicate(session, ceremony_id: int, email, phone) -> int | None:
+def _find_active_duplicate(session: DbSession, ceremony_id: int, email: str | None, phone: str | None) -> int | None:
     conditions = []
     if email:
         conditions.append(Registration.email == email)
@@ -214,7 +222,9 @@ def duplicate_error(existing_id: int) -> Conflict:
     )
 
 
-def _refusal(session, ceremony_id, clean: dict, staff_override_window: bool, now: datetime):
+def _refusal(
+    session: DbSession, ceremony_id: int, clean: dict[str, Any], staff_override_window: bool, now: datetime
+) -> Conflict:
     """Why a registration was not taken: explain after the rollback, reading at leisure."""
     ceremony = get_ceremony(session, ceremony_id)  # NotFound for unknown and draft ceremonies
     state = ceremony.registration_state(now)
@@ -230,12 +240,12 @@ def _refusal(session, ceremony_id, clean: dict, staff_override_window: bool, now
 
 # The registration path runs for every attendee, so its statements are built
 # once, on the tables (plain Core: no ORM unit of work), with bound parameters.
-_registrations = Registration.__table__
-_ceremonies = Ceremony.__table__
+_registrations = cast(Table, Registration.__table__)
+_ceremonies = cast(Table, Ceremony.__table__)
 _INSERT_REGISTRATION = insert(_registrations).returning(_registrations.c.id)
 
 
-def _take_seats_statement(staff_override_window: bool):
+def _take_seats_statement(staff_override_window: bool) -> ReturningUpdate[tuple[int]]:
     c = _ceremonies.c
     seats, now = bindparam("seats", type_=Integer), bindparam("now", type_=UTCDateTime())
     conditions = [
@@ -263,10 +273,10 @@ _TAKE_SEATS = {False: _take_seats_statement(False), True: _take_seats_statement(
 
 
 def register(
-    session,
+    session: DbSession,
     actor: Actor,
-    ceremony_id,
-    data: dict,
+    ceremony_id: int | str,
+    data: dict[str, Any],
     *,
     language: str = "kk",
     source: str = "online",
@@ -329,14 +339,16 @@ def register(
     if taken is None:
         session.rollback()
         refusal = _refusal(session, ceremony_pk, clean, staff_override_window, now)
-        if refusal.code == "ceremony_full" and session.get(Ceremony, ceremony_pk).waitlist:
+        if refusal.code == "ceremony_full" and session.get_one(Ceremony, ceremony_pk).waitlist:
             return _join_waitlist(session, actor, ceremony_pk, values, now)
         raise refusal
     session.commit()
     return Registration(id=registration_id, **values)
 
 
-def _join_waitlist(session, actor: Actor, ceremony_id: int, values: dict, now: datetime) -> Registration:
+def _join_waitlist(
+    session: DbSession, actor: Actor, ceremony_id: int, values: dict[str, Any], now: datetime
+) -> Registration:
     """A full ceremony with a waiting list: join its end (201, status
     ``waitlisted``).  Seats freed between the refusal and now are given out at
     once, this registration included if it is first in line and fits."""
@@ -360,14 +372,16 @@ def _join_waitlist(session, actor: Actor, ceremony_id: int, values: dict, now: d
         after={"ceremony_id": ceremony_id, "seats": values["seats"], "status": "waitlisted"},
     )
     promoted = waitlist.promote(session, actor, ceremony_id, now=now)
-    registration = session.get(Registration, registration_id)
+    registration = session.get_one(Registration, registration_id)
     if registration.email and registration not in promoted:  # the promoted are told by promote()
-        messages.registration_waitlisted(session, registration_id, waitlist.position(session, registration), now=now)
+        position = waitlist.position(session, registration)
+        assert position is not None  # waitlisted and not promoted: in line
+        messages.registration_waitlisted(session, registration_id, position, now=now)
     session.commit()
     return registration
 
 
-def registration_by_token(session, token: str) -> Registration:
+def registration_by_token(session: DbSession, token: str) -> Registration:
     if not token or len(token) > 64:
         raise NotFound(_l("This link is not valid. Check that it was copied completely."))
     registration = session.scalar(select(Registration).where(Registration.token == token))
@@ -377,7 +391,7 @@ def registration_by_token(session, token: str) -> Registration:
 
 
 def cancel_registration(
-    session, actor: Actor, registration: Registration, reason: str | None = None, now: datetime | None = None
+    session: DbSession, actor: Actor, registration: Registration, reason: str | None = None, now: datetime | None = None
 ) -> Registration:
     now = now or utcnow()
     if registration.status == "cancelled":
@@ -419,7 +433,9 @@ def cancel_registration(
     return registration
 
 
-def registrations_for(session, ceremony: Ceremony, *, q: str | None = None, status: str | None = None):
+def registrations_for(
+    session: DbSession, ceremony: Ceremony, *, q: str | None = None, status: str | None = None
+) -> Select[Registration]:
     stmt = select(Registration).where(Registration.ceremony_id == ceremony.id)
     if status:
         stmt = stmt.where(Registration.status == status)

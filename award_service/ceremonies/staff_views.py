@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -110,7 +111,7 @@ class _FormObject:
     def __init__(self, ceremony: Ceremony):
         tz = current_app.config["AWARD_TIMEZONE"]
         for name in CeremonyForm.DATA_FIELDS:
-            value = getattr(ceremony, name) if name != "district" else ceremony.district.code
+            value: Any = getattr(ceremony, name) if name != "district" else ceremony.district.code
             if name in ("starts_at", "registration_opens_at", "registration_closes_at") and value is not None:
                 value = to_local(value, tz).replace(tzinfo=None)
             setattr(self, name, value)

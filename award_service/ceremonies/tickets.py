@@ -60,7 +60,9 @@ def qr_svg(code: str, label: str) -> Markup:
     symbol = zxingcpp.create_barcode(code, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
     svg = symbol.to_svg(add_quiet_zones=True)
     svg = svg[svg.index("<svg") :]
-    width = re.search(r'width="(\d+)"', svg).group(1)
+    found = re.search(r'width="(\d+)"', svg)
+    assert found is not None  # zxing's SVG always has its width
+    width = found.group(1)
     svg = re.sub(
         r'<svg width="\d+" height="\d+"',
         f'<svg viewBox="0 0 {width} {width}" class="qr" role="img" aria-label="{Markup.escape(label)}"',

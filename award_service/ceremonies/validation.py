@@ -4,7 +4,9 @@ so a rule lives in one place."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 
@@ -13,12 +15,25 @@ from ..parsing import is_true, parse_bool, parse_datetime, parse_email, parse_in
 from ..text import TextError, clean_text, search_key, text_field
 from .models import CATEGORIES, MAX_COMPANIONS
 
+if TYPE_CHECKING:
+    from ..districts.models import District
+    from .models import Ceremony
+
 NEED_CODES = ("wheelchair", "hearing", "near_exit")
 MAX_CAPACITY = 100_000
 
 
-class _Errors(dict):
-    def text(self, data, key, *, max_length, required=False, multiline=False, label_required=None):
+class _Errors(dict[str, Any]):
+    def text(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        *,
+        max_length: int,
+        required: bool = False,
+        multiline: bool = False,
+        label_required: object = None,
+    ) -> str:
         return text_field(
             data,
             key,
@@ -30,7 +45,7 @@ class _Errors(dict):
         )
 
 
-def _parse_needs(data: dict, errors: dict) -> dict:
+def _parse_needs(data: Mapping[str, Any], errors: dict[str, Any]) -> dict[str, Any]:
     needs = dict.fromkeys(NEED_CODES, False)
     note_raw = data.get("needs_note")
     raw = data.get("needs")
@@ -68,7 +83,7 @@ def _parse_needs(data: dict, errors: dict) -> dict:
     }
 
 
-def parse_registration(data: dict) -> dict:
+def parse_registration(data: Mapping[str, Any]) -> dict[str, Any]:
     errors = _Errors()
     full_name = errors.text(data, "full_name", max_length=200, required=True, label_required=_l("Enter the full name."))
     if full_name and not any(ch.isalpha() for ch in full_name):
@@ -91,6 +106,7 @@ def parse_registration(data: dict) -> dict:
         errors["consent"] = _l("Registration needs your consent to the processing of personal data.")
     if errors:
         raise ValidationFailed(dict(errors))
+    assert companions is not None  # parse_int gave its default or an error
     return {
         "full_name": full_name,
         "name_key": search_key(full_name),
@@ -103,14 +119,22 @@ def parse_registration(data: dict) -> dict:
     }
 
 
-def parse_ceremony(data: dict, *, tz: str, now: datetime, creating: bool, district_lookup, current=None) -> dict:
+def parse_ceremony(
+    data: Mapping[str, Any],
+    *,
+    tz: str,
+    now: datetime,
+    creating: bool,
+    district_lookup: Callable[[str | None], District | None],
+    current: Ceremony | None = None,
+) -> dict[str, Any]:
     """Clean a ceremony's fields.  On update, missing keys keep their values."""
     if current is not None:
         merged = current.snapshot()
         merged.update({k: v for k, v in data.items() if k in merged or k == "district"})
         data = merged
     errors = _Errors()
-    clean = {
+    clean: dict[str, Any] = {
         "title_kk": errors.text(data, "title_kk", max_length=200, required=True),
         "title_ru": errors.text(data, "title_ru", max_length=200, required=True),
         "description_kk": errors.text(data, "description_kk", max_length=5000, multiline=True),

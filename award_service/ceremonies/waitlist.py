@@ -14,17 +14,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Row, ScalarSelect, and_, func, or_, select, update
 
 from ..actor import Actor
 from ..audit import record
 from ..errors import Conflict, NotFound
+from ..extensions import DbSession
 from ..timeutil import utcnow
 from . import messages
 from .models import Ceremony, Registration
 
 
-def _lock(session, ceremony_id: int):
+def _lock(session: DbSession, ceremony_id: int) -> Row[int, int, bool, str, datetime] | None:
     """Write the ceremony row first (locks it until the commit) and read it."""
     return session.execute(
         update(Ceremony)
@@ -35,7 +36,7 @@ def _lock(session, ceremony_id: int):
     ).first()
 
 
-def waiting(session, ceremony_id: int) -> list[Registration]:
+def waiting(session: DbSession, ceremony_id: int) -> list[Registration]:
     return list(
         session.scalars(
             select(Registration)
@@ -45,11 +46,11 @@ def waiting(session, ceremony_id: int) -> list[Registration]:
     )
 
 
-def position(session, registration: Registration) -> int | None:
+def position(session: DbSession, registration: Registration) -> int | None:
     """1 for the first in line; None when not waiting."""
     if registration.status != "waitlisted":
         return None
-    ahead = session.scalar(
+    ahead = session.execute(
         select(func.count()).where(
             Registration.ceremony_id == registration.ceremony_id,
             Registration.status == "waitlisted",
@@ -58,11 +59,11 @@ def position(session, registration: Registration) -> int | None:
                 and_(Registration.waitlist_order == registration.waitlist_order, Registration.id < registration.id),
             ),
         )
-    )
+    ).scalar_one()
     return ahead + 1
 
 
-def next_order(ceremony_id: int):
+def next_order(ceremony_id: int) -> ScalarSelect[int]:
     """The end of the list, as a subquery evaluated in the INSERT itself."""
     return (
         select(func.coalesce(func.max(Registration.waitlist_order), 0) + 1)
@@ -71,7 +72,7 @@ def next_order(ceremony_id: int):
     )
 
 
-def promote(session, actor: Actor, ceremony_id: int, *, now: datetime | None = None) -> list[Registration]:
+def promote(session: DbSession, actor: Actor, ceremony_id: int, *, now: datetime | None = None) -> list[Registration]:
     """Confirm the first waiting registrations that fit the free seats, inside
     the caller's transaction (the caller commits).  Returns them, in order."""
     now = now or utcnow()
@@ -124,7 +125,7 @@ def promote(session, actor: Actor, ceremony_id: int, *, now: datetime | None = N
     return promoted
 
 
-def move(session, actor: Actor, registration: Registration, direction: str) -> int:
+def move(session: DbSession, actor: Actor, registration: Registration, direction: str) -> int:
     """Move a waiting registration one place up or down; its new position."""
     if registration.status != "waitlisted":
         raise Conflict(_l("This registration is not on the waiting list."), code="invalid_transition")

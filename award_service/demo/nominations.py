@@ -20,6 +20,7 @@ Deterministic (a fixed random seed); skipped when the medal already exists.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,7 +49,7 @@ from .people import (
     grounds_text,
 )
 
-MEDAL = {
+MEDAL: dict[str, Any] = {
     "code": "victory80",
     "name_kk": "1941–1945 жж. Ұлы Отан соғысындағы Жеңістің 80 жылы",
     "name_ru": "80 лет Победы в Великой Отечественной войне 1941–1945 гг.",
@@ -303,7 +304,7 @@ def _load(session, password: str) -> dict:
     ]
 
     # 1. Entered by the district's nominators (Zhezkazgan has two).
-    ids: dict[str, list[tuple[int, str, str, str]]] = {}  # district -> [(id, state, detail, nominator role idx)]
+    ids: dict[str, list[tuple[int, str, str, int]]] = {}  # district -> [(id, state, detail, nominator role idx)]
     counter: dict[str, int] = {}
     for person, state, detail in entries:
         n = counter[person.district] = counter.get(person.district, -1) + 1
