@@ -19,8 +19,9 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from .actor import Actor
-from .errors import DomainError
+from .errors import DomainError, ValidationFailed
 from .extensions import db, login_manager
+from .parsing import parse_int
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -99,3 +100,26 @@ def refused(exc: DomainError, form: FlaskForm | None = None, prefix: Any = None)
     else:
         flash(text, "error")
     return exc.status
+
+
+def iso(value: Any) -> str | None:
+    """A date or time as ISO 8601 for JSON (None stays None)."""
+    return value.isoformat() if value is not None else None
+
+
+def page_args(*, page_max: int, per_page_max: int, per_page_default: int) -> tuple[int, int]:
+    """``?page=&per_page=`` of a list, bounded; a 422 names what is wrong."""
+    errors: dict[str, Any] = {}
+    page = parse_int(request.args.get("page"), field="page", errors=errors, minimum=1, maximum=page_max, default=1)
+    per_page = parse_int(
+        request.args.get("per_page"),
+        field="per_page",
+        errors=errors,
+        minimum=1,
+        maximum=per_page_max,
+        default=per_page_default,
+    )
+    if errors:
+        raise ValidationFailed(errors)
+    assert page is not None and per_page is not None  # the defaults, or an error above
+    return page, per_page

@@ -45,13 +45,13 @@ def select_locale() -> str:
     if not has_request_context():  # CLI, workers: the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang")
-    if chosen in languages:
+    if chosen is not None and chosen in languages:
         return chosen
     if request.path.startswith("/api/"):
         return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
-    chosen = session.get("lang")
-    if chosen in languages:
-        return chosen
+    remembered = session.get("lang")
+    if isinstance(remembered, str) and remembered in languages:
+        return remembered
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

@@ -14,7 +14,9 @@ from ..accounts.service import user_for_token
 from ..actor import Actor
 from ..errors import DomainError
 from ..extensions import db
+from ..http import page_args
 from .errors import error_response
+from .schemas import PAGE_MAX, PER_PAGE_DEFAULT, PER_PAGE_MAX
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -88,6 +90,11 @@ def json_body() -> dict:
     if not isinstance(body, dict):
         raise DomainError(_l("The body must be a JSON object."), code="malformed_json").with_status(400)
     return body
+
+
+def list_page() -> tuple[int, int]:
+    """``?page=&per_page=`` of an API list, within the API's bounds."""
+    return page_args(page_max=PAGE_MAX, per_page_max=PER_PAGE_MAX, per_page_default=PER_PAGE_DEFAULT)
 
 
 from . import awards, ceremonies, districts, nominations, openapi  # noqa: E402,F401  (routes)

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 
-from ..audit import history
+from ..audit import history_json
 from ..awards import printing, service
 from ..ceremonies.models import Ceremony
 from ..errors import NotFound
 from ..extensions import db, limiter
+from ..http import iso
 from ..i18n import locale_code
-from . import api_actor, bp, json_body, staff_required
+from . import api_actor, bp, json_body, list_page, staff_required
 from . import responses as out
-from .ceremonies import _iso, _page_args
 from .schemas import AttachInput, AwardQuery, BatchQuery, FormatQuery, PresentedInput, RevokeInput, SheetQuery
 from .spec import checked_body, checked_query, operation, respond
 
@@ -30,23 +30,13 @@ def award_json(a, *, with_history: bool = False) -> dict:
         "decree_date": a.decree_date.isoformat(),
         "ceremony": a.ceremony_id,
         "presented_on": a.presented_on.isoformat() if a.presented_on else None,
-        "revoked_at": _iso(a.revoked_at),
+        "revoked_at": iso(a.revoked_at),
         "revoke_reason": a.revoke_reason or None,
         "reissue_of": a.reissue_of.serial if a.reissue_of_id else None,
         "verify_url": printing.verify_url(a.verify_code),
     }
     if with_history:
-        body["history"] = [
-            {
-                "at": _iso(e.occurred_at),
-                "actor": e.actor_label,
-                "action": e.action,
-                "before": e.before,
-                "after": e.after,
-                "comment": e.reason,
-            }
-            for e in history(db.session, "award", a.serial)
-        ]
+        body["history"] = history_json(db.session, "award", a.serial)
     return body
 
 
@@ -61,7 +51,7 @@ def award_json(a, *, with_history: bool = False) -> dict:
 def list_awards():
     with checked_query(AwardQuery):
         filters = service.validate_filters(db.session, request.args)
-        page, per_page = _page_args()
+        page, per_page = list_page()
     pagination = db.paginate(
         service.list_query(g.api_user, **filters), page=page, per_page=per_page, error_out=False, count=True
     )

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from flask import current_app, request, url_for
 from sqlalchemy import func, select
 
@@ -9,15 +7,14 @@ from ..accounts.permissions import can
 from ..ceremonies import checkin, service, tickets, waitlist
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import db, limiter
+from ..http import iso
 from ..i18n import locale_code
 from ..timeutil import utcnow
-from . import api_actor, bp, json_body, optional_staff, staff_required
+from . import api_actor, bp, json_body, list_page, optional_staff, staff_required
 from . import responses as out
 from .schemas import (
     CANCEL_REASON_MAX,
-    PAGE_MAX,
-    PER_PAGE_DEFAULT,
-    PER_PAGE_MAX,
+    ID,
     CancelInput,
     CeremonyInput,
     CheckinInput,
@@ -25,12 +22,6 @@ from .schemas import (
     RegistrationQuery,
 )
 from .spec import checked_body, checked_query, operation, respond
-
-ID = {"type": "integer"}
-
-
-def _iso(value):
-    return value.isoformat() if value is not None else None
 
 
 def ceremony_json(ceremony) -> dict:
@@ -40,15 +31,15 @@ def ceremony_json(ceremony) -> dict:
         "title_ru": ceremony.title_ru,
         "description_kk": ceremony.description_kk,
         "description_ru": ceremony.description_ru,
-        "starts_at": _iso(ceremony.starts_at),
+        "starts_at": iso(ceremony.starts_at),
         "venue": ceremony.venue,
         "address": ceremony.address,
         "district": ceremony.district.code,
         "capacity": ceremony.capacity,
         "seats_taken": ceremony.seats_taken,
         "seats_left": ceremony.seats_left,
-        "registration_opens_at": _iso(ceremony.registration_opens_at),
-        "registration_closes_at": _iso(ceremony.registration_closes_at),
+        "registration_opens_at": iso(ceremony.registration_opens_at),
+        "registration_closes_at": iso(ceremony.registration_closes_at),
         "registration": ceremony.registration_state(utcnow()),
         "waitlist": ceremony.waitlist,
         "status": ceremony.status,
@@ -68,36 +59,16 @@ def registration_json(registration) -> dict:
         "needs": registration.needs,
         "status": registration.status,
         "source": registration.source,
-        "created_at": _iso(registration.created_at),
-        "cancelled_at": _iso(registration.cancelled_at),
+        "created_at": iso(registration.created_at),
+        "cancelled_at": iso(registration.cancelled_at),
         "ticket_code": registration.ticket_code,
-        "checked_in_at": _iso(registration.checked_in_at),
+        "checked_in_at": iso(registration.checked_in_at),
         "companions_arrived": registration.companions_arrived,
     }
 
 
 def manage_url(token: str) -> str:
     return current_app.config["AWARD_BASE_URL"] + url_for("ceremonies.manage", token=token)
-
-
-def _page_args() -> tuple[int, int]:
-    from ..errors import ValidationFailed
-    from ..parsing import parse_int
-
-    errors: dict[str, Any] = {}
-    page = parse_int(request.args.get("page"), field="page", errors=errors, minimum=1, maximum=PAGE_MAX, default=1)
-    per_page = parse_int(
-        request.args.get("per_page"),
-        field="per_page",
-        errors=errors,
-        minimum=1,
-        maximum=PER_PAGE_MAX,
-        default=PER_PAGE_DEFAULT,
-    )
-    if errors:
-        raise ValidationFailed(errors)
-    assert page is not None and per_page is not None  # the defaults, or an error above
-    return page, per_page
 
 
 @bp.get("/ceremonies")
@@ -175,7 +146,7 @@ def list_registrations(ceremony_id):
     if not can(actor.user, "registrations.manage", ceremony):
         raise Forbidden()
     with checked_query(RegistrationQuery):
-        page, per_page = _page_args()
+        page, per_page = list_page()
     stmt = service.registrations_for(
         db.session, ceremony, q=request.args.get("q"), status=request.args.get("status") or None
     )
@@ -208,7 +179,7 @@ def get_registration(token):
             "ceremony": ceremony_json(registration.ceremony),
             "manage_url": manage_url(registration.token),
             "ticket_code": registration.ticket_code if registration.status == "confirmed" else None,
-            "checked_in_at": _iso(registration.checked_in_at),
+            "checked_in_at": iso(registration.checked_in_at),
             "position": waitlist.position(db.session, registration),
         },
     )
@@ -272,7 +243,7 @@ def check_in():
         out.Checkin,
         {
             "registration": registration_json(admission.registration),
-            "checked_in_at": _iso(admission.checked_in_at),
+            "checked_in_at": iso(admission.checked_in_at),
             "already": admission.already,
         },
     )

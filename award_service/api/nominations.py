@@ -3,15 +3,15 @@ from __future__ import annotations
 from flask import g, request
 
 from ..accounts.permissions import can
-from ..audit import history
+from ..audit import history_json
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..extensions import db
+from ..http import iso
 from ..medals import service as medals
 from ..nominations import lists, service, transitions
-from . import api_actor, bp, json_body, staff_required
+from . import api_actor, bp, json_body, list_page, staff_required
 from . import responses as out
-from .ceremonies import ID, _iso, _page_args
-from .schemas import MedalInput, NominationInput, NominationQuery, QuotaInput, TransitionInput
+from .schemas import ID, MedalInput, NominationInput, NominationQuery, QuotaInput, TransitionInput
 from .spec import checked_body, checked_query, operation, respond
 
 
@@ -58,23 +58,13 @@ def nomination_json(n, *, with_history: bool = False) -> dict:
         "last_comment": n.last_comment,
         "decree_number": n.decree_number,
         "decree_date": n.decree_date.isoformat() if n.decree_date else None,
-        "created_at": _iso(n.created_at),
-        "submitted_at": _iso(n.submitted_at),
-        "recommended_at": _iso(n.recommended_at),
-        "approved_at": _iso(n.approved_at),
+        "created_at": iso(n.created_at),
+        "submitted_at": iso(n.submitted_at),
+        "recommended_at": iso(n.recommended_at),
+        "approved_at": iso(n.approved_at),
     }
     if with_history:
-        body["history"] = [
-            {
-                "at": _iso(e.occurred_at),
-                "actor": e.actor_label,
-                "action": e.action,
-                "before": e.before,
-                "after": e.after,
-                "comment": e.reason,
-            }
-            for e in history(db.session, "nomination", n.id)
-        ]
+        body["history"] = history_json(db.session, "nomination", n.id)
     return body
 
 
@@ -147,7 +137,7 @@ def _visible(nomination_id):
 def list_nominations():
     with checked_query(NominationQuery):
         filters = lists.validate_filters(request.args)
-        page, per_page = _page_args()
+        page, per_page = list_page()
     stmt = lists.list_query(g.api_user, **filters)
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
     return respond(

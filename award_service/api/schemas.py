@@ -27,6 +27,8 @@ from ..nominations.workflow import ACTIONS, NominationStatus
 from ..parsing import FALSE_VALUES, TRUE_VALUES
 
 PAGE_MAX = 1_000_000
+# A path parameter that is a database id (the OpenAPI schema of <int:...> segments).
+ID = {"type": "integer"}
 PER_PAGE_MAX = 500
 PER_PAGE_DEFAULT = 100
 CANCEL_REASON_MAX = 500

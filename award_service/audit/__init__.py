@@ -67,3 +67,18 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any],
     """Only the keys whose values differ, as (before, after)."""
     keys = [k for k in after if before.get(k) != after.get(k)]
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+def history_json(session: Any, object_type: str, object_id: Any) -> list[dict[str, Any]]:
+    """An object's history as the JSON API shows it, oldest first."""
+    return [
+        {
+            "at": e.occurred_at.isoformat() if e.occurred_at is not None else None,
+            "actor": e.actor_label,
+            "action": e.action,
+            "before": e.before,
+            "after": e.after,
+            "comment": e.reason,
+        }
+        for e in history(session, object_type, object_id)
+    ]
