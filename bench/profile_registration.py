@@ -287,7 +287,7 @@ def statements_and_profile(post, engine, args) -> None:
     out = io.StringIO()
     callees = pstats.Stats(profile, stream=out)
     callees.print_callees(r"api/ceremonies.py:\d+\(register\)")
-    callees.print_callees(r"ceremonies/service.py:\d+\(register\)")
+    callees.print_callees(r"ceremonies/registrations.py:\d+\(register\)")
     print(f"\n--- what the endpoint and the service call (cProfile, {n} registrations, seconds in all) ---")
     for line in out.getvalue().splitlines():
         if "{" in line and "}" in line and "->" not in line:

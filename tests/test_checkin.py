@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from award_service import codes
 from award_service.actor import Actor
 from award_service.audit.models import AuditEvent
-from award_service.ceremonies import service
+from award_service.ceremonies import registrations
 from award_service.ceremonies.models import Registration
 from award_service.extensions import db
 
@@ -26,7 +26,7 @@ def door(make_ceremony, make_user, token_for):
     ceremony = make_ceremony(capacity=50)
     system = Actor.system("test")
     people = [
-        service.register(
+        registrations.register(
             db.session,
             system,
             ceremony.id,
@@ -92,7 +92,7 @@ def test_unknown_or_malformed_codes(client, door, code):
 
 def test_a_cancelled_ticket_admits_no_one(client, door):
     person = door["people"][0]
-    service.cancel_registration(db.session, Actor.system("test"), person)
+    registrations.cancel_registration(db.session, Actor.system("test"), person)
     response = checkin(client, door["headers"], person.ticket_code)
     assert response.status_code == 409 and response.json["error"]["code"] == "cancelled"
     assert client.get(f"/api/v1/registrations/{person.token}").json["ticket_code"] is None
@@ -165,7 +165,7 @@ def test_the_door_page_finds_people_without_a_ticket(en_client, login, door):
 def test_two_doors_scan_one_ticket_at_once(require_postgres, live_server, make_ceremony, make_user, token_for):
     _, base_url = live_server
     ceremony = make_ceremony()
-    person = service.register(db.session, Actor.system("test"), ceremony.id, registration_data(companions="1"))
+    person = registrations.register(db.session, Actor.system("test"), ceremony.id, registration_data(companions="1"))
     headers = [token_for(make_user("clerk")) for _ in range(2)]
     barrier = threading.Barrier(8)
 
@@ -214,7 +214,7 @@ def test_the_ticket_pdf_and_the_manage_page_carry_the_code(app, client, door):
 
 def test_a_cancelled_registration_has_no_ticket(client, door):
     person = door["people"][0]
-    service.cancel_registration(db.session, Actor.system("test"), person)
+    registrations.cancel_registration(db.session, Actor.system("test"), person)
     api = client.get(f"/api/v1/registrations/{person.token}/ticket.pdf")
     assert api.status_code == 409 and api.json["error"]["code"] == "cancelled"
     assert client.get(f"/r/{person.token}/ticket.pdf").status_code == 409

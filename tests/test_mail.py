@@ -25,6 +25,7 @@ from award_service import mail
 from award_service.actor import Actor
 from award_service.audit.models import AuditEvent
 from award_service.ceremonies import messages as notify
+from award_service.ceremonies import registrations
 from award_service.ceremonies import service as ceremonies
 from award_service.ceremonies.models import Registration
 from award_service.extensions import db
@@ -64,7 +65,7 @@ def register(ceremony, *, email: str | None = "attendee@example.kz", language: s
     """Register through the service (which sends its own confirmation or
     waiting-list message: waited for here, so that each test starts settled)."""
     values = registration_data(email=email or "", phone=data.pop("phone", ""), **data)
-    registration = ceremonies.register(db.session, Actor.system("test"), ceremony.id, values, language=language)
+    registration = registrations.register(db.session, Actor.system("test"), ceremony.id, values, language=language)
     mail.flush()
     return registration
 
@@ -270,7 +271,7 @@ def test_waiting_list_promotion_and_cancellation(app, smtp, make_ceremony):
 
     waitlisted = send(notify.registration_waitlisted, registration, 3)
     promoted = send(notify.registration_promoted, registration)
-    ceremonies.cancel_registration(db.session, Actor.system("test"), db.session.get(Registration, registration.id))
+    registrations.cancel_registration(db.session, Actor.system("test"), db.session.get(Registration, registration.id))
     cancelled = send(notify.registration_cancelled, registration)
 
     first, second, third = smtp.messages_for([waitlisted, promoted, cancelled])
@@ -300,7 +301,7 @@ def test_a_waitlisted_registration_cancelled_gets_no_calendar_file(app, smtp, ma
     ceremony = make_ceremony(capacity=1, waitlist=True)
     register(ceremony, email="seated@example.kz")
     waiting = register(ceremony, email="waiting@example.kz", language="ru")
-    ceremonies.cancel_registration(db.session, Actor.system("test"), db.session.get(Registration, waiting.id))
+    registrations.cancel_registration(db.session, Actor.system("test"), db.session.get(Registration, waiting.id))
     mail.flush()
     [listed] = messages_of("registration_waitlisted", waiting.id)
     [cancelled] = messages_of("registration_cancelled", waiting.id)
@@ -371,7 +372,7 @@ def test_ceremony_changed_tells_every_active_registration_in_its_language(app, s
     ru = register(ceremony, email="ru@example.kz", language="ru")
     register(ceremony, email=None, phone="+7 701 111 22 33")  # phone only
     gone = register(ceremony, email="gone@example.kz")
-    ceremonies.cancel_registration(db.session, Actor.system("test"), db.session.get(Registration, gone.id))
+    registrations.cancel_registration(db.session, Actor.system("test"), db.session.get(Registration, gone.id))
     ceremony = ceremonies.get_ceremony(db.session, ceremony.id)
     old_start = ceremony.starts_at
     new_start = old_start + timedelta(days=1, hours=-2)
@@ -449,7 +450,7 @@ def test_reminders_the_day_before_from_ten_oclock_local_time_once_each(app, smtp
     reminded = [register(morning, email="a@example.kz", language="ru"), register(evening, email="b@example.kz")]
     register(morning, email=None, phone="+7 701 111 22 33")
     cancelled = register(morning, email="c@example.kz")
-    ceremonies.cancel_registration(db.session, Actor.system("test"), db.session.get(Registration, cancelled.id))
+    registrations.cancel_registration(db.session, Actor.system("test"), db.session.get(Registration, cancelled.id))
     register(later, email="d@example.kz")
     register(too_late, email="e@example.kz")
     # Registered after its reminder was due: its confirmation is fresh, no reminder.

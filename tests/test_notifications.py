@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from award_service.actor import Actor
-from award_service.ceremonies import service
+from award_service.ceremonies import registrations, service
 from award_service.ceremonies.models import Ceremony
 from award_service.errors import DomainError
 from award_service.extensions import db
@@ -169,7 +169,7 @@ def test_a_refused_approval_tells_no_one(cast):
 
 def test_system_actor_registration_by_staff_is_told_too(make_ceremony):
     ceremony = make_ceremony()
-    service.register(
+    registrations.register(
         db.session,
         Actor.system("test"),
         ceremony.id,

@@ -4,7 +4,7 @@ from flask import current_app, request, url_for
 from sqlalchemy import func, select
 
 from ..accounts.permissions import can
-from ..ceremonies import checkin, service, tickets, waitlist
+from ..ceremonies import checkin, registrations, service, tickets, waitlist
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import db, limiter
 from ..http import iso
@@ -116,7 +116,7 @@ def create_ceremony():
 @limiter.limit(lambda: current_app.config["AWARD_REGISTRATION_RATE_LIMIT"])
 def register(ceremony_id):
     with checked_body(RegistrationInput, json_body()) as data:
-        registration = service.register(
+        registration = registrations.register(
             db.session, api_actor(), ceremony_id, data, language=locale_code(), source="api"
         )
     body = {
@@ -147,7 +147,7 @@ def list_registrations(ceremony_id):
         raise Forbidden()
     with checked_query(RegistrationQuery):
         page, per_page = list_page()
-    stmt = service.registrations_for(
+    stmt = registrations.registrations_for(
         db.session, ceremony, q=request.args.get("q"), status=request.args.get("status") or None
     )
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
@@ -167,7 +167,7 @@ def list_registrations(ceremony_id):
 @bp.get("/registrations/<token>")
 @operation("A registration by its manage token (public)", tag="ceremonies", response=out.PublicRegistration)
 def get_registration(token):
-    registration = service.registration_by_token(db.session, token)
+    registration = registrations.registration_by_token(db.session, token)
     return respond(
         out.PublicRegistration,
         {
@@ -194,7 +194,7 @@ def get_registration(token):
 )
 def registration_ticket(token):
     """The admission ticket (public: the manage token is the key); 409 cancelled."""
-    return tickets.ticket_response(service.registration_by_token(db.session, token))
+    return tickets.ticket_response(registrations.registration_by_token(db.session, token))
 
 
 @bp.post("/registrations/<token>/cancel")
@@ -209,10 +209,10 @@ def registration_ticket(token):
 )
 @limiter.limit(lambda: current_app.config["AWARD_REGISTRATION_RATE_LIMIT"])
 def cancel_registration(token):
-    registration = service.registration_by_token(db.session, token)
+    registration = registrations.registration_by_token(db.session, token)
     with checked_body(CancelInput, json_body() if request.content_length else {}) as body:
         reason = body.get("reason")
-        registration = service.cancel_registration(
+        registration = registrations.cancel_registration(
             db.session, api_actor(), registration, reason=str(reason)[:CANCEL_REASON_MAX] if reason else None
         )
     return respond(out.Cancelled, {"id": registration.id, "status": registration.status, "seats": registration.seats})

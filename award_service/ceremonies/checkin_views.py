@@ -16,7 +16,7 @@ from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..http import actor, check, require
 from ..timeutil import to_local
-from . import checkin, service
+from . import checkin, registrations, service
 from .forms import CATEGORY_LABELS, CheckinForm, CodeForm
 from .models import Ceremony, Registration
 
@@ -50,7 +50,7 @@ def _page(
     matches: Sequence[Registration] = []
     if q and found is None:
         matches = db.session.scalars(
-            service.registrations_for(db.session, ceremony, q=q, status="confirmed").limit(MAX_FOUND)
+            registrations.registrations_for(db.session, ceremony, q=q, status="confirmed").limit(MAX_FOUND)
         ).all()
     if found is not None and form is None:
         form = CheckinForm(formdata=None, data={"registration": found.id, "companions_arrived": found.companions})

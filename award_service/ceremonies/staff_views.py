@@ -21,7 +21,7 @@ from ..http import actor, check, require
 from ..i18n import local_datetime, locale_code
 from ..spreadsheets import spreadsheet_safe
 from ..timeutil import to_local, utcnow
-from . import service, waitlist
+from . import registrations, service, waitlist
 from .forms import CATEGORY_LABELS, CeremonyForm, ReasonForm, RegistrationForm, RegistrationSearchForm
 from .models import Ceremony, Registration
 from .states import CEREMONY_TRANSITIONS, CeremonyStatus
@@ -122,7 +122,7 @@ class _FormObject:
 def show(ceremony_id: int):
     ceremony = _ceremony_or_404(ceremony_id, "ceremonies.view_all")
     search = RegistrationSearchForm(request.args)
-    stmt = service.registrations_for(db.session, ceremony, q=search.q.data, status=search.status.data or None)
+    stmt = registrations.registrations_for(db.session, ceremony, q=search.q.data, status=search.status.data or None)
     page = min(max(request.args.get("page", 1, type=int), 1), 1_000_000)
     pagination = db.paginate(stmt, page=page, per_page=current_app.config["AWARD_PAGE_SIZE"], error_out=False)
     confirmed = db.session.scalar(
@@ -186,7 +186,7 @@ def register_on_behalf(ceremony_id: int):
     status = 200
     if request.method == "POST":
         try:
-            registration = service.register(
+            registration = registrations.register(
                 db.session,
                 actor(),
                 ceremony.id,
@@ -226,7 +226,7 @@ def cancel_registration(ceremony_id: int, registration_id: int):
         abort(404)
     form = ReasonForm()
     try:
-        service.cancel_registration(db.session, actor(), registration, reason=form.reason.data or None)
+        registrations.cancel_registration(db.session, actor(), registration, reason=form.reason.data or None)
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:
@@ -238,7 +238,7 @@ def cancel_registration(ceremony_id: int, registration_id: int):
 @require("registrations.manage")
 def export_csv(ceremony_id: int):
     ceremony = _ceremony_or_404(ceremony_id, "registrations.manage")
-    stmt = service.registrations_for(
+    stmt = registrations.registrations_for(
         db.session, ceremony, q=request.args.get("q"), status=request.args.get("status") or None
     )
     out = io.StringIO()

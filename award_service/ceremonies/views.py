@@ -12,7 +12,7 @@ from ..forms import ActionForm, apply_errors
 from ..http import actor
 from ..i18n import locale_code
 from ..timeutil import utcnow
-from . import service, tickets, waitlist
+from . import registrations, service, tickets, waitlist
 from .forms import RegistrationForm
 
 bp = Blueprint("ceremonies", __name__)
@@ -39,7 +39,7 @@ def detail(ceremony_id: int):
     status = 200
     if request.method == "POST":
         try:
-            registration = service.register(
+            registration = registrations.register(
                 db.session, actor(), ceremony.id, form.service_data(), language=locale_code()
             )
         except ValidationFailed as exc:
@@ -67,13 +67,13 @@ def detail(ceremony_id: int):
 @limiter.limit(_registration_limit, methods=["POST"])
 def manage(token: str):
     try:
-        registration = service.registration_by_token(db.session, token)
+        registration = registrations.registration_by_token(db.session, token)
     except NotFound as exc:
         return render_template("errors/error.html", status=404, message=exc.message), 404
     form = ActionForm()
     if request.method == "POST":
         try:
-            service.cancel_registration(db.session, actor(), registration)
+            registrations.cancel_registration(db.session, actor(), registration)
         except Conflict as exc:
             flash(str(exc.message), "error")
         else:
@@ -97,7 +97,7 @@ def manage(token: str):
 @bp.get("/r/<token>/ticket.pdf")
 def ticket(token: str):
     try:
-        registration = service.registration_by_token(db.session, token)
+        registration = registrations.registration_by_token(db.session, token)
         return tickets.ticket_response(registration)
     except (NotFound, Conflict) as exc:
         return render_template("errors/error.html", status=exc.status, message=exc.message), exc.status

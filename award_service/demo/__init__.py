@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ..accounts.models import User
 from ..accounts.service import create_user
 from ..actor import Actor
+from ..ceremonies import registrations as registering
 from ..ceremonies import service
 from ..errors import Conflict
 from ..timeutil import to_local, utcnow, zone
@@ -142,7 +143,7 @@ def load(session, tz: str) -> dict:
                 "consent": True,
             }
             try:
-                service.register(session, actor, ceremony.id, data, language=rng.choice(["kk", "ru"]), now=now)
+                registering.register(session, actor, ceremony.id, data, language=rng.choice(["kk", "ru"]), now=now)
                 registrations += 1
             except Conflict:
                 session.rollback()

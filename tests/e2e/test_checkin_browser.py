@@ -8,7 +8,7 @@ import pytest
 from test_registration_browser import kazakh, visible_label
 
 from award_service.actor import Actor
-from award_service.ceremonies import service
+from award_service.ceremonies import registrations
 from award_service.ceremonies.models import Registration
 from award_service.extensions import db
 from tests.conftest import PASSWORD, registration_data
@@ -25,7 +25,7 @@ NAME = "Қоңырбаева Үміт Ғұмарқызы"
 
 def test_scan_admit_and_refuse_the_second_scan(live_server, new_page, make_ceremony, make_user, screenshots):
     ceremony = make_ceremony()
-    registered = service.register(
+    registered = registrations.register(
         db.session,
         Actor.system("test"),
         ceremony.id,

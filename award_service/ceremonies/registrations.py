@@ -1,0 +1,277 @@
+"""Registrations: taking seats (one conditional UPDATE, so a ceremony is never
+overbooked), joining the waiting list of a full one, finding and cancelling
+by the private link, and the staff's list."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any, cast
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Integer, Select, Table, bindparam, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.dml import ReturningUpdate
+
+from .. import codes
+from ..actor import Actor
+from ..audit import record
+from ..errors import Conflict, NotFound
+from ..extensions import DbSession
+from ..text import search_key
+from ..timeutil import UTCDateTime, utcnow
+from . import messages, validation, waitlist
+from .models import Ceremony, Registration
+from .service import REGISTRATION_CLOSED_MESSAGES, ceremony_closed_error, full_error, get_ceremony
+
+_registrations = cast(Table, Registration.__table__)
+_ceremonies = cast(Table, Ceremony.__table__)
+
+
+def _find_active_duplicate(session: DbSession, ceremony_id: int, email: str | None, phone: str | None) -> int | None:
+    conditions = []
+    if email:
+        conditions.append(Registration.email == email)
+    if phone:
+        conditions.append(Registration.phone == phone)
+    return session.scalar(
+        select(Registration.id)
+        .where(Registration.ceremony_id == ceremony_id, Registration.status != "cancelled", or_(*conditions))
+        .limit(1)
+    )
+
+
+def duplicate_error(existing_id: int) -> Conflict:
+    return Conflict(
+        _l(
+            "You are already registered for this ceremony (registration № %(id)d). "
+            "Use the link from your confirmation to view or cancel it.",
+            id=existing_id,
+        ),
+        code="duplicate_registration",
+        registration_id=existing_id,
+    )
+
+
+def _refusal(
+    session: DbSession, ceremony_id: int, clean: dict[str, Any], staff_override_window: bool, now: datetime
+) -> Conflict:
+    """Why a registration was not taken: explain after the rollback, reading at leisure."""
+    ceremony = get_ceremony(session, ceremony_id)  # NotFound for unknown and draft ceremonies
+    state = ceremony.registration_state(now)
+    if staff_override_window and state in ("closed", "not_yet"):
+        state = "open"
+    if state in REGISTRATION_CLOSED_MESSAGES:
+        return ceremony_closed_error(state)
+    existing = _find_active_duplicate(session, ceremony.id, clean["email"], clean["phone"])
+    if existing is not None:
+        return duplicate_error(existing)
+    return full_error(ceremony, clean["seats"])
+
+
+_INSERT_REGISTRATION = insert(_registrations).returning(_registrations.c.id)
+
+
+def _take_seats_statement(staff_override_window: bool) -> ReturningUpdate[tuple[int]]:
+    c = _ceremonies.c
+    seats, now = bindparam("seats", type_=Integer), bindparam("now", type_=UTCDateTime())
+    conditions = [
+        c.id == bindparam("ceremony_id", type_=Integer),
+        c.starts_at > now,
+        c.seats_taken + seats <= c.capacity,
+    ]
+    if staff_override_window:
+        conditions.append(c.status.in_(("published", "closed")))
+    else:
+        conditions += [
+            c.status == "published",
+            or_(c.registration_opens_at.is_(None), c.registration_opens_at <= now),
+            or_(c.registration_closes_at.is_(None), c.registration_closes_at > now),
+        ]
+    return (
+        update(_ceremonies)
+        .where(*conditions)
+        .values(seats_taken=c.seats_taken + seats, updated_at=now)
+        .returning(c.seats_taken)
+    )
+
+
+_TAKE_SEATS = {False: _take_seats_statement(False), True: _take_seats_statement(True)}
+
+
+def register(
+    session: DbSession,
+    actor: Actor,
+    ceremony_id: int | str,
+    data: dict[str, Any],
+    *,
+    language: str = "kk",
+    source: str = "online",
+    staff_override_window: bool = False,
+    now: datetime | None = None,
+) -> Registration:
+    """Register for a ceremony; raises ValidationFailed, NotFound or Conflict
+    (``ceremony_full``, ``registration_closed``, ``duplicate_registration``).
+
+    The common case is three statements in one transaction: INSERT the
+    registration (the partial unique indexes refuse a second active one with
+    the same phone or e-mail), INSERT its audit event, and take the seats with
+    one conditional UPDATE that also checks the ceremony is open — last, so
+    the ceremony row is locked only until the commit.  Any refusal rolls back
+    and is explained by reading the ceremony afterwards.
+    """
+    now = now or utcnow()
+    clean = validation.parse_registration(data)
+    try:
+        ceremony_pk = int(ceremony_id)
+    except (TypeError, ValueError):
+        raise NotFound(_l("No such ceremony.")) from None
+    if not 0 < ceremony_pk < 2**31:
+        raise NotFound(_l("No such ceremony."))
+    values = dict(
+        ceremony_id=ceremony_pk,
+        token=secrets.token_urlsafe(24),
+        ticket_code=codes.new_code(),
+        consent_at=now,
+        language=language,
+        status="confirmed",
+        source=source,
+        created_by_id=actor.user.id if actor.user else None,
+        created_at=now,
+        cancelled_at=None,
+        **clean,
+    )
+    connection = session.connection()
+    try:
+        registration_id = connection.execute(_INSERT_REGISTRATION, values).scalar_one()
+    except IntegrityError:
+        # Same phone or e-mail already active here, or no such ceremony.
+        session.rollback()
+        raise _refusal(session, ceremony_pk, clean, staff_override_window, now) from None
+    record(
+        session,
+        actor,
+        "registration.create",
+        "registration",
+        registration_id,
+        after={"ceremony_id": ceremony_pk, "seats": clean["seats"], "status": "confirmed", "source": source},
+    )
+    if clean["email"]:
+        # Before the seats, so that the ceremony row stays locked only for the
+        # UPDATE and the commit; a refusal rolls the message back with the rest.
+        messages.registration_confirmed(session, registration_id, now=now)  # ticket and calendar attached
+    taken = connection.execute(
+        _TAKE_SEATS[staff_override_window], {"ceremony_id": ceremony_pk, "seats": clean["seats"], "now": now}
+    ).first()
+    if taken is None:
+        session.rollback()
+        refusal = _refusal(session, ceremony_pk, clean, staff_override_window, now)
+        if refusal.code == "ceremony_full" and session.get_one(Ceremony, ceremony_pk).waitlist:
+            return _join_waitlist(session, actor, ceremony_pk, values, now)
+        raise refusal
+    session.commit()
+    return Registration(id=registration_id, **values)
+
+
+def _join_waitlist(
+    session: DbSession, actor: Actor, ceremony_id: int, values: dict[str, Any], now: datetime
+) -> Registration:
+    """A full ceremony with a waiting list: join its end (201, status
+    ``waitlisted``).  Seats freed between the refusal and now are given out at
+    once, this registration included if it is first in line and fits."""
+    values = {**values, "status": "waitlisted", "waitlist_order": waitlist.next_order(ceremony_id)}
+    try:
+        registration_id = session.execute(
+            insert(_registrations).values(values).returning(_registrations.c.id)
+        ).scalar_one()
+    except IntegrityError:  # the same phone or e-mail registered at this moment
+        session.rollback()
+        existing = _find_active_duplicate(session, ceremony_id, values["email"], values["phone"])
+        if existing is not None:
+            raise duplicate_error(existing) from None
+        raise
+    record(
+        session,
+        actor,
+        "registration.waitlist",
+        "registration",
+        registration_id,
+        after={"ceremony_id": ceremony_id, "seats": values["seats"], "status": "waitlisted"},
+    )
+    promoted = waitlist.promote(session, actor, ceremony_id, now=now)
+    registration = session.get_one(Registration, registration_id)
+    if registration.email and registration not in promoted:  # the promoted are told by promote()
+        position = waitlist.position(session, registration)
+        assert position is not None  # waitlisted and not promoted: in line
+        messages.registration_waitlisted(session, registration_id, position, now=now)
+    session.commit()
+    return registration
+
+
+def registration_by_token(session: DbSession, token: str) -> Registration:
+    if not token or len(token) > 64:
+        raise NotFound(_l("This link is not valid. Check that it was copied completely."))
+    registration = session.scalar(select(Registration).where(Registration.token == token))
+    if registration is None:
+        raise NotFound(_l("This link is not valid. Check that it was copied completely."))
+    return registration
+
+
+def cancel_registration(
+    session: DbSession, actor: Actor, registration: Registration, reason: str | None = None, now: datetime | None = None
+) -> Registration:
+    now = now or utcnow()
+    if registration.status == "cancelled":
+        raise Conflict(_l("This registration was already cancelled."), code="already_cancelled")
+    if now >= registration.ceremony.starts_at:
+        raise Conflict(
+            _l("The ceremony has already started; the registration can no longer be cancelled."),
+            code="registration_closed",
+        )
+    registration_id, ceremony_id, previous = registration.id, registration.ceremony_id, registration.status
+    result = session.execute(
+        update(Registration)
+        .where(Registration.id == registration_id, Registration.status == previous)
+        .values(status="cancelled", cancelled_at=now, waitlist_order=None)
+        .returning(Registration.seats)
+    ).first()
+    if result is None:
+        session.rollback()
+        raise Conflict(_l("This registration was already cancelled."), code="already_cancelled")
+    record(
+        session,
+        actor,
+        "registration.cancel",
+        "registration",
+        registration_id,
+        before={"status": previous},
+        after={"status": "cancelled"},
+        reason=reason,
+    )
+    if registration.email:
+        messages.registration_cancelled(session, registration_id, now=now)
+    if previous == "confirmed":
+        session.execute(
+            update(Ceremony).where(Ceremony.id == ceremony_id).values(seats_taken=Ceremony.seats_taken - result.seats)
+        )
+        waitlist.promote(session, actor, ceremony_id, now=now)  # the freed seats to those waiting
+    session.commit()
+    session.refresh(registration)
+    return registration
+
+
+def registrations_for(
+    session: DbSession, ceremony: Ceremony, *, q: str | None = None, status: str | None = None
+) -> Select[Registration]:
+    stmt = select(Registration).where(Registration.ceremony_id == ceremony.id)
+    if status:
+        stmt = stmt.where(Registration.status == status)
+    if q:
+        key = search_key(q.strip())
+        digits = "".join(ch for ch in q if ch.isdigit())
+        like = f"%{key}%"
+        conditions = [Registration.name_key.like(like), Registration.email.like(like)]
+        if len(digits) >= 3:
+            conditions.append(Registration.phone.like(f"%{digits}%"))
+        stmt = stmt.where(or_(*conditions))
+    return stmt.order_by(Registration.created_at, Registration.id)
