@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from award_service.audit.models import AuditEvent
-from award_service.awards import service as awards
+from award_service.awards import queries
 from award_service.awards.collation import CYRILLIC, sort_key
 from award_service.awards.models import Award
 from award_service.errors import Conflict
@@ -410,7 +410,7 @@ def test_clerk_prints_and_marks_presented_through_the_pages(client, login, cast,
         f"/staff/awards/?ceremony={ceremony.id}",
         data={"action": "present", "date": future, "serials": [awards_[0].serial]},
     )
-    assert refused.status_code == 422 and awards.get_award(db.session, awards_[0].serial).presented_on is None
+    assert refused.status_code == 422 and queries.get_award(db.session, awards_[0].serial).presented_on is None
     done = client.post(
         f"/staff/awards/?ceremony={ceremony.id}",
         data={"action": "present", "date": "09.05.2025", "serials": [a.serial for a in awards_]},
@@ -428,7 +428,7 @@ def test_admin_revokes_through_the_page(client, login, cast):
     done = client.post(f"/staff/awards/{award.serial}/revoke", data={"reason": "Wrong name", "reissue": "y"})
     assert done.status_code == 302
     db.session.expire_all()
-    assert awards.get_award(db.session, award.serial).status == "revoked"
+    assert queries.get_award(db.session, award.serial).status == "revoked"
     page = client.get(done.headers["Location"])
     assert page.status_code == 200 and award.serial in page.text
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import current_app, g, request
 
 from ..audit import history_json
-from ..awards import printing, service
+from ..awards import printing, queries, service
 from ..ceremonies.models import Ceremony
 from ..errors import NotFound
 from ..extensions import db, limiter
@@ -50,10 +50,10 @@ def award_json(a, *, with_history: bool = False) -> dict:
 @staff_required("awards.view")
 def list_awards():
     with checked_query(AwardQuery):
-        filters = service.validate_filters(db.session, request.args)
+        filters = queries.validate_filters(db.session, request.args)
         page, per_page = list_page()
     pagination = db.paginate(
-        service.list_query(g.api_user, **filters), page=page, per_page=per_page, error_out=False, count=True
+        queries.list_query(g.api_user, **filters), page=page, per_page=per_page, error_out=False, count=True
     )
     return respond(
         out.AwardPage,
@@ -101,7 +101,7 @@ def presentation_sheet_pdf():
 @staff_required("awards.view")
 def get_award(serial):
     return respond(
-        out.AwardDetail, award_json(service.visible_award(db.session, g.api_user, serial), with_history=True)
+        out.AwardDetail, award_json(queries.visible_award(db.session, g.api_user, serial), with_history=True)
     )
 
 
@@ -111,7 +111,7 @@ def get_award(serial):
 def certificate_pdf(serial):
     with checked_query(FormatQuery):
         fmt = printing.check_format(request.args.get("format"))
-    award = service.visible_award(db.session, g.api_user, serial, "awards.print")
+    award = queries.visible_award(db.session, g.api_user, serial, "awards.print")
     return printing.certificate_response(db.session, award, fmt)
 
 
@@ -125,7 +125,7 @@ def certificate_pdf(serial):
 )
 @staff_required("awards.revoke")
 def revoke_award(serial):
-    award = service.visible_award(db.session, g.api_user, serial, "awards.revoke")
+    award = queries.visible_award(db.session, g.api_user, serial, "awards.revoke")
     with checked_body(RevokeInput, json_body()) as body:
         result = service.revoke(db.session, api_actor(), award, body.get("reason"), reissue=body.get("reissue") is True)
     db.session.refresh(award)
@@ -145,7 +145,7 @@ def revoke_award(serial):
 )
 @staff_required("awards.revoke")
 def reissue_award(serial):
-    award = service.visible_award(db.session, g.api_user, serial, "awards.revoke")
+    award = queries.visible_award(db.session, g.api_user, serial, "awards.revoke")
     return respond(out.Award, award_json(service.reissue(db.session, api_actor(), award)), 201)
 
 
@@ -159,7 +159,7 @@ def reissue_award(serial):
 )
 @staff_required("awards.present")
 def mark_presented(serial):
-    award = service.visible_award(db.session, g.api_user, serial, "awards.present")
+    award = queries.visible_award(db.session, g.api_user, serial, "awards.present")
     with checked_body(PresentedInput, json_body()) as body:
         (award,) = service.mark_presented(db.session, api_actor(), [award.serial], body.get("date"))
     return respond(out.Award, award_json(award))
@@ -192,7 +192,7 @@ def attach_awards(ceremony_id):
 )
 @limiter.limit(lambda: current_app.config["AWARD_VERIFY_RATE_LIMIT"])
 def verify(code):
-    award = service.find_by_code(db.session, code)
+    award = queries.find_by_code(db.session, code)
     if award is None:
         raise NotFound("No certificate has this code.")
     # Only what the certificate itself shows, and its standing.

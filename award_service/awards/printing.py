@@ -17,7 +17,7 @@ from ..extensions import DbSession
 from ..medals.models import Medal
 from ..timeutil import to_local
 from .models import Award
-from .service import printable_query, validate_filters
+from .queries import printable_query, validate_filters
 
 BATCH_ROWS = 200  # rows fetched from the database at a time
 

@@ -24,7 +24,7 @@ from ..forms import ActionForm, apply_errors
 from ..http import actor, check, refused, require
 from ..i18n import locale_code
 from ..medals.service import all_medals
-from . import printing, service
+from . import printing, queries, service
 from .forms import FORMAT_LABELS, HISTORY_LABELS, STATUS_LABELS, BulkForm, FilterForm, PresentedForm, RevokeForm
 from .models import Award
 
@@ -53,7 +53,7 @@ def _filter_form() -> FilterForm:
 
 def _award_or_404(serial: str, permission: str = "awards.view") -> Award:
     try:
-        award = service.get_award(db.session, serial)
+        award = queries.get_award(db.session, serial)
     except NotFound:
         abort(404)
     check(permission, award)
@@ -121,7 +121,7 @@ def index():
             return outcome
         status, selected = outcome, set(request.form.getlist("serials"))
     try:
-        filters = service.validate_filters(db.session, request.args)
+        filters = queries.validate_filters(db.session, request.args)
     except ValidationFailed as exc:
         apply_errors(filter_form, exc.fields)
         return render_template(
@@ -137,7 +137,7 @@ def index():
     page_args = {k: v for k, v in request.args.items() if k in FILTER_KEYS and v}
     page = request.args.get("page", "1")
     pagination = db.paginate(
-        service.list_query(current_user, **filters),
+        queries.list_query(current_user, **filters),
         page=int(page) if page.isdigit() and len(page) < 7 else 1,
         per_page=current_app.config["AWARD_PAGE_SIZE"],
         error_out=False,
@@ -284,7 +284,7 @@ def reissue(serial: str):
 @public.get("/v/<code>")
 @limiter.limit(lambda: current_app.config["AWARD_VERIFY_RATE_LIMIT"])
 def verify(code: str):
-    award = service.find_by_code(db.session, code)
+    award = queries.find_by_code(db.session, code)
     if award is None:
         return render_template("awards/verify.html", award=None), 404
     return render_template("awards/verify.html", award=award, revoked_on=printing.revoked_on(award))
