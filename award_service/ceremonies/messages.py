@@ -25,9 +25,9 @@ from sqlalchemy import Integer, String, bindparam, cast, select
 from ..codes import grouped
 from ..mail import ics, registry
 from ..mail.models import OutboxMessage
-from ..mail.outbox import enqueue, enqueue_from, insert_from
+from ..mail.outbox import enqueue, enqueue_from, first_id, id_of, insert_from
 from ..mail.registry import Composed
-from ..mail.render import render
+from ..mail.render import base_url, render
 from ..mail.transport import Attachment, mail_domain, sender
 from ..pdf import ticket_pdf
 from ..timeutil import to_local, utcnow, zone
@@ -43,10 +43,6 @@ REMINDER_TOO_LATE = timedelta(hours=2)
 
 
 # ------------------------------------------------------------------ deciding (inside the change's transaction)
-
-
-def _id(row_or_id) -> int:
-    return row_or_id if isinstance(row_or_id, int) else row_or_id.id
 
 
 def _registrations(*conditions):
@@ -69,12 +65,8 @@ _TO_CEREMONY = insert_from(
 )
 
 
-def _one(ids: list[int]) -> int | None:
-    return ids[0] if ids else None
-
-
 def _to_registration(session, kind: str, registration, now: datetime | None, params: dict | None = None):
-    return _one(
+    return first_id(
         enqueue_from(
             session,
             _TO_REGISTRATION,
@@ -82,7 +74,7 @@ def _to_registration(session, kind: str, registration, now: datetime | None, par
             object_type="registration",
             params=params,
             now=now,
-            registration_id=_id(registration),
+            registration_id=id_of(registration),
         )
     )
 
@@ -130,7 +122,7 @@ def ceremony_changed(session, ceremony, changes: dict, *, now: datetime | None =
         object_type="registration",
         params={"changes": normalised},
         now=now,
-        ceremony_id=_id(ceremony),
+        ceremony_id=id_of(ceremony),
     )
 
 
@@ -138,7 +130,12 @@ def ceremony_cancelled(session, ceremony, *, now: datetime | None = None) -> lis
     """The ceremony is cancelled: every active registration with an e-mail is
     told (confirmed ones get a calendar file that withdraws the event)."""
     return enqueue_from(
-        session, _TO_CEREMONY, kind="ceremony_cancelled", object_type="registration", now=now, ceremony_id=_id(ceremony)
+        session,
+        _TO_CEREMONY,
+        kind="ceremony_cancelled",
+        object_type="registration",
+        now=now,
+        ceremony_id=id_of(ceremony),
     )
 
 
@@ -226,13 +223,9 @@ def enqueue_reminders(session, now: datetime | None = None) -> int:
 # ------------------------------------------------------------------ composing (by the sender)
 
 
-def _base() -> str:
-    return current_app.config["AWARD_BASE_URL"]
-
-
 def _registration_context(registration: Registration, language: str) -> dict:
     ceremony = registration.ceremony
-    manage = f"{_base()}/r/{registration.token}"
+    manage = f"{base_url()}/r/{registration.token}"
     return {
         "name": registration.full_name,
         "title": ceremony.title(language),
@@ -243,7 +236,7 @@ def _registration_context(registration: Registration, language: str) -> dict:
         "ticket_code": grouped(registration.ticket_code),
         "manage_link": manage,
         "ticket_link": f"{manage}/ticket.pdf",
-        "ceremony_link": f"{_base()}/ceremonies/{ceremony.id}",
+        "ceremony_link": f"{base_url()}/ceremonies/{ceremony.id}",
     }
 
 
@@ -258,7 +251,7 @@ def _ticket(registration: Registration) -> Attachment | None:
 
 def calendar_event(registration: Registration, language: str, now: datetime, *, cancelled: bool = False) -> Attachment:
     ceremony = registration.ceremony
-    manage = f"{_base()}/r/{registration.token}"
+    manage = f"{base_url()}/r/{registration.token}"
     organizer = sender(current_app.config)
     name, address = parseaddr(organizer)
     data = ics.event(

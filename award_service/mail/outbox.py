@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -178,6 +178,16 @@ def insert_from(recipients):
         "updated_at",
     ]
     return insert(_messages).from_select(columns, source).returning(_messages.c.id)
+
+
+def id_of(row_or_id: Any) -> int:
+    """The id of a row, or the id itself: the deciding functions take either."""
+    return row_or_id if isinstance(row_or_id, int) else int(row_or_id.id)
+
+
+def first_id(ids: list[int]) -> int | None:
+    """The one message a decision about one recipient added (None: nobody to write to)."""
+    return ids[0] if ids else None
 
 
 def enqueue_from(

@@ -69,9 +69,14 @@ def _paragraphs(text: str) -> list[list[str]]:
     return [block.split("\n") for block in text.strip("\n").split("\n\n") if block.strip()]
 
 
+def base_url() -> str:
+    """The public address links in messages start with (AWARD_BASE_URL)."""
+    return str(current_app.config["AWARD_BASE_URL"])
+
+
 def render(kind: str, language: str, **context) -> Rendered:
     """The subject, text and HTML of one message of ``kind`` in ``language``."""
-    context = {"base_url": current_app.config["AWARD_BASE_URL"], "lang": language, **context}
+    context = {"base_url": base_url(), "lang": language, **context}
     with force_locale(language):
         template = _text_environment().get_template(f"emails/{kind}.html")
         subject = "".join(template.blocks["subject"](template.new_context(dict(context))))

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, String, bindparam, cast, select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
 from ..mail import registry
-from ..mail.outbox import enqueue_from, insert_from
+from ..mail.outbox import enqueue_from, first_id, id_of, insert_from
 from ..mail.registry import Composed
-from ..mail.render import render
+from ..mail.render import base_url, render
 from .models import Nomination
 from .workflow import STATUS_LABELS
 
@@ -51,14 +50,6 @@ _TO_USER = insert_from(
 )
 
 
-def _id(row_or_id) -> int:
-    return row_or_id if isinstance(row_or_id, int) else row_or_id.id
-
-
-def _one(ids: list[int]) -> int | None:
-    return ids[0] if ids else None
-
-
 def nomination_status_changed(
     session, nomination, action: str, *, comment: str | None = None, now: datetime | None = None
 ) -> int | None:
@@ -75,7 +66,7 @@ def nomination_status_changed(
     params = {"status": NOMINATION_ACTIONS[action]}
     if comment is not None:
         params["comment"] = comment
-    return _one(
+    return first_id(
         enqueue_from(
             session,
             _TO_NOMINATOR,
@@ -83,7 +74,7 @@ def nomination_status_changed(
             object_type="nomination",
             params=params,
             now=now,
-            nomination_id=_id(nomination),
+            nomination_id=id_of(nomination),
         )
     )
 
@@ -133,10 +124,6 @@ def nominations_decided(
 # ------------------------------------------------------------------ composing (by the sender)
 
 
-def _base() -> str:
-    return current_app.config["AWARD_BASE_URL"]
-
-
 def _nomination(session, message, subject, language, params, now) -> Composed:
     user = session.get(User, subject.created_by_id)
     status = params["status"]
@@ -152,7 +139,7 @@ def _nomination(session, message, subject, language, params, now) -> Composed:
         comment=params.get("comment", subject.last_comment) or "",
         decree_number=subject.decree_number,
         decree_date=subject.decree_date,
-        link=f"{_base()}/staff/nominations/{subject.id}",
+        link=f"{base_url()}/staff/nominations/{subject.id}",
     )
     return Composed(rendered.subject, rendered.text, rendered.html)
 
@@ -182,7 +169,7 @@ def _nominations(session, message, subject, language, params, now) -> Composed:
         decree_number=first.decree_number,
         decree_date=first.decree_date,
         nominations=[{"id": n.id, "nominee": n.nominee.full_name, "medal": n.medal.name(language)} for n in rows],
-        link=f"{_base()}/staff/nominations/?status={status}",
+        link=f"{base_url()}/staff/nominations/?status={status}",
     )
     return Composed(rendered.subject, rendered.text, rendered.html)
 
