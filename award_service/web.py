@@ -7,15 +7,13 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .accounts.models import User
-from .accounts.permissions import can
 from .api.errors import error_response, http_error_response
 from .extensions import db, login_manager
-from .http import ERROR_MESSAGES, render_error, safe_next
+from .http import ERROR_MESSAGES, allowed, render_error, safe_next
 from .states import label as state_label
 
 bp = Blueprint("web", __name__)
@@ -62,7 +60,7 @@ def init_app(app) -> None:
 
     @app.context_processor
     def inject():
-        return {"can": lambda permission, obj=None: can(current_user, permission, obj)}
+        return {"can": allowed}
 
     @app.after_request
     def security_headers(response):

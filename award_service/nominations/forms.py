@@ -16,6 +16,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from ..forms import apply_errors
 from .models import NOMINEE_CATEGORIES
+from .nominees import NOMINEE_FIELDS
 
 CATEGORY_LABELS = {
     "front_veteran": _l("Front-line veteran"),
@@ -90,18 +91,6 @@ class NominationForm(FlaskForm):
     )
     version = HiddenField()
 
-    NOMINEE_FIELDS = (
-        "surname",
-        "given_name",
-        "patronymic",
-        "iin",
-        "birth_date",
-        "category",
-        "district",
-        "address",
-        "phone",
-    )
-
     def set_choices(self, districts, medals) -> None:
         self.category.choices = [("", _l("— choose —")), *list(CATEGORY_LABELS.items())]
         self.district.choices = ([("", _l("— choose —"))] if len(districts) != 1 else []) + list(districts)
@@ -112,7 +101,7 @@ class NominationForm(FlaskForm):
         return field.raw_data[0] if field.raw_data else (field.data or "")
 
     def service_data(self, *, with_medal: bool = True) -> dict:
-        data = {"nominee": {name: self._raw(name) for name in self.NOMINEE_FIELDS}, "grounds": self._raw("grounds")}
+        data = {"nominee": {name: self._raw(name) for name in NOMINEE_FIELDS}, "grounds": self._raw("grounds")}
         if with_medal:
             data["medal"] = self._raw("medal")
         return data

@@ -21,6 +21,19 @@ from . import iin as iin_module
 from . import names
 from .models import NOMINEE_CATEGORIES, Nominee
 
+# The nominee's details, in the order the form, the API's "nominee" object and an import file's
+# first columns use.
+NOMINEE_FIELDS = (
+    "surname",
+    "given_name",
+    "patronymic",
+    "iin",
+    "birth_date",
+    "category",
+    "district",
+    "address",
+    "phone",
+)
 IIN_MESSAGES = {
     "length": _l("The IIN has 12 digits."),
     "digits": _l("The IIN has digits only."),

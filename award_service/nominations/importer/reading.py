@@ -23,20 +23,8 @@ from .. import nominees
 from ..models import Nomination, Nominee
 from ..workflow import INACTIVE_STATUSES
 
-COLUMNS = (
-    "surname",
-    "given_name",
-    "patronymic",
-    "iin",
-    "birth_date",
-    "category",
-    "district",
-    "address",
-    "phone",
-    "medal",
-    "grounds",
-)
-NOMINEE_COLUMNS = COLUMNS[:9]
+NOMINEE_COLUMNS = nominees.NOMINEE_FIELDS
+COLUMNS = (*NOMINEE_COLUMNS, "medal", "grounds")
 MAX_ROWS = 20_000
 MAX_BYTES = 20 * 1024 * 1024
 CHUNK = 1000  # ids or keys per IN (...) list
