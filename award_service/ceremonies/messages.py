@@ -17,15 +17,16 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, String, bindparam, cast, select
+from sqlalchemy import ColumnElement, Insert, Integer, String, bindparam, cast, select
 
 from ..codes import grouped
 from ..mail import ics, registry
 from ..mail.models import OutboxMessage
-from ..mail.outbox import enqueue, enqueue_from, first_id, id_of, insert_from
+from ..mail.outbox import enqueue, enqueue_from, first_id, id_of, insert_from, insert_values
 from ..mail.registry import Composed
 from ..mail.render import base_url, render
 from ..mail.transport import Attachment, mail_domain, sender
@@ -82,6 +83,26 @@ def _to_registration(session, kind: str, registration, now: datetime | None, par
 def registration_confirmed(session, registration, *, now: datetime | None = None) -> int | None:
     """Registered with a seat: the ticket PDF and a calendar file attached."""
     return _to_registration(session, "registration_confirmed", registration, now)
+
+
+def confirmation_from(registrations: Any, ceremonies: Any) -> Insert:
+    """The confirmation of a registration made in the same statement:
+    ``registrations`` is a data-modifying CTE whose RETURNING has the
+    registration's id, ceremony_id, email and language, ``ceremonies`` one
+    with its ceremony's id and district_id.  An INSERT … SELECT that adds the
+    message only for a registration with an e-mail (RETURNING its id), run
+    with :func:`confirmation_values`."""
+    r, c = registrations.c, ceremonies.c
+    return insert_from(
+        select(r.email, r.language, cast(r.id, String), c.district_id)
+        .select_from(registrations.join(ceremonies, c.id == r.ceremony_id))
+        .where(r.email.is_not(None))
+    )
+
+
+def confirmation_values(now: datetime | None = None) -> dict[str, Any]:
+    """The bind values of :func:`confirmation_from` (a kind registered below)."""
+    return insert_values("registration_confirmed", "registration", now=now)
 
 
 def registration_waitlisted(session, registration, position: int, *, now: datetime | None = None) -> int | None:

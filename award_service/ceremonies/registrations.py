@@ -1,23 +1,24 @@
 """Registrations: taking seats (one conditional UPDATE, so a ceremony is never
-overbooked), joining the waiting list of a full one, finding and cancelling
+overbooked; on PostgreSQL with the registration's other writes in one statement), joining the waiting list of a full one, finding and cancelling
 by the private link, and the staff's list."""
 
 from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, Select, Table, bindparam, insert, or_, select, update
+from sqlalchemy import Integer, Select, Table, Update, bindparam, insert, null, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.dml import ReturningUpdate
 
 from .. import codes
 from ..actor import Actor
-from ..audit import record
+from ..audit import event_values, insert_event_from, record
 from ..errors import Conflict, NotFound
 from ..extensions import DbSession
+from ..mail.outbox import is_suppressed, send_after_commit
 from ..text import search_key
 from ..timeutil import UTCDateTime, utcnow
 from . import messages, validation, waitlist
@@ -72,7 +73,9 @@ def _refusal(
 _INSERT_REGISTRATION = insert(_registrations).returning(_registrations.c.id)
 
 
-def _take_seats_statement(staff_override_window: bool) -> ReturningUpdate[tuple[int]]:
+def _take_seats(staff_override_window: bool) -> Update:
+    """One conditional UPDATE takes the seats and checks the ceremony is open
+    (bind parameters ``ceremony_id``, ``seats``, ``now``): no row, no seats."""
     c = _ceremonies.c
     seats, now = bindparam("seats", type_=Integer), bindparam("now", type_=UTCDateTime())
     conditions = [
@@ -88,15 +91,40 @@ def _take_seats_statement(staff_override_window: bool) -> ReturningUpdate[tuple[
             or_(c.registration_opens_at.is_(None), c.registration_opens_at <= now),
             or_(c.registration_closes_at.is_(None), c.registration_closes_at > now),
         ]
-    return (
-        update(_ceremonies)
-        .where(*conditions)
-        .values(seats_taken=c.seats_taken + seats, updated_at=now)
-        .returning(c.seats_taken)
+    return update(_ceremonies).where(*conditions).values(seats_taken=c.seats_taken + seats, updated_at=now)
+
+
+_TAKE_SEATS = {override: _take_seats(override).returning(_ceremonies.c.seats_taken) for override in (False, True)}
+
+
+@cache
+def _register_at_once(columns: tuple[str, ...], staff_override_window: bool, with_mail: bool) -> Select[Any]:
+    """PostgreSQL: a registration's writes as one statement, one round trip.
+
+    Data-modifying CTEs, each feeding the next through its RETURNING: take the
+    seats (the conditional UPDATE, which also locks the ceremony row until the
+    commit), insert the registration only if they were taken (``r_`` +
+    column), its audit event (``audit_`` + column) and, when it has an e-mail,
+    its confirmation.  No row back: the seats were not taken and nothing was
+    written.  A second active registration with the same phone or e-mail is
+    refused by the partial unique indexes (IntegrityError), as in the
+    statement-by-statement way."""
+    r = _registrations
+    seats = _take_seats(staff_override_window).returning(_ceremonies.c.id, _ceremonies.c.district_id).cte("seats")
+    values = select(*(bindparam("r_" + name, type_=r.c[name].type) for name in columns)).select_from(seats)
+    made = (
+        insert(r)
+        .from_select(list(columns), values)
+        .returning(r.c.id, r.c.ceremony_id, r.c.email, r.c.language)
+        .cte("made")
     )
-
-
-_TAKE_SEATS = {False: _take_seats_statement(False), True: _take_seats_statement(True)}
+    event = insert_event_from(made.c.id).cte("event")
+    if not with_mail:
+        return select(made.c.id, null().label("message_id")).add_cte(event)
+    message = messages.confirmation_from(made, seats).cte("message")
+    return (
+        select(made.c.id, message.c.id.label("message_id")).select_from(made.outerjoin(message, true())).add_cte(event)
+    )
 
 
 def register(
@@ -113,12 +141,14 @@ def register(
     """Register for a ceremony; raises ValidationFailed, NotFound or Conflict
     (``ceremony_full``, ``registration_closed``, ``duplicate_registration``).
 
-    The common case is three statements in one transaction: INSERT the
-    registration (the partial unique indexes refuse a second active one with
-    the same phone or e-mail), INSERT its audit event, and take the seats with
-    one conditional UPDATE that also checks the ceremony is open — last, so
-    the ceremony row is locked only until the commit.  Any refusal rolls back
-    and is explained by reading the ceremony afterwards.
+    On PostgreSQL the writes are one statement (:func:`_register_at_once`).
+    Elsewhere (SQLite, in process: round trips cost little) they are three or
+    four in one transaction: INSERT the registration (the partial unique
+    indexes refuse a second active one with the same phone or e-mail), INSERT
+    its audit event and its confirmation, and take the seats with one
+    conditional UPDATE that also checks the ceremony is open — last, so the
+    ceremony row is locked only until the commit.  Any refusal rolls back and
+    is explained by reading the ceremony afterwards.
     """
     now = now or utcnow()
     clean = validation.parse_registration(data)
@@ -142,6 +172,8 @@ def register(
         **clean,
     )
     connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        return _register_postgresql(session, actor, ceremony_pk, values, clean, staff_override_window, now)
     try:
         registration_id = connection.execute(_INSERT_REGISTRATION, values).scalar_one()
     except IntegrityError:
@@ -171,6 +203,49 @@ def register(
         raise refusal
     session.commit()
     return Registration(id=registration_id, **values)
+
+
+def _register_postgresql(
+    session: DbSession,
+    actor: Actor,
+    ceremony_id: int,
+    values: dict[str, Any],
+    clean: dict[str, Any],
+    staff_override_window: bool,
+    now: datetime,
+) -> Registration:
+    with_mail = bool(clean["email"]) and not is_suppressed(session)
+    statement = _register_at_once(tuple(values), staff_override_window, with_mail)
+    event = event_values(
+        actor,
+        "registration.create",
+        "registration",
+        None,
+        after={"ceremony_id": ceremony_id, "seats": clean["seats"], "status": "confirmed", "source": values["source"]},
+    )
+    params = {
+        **{"r_" + name: value for name, value in values.items()},
+        **{"audit_" + name: value for name, value in event.items()},
+        "ceremony_id": ceremony_id,
+        "seats": clean["seats"],
+        "now": now,
+    }
+    if with_mail:
+        params.update(messages.confirmation_values(now))
+    try:
+        made = session.connection().execute(statement, params).first()
+    except IntegrityError:  # the same phone or e-mail already active here
+        made = None
+    if made is None:
+        session.rollback()
+        refusal = _refusal(session, ceremony_id, clean, staff_override_window, now)
+        if refusal.code == "ceremony_full" and session.get_one(Ceremony, ceremony_id).waitlist:
+            return _join_waitlist(session, actor, ceremony_id, values, now)
+        raise refusal
+    if made.message_id is not None:
+        send_after_commit(session, [made.message_id])
+    session.commit()
+    return Registration(id=made.id, **values)
 
 
 def _join_waitlist(

@@ -142,7 +142,7 @@ def enqueue(
         return None
     if attachments:
         _add_attachments(connection, message_id, attachments)
-    _send_after_commit(session, [message_id])
+    send_after_commit(session, [message_id])
     return message_id
 
 
@@ -202,18 +202,25 @@ def enqueue_from(
 ) -> list[int]:
     """Run an :func:`insert_from` statement with its recipients' ``values``;
     the ids added (none when mail is suppressed on this session)."""
-    if session.info.get(SUPPRESSED):
+    if is_suppressed(session):
         return []
     ids = list(
-        session.connection()
-        .execute(
-            statement, dict(values, kind=kind, params=dump_params(params), object_type=object_type, now=now or utcnow())
-        )
-        .scalars()
+        session.connection().execute(statement, dict(values, **insert_values(kind, object_type, params, now))).scalars()
     )
     if ids:
-        _send_after_commit(session, sorted(ids))
+        send_after_commit(session, sorted(ids))
     return ids
+
+
+def insert_values(kind: str, object_type: str, params: dict | None = None, now: datetime | None = None) -> dict:
+    """The bind values of an :func:`insert_from` statement other than its
+    recipients' (for a statement that embeds it, e.g. as a CTE)."""
+    return {"kind": kind, "params": dump_params(params), "object_type": object_type, "now": now or utcnow()}
+
+
+def is_suppressed(session) -> bool:
+    """No mail from this session (see :func:`suppressed`)."""
+    return bool(session.info.get(SUPPRESSED))
 
 
 def _add_attachments(connection, message_id: int, attachments) -> None:
@@ -247,7 +254,9 @@ def suppressed(session):
             session.info.pop(SUPPRESSED, None)
 
 
-def _send_after_commit(session, message_ids) -> None:
+def send_after_commit(session, message_ids) -> None:
+    """Hand these messages (added by this session's transaction) to the sender
+    once it commits; :func:`enqueue` and :func:`enqueue_from` do it themselves."""
     pending = session.info.get(PENDING)
     if pending is None:
         app = current_app._get_current_object()  # type: ignore[attr-defined]  # LocalProxy
@@ -299,7 +308,7 @@ def retry(
         before={"status": "failed"},
         after={"status": "queued", "attempts": 0},
     )
-    _send_after_commit(session, [message_id])
+    send_after_commit(session, [message_id])
     session.commit()
     return session.get(m, message_id)
 
