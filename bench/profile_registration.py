@@ -179,7 +179,7 @@ def ceiling_post():
     return post
 
 
-def registration_post():
+def registration_post(with_app: bool = False):
     from flask_migrate import upgrade
 
     from award_service import create_app
@@ -222,6 +222,8 @@ def registration_post():
         with app.app_context():
             db.engine.dispose()
 
+    if with_app:
+        return post, engine, dispose, app
     return post, engine, dispose
 
 

@@ -289,7 +289,9 @@ def test_postgresql_writes_a_registration_in_one_statement(require_postgres, app
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.object_type == "registration", AuditEvent.object_id == str(registration_id))
     ).all()
-    assert [(e.action, e.after["seats"], e.after["status"]) for e in events] == [("registration.create", 1, "confirmed")]
+    assert [(e.action, e.after["seats"], e.after["status"]) for e in events] == [
+        ("registration.create", 1, "confirmed")
+    ]
     message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.object_id == str(registration_id))).one()
     assert (message.kind, message.to_address, message.district_id) == (
         "registration_confirmed",

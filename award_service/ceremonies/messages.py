@@ -21,7 +21,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Insert, Integer, String, bindparam, cast, select
+from sqlalchemy import Insert, Integer, String, bindparam, cast, select
 
 from ..codes import grouped
 from ..mail import ics, registry

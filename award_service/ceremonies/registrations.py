@@ -1,6 +1,7 @@
 """Registrations: taking seats (one conditional UPDATE, so a ceremony is never
-overbooked; on PostgreSQL with the registration's other writes in one statement), joining the waiting list of a full one, finding and cancelling
-by the private link, and the staff's list."""
+overbooked; on PostgreSQL with the registration's other writes in one
+statement), joining the waiting list of a full one, finding and cancelling by
+the private link, and the staff's list."""
 
 from __future__ import annotations
 
