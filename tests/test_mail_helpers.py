@@ -130,3 +130,57 @@ def test_the_test_server_speaks_smtp_and_refuses_like_a_real_one():
             assert client.noop()[0] == 250
     finally:
         server.stop()
+
+
+def test_messages_are_built_and_written_as_the_stdlib_would():
+    """transport.build encodes attachments in one call and serialize() writes
+    each body in one piece: the parts and the bytes must be what the stdlib's
+    own add_attachment and as_bytes make (a Python upgrade that changes them
+    fails here)."""
+    import email
+    import email.policy
+    import os
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from award_service.mail.transport import Attachment, build, serialize
+
+    attachments = [
+        Attachment("ticket-7.pdf", "application/pdf", os.urandom(130_001)),  # not a multiple of 57 bytes
+        Attachment("ceremony.ics", "text/calendar; method=REQUEST; charset=utf-8", "BEGIN:VCALENDAR\r\n".encode()),
+        Attachment("Куәлік №7.pdf", "application/pdf", b"%PDF-1.4\n" * 10),  # a filename in RFC 2231
+        Attachment("empty.bin", "application/octet-stream", b""),
+    ]
+    row = SimpleNamespace(
+        id=7,
+        created_at=datetime(2026, 5, 1, tzinfo=UTC),
+        to_address="asel@example.kz",
+        subject="Тіркеу расталды — Регистрация подтверждена",
+        body_text="Сәлеметсіз бе!\nЗдравствуйте!\r\nline three\n",
+        body_html="<p>Сәлеметсіз бе!</p>\n",
+        language="kk",
+    )
+    config = {"AWARD_BASE_URL": "https://award.example.kz", "AWARD_MAIL_FROM": ""}
+    msg = build(row, attachments, config, datetime(2026, 5, 1, 9, tzinfo=UTC))
+    written = serialize(msg)
+    assert written == msg.as_bytes(policy=email.policy.SMTP)
+
+    reference = email.message.EmailMessage(policy=email.policy.SMTP)
+    reference.set_content(row.body_text)
+    reference.add_alternative(row.body_html, subtype="html")
+    for a in attachments:
+        main, _, rest = a.content_type.partition("/")
+        sub, *params = [p.strip() for p in rest.split(";")]
+        reference.add_attachment(
+            a.data, maintype=main, subtype=sub, filename=a.filename, params=dict(p.split("=") for p in params) or None
+        )
+    ours = [p for p in email.message_from_bytes(written, policy=email.policy.default).iter_attachments()]
+    theirs = list(reference.iter_attachments())
+    assert len(ours) == len(theirs) == len(attachments)
+    for mine, ref, a in zip(ours, theirs, attachments, strict=True):
+        assert mine.get_content_type() == ref.get_content_type()
+        assert dict(mine.get_params()) == dict(ref.get_params())
+        assert mine.get_filename() == ref.get_filename() == a.filename
+        assert mine["Content-Transfer-Encoding"] == ref["Content-Transfer-Encoding"] == "base64"
+        assert mine.get_payload(decode=True) == a.data
+        assert mine.get_payload().replace("\r\n", "\n") == ref.get_payload()  # the same base64 lines
