@@ -147,7 +147,7 @@ def test_messages_are_built_and_written_as_the_stdlib_would():
 
     attachments = [
         Attachment("ticket-7.pdf", "application/pdf", os.urandom(130_001)),  # not a multiple of 57 bytes
-        Attachment("ceremony.ics", "text/calendar; method=REQUEST; charset=utf-8", "BEGIN:VCALENDAR\r\n".encode()),
+        Attachment("ceremony.ics", "text/calendar; method=REQUEST; charset=utf-8", b"BEGIN:VCALENDAR\r\n"),
         Attachment("Куәлік №7.pdf", "application/pdf", b"%PDF-1.4\n" * 10),  # a filename in RFC 2231
         Attachment("empty.bin", "application/octet-stream", b""),
     ]
@@ -174,7 +174,7 @@ def test_messages_are_built_and_written_as_the_stdlib_would():
         reference.add_attachment(
             a.data, maintype=main, subtype=sub, filename=a.filename, params=dict(p.split("=") for p in params) or None
         )
-    ours = [p for p in email.message_from_bytes(written, policy=email.policy.default).iter_attachments()]
+    ours = list(email.message_from_bytes(written, policy=email.policy.default).iter_attachments())
     theirs = list(reference.iter_attachments())
     assert len(ours) == len(theirs) == len(attachments)
     for mine, ref, a in zip(ours, theirs, attachments, strict=True):
