@@ -188,11 +188,16 @@ class Server(Process):
 
 
 class MailWorker(Process):
-    """A Celery worker (``award_service.worker``); it finishes its task on SIGTERM."""
+    """A Celery worker (``award_service.worker``); it finishes its task on SIGTERM.
+
+    ``nice``: started under ``nice -n NICE`` (19: the lowest CPU priority, as a
+    one-box deployment runs it beside the web server); its pool's children
+    inherit it.  Its PostgreSQL backends keep the server's priority."""
 
     GRACE = 30.0
 
-    def __init__(self, env: dict, logdir: Path, concurrency: int = 1):
+    def __init__(self, env: dict, logdir: Path, concurrency: int = 1, nice: int = 0):
+        self.nice = nice
         cmd = [
             sys.executable,
             "-m",
@@ -208,7 +213,13 @@ class MailWorker(Process):
             "--without-mingle",
             "--without-heartbeat",
         ]
+        if nice:
+            cmd = ["nice", "-n", str(nice), *cmd]  # nice execs the command: same pid
         super().__init__(cmd, env, logdir / "mail-worker.log")
+
+    def niceness(self) -> list[int]:
+        """The nice values its processes run at now (read back from /proc)."""
+        return sorted({n for n in (nice_of(pid) for pid in process_tree(self.proc.pid)) if n is not None})
 
 
 def empty_redis_db(url: str) -> None:
@@ -432,6 +443,15 @@ def _proc_stat(pid: int) -> tuple[int, int] | None:
     return int(fields[1]), int(fields[11]) + int(fields[12])
 
 
+def nice_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            raw = fh.read().decode()
+    except OSError:
+        return None
+    return int(raw[raw.rindex(")") + 2 :].split()[16])
+
+
 def gunicorn_workers(master_pid: int) -> list[int]:
     workers = []
     for entry in os.listdir("/proc"):
@@ -518,3 +538,93 @@ def server_log_errors(server) -> int:
     except OSError:
         return 0
     return sum(1 for line in text.splitlines() if "Traceback" in line or "[ERROR]" in line)
+
+
+# ---------------------------------------------------------------- the service
+
+
+def base_env() -> dict:
+    """This process's environment without AWARD_*/FLASK_* settings, for a production-like service."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWARD_", "FLASK_"))}
+    env.update(
+        SECRET_KEY=SECRET_KEY,
+        AWARD_ENV="production",
+        AWARD_RATELIMIT_ENABLED="false",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    return env
+
+
+def prepare_service(env: dict) -> str:
+    """``flask db upgrade``, an organiser and an API token for them (returned)."""
+    flask_cli(env, "db", "upgrade")
+    password = secrets.token_urlsafe(16)
+    flask_cli(
+        env,
+        "users",
+        "create",
+        "--email",
+        ORGANISER_EMAIL,
+        "--name",
+        "Bench Organiser",
+        "--role",
+        "organiser",
+        "--password",
+        password,
+    )
+    return flask_cli(env, "users", "token", "--email", ORGANISER_EMAIL).strip().splitlines()[-1].strip()
+
+
+def make_ceremony(port: int, token: str, title: str, capacity: int) -> int:
+    """A published ceremony, made through ``POST /api/v1/ceremonies``; its id."""
+    status, data = request(
+        port,
+        "POST",
+        "/api/v1/ceremonies",
+        {
+            "title_kk": f"{title} — Жеңістің 80 жылы",
+            "title_ru": f"{title} — 80 лет Победы",
+            "starts_at": "2027-05-09T19:00",
+            "venue": "Alash Square",
+            "district": "zhezkazgan",
+            "capacity": capacity,
+            "status": "published",
+        },
+        {"Authorization": f"Bearer {token}"},
+    )
+    if status != 201:
+        raise BenchError(f"POST /api/v1/ceremonies answered {status}: {data}")
+    return data["id"]
+
+
+def worker_env(svc_env: dict, svc_url: str, port: int) -> dict:
+    """The service's environment for the mail worker, its PostgreSQL backends named apart."""
+    return dict(
+        svc_env,
+        AWARD_BASE_URL=f"http://127.0.0.1:{port}",
+        DATABASE_URL=with_application_name(svc_url, WORKER_APP_NAME),
+    )
+
+
+def settled_count(url: str, query: str, timeout: float = 10.0) -> int:
+    """A row count once the requests still in flight when the load generator stopped have finished."""
+    last, deadline = scalar(url, query), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.15)
+        now = scalar(url, query)
+        if now == last:
+            return now
+        last = now
+    return last
+
+
+Q_WAITING = "select count(*) from outbox_messages where status in ('queued', 'sending')"
+Q_LAST_MESSAGE = "select coalesce(max(id), 0) from outbox_messages"
+
+
+def wait_outbox_empty(url: str, timeout: float, poll: float = 0.25) -> int:
+    """Wait until no message is queued or being sent (or ``timeout`` s); the number still waiting."""
+    deadline = time.monotonic() + timeout
+    while (waiting := scalar(url, Q_WAITING)) and time.monotonic() < deadline:
+        time.sleep(poll)
+    return waiting
