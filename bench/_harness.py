@@ -269,6 +269,8 @@ class LoadResult:
         self.codes = codes
         self.socket_errors = socket_errors
         self.latency_ms = latency_ms
+        # paced runs (rate given): (requests sent more than LATE_MS behind their time, the most behind in ms)
+        self.paced: tuple[int, float] | None = None
 
     @property
     def created(self) -> int:
@@ -297,7 +299,9 @@ def run_wrk(
     threads: int,
     contact: str = "email",
     phone_base: int = 0,
+    rate: float = 0.0,
 ) -> LoadResult:
+    """wrk with bench/register.lua; ``rate`` > 0: that many requests a second offered, paced by its delay()."""
     cmd = [
         "wrk",
         f"-t{threads}",
@@ -314,13 +318,15 @@ def run_wrk(
         contact,
         str(phone_base),
     ]
+    if rate > 0:
+        cmd += [str(rate), str(threads)]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
     if result.returncode != 0:
         raise BenchError(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     statuses, codes = Counter(), Counter()
     requests = duration_us = 0
     socket_errors = {}
-    latency = None
+    latency = paced = None
     for line in result.stdout.splitlines():
         parts = line.split()
         if not parts or parts[0] != "WRKSTAT":
@@ -339,12 +345,16 @@ def run_wrk(
             socket_errors.pop("status")
         elif parts[1] == "latency_us":
             latency = tuple(int(x) / 1000 for x in parts[2:5])
+        elif parts[1] == "paced":
+            paced = (int(parts[2]), float(parts[3]))
     if not duration_us:
         raise BenchError(f"could not read wrk's output:\n{result.stdout}\n{result.stderr}")
     m = re.search(r"Requests/sec:\s*([\d.]+)", result.stdout)
     seconds = duration_us / 1e6
-    rate = float(m.group(1)) if m else requests / seconds
-    return LoadResult("wrk", rate, requests, seconds, statuses, codes, socket_errors, latency)
+    achieved = float(m.group(1)) if m else requests / seconds
+    loaded = LoadResult("wrk", achieved, requests, seconds, statuses, codes, socket_errors, latency)
+    loaded.paced = paced
+    return loaded
 
 
 def run_python_load(
@@ -357,18 +367,38 @@ def run_python_load(
     threads: int,
     contact: str = "email",
     phone_base: int = 0,
+    rate: float = 0.0,
 ) -> LoadResult:
-    """Fallback when wrk is missing: one thread per connection (slower; shares the CPU)."""
+    """Fallback when wrk is missing: one thread per connection (slower; shares the CPU).  ``rate`` > 0:
+    requests at fixed times, ``rate`` a second, taken in turn by whichever thread is free (as register.lua)."""
     statuses, codes = Counter(), Counter()
     errors = Counter()
     latencies: list[float] = []
     lock = threading.Lock()
-    stop_at = time.monotonic() + duration
+    start = time.monotonic()
+    stop_at = start + duration
+    schedule = {"next": start, "late": 0, "max_lag": 0.0}
+
+    def next_time() -> float:
+        with lock:
+            at = schedule["next"]
+            schedule["next"] = at + 1 / rate
+        lag = time.monotonic() - at
+        if lag > 0:
+            with lock:
+                schedule["max_lag"] = max(schedule["max_lag"], lag * 1000)
+                schedule["late"] += lag > 0.1
+        return at
 
     def worker(tid: int):
         n = 0
         local_status, local_codes, local_lat, local_err = Counter(), Counter(), [], Counter()
         while time.monotonic() < stop_at:
+            if rate > 0:
+                at = next_time()
+                if at >= stop_at:
+                    break
+                time.sleep(max(at - time.monotonic(), 0))
             n += 1
             reach = (
                 {"phone": f"+7701{phone_base + tid * 200_000 + n:07d}"}
@@ -399,13 +429,12 @@ def run_python_load(
             errors.update(local_err)
             latencies.extend(local_lat)
 
-    t0 = time.monotonic()
     pool = [threading.Thread(target=worker, args=(i + 1,)) for i in range(connections)]
     for t in pool:
         t.start()
     for t in pool:
         t.join()
-    seconds = time.monotonic() - t0
+    seconds = time.monotonic() - start
     total = sum(statuses.values())
     latencies.sort()
     lat = None
@@ -415,7 +444,7 @@ def run_python_load(
             latencies[int(len(latencies) * 0.99)] * 1000,
             latencies[-1] * 1000,
         )
-    return LoadResult(
+    loaded = LoadResult(
         "python threads",
         total / seconds,
         total,
@@ -425,6 +454,9 @@ def run_python_load(
         {"connect": 0, "read": errors["read"], "write": 0, "timeout": 0},
         lat,
     )
+    if rate > 0:
+        loaded.paced = (int(schedule["late"]), float(schedule["max_lag"]))
+    return loaded
 
 
 # ---------------------------------------------------------------- CPU spent
@@ -514,6 +546,13 @@ def cpu_spent(before: dict, after: dict) -> dict[str, float]:
     return {
         kind: sum(t - before[kind].get(pid, 0) for pid, t in after[kind].items()) / CLK_TCK for kind in ("app", "pg")
     }
+
+
+def machine_cpu() -> tuple[int, int]:
+    """(busy, all) clock ticks of every core so far, from /proc/stat: the whole machine, others' work included."""
+    with open("/proc/stat") as fh:
+        ticks = [int(x) for x in fh.readline().split()[1:9]]  # user nice system idle iowait irq softirq steal
+    return sum(ticks) - ticks[3] - ticks[4], sum(ticks)
 
 
 def merge(results: list[LoadResult]) -> LoadResult:

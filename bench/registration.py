@@ -67,6 +67,14 @@ benchmark itself could not run).  In one run:
     .venv/bin/python bench/registration.py [--duration 10] [--rounds 5] [--connections 16] [--workers 2]
                                            [--mail worker|worker-during-load|in-process] [--worker-nice 19]
                                            [--broker redis://127.0.0.1:6379/12]
+    .venv/bin/python bench/registration.py --sustained [300] [--rate 120] [--worker-nice 19]
+
+``--sustained [SECONDS]`` runs instead registrations with e-mail offered at a
+fixed ``--rate`` a second (wrk paced by bench/register.lua's ``delay()``) for
+SECONDS (default 300) to the production arrangement, with no ceiling side: the
+achieved rate, and from the outbox the time from each registration to its
+confirmation leaving (p50/p95/max), the backlog, the CPU a registration and a
+message; bench/sustained.py says what and how.
 
 About 40-50 s with the defaults (``--mail worker``); the arrangements that
 drain each burst's mail before the next side take longer, by the drains.
@@ -254,7 +262,21 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=int,
         default=None,
         help="the mail worker's nice value (default 19, the lowest CPU priority, beside the load: "
-        "--mail worker-during-load; 0 for --mail worker)",
+        "--mail worker-during-load and --sustained; 0 for --mail worker)",
+    )
+    parser.add_argument(
+        "--sustained",
+        type=float,
+        nargs="?",
+        const=300.0,
+        default=None,
+        metavar="SECONDS",
+        help="instead of the comparison: registrations with e-mail offered at --rate a second for SECONDS "
+        "(default 300) to the production arrangement (worker beside gunicorn at --worker-nice), and the time "
+        "from each registration to its confirmation leaving (bench/sustained.py)",
+    )
+    parser.add_argument(
+        "--rate", type=float, default=120.0, help="with --sustained: registrations offered a second (default 120)"
     )
     parser.add_argument(
         "--broker",
@@ -268,7 +290,17 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="seconds to wait for the outbox to empty after a load (default 600)",
     )
     args = parser.parse_args(argv)
-    if args.rounds < 1 or args.duration / args.rounds < 1:
+    if args.sustained is not None:
+        if args.mail not in (None, "worker-during-load"):
+            parser.error("--sustained measures the production arrangement (--mail worker-during-load) only")
+        args.mail = "worker-during-load"
+        if args.sustained < 1 or args.rate <= 0:
+            parser.error("--sustained needs at least 1 s and --rate more than 0")
+        if args.rate * (args.sustained + args.warmup) > 0.95 * BIG_CAPACITY:
+            parser.error(
+                f"--rate x --sustained would fill the {BIG_CAPACITY}-seat ceremony; shorten the run or lower the rate"
+            )
+    elif args.rounds < 1 or args.duration / args.rounds < 1:
         parser.error("each round needs at least 1 s (--duration / --rounds)")
     args.mail = args.mail or "worker"
     if args.worker_nice is None:
@@ -294,6 +326,10 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
 
+    if args.sustained is not None:
+        from sustained import run_sustained
+
+        return run_sustained(args, use_wrk)
     return run_comparison(args, use_wrk)
 
 
