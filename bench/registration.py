@@ -22,544 +22,117 @@ benchmark itself could not run).  In one run:
    req/s, the CPU the gunicorn workers and the PostgreSQL backends spent per
    request is measured from /proc: a cost that depends much less on what else
    the machine is doing;
-5. every registration with an e-mail also decides a
-   confirmation (ticket PDF and calendar file attached), composed and sent as
-   .eml files in a temporary folder.  ``--mail worker`` (the default): the
-   service has a broker (Redis db 12 on this machine, emptied first) and the
-   requests are measured with the tasks waiting there; then a Celery worker
-   (concurrency 1) is started and sends the backlog: the web tier's cost and
-   the mail's are measured apart.  ``--mail worker-during-load``: the worker
-   runs beside gunicorn from the start, taking CPU from both sides of the
-   comparison (the steady state of a 2-core server).  ``--mail in-process``: no
-   broker, the gunicorn workers' own sender thread sends (the embedded
-   default).  After the load the outbox is watched until it is empty: messages
-   sent a second (first to last ``sent_at``) and the worker's CPU per message
-   (its PostgreSQL backends included);
+5. every registration with an e-mail also decides a confirmation (ticket PDF
+   and calendar file attached), composed and sent as .eml files in a
+   temporary folder, by one of three arrangements (``--mail``):
+
+   ``worker`` (the default): the service has a broker (Redis db 12 on this
+   machine, emptied first) and the requests are measured with the tasks
+   waiting there; after the load a Celery worker (concurrency 1) is started
+   and sends the whole backlog: the web tier's cost and the mail's apart.
+
+   ``worker-during-load``, the production arrangement: the Celery worker
+   (concurrency 1) starts beside gunicorn before the load, at the lowest CPU
+   priority (``nice -n 19``, ``--worker-nice``; the value read back from /proc
+   is printed), as a one-box deployment would run it; its PostgreSQL backends
+   keep the server's priority.
+
+   ``in-process``, the embedded default: no broker, the gunicorn workers' own
+   sender thread composes and sends.
+
+   In the last two the mail is sent while the sides run, so after every
+   registration run (warm-up included) the outbox is drained before the next
+   side runs: a burst's mail never takes CPU from the phone-only side or the
+   ceiling.  For each measured round: the messages it made, how many left
+   during the burst, how many waited when it stopped and how long they took
+   after it (messages/s = those / the time from the burst's end to the last
+   ``sent_at``); the worker's CPU per message (its processes and its
+   PostgreSQL backends, from the burst's start to its mail drained), or, in
+   process, the mail's CPU per message by difference (the registrations'
+   gunicorn + PostgreSQL CPU during the bursts and the drains, less the
+   phone-only side's CPU a request for as many requests).  With ``worker``,
+   the backlog's rate (first to last ``sent_at``) and the worker's CPU per
+   message, its start-up included;
 6. an overbooking check: many registrations (companions 0, 1, 2) fired at
    once at a 50-seat ceremony, seats_taken read back through
    ``GET /api/v1/ceremonies/<id>`` and summed in the database; one e-mail sent
    20 times at once (exactly one may be accepted); and the big ceremony's
    seats_taken compared with the 201s wrk saw, the confirmed rows and the
-   audit events.
+   audit events;
+7. a summary table: per side (registration with e-mail, phone only, ceiling)
+   req/s, the ratio to the ceiling, CPU ms a request (gunicorn workers +
+   their PostgreSQL backends) and, for the mail, messages/s and CPU ms a
+   message, with the issue's targets beside them (printed, never judged).
 
-    .venv/bin/python bench/registration.py [--duration 10] [--connections 16] [--workers 2]
-                                           [--mail worker|worker-during-load|in-process]
+    .venv/bin/python bench/registration.py [--duration 10] [--rounds 5] [--connections 16] [--workers 2]
+                                           [--mail worker|worker-during-load|in-process] [--worker-nice 19]
                                            [--broker redis://127.0.0.1:6379/12]
+    .venv/bin/python bench/registration.py --sustained [300] [--rate 120] [--worker-nice 19]
 
-About 40-50 s with the defaults.  wrk is preferred (Debian package ``wrk``):
-a Python client on a 2-core machine competes with the server for the CPU.
-Without wrk, a threaded Python client is used and the figures say so.
-bench/profile_registration.py shows where one registration's time goes.
+``--sustained [SECONDS]`` runs instead registrations with e-mail offered at a
+fixed ``--rate`` a second (wrk paced by bench/register.lua's ``delay()``) for
+SECONDS (default 300) to the production arrangement, with no ceiling side: the
+achieved rate, and from the outbox the time from each registration to its
+confirmation leaving (p50/p95/max), the backlog, the CPU a registration and a
+message; bench/sustained.py says what and how.
+
+About 40-50 s with the defaults (``--mail worker``); the arrangements that
+drain each burst's mail before the next side take longer, by the drains.
+Redis's own CPU (the broker) is in no figure.  wrk is preferred (Debian
+package ``wrk``): a Python client on a 2-core machine competes with the server
+for the CPU.  Without wrk, a threaded Python client is used and the figures
+say so.  bench/profile_registration.py shows where one registration's time
+goes, bench/profile_mail.py where one confirmation's does.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import os
-import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from contextlib import ExitStack, closing
+from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
-
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "bench"
-LUA = BENCH / "register.lua"
-SECRET_KEY = "award-bench-not-a-secret"
-ORGANISER_EMAIL = "bench.organiser@bench.kz"
-BIG_CAPACITY = 100_000  # award_service/ceremonies/validation.py MAX_CAPACITY
-WORKER_APP_NAME = "award-bench-mail-worker"  # its PostgreSQL backends' application_name
-
-
-class BenchError(RuntimeError):
-    """The benchmark itself cannot run."""
-
-
-def log(message: str) -> None:
-    print(f"# {message}", file=sys.stderr, flush=True)
-
-
-# ------------------------------------------------------------------ databases
-
-
-class Databases:
-    """Fresh databases on the local server, dropped on close."""
-
-    def __init__(self, admin_url: str):
-        self.admin_url = admin_url
-        self.names: list[str] = []
-
-    def create(self, label: str) -> str:
-        name = f"award_bench_{label}_{secrets.token_hex(4)}"
-        with closing(psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5)) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        self.names.append(name)
-        return name
-
-    def url(self, name: str) -> str:
-        base = self.admin_url.rsplit("/", 1)[0]
-        return f"{base}/{name}"
-
-    def drop_all(self) -> None:
-        for name in reversed(self.names):
-            try:
-                with closing(psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5)) as conn:
-                    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-                log(f"dropped database {name}")
-            except Exception as exc:  # keep dropping the others
-                print(f"warning: could not drop database {name}: {exc}", file=sys.stderr)
-        self.names.clear()
-
-
-def scalar(url: str, query: str, *params):
-    with closing(psycopg.connect(url, connect_timeout=5)) as conn:
-        return conn.execute(query, params).fetchone()[0]
-
-
-def rows(url: str, query: str, *params) -> list[tuple]:
-    with closing(psycopg.connect(url, connect_timeout=5)) as conn:
-        return conn.execute(query, params).fetchall()
-
-
-# -------------------------------------------------------------------- servers
-
-
-def free_port() -> int:
-    with closing(socket.socket()) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def request(port: int, method: str, path: str, body=None, headers=None, timeout: float = 30.0):
-    """(status, parsed JSON or raw text) for one HTTP request."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        payload = None
-        hdrs = dict(headers or {})
-        if body is not None:
-            payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-            hdrs["Content-Type"] = "application/json"
-        conn.request(method, path, body=payload, headers=hdrs)
-        resp = conn.getresponse()
-        raw = resp.read()
-        try:
-            return resp.status, json.loads(raw)
-        except ValueError:
-            return resp.status, raw.decode("utf-8", "replace")
-    finally:
-        conn.close()
-
-
-class Process:
-    """A command in its own process group, its output in a log file; stopped
-    (SIGTERM to the group this script created, then SIGKILL) on close."""
-
-    GRACE = 15.0
-
-    def __init__(self, cmd: list[str], env: dict, log_path: Path, cwd: Path = ROOT):
-        self.log_path = log_path
-        self._log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
-            cmd, cwd=str(cwd), env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-    def log_tail(self, n: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text("utf-8", "replace").splitlines()[-n:])
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=self.GRACE)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
-            except ProcessLookupError:
-                pass
-        self._log.close()
-
-
-class Server(Process):
-    """gunicorn, with the service's or the ceiling's app."""
-
-    def __init__(self, name: str, app: str, env: dict, workers: int, logdir: Path, chdir: Path = ROOT):
-        self.name = name
-        self.port = free_port()
-        env = dict(env, AWARD_BASE_URL=f"http://127.0.0.1:{self.port}")
-        cmd = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            str(workers),
-            "-k",
-            "sync",
-            "-b",
-            f"127.0.0.1:{self.port}",
-            "--chdir",
-            str(chdir),
-            "--log-level",
-            "warning",
-            app,
-        ]
-        super().__init__(cmd, env, logdir / f"{name}.log", cwd=chdir)
-
-    def wait_healthy(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise BenchError(f"{self.name}: gunicorn exited with {self.proc.returncode}; log:\n{self.log_tail()}")
-            try:
-                status, _ = request(self.port, "GET", "/healthz", timeout=2)
-                if status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise BenchError(f"{self.name}: /healthz did not answer 200 within {timeout:.0f} s; log:\n{self.log_tail()}")
-
-
-class MailWorker(Process):
-    """A Celery worker (``award_service.worker``); it finishes its task on SIGTERM."""
-
-    GRACE = 30.0
-
-    def __init__(self, env: dict, logdir: Path, concurrency: int = 1):
-        cmd = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "award_service.worker",
-            "worker",
-            "--loglevel",
-            "warning",
-            "--concurrency",
-            str(concurrency),
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ]
-        super().__init__(cmd, env, logdir / "mail-worker.log")
-
-
-def empty_redis_db(url: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        client.flushdb()
-    except redis.RedisError as exc:
-        raise BenchError(f"the broker {url} cannot be reached: {exc}") from exc
-    finally:
-        client.close()
-
-
-def with_application_name(url: str, name: str) -> str:
-    return f"{url}{'&' if '?' in url else '?'}application_name={name}"
-
-
-def flask_cli(env: dict, *args: str) -> str:
-    cmd = [sys.executable, "-m", "flask", "--app", "award_service", *args]
-    result = subprocess.run(cmd, cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=180)
-    if result.returncode != 0:
-        raise BenchError(f"{' '.join(cmd[2:])} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return result.stdout
-
-
-# ------------------------------------------------------------ load generators
-
-
-class LoadResult:
-    def __init__(
-        self,
-        tool: str,
-        rate: float,
-        requests: int,
-        duration: float,
-        statuses: Counter,
-        codes: Counter,
-        socket_errors: dict,
-        latency_ms: tuple[float, float, float] | None,
-    ):
-        self.tool = tool
-        self.rate = rate
-        self.requests = requests
-        self.duration = duration
-        self.statuses = statuses
-        self.codes = codes
-        self.socket_errors = socket_errors
-        self.latency_ms = latency_ms
-
-    @property
-    def created(self) -> int:
-        return self.statuses.get(201, 0)
-
-    @property
-    def non_2xx(self) -> int:
-        return sum(n for s, n in self.statuses.items() if not 200 <= s < 300)
-
-    def describe_errors(self) -> str:
-        parts = [f"non-2xx {self.non_2xx}"]
-        if self.codes:
-            parts.append("(" + ", ".join(f"{k} x{n}" for k, n in sorted(self.codes.items())) + ")")
-        errs = {k: v for k, v in self.socket_errors.items() if v}
-        parts.append("socket errors " + (", ".join(f"{k} {v}" for k, v in errs.items()) if errs else "0"))
-        return " ".join(parts)
-
-
-def run_wrk(
-    port: int,
-    path: str,
-    prefix: str,
-    *,
-    duration: float,
-    connections: int,
-    threads: int,
-    contact: str = "email",
-    phone_base: int = 0,
-) -> LoadResult:
-    cmd = [
-        "wrk",
-        f"-t{threads}",
-        f"-c{connections}",
-        f"-d{max(round(duration), 1)}s",
-        "--timeout",
-        "10s",
-        "-s",
-        str(LUA),
-        f"http://127.0.0.1:{port}",
-        "--",
-        path,
-        prefix,
-        contact,
-        str(phone_base),
-    ]
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
-    if result.returncode != 0:
-        raise BenchError(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    statuses, codes = Counter(), Counter()
-    requests = duration_us = 0
-    socket_errors = {}
-    latency = None
-    for line in result.stdout.splitlines():
-        parts = line.split()
-        if not parts or parts[0] != "WRKSTAT":
-            continue
-        if parts[1] == "status":
-            statuses[int(parts[2])] += int(parts[3])
-        elif parts[1] == "code":
-            codes[parts[2]] += int(parts[3])
-        elif parts[1] == "requests":
-            requests = int(parts[2])
-        elif parts[1] == "duration_us":
-            duration_us = int(parts[2])
-        elif parts[1] == "errors":
-            # wrk's "status" error counter is non-2xx/3xx responses, counted above already.
-            socket_errors = dict(zip(("connect", "read", "write", "status", "timeout"), map(int, parts[2:7])))
-            socket_errors.pop("status")
-        elif parts[1] == "latency_us":
-            latency = tuple(int(x) / 1000 for x in parts[2:5])
-    if not duration_us:
-        raise BenchError(f"could not read wrk's output:\n{result.stdout}\n{result.stderr}")
-    m = re.search(r"Requests/sec:\s*([\d.]+)", result.stdout)
-    seconds = duration_us / 1e6
-    rate = float(m.group(1)) if m else requests / seconds
-    return LoadResult("wrk", rate, requests, seconds, statuses, codes, socket_errors, latency)
-
-
-def run_python_load(
-    port: int,
-    path: str,
-    prefix: str,
-    *,
-    duration: float,
-    connections: int,
-    threads: int,
-    contact: str = "email",
-    phone_base: int = 0,
-) -> LoadResult:
-    """Fallback when wrk is missing: one thread per connection (slower; shares the CPU)."""
-    statuses, codes = Counter(), Counter()
-    errors = Counter()
-    latencies: list[float] = []
-    lock = threading.Lock()
-    stop_at = time.monotonic() + duration
-
-    def worker(tid: int):
-        n = 0
-        local_status, local_codes, local_lat, local_err = Counter(), Counter(), [], Counter()
-        while time.monotonic() < stop_at:
-            n += 1
-            reach = (
-                {"phone": f"+7701{phone_base + tid * 200_000 + n:07d}"}
-                if contact == "phone"
-                else {"email": f"{prefix}-t{tid}-{n}@bench.kz"}
-            )
-            body = {
-                "full_name": f"Қасымова Әйгерім {tid}-{n}",
-                **reach,
-                "category": "guest",
-                "consent": True,
-                "companions": 0,
-            }
-            t0 = time.perf_counter()
-            try:
-                status, data = request(port, "POST", path, body, {"Accept-Language": "kk"}, timeout=10)
-            except OSError:
-                local_err["read"] += 1
-                continue
-            local_lat.append(time.perf_counter() - t0)
-            local_status[status] += 1
-            if status >= 400:
-                code = data.get("error", {}).get("code", "-") if isinstance(data, dict) else "-"
-                local_codes[f"{status}:{code}"] += 1
-        with lock:
-            statuses.update(local_status)
-            codes.update(local_codes)
-            errors.update(local_err)
-            latencies.extend(local_lat)
-
-    t0 = time.monotonic()
-    pool = [threading.Thread(target=worker, args=(i + 1,)) for i in range(connections)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    seconds = time.monotonic() - t0
-    total = sum(statuses.values())
-    latencies.sort()
-    lat = None
-    if latencies:
-        lat = (
-            latencies[len(latencies) // 2] * 1000,
-            latencies[int(len(latencies) * 0.99)] * 1000,
-            latencies[-1] * 1000,
-        )
-    return LoadResult(
-        "python threads",
-        total / seconds,
-        total,
-        seconds,
-        statuses,
-        codes,
-        {"connect": 0, "read": errors["read"], "write": 0, "timeout": 0},
-        lat,
-    )
-
-
-# ------------------------------------------------------------------- the run
-
-# ---------------------------------------------------------------- CPU spent
-
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def _proc_stat(pid: int) -> tuple[int, int] | None:
-    """(parent pid, utime + stime in clock ticks) of a process, or None when it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            raw = fh.read().decode()
-    except OSError:
-        return None
-    fields = raw[raw.rindex(")") + 2 :].split()  # after "pid (comm) "
-    return int(fields[1]), int(fields[11]) + int(fields[12])
-
-
-def gunicorn_workers(master_pid: int) -> list[int]:
-    workers = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            stat = _proc_stat(int(entry))
-            if stat is not None and stat[0] == master_pid:
-                workers.append(int(entry))
-    return workers
-
-
-def _snapshot(admin_url: str, app_pids: list[int], dbname: str, worker_backends: bool) -> dict[str, dict[int, int]]:
-    """CPU ticks so far of these processes and of the PostgreSQL backends serving
-    ``dbname``: the mail worker's (told apart by application_name), or the others."""
-    with closing(psycopg.connect(admin_url, autocommit=True, connect_timeout=5)) as conn:
-        backends = [
-            r[0]
-            for r in conn.execute(
-                "select pid from pg_stat_activity where datname = %s and pid <> pg_backend_pid() "
-                f"and application_name {'=' if worker_backends else '<>'} %s",
-                (dbname, WORKER_APP_NAME),
-            )
-        ]
-    snap: dict[str, dict[int, int]] = {"app": {}, "pg": {}}
-    for kind, pids in (("app", app_pids), ("pg", backends)):
-        for pid in pids:
-            stat = _proc_stat(pid)
-            if stat is not None:
-                snap[kind][pid] = stat[1]
-    return snap
-
-
-def cpu_snapshot(admin_url: str, server: Server, dbname: str) -> dict[str, dict[int, int]]:
-    """The server's gunicorn workers and the PostgreSQL backends serving them."""
-    return _snapshot(admin_url, gunicorn_workers(server.proc.pid), dbname, worker_backends=False)
-
-
-def process_tree(root: int) -> list[int]:
-    """The process and all its descendants."""
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            stat = _proc_stat(int(entry))
-            if stat is not None:
-                parents[int(entry)] = stat[0]
-    tree, grew = {root}, True
-    while grew:
-        more = {pid for pid, parent in parents.items() if parent in tree and pid not in tree}
-        tree |= more
-        grew = bool(more)
-    return sorted(tree)
-
-
-def worker_cpu_snapshot(admin_url: str, worker: MailWorker, dbname: str) -> dict[str, dict[int, int]]:
-    """The mail worker's processes and the PostgreSQL backends serving it."""
-    return _snapshot(admin_url, process_tree(worker.proc.pid), dbname, worker_backends=True)
-
-
-def cpu_spent(before: dict, after: dict) -> dict[str, float]:
-    """Seconds of CPU between two snapshots (processes that started meanwhile count from zero)."""
-    return {
-        kind: sum(t - before[kind].get(pid, 0) for pid, t in after[kind].items()) / CLK_TCK for kind in ("app", "pg")
-    }
-
-
-def merge(results: list[LoadResult]) -> LoadResult:
-    """Rounds of one side added up: rate = all responses / all measured time."""
-    requests = sum(r.requests for r in results)
-    seconds = sum(r.duration for r in results)
-    statuses, codes, socket_errors = Counter(), Counter(), Counter()
-    for r in results:
-        statuses.update(r.statuses)
-        codes.update(r.codes)
-        socket_errors.update(r.socket_errors)
-    merged = LoadResult(
-        results[0].tool, requests / seconds, requests, seconds, statuses, codes, dict(socket_errors), None
-    )
-    merged.rounds = results
-    return merged
+from _harness import (
+    BENCH,
+    BIG_CAPACITY,
+    Q_LAST_MESSAGE,
+    Q_WAITING,
+    ROOT,
+    BenchError,
+    Databases,
+    LoadResult,
+    MailWorker,
+    Server,
+    base_env,
+    cpu_snapshot,
+    cpu_spent,
+    empty_redis_db,
+    log,
+    make_ceremony,
+    merge,
+    prepare_service,
+    request,
+    rows,
+    run_python_load,
+    run_wrk,
+    scalar,
+    server_log_errors,
+    settled_count,
+    wait_outbox_empty,
+    worker_cpu_snapshot,
+    worker_env,
+)
 
 
 def overbooking_check(port: int, ceremony_id: int, attempts: int) -> dict:
@@ -628,21 +201,27 @@ def duplicate_check(port: int, ceremony_id: int, attempts: int) -> Counter:
     return results
 
 
-def server_log_errors(server) -> int:
-    try:
-        text = server.log_path.read_text("utf-8", "replace")
-    except OSError:
-        return 0
-    return sum(1 for line in text.splitlines() if "Traceback" in line or "[ERROR]" in line)
-
-
 def print_rounds(result: LoadResult) -> None:
     for i, r in enumerate(getattr(result, "rounds", [result])):
         lat = "latency p50 {:.1f} ms, p99 {:.1f} ms, max {:.1f} ms".format(*r.latency_ms) if r.latency_ms else ""
         print(f"  round {i + 1}: {r.rate:.0f} req/s over {r.duration:.1f} s; {lat}")
 
 
-def main(argv=None) -> int:
+# The issue's targets, printed next to the figures (never judged: benches do not pass or fail).
+RATIO_TARGET = {"worker-during-load": 0.6, "in-process": 0.3}  # --mail worker: none
+PHONE_RATIO_TARGET = 0.7
+MAIL_RATE_TARGET = 100.0  # messages/s, one worker
+MAIL_CPU_TARGET = 10.0  # ms of CPU a message
+
+WHO_SENDS = {
+    "worker": "a Celery worker (concurrency 1) started when the load ended (the web tier measured alone)",
+    "worker-during-load": "the production arrangement: a Celery worker (concurrency 1) started beside gunicorn "
+    "before the load, at nice {nice}",
+    "in-process": "the embedded default: no broker, the gunicorn workers' own sender thread",
+}
+
+
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per side (default 10)")
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per side (default 2)")
@@ -672,30 +251,68 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--mail",
         choices=("worker", "worker-during-load", "in-process"),
-        default="worker",
+        default=None,
         help="who composes and sends the confirmations: a Celery worker started after the load "
-        "(default), one running beside gunicorn throughout, or the gunicorn workers "
-        "themselves (no broker)",
+        "(default), the production arrangement (a worker beside gunicorn from the start, at --worker-nice), "
+        "or the gunicorn workers themselves, no broker (the embedded default); in the last two each "
+        "registration run's mail is drained before the next side runs",
+    )
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=None,
+        help="the mail worker's nice value (default 19, the lowest CPU priority, beside the load: "
+        "--mail worker-during-load and --sustained; 0 for --mail worker)",
+    )
+    parser.add_argument(
+        "--sustained",
+        type=float,
+        nargs="?",
+        const=300.0,
+        default=None,
+        metavar="SECONDS",
+        help="instead of the comparison: registrations with e-mail offered at --rate a second for SECONDS "
+        "(default 300) to the production arrangement (worker beside gunicorn at --worker-nice), and the time "
+        "from each registration to its confirmation leaving (bench/sustained.py)",
+    )
+    parser.add_argument(
+        "--rate", type=float, default=120.0, help="with --sustained: registrations offered a second (default 120)"
     )
     parser.add_argument(
         "--broker",
         default="redis://127.0.0.1:6379/12",
-        help="Redis database for --mail worker; it is emptied first (default db 12)",
+        help="Redis database for the Celery worker; it is emptied first (default db 12)",
     )
     parser.add_argument(
         "--mail-drain-timeout",
         type=float,
         default=600.0,
-        help="seconds to wait for the outbox to empty after the load (default 600)",
+        help="seconds to wait for the outbox to empty after a load (default 600)",
     )
     args = parser.parse_args(argv)
-    if args.rounds < 1 or args.duration / args.rounds < 1:
+    if args.sustained is not None:
+        if args.mail not in (None, "worker-during-load"):
+            parser.error("--sustained measures the production arrangement (--mail worker-during-load) only")
+        args.mail = "worker-during-load"
+        if args.sustained < 1 or args.rate <= 0:
+            parser.error("--sustained needs at least 1 s and --rate more than 0")
+        if args.rate * (args.sustained + args.warmup) > 0.95 * BIG_CAPACITY:
+            parser.error(
+                f"--rate x --sustained would fill the {BIG_CAPACITY}-seat ceremony; shorten the run or lower the rate"
+            )
+    elif args.rounds < 1 or args.duration / args.rounds < 1:
         parser.error("each round needs at least 1 s (--duration / --rounds)")
+    args.mail = args.mail or "worker"
+    if args.worker_nice is None:
+        args.worker_nice = 0 if args.mail == "worker" else 19
     if args.threads > args.connections:
         args.threads = args.connections
+    return args
 
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
     use_wrk = shutil.which("wrk") is not None
-    load = run_wrk if use_wrk else run_python_load
     if not use_wrk:
         log(
             "wrk not found (apt-get install -y wrk): using a threaded Python client, which competes with the "
@@ -709,6 +326,18 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
 
+    if args.sustained is not None:
+        from sustained import run_sustained
+
+        return run_sustained(args, use_wrk)
+    return run_comparison(args, use_wrk)
+
+
+def run_comparison(args: argparse.Namespace, use_wrk: bool) -> int:
+    load = run_wrk if use_wrk else run_python_load
+    mail_during_load = args.mail != "worker"  # sent while the sides run: drained after each registration run
+    header = WHO_SENDS[args.mail].format(nice=args.worker_nice)
+    log(f"mail: {header}")
     dbs = Databases(args.pg)
     logdir = Path(tempfile.mkdtemp(prefix="award_bench_"))
     figures: dict = {}
@@ -723,37 +352,15 @@ def main(argv=None) -> int:
             ceil_url = dbs.url(ceiling_db)
             log(f"databases {service_db}, {ceiling_db}; logs in {logdir}")
 
-            base_env = {k: v for k, v in os.environ.items() if not k.startswith(("AWARD_", "FLASK_"))}
-            base_env.update(
-                SECRET_KEY=SECRET_KEY,
-                AWARD_ENV="production",
-                AWARD_RATELIMIT_ENABLED="false",
-                PYTHONDONTWRITEBYTECODE="1",
-            )
-            svc_env = dict(base_env, DATABASE_URL=svc_url, AWARD_MAIL_DIR=str(logdir / "mail"))
+            svc_env = dict(base_env(), DATABASE_URL=svc_url, AWARD_MAIL_DIR=str(logdir / "mail"))
             if args.mail != "in-process":
                 empty_redis_db(args.broker)
                 svc_env["AWARD_CELERY_BROKER_URL"] = args.broker
-            ceil_env = dict(base_env, DATABASE_URL=ceil_url)
+            ceil_env = dict(base_env(), DATABASE_URL=ceil_url)
 
             # 1. schema, organiser, token
             t0 = time.monotonic()
-            flask_cli(svc_env, "db", "upgrade")
-            password = secrets.token_urlsafe(16)
-            flask_cli(
-                svc_env,
-                "users",
-                "create",
-                "--email",
-                ORGANISER_EMAIL,
-                "--name",
-                "Bench Organiser",
-                "--role",
-                "organiser",
-                "--password",
-                password,
-            )
-            token = flask_cli(svc_env, "users", "token", "--email", ORGANISER_EMAIL).strip().splitlines()[-1].strip()
+            token = prepare_service(svc_env)
             subprocess.run(
                 [sys.executable, str(BENCH / "ceiling_app.py"), "--create-schema"],
                 cwd=str(ROOT),
@@ -774,44 +381,16 @@ def main(argv=None) -> int:
             worker = None
 
             def start_worker() -> MailWorker:
-                started = MailWorker(
-                    dict(
-                        svc_env,
-                        AWARD_BASE_URL=f"http://127.0.0.1:{service.port}",
-                        DATABASE_URL=with_application_name(svc_url, WORKER_APP_NAME),
-                    ),
-                    logdir,
-                )
+                started = MailWorker(worker_env(svc_env, svc_url, service.port), logdir, nice=args.worker_nice)
                 stack.callback(started.stop)
                 return started
 
             if args.mail == "worker-during-load":
                 worker = start_worker()
-            auth = {"Authorization": f"Bearer {token}"}
 
             # 3. ceremonies
-            def make_ceremony(title: str, capacity: int) -> int:
-                status, data = request(
-                    service.port,
-                    "POST",
-                    "/api/v1/ceremonies",
-                    {
-                        "title_kk": f"{title} — Жеңістің 80 жылы",
-                        "title_ru": f"{title} — 80 лет Победы",
-                        "starts_at": "2027-05-09T19:00",
-                        "venue": "Alash Square",
-                        "district": "zhezkazgan",
-                        "capacity": capacity,
-                        "status": "published",
-                    },
-                    auth,
-                )
-                if status != 201:
-                    raise BenchError(f"POST /api/v1/ceremonies answered {status}: {data}")
-                return data["id"]
-
-            big_id = make_ceremony("Bench", BIG_CAPACITY)
-            small_id = make_ceremony("Overbooking", args.small_capacity)
+            big_id = make_ceremony(service.port, token, "Bench", BIG_CAPACITY)
+            small_id = make_ceremony(service.port, token, "Overbooking", args.small_capacity)
             # A third side in the same rounds: registrations with a phone number
             # only, no e-mail -- what the confirmation adds to a request.
             sides = {
@@ -828,28 +407,22 @@ def main(argv=None) -> int:
                 "ceiling": (ceiling, ceiling_db, ceil_url, "select count(*) from ceiling_rows"),
             }
             cpu = {side: {"app": 0.0, "pg": 0.0, "rows": 0} for side in sides}
-
-            def drained_rows(url: str, query: str) -> int:
-                """The row count once the requests still in flight when wrk stopped have finished."""
-                last, deadline = scalar(url, query), time.monotonic() + 10
-                while time.monotonic() < deadline:
-                    time.sleep(0.15)
-                    now = scalar(url, query)
-                    if now == last:
-                        return now
-                    last = now
-                return last
-
             runs = dict.fromkeys(sides, 0)  # numbers each run's block of phone numbers
+            mail_rounds: list[dict] = []
 
             def drive(side: str, label: str, seconds: float, measure_cpu: bool = False) -> LoadResult:
                 """One wrk run; with measure_cpu, add the CPU the server side spent and the rows it wrote,
-                counted after the requests in flight at wrk's stop have finished."""
+                counted after the requests in flight at wrk's stop have finished.  A registration run's
+                mail, when it is sent during the load, is drained before this returns (and measured)."""
                 port, path, prefix = sides[side]
                 server, dbname, url, count_query = servers[side]
-                if measure_cpu:
-                    rows_before = drained_rows(url, count_query)
+                mail_here = mail_during_load and side == "registration"
+                if measure_cpu or mail_here:
+                    rows_before = settled_count(url, count_query)
                     before = cpu_snapshot(args.pg, server, dbname)
+                if mail_here:
+                    last_id = scalar(svc_url, Q_LAST_MESSAGE)
+                    worker_before = worker_cpu_snapshot(args.pg, worker, service_db) if worker else None
                 contact = "phone" if side == "phone only" else "email"
                 runs[side] += 1
                 result = load(
@@ -862,20 +435,37 @@ def main(argv=None) -> int:
                     contact=contact,
                     phone_base=runs[side] * 500_000,
                 )
+                stopped = datetime.now(UTC)
+                if measure_cpu or mail_here:
+                    rows_after = settled_count(url, count_query)
+                    after = cpu_snapshot(args.pg, server, dbname)
                 if measure_cpu:
-                    rows_after = drained_rows(url, count_query)
-                    for kind, spent in cpu_spent(before, cpu_snapshot(args.pg, server, dbname)).items():
+                    for kind, spent in cpu_spent(before, after).items():
                         cpu[side][kind] += spent
                     cpu[side]["rows"] += rows_after - rows_before
+                if mail_here:
+                    m = drain_round(svc_url, last_id, stopped, args.mail_drain_timeout)
+                    m["registrations"] = rows_after - rows_before
+                    m["web_cpu"] = cpu_spent(before, after)  # gunicorn + its backends during the burst
+                    if worker is not None:
+                        m["worker_cpu"] = cpu_spent(worker_before, worker_cpu_snapshot(args.pg, worker, service_db))
+                    else:  # in-process: the web side's CPU while it drained its own mail
+                        m["drain_cpu"] = cpu_spent(after, cpu_snapshot(args.pg, server, dbname))
+                    if measure_cpu:
+                        mail_rounds.append(m)
+                    log(
+                        f"{label}: {m['made']} messages, {m['waiting_at_stop']} still unsent when the burst "
+                        f"stopped, drained {m['drain_seconds']:.1f} s after it"
+                    )
                 return result
 
             # 4 and 5. warm-up, then the measured time in rounds that alternate the sides
-            if worker is not None and worker.proc.poll() is not None:
-                raise BenchError(f"the mail worker exited with {worker.proc.returncode}; log:\n{worker.log_tail()}")
-            q_waiting = "select count(*) from outbox_messages where status in ('queued', 'sending')"
+            if worker is not None:
+                if worker.proc.poll() is not None:
+                    raise BenchError(f"the mail worker exited with {worker.proc.returncode}; log:\n{worker.log_tail()}")
+                figures["worker_nice"] = worker.niceness()
             q_outbox = "select status, count(*) from outbox_messages group by status"
             figures["loadavg_before"] = os.getloadavg()
-            worker_before = worker_cpu_snapshot(args.pg, worker, service_db) if worker else {"app": {}, "pg": {}}
             round_seconds = args.duration / args.rounds
             log(
                 f"warm-up {args.warmup:g} s each, then {args.rounds} rounds of {round_seconds:g} s per side, "
@@ -900,17 +490,17 @@ def main(argv=None) -> int:
             dup = duplicate_check(service.port, big_id, 20)
             _, small = request(service.port, "GET", f"/api/v1/ceremonies/{small_id}")
             _, big = request(service.port, "GET", f"/api/v1/ceremonies/{big_id}")
-            # 7. the mail catches up: wait for the outbox to empty
+            # 7. the mail catches up: wait for the outbox to empty (--mail worker: all of it waits until now)
             load_ended = time.monotonic()
-            figures["waiting_at_end"] = scalar(svc_url, q_waiting)
+            figures["waiting_at_end"] = scalar(svc_url, Q_WAITING)
             if args.mail == "worker":
                 log(f"starting the mail worker: {figures['waiting_at_end']} messages wait")
                 worker = start_worker()
-            deadline = load_ended + args.mail_drain_timeout
-            while scalar(svc_url, q_waiting) and time.monotonic() < deadline:
-                time.sleep(0.5)
+                worker_before = {"app": {}, "pg": {}}  # from its start: its start-up counts
+            figures["waiting_after"] = wait_outbox_empty(
+                svc_url, max(load_ended + args.mail_drain_timeout - time.monotonic(), 0), poll=0.5
+            )
             figures["drain_seconds"] = time.monotonic() - load_ended
-            figures["waiting_after"] = scalar(svc_url, q_waiting)
             figures["outbox"] = dict(rows(svc_url, q_outbox))
             figures["mail_files"] = sum(1 for _ in (logdir / "mail").glob("*.eml")) if (logdir / "mail").exists() else 0
             figures["sent_measured"], first_sent, last_sent = rows(
@@ -919,7 +509,9 @@ def main(argv=None) -> int:
             span = (last_sent - first_sent).total_seconds() if first_sent and last_sent else 0.0
             figures["mail_rate"] = (figures["sent_measured"] - 1) / span if span > 0 else 0.0
             if worker is not None:
-                figures["worker_cpu"] = cpu_spent(worker_before, worker_cpu_snapshot(args.pg, worker, service_db))
+                if args.mail == "worker":
+                    figures["worker_cpu"] = cpu_spent(worker_before, worker_cpu_snapshot(args.pg, worker, service_db))
+                    figures["worker_nice"] = worker.niceness()
                 worker.stop()
                 figures["worker_log_errors"] = server_log_errors(worker)
             service.stop()
@@ -955,6 +547,16 @@ def main(argv=None) -> int:
 
     # ------------------------------------------------------------ the figures
     tool = reg.tool
+    nice = figures.get("worker_nice")
+    print(
+        f"arrangement: --mail {args.mail}: confirmations sent by {header}"
+        + (f" (read back: nice {', '.join(map(str, nice))})" if nice else "")
+        + (
+            "; each registration run's mail drained before the next side runs"
+            if mail_during_load
+            else "; the requests measured with the mail waiting in Redis"
+        )
+    )
     print(
         f"registration: {reg.rate:.0f} req/s (gunicorn {args.workers} workers, PostgreSQL, "
         f"{args.connections} connections, {reg.duration:.0f} s)"
@@ -977,16 +579,17 @@ def main(argv=None) -> int:
     )
     ratio = reg.rate / ceil.rate if ceil.rate else 0.0
     phone_ratio = phone.rate / ceil.rate if ceil.rate else 0.0
-    print(f"ratio: {ratio:.2f} (target >= 0.5); without e-mail {phone_ratio:.2f}")
+    target = RATIO_TARGET.get(args.mail)
+    print(
+        f"ratio: {ratio:.2f} ({f'target >= {target}' if target else 'no target for this arrangement'}); "
+        f"without e-mail {phone_ratio:.2f} (target >= {PHONE_RATIO_TARGET})"
+    )
     per_request = {}
     for side in ("registration", "phone only", "ceiling"):
         # per row written, the requests wrk left in flight included (their CPU is counted too)
         n = max(cpu[side]["rows"], 1)
         per_request[side] = {k: cpu[side][k] / n * 1000 for k in ("app", "pg")}
     r, p, c = per_request["registration"], per_request["phone only"], per_request["ceiling"]
-
-    def cost(x):
-        return x["app"] + x["pg"]
 
     cost_ratio = cost(c) / cost(r) if cost(r) else 0.0
     print(
@@ -1056,34 +659,168 @@ def main(argv=None) -> int:
     )
 
     # The mail the registrations decided.
-    who = {
-        "worker": "a Celery worker (concurrency 1) started when the load ended",
-        "worker-during-load": "a Celery worker (concurrency 1) beside gunicorn throughout",
-        "in-process": "the gunicorn workers' own sender thread (no broker)",
-    }[args.mail]
     outbox_counts = ", ".join(f"{k}: {v}" for k, v in sorted(figures["outbox"].items()))
-    print(f"e-mail: confirmations composed (ticket PDF, calendar file) and sent by {who}, as .eml files")
-    print(f"  outbox: {outbox_counts}; .eml files written: {figures['mail_files']}")
+    print("e-mail: confirmations composed (ticket PDF, calendar file) and sent as .eml files")
+    print(f"  outbox at the end: {outbox_counts}; .eml files written: {figures['mail_files']}")
+    mail = mail_figures(args, figures, mail_rounds, per_request["phone only"], reg.duration)
+    for line in mail["lines"]:
+        print(f"  {line}")
+
+    # The summary.
+    reg_target = f">= {target}" if target else "-"
+    table = [
+        ("side", "req/s", "ratio", "target", "CPU ms/req (gunicorn + PG)", "mail msg/s", "mail CPU ms/msg"),
+        (
+            "registration with e-mail",
+            f"{reg.rate:.0f}",
+            f"{ratio:.2f}",
+            reg_target,
+            f"{cost(r):.1f} ({r['app']:.1f} + {r['pg']:.1f})",
+            mail["rate"],
+            mail["cpu"],
+        ),
+        (
+            "phone only",
+            f"{phone.rate:.0f}",
+            f"{phone_ratio:.2f}",
+            f">= {PHONE_RATIO_TARGET}",
+            f"{cost(p):.1f} ({p['app']:.1f} + {p['pg']:.1f})",
+            "-",
+            "-",
+        ),
+        ("ceiling", f"{ceil.rate:.0f}", "1.00", "-", f"{cost(c):.1f} ({c['app']:.1f} + {c['pg']:.1f})", "-", "-"),
+    ]
+    print()
     print(
-        f"  waiting when the load ended: {figures['waiting_at_end']}; empty "
-        + (
+        f"summary: --mail {args.mail}"
+        + (f" (worker at nice {args.worker_nice})" if args.mail != "in-process" else "")
+        + f", {tool}, {args.connections} connections, {args.rounds} rounds of {args.duration / args.rounds:g} s "
+        f"per side, gunicorn {args.workers} workers"
+    )
+    print_table(table)
+    print(
+        f"  mail targets: one worker >= {MAIL_RATE_TARGET:g} messages/s, <= {MAIL_CPU_TARGET:g} ms of CPU a message; "
+        f"{mail['note']}"
+    )
+    return 0
+
+
+def cost(x: dict) -> float:
+    return x["app"] + x["pg"]
+
+
+def drain_round(url: str, last_id: int, stopped: datetime, timeout: float) -> dict:
+    """Wait for the outbox to empty after a registration run; what became of the messages it made
+    (ids above ``last_id``): sent while the burst ran, or after it stopped (the requests still in
+    flight then included) and how long after."""
+    left = wait_outbox_empty(url, timeout)
+    made, sent_during, unsent_at_stop, last_sent = rows(
+        url,
+        "select count(*), count(*) filter (where sent_at <= %s), count(*) filter (where sent_at is null "
+        "or sent_at > %s), max(sent_at) from outbox_messages where id > %s",
+        stopped,
+        stopped,
+        last_id,
+    )[0]
+    drain = max((last_sent - stopped).total_seconds(), 0.0) if last_sent and unsent_at_stop else 0.0
+    return {
+        "made": made,
+        "left": left,
+        "sent_during": sent_during,
+        "waiting_at_stop": unsent_at_stop,
+        "drain_seconds": drain,
+    }
+
+
+def mail_figures(args, figures: dict, mail_rounds: list[dict], phone_cost: dict, burst_seconds: float) -> dict:
+    """Lines describing the mail, and the summary's messages/s, CPU a message and note."""
+    lines = []
+    if args.mail == "worker":
+        waited = (
             f"{figures['drain_seconds']:.1f} s later"
             if not figures["waiting_after"]
             else f"NOT within {args.mail_drain_timeout:.0f} s ({figures['waiting_after']} still waiting)"
         )
-        + f"; {figures['mail_rate']:.1f} messages/s from the first sent to the last"
-    )
-    if "worker_cpu" in figures:
-        n = max(figures["sent_measured"], 1)
-        w = figures["worker_cpu"]
-        started = " (its start-up included)" if args.mail == "worker" else ""
-        print(
-            f"  worker CPU per message sent: {(w['app'] + w['pg']) / n * 1000:.1f} ms "
-            f"(worker {w['app'] / n * 1000:.1f} + its PostgreSQL backends {w['pg'] / n * 1000:.1f}), "
-            f"over {figures['sent_measured']} messages"
-            f"{started}; errors in its log: {figures['worker_log_errors']}"
+        lines.append(
+            f"waiting when the load ended: {figures['waiting_at_end']}; empty {waited}; "
+            f"{figures['mail_rate']:.1f} messages/s from the first sent to the last"
         )
-    return 0
+        n = max(figures["sent_measured"], 1)
+        w = figures.get("worker_cpu", {"app": 0.0, "pg": 0.0})
+        lines.append(
+            f"worker CPU per message sent: {cost(w) / n * 1000:.1f} ms "
+            f"(worker {w['app'] / n * 1000:.1f} + its PostgreSQL backends {w['pg'] / n * 1000:.1f}), "
+            f"over {figures['sent_measured']} messages (its start-up included); errors in its log: "
+            f"{figures.get('worker_log_errors', 0)}"
+        )
+        return {
+            "lines": lines,
+            "rate": f"{figures['mail_rate']:.1f}",
+            "cpu": f"{cost(w) / n * 1000:.1f}",
+            "note": "messages/s: the whole backlog, first sent to last, with nothing else running",
+        }
+
+    made = sum(m["made"] for m in mail_rounds)
+    during = sum(m["sent_during"] for m in mail_rounds)
+    at_stop = sum(m["waiting_at_stop"] for m in mail_rounds)
+    drain = sum(m["drain_seconds"] for m in mail_rounds)
+    left = sum(m["left"] for m in mail_rounds)
+    drain_rate = at_stop / drain if drain > 0 else 0.0
+    lines.append(
+        f"measured rounds: {made} messages made; {during} sent while their burst ran ({during / burst_seconds:.1f}/s), "
+        f"{at_stop} unsent when it stopped, sent in {drain:.1f} s after it "
+        f"({drain_rate:.1f} messages/s, from the burst's end to the last sent)"
+        + (f"; {left} NOT sent within {args.mail_drain_timeout:.0f} s" if left else "")
+    )
+    for i, m in enumerate(mail_rounds):
+        lines.append(
+            f"  round {i + 1}: {m['made']} made, {m['sent_during']} sent during the burst, "
+            f"{m['waiting_at_stop']} after it in {m['drain_seconds']:.1f} s"
+        )
+    if args.mail == "worker-during-load":
+        w = {k: sum(m["worker_cpu"][k] for m in mail_rounds) for k in ("app", "pg")}
+        n = max(made, 1)
+        per_message = cost(w) / n * 1000
+        lines.append(
+            f"worker CPU per message: {per_message:.1f} ms (worker {w['app'] / n * 1000:.1f} + its PostgreSQL "
+            f"backends {w['pg'] / n * 1000:.1f}), over the measured rounds' {made} messages, from each burst's "
+            f"start to its mail drained; errors in its log: {figures.get('worker_log_errors', 0)}"
+        )
+        note = (
+            "msg/s: the backlog after each burst, from the burst's end to the last sent (the worker at nice "
+            f"{args.worker_nice} gets little CPU while the burst runs)"
+        )
+    else:
+        # The web side sends its own mail: its cost is the registrations' CPU (during the bursts and while
+        # draining) beyond what the same number of phone-only registrations cost.
+        burst = {k: sum(m["web_cpu"][k] for m in mail_rounds) for k in ("app", "pg")}
+        drained = {k: sum(m["drain_cpu"][k] for m in mail_rounds) for k in ("app", "pg")}
+        regs = sum(m["registrations"] for m in mail_rounds)
+        extra = cost(burst) + cost(drained) - cost(phone_cost) / 1000 * regs
+        per_message = max(extra, 0.0) / max(made, 1) * 1000
+        lines.append(
+            f"mail CPU per message, by difference: {per_message:.1f} ms = (the registrations' gunicorn + PostgreSQL "
+            f"CPU during the bursts {cost(burst):.2f} s + while draining {cost(drained):.2f} s - {regs} x the "
+            f"phone-only {cost(phone_cost):.1f} ms) / {made} messages"
+        )
+        note = (
+            "msg/s: the backlog after each burst, sent by the gunicorn workers' threads; CPU a message estimated "
+            "by difference from the phone-only side"
+        )
+    return {
+        "lines": lines,
+        "rate": f"{drain_rate:.1f}" if at_stop >= 20 else f"kept up ({during / burst_seconds:.1f})",
+        "cpu": f"{per_message:.1f}",
+        "note": note,
+    }
+
+
+def print_table(table: list[tuple]) -> None:
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print(
+            "  " + "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+        )
 
 
 if __name__ == "__main__":
