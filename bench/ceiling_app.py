@@ -52,8 +52,9 @@ def _database_url() -> str:
 def create_app() -> Flask:
     app = Flask(__name__)
     app.config["SQLALCHEMY_DATABASE_URI"] = _database_url()
-    # The same engine options the service uses (award_service/config.py).
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    # The same engine options the service uses (award_service/config.py): no
+    # pre-ping on checkout, a dead connection is found by its first statement.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
     db.init_app(app)
 
     @app.post("/insert")
