@@ -273,6 +273,28 @@ def test_fallback_font_and_missing_glyph_error():
         certificate_pdf(make_item(full_name="Иванов 漢"), "a4")
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_certificates_share_their_first_subsets(fmt):
+    """Certificates (unlike tickets) seed each font's first subset with ASCII and
+    fonts.PRESET: two certificates with different names embed the same font
+    programs, which the writer builds once per process, and each program holds
+    those letters whether drawn or not."""
+
+    def programs(name: str) -> dict[str, tuple[bytes, set[str]]]:
+        page = read(certificate_pdf(make_item(full_name=name), fmt)).pages[0]
+        out = {}
+        for font in page_fonts(page).values():
+            data = font["/FontDescriptor"].get_object()["/FontFile2"].get_object().get_data()
+            out[str(font["/BaseFont"])] = (data, set(tounicode(font).values()))
+        return out
+
+    first = programs("Әбдіқалықова Гүлжазира Нұрсұлтанқызы")
+    assert programs("Һашимов Ұзақ Үсенұлы") == first
+    assert len(first) == 4  # serif, serif-bold, sans, sans-bold
+    for _data, chars in first.values():
+        assert set(fonts.PRESET) | set(map(chr, range(0x20, 0x7F))) <= chars
+
+
 def test_characters_beyond_the_first_subset():
     """Over 256 distinct characters in one font: a second subset, still extracted exactly."""
     latin_ext = "".join(chr(c) for c in range(0x100, 0x17F))
