@@ -1,6 +1,9 @@
 """The admission ticket an attendee shows at the door: A6, in place 1 of the A4 card
 sheet with crop marks, one ticket a PDF.  Drawn by the certificate machinery from
-its own layout (layouts.TICKET_FORMAT); only the fields differ."""
+its own layout (layouts.TICKET_FORMAT); only the fields differ.
+
+It is attached to every confirmation mail, so it is kept small (~27 KB): two faces
+(serif-bold and sans) and font subsets of only the glyphs it draws."""
 
 from __future__ import annotations
 
