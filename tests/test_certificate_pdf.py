@@ -98,14 +98,38 @@ def tounicode(font) -> dict[int, str]:
     return out
 
 
-def embedded_glyphs(font) -> tuple[dict[int, int], list[int]]:
-    """(code -> glyph id, loca offsets) read from the embedded TrueType program."""
+# What a TrueType program in a PDF needs (ISO 32000, 9.9; cmap as the subsets are
+# symbolic); DejaVu has hinting, so cvt, fpgm and prep stay too.
+PDF_TABLES = {b"head", b"hhea", b"loca", b"maxp", b"cvt ", b"prep", b"glyf", b"hmtx", b"fpgm", b"cmap"}
+
+
+def _sfnt_checksum(data: bytes) -> int:
+    data += b"\0" * (-len(data) % 4)
+    return sum(struct.unpack(f">{len(data) // 4}I", data)) & 0xFFFFFFFF
+
+
+def font_tables(font) -> dict[bytes, bytes]:
+    """The tables of the embedded TrueType program by tag, each checked against its
+    directory entry (4-byte aligned, its checksum) and the whole file against
+    head.checkSumAdjustment: a program whose tables were laid out again stays valid."""
     data = font["/FontDescriptor"].get_object()["/FontFile2"].get_object().get_data()
     num_tables = struct.unpack(">H", data[4:6])[0]
     tables = {}
     for i in range(num_tables):
-        tag, _, offset, length = struct.unpack(">4sIII", data[12 + 16 * i : 28 + 16 * i])
+        tag, checksum, offset, length = struct.unpack(">4sIII", data[12 + 16 * i : 28 + 16 * i])
+        assert offset % 4 == 0 and offset + length <= len(data), tag
+        table = data[offset : offset + length]
+        if tag == b"head":  # its checksum is taken with checkSumAdjustment zeroed
+            table = table[:8] + bytes(4) + table[12:]
+        assert _sfnt_checksum(table) == checksum, tag
         tables[tag] = data[offset : offset + length]
+    assert _sfnt_checksum(data) == 0xB1B0AFBA  # what checkSumAdjustment makes the sum
+    return tables
+
+
+def embedded_glyphs(font) -> tuple[dict[int, int], list[int]]:
+    """(code -> glyph id, loca offsets) read from the embedded TrueType program."""
+    tables = font_tables(font)
     cmap = tables[b"cmap"]
     codes: dict[int, int] = {}
     for i in range(struct.unpack(">H", cmap[2:4])[0]):
@@ -216,6 +240,11 @@ def assert_fonts_embedded_and_subset(page) -> None:
         data = program.get_object().get_data()
         # a subset, not the whole font file
         assert 0 < len(data) < os.path.getsize(fonts.FONT_DIR / "DejaVuSans.ttf") / 4
+        # the tables a PDF reader needs, without the 'name' table the font file has
+        tables = font_tables(font)
+        missing = PDF_TABLES - set(tables)
+        assert not missing, sorted(missing)
+        assert b"name" not in tables, font["/BaseFont"]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -242,6 +271,28 @@ def test_fallback_font_and_missing_glyph_error():
     assert_drawable(page, "Иванов ✓ Иван")
     with pytest.raises(MissingGlyphError):
         certificate_pdf(make_item(full_name="Иванов 漢"), "a4")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_certificates_share_their_first_subsets(fmt):
+    """Certificates (unlike tickets) seed each font's first subset with ASCII and
+    fonts.PRESET: two certificates with different names embed the same font
+    programs, which the writer builds once per process, and each program holds
+    those letters whether drawn or not."""
+
+    def programs(name: str) -> dict[str, tuple[bytes, set[str]]]:
+        page = read(certificate_pdf(make_item(full_name=name), fmt)).pages[0]
+        out = {}
+        for font in page_fonts(page).values():
+            data = font["/FontDescriptor"].get_object()["/FontFile2"].get_object().get_data()
+            out[str(font["/BaseFont"])] = (data, set(tounicode(font).values()))
+        return out
+
+    first = programs("Әбдіқалықова Гүлжазира Нұрсұлтанқызы")
+    assert programs("Һашимов Ұзақ Үсенұлы") == first
+    assert len(first) == 4  # serif, serif-bold, sans, sans-bold
+    for _data, chars in first.values():
+        assert set(fonts.PRESET) | set(map(chr, range(0x20, 0x7F))) <= chars
 
 
 def test_characters_beyond_the_first_subset():

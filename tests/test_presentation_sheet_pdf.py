@@ -12,6 +12,7 @@ import pytest
 
 from award_service.pdf import SheetHeader, SheetRow, presentation_sheet_pdf, stream_presentation_sheet
 from award_service.pdf.sheet import SHEET, place_row
+from tests.test_certificate_pdf import assert_fonts_embedded_and_subset
 
 NAMES = [
     "Әбдіқалықова Гүлжазира Нұрсұлтанқызы",
@@ -119,6 +120,8 @@ def test_fonts_embedded_and_text_composed():
         font = ref.get_object()
         assert re.fullmatch(r"/[A-Z]{6}\+DejaVu(Serif|Sans)(-Bold)?", font["/BaseFont"])
         assert "/FontFile2" in font["/FontDescriptor"].get_object()
+    # subsets, valid TrueType programs, without the 'name' table (as the certificates' are)
+    assert_fonts_embedded_and_subset(page)
 
 
 def test_empty_list_gives_one_page_with_the_heads():

@@ -4,11 +4,12 @@ no database."""
 
 from __future__ import annotations
 
+import struct
 import unicodedata
 
 import pytest
 
-from award_service.pdf import MissingGlyphError, TicketContent, ticket_pdf
+from award_service.pdf import MissingGlyphError, TicketContent, fonts, ticket_pdf
 from award_service.pdf.layouts import MM, TICKET_FORMAT, Box, Text
 from award_service.pdf.render import fit
 from award_service.pdf.ticket import place_ticket
@@ -16,9 +17,13 @@ from tests.test_certificate_pdf import (
     assert_drawable,
     assert_fonts_embedded_and_subset,
     decode_qr,
+    embedded_glyphs,
     flat,
+    font_tables,
+    page_fonts,
     read,
     render_page,
+    tounicode,
 )
 
 KK_EXTRA = "ӘҒҚҢӨҰҮҺІ"  # Kazakh letters beyond Russian
@@ -126,10 +131,129 @@ def test_decomposed_input_is_drawn_composed():
 
 
 def test_fonts_embedded_and_subset():
-    page = read(ticket_pdf(make_ticket(full_name=f"{NAME} {NAME_H}"))).pages[0]
-    assert_fonts_embedded_and_subset(page)
-    # every letter of the names is a real glyph in an embedded font
-    assert_drawable(page, NAME + NAME_H + NAME_CAPS + "—")
+    for name in (f"{NAME} {NAME_H}", NAME_CAPS):
+        page = read(ticket_pdf(make_ticket(full_name=name))).pages[0]
+        assert_fonts_embedded_and_subset(page)
+        # every letter of the name is a real glyph in an embedded font
+        assert_drawable(page, name + "—")
+
+
+def drawn_by_font(item: TicketContent) -> dict[str, set[str]]:
+    """The characters the layout draws in each font ("DejaVuSans", ...), falling
+    back where the style's own font lacks one, exactly as the drawing does."""
+    out: dict[str, set[str]] = {}
+    for el, fitted in place_ticket(item):
+        for line in fitted.lines:
+            for font, text in fonts.runs(line.text, el.style):
+                out.setdefault(font.face.name.decode("ascii"), set()).update(text)
+    return out
+
+
+def fonts_by_name(page) -> dict[str, object]:
+    """The page's fonts by BaseFont without the subset tag ("DejaVuSans"); one each."""
+    found = {}
+    for font in page_fonts(page).values():
+        tag, name = str(font["/BaseFont"]).lstrip("/").split("+")
+        assert len(tag) == 6 and name not in found, font["/BaseFont"]
+        found[name] = font
+    return found
+
+
+def _components(glyph: bytes) -> list[int]:
+    """The glyph ids a composite glyph is built from ([] for a simple glyph)."""
+    if len(glyph) < 10 or struct.unpack(">h", glyph[:2])[0] >= 0:
+        return []
+    out, pos, more = [], 10, True
+    while more:
+        flags, gid = struct.unpack(">HH", glyph[pos : pos + 4])
+        out.append(gid)
+        pos += 4 + (4 if flags & 0x0001 else 2)  # arguments as words or bytes
+        pos += 8 if flags & 0x0080 else 4 if flags & 0x0040 else 2 if flags & 0x0008 else 0  # the scale
+        more = bool(flags & 0x0020)
+    return out
+
+
+def assert_minimal_subset(font, drawn: set[str]) -> None:
+    """The embedded program holds .notdef, a glyph for each character drawn, and the
+    glyphs those are built from (an accented letter is composite), nothing else."""
+    codes, offsets = embedded_glyphs(font)
+    unicode = tounicode(font)
+    mapped = {gid for gid in codes.values() if gid}
+    # no more glyphs than the characters drawn, + .notdef
+    assert 1 + len(mapped) <= len(drawn) + 1, (font["/BaseFont"], len(mapped), len(drawn))
+    # ... and they are exactly the characters drawn
+    assert {unicode[code] for code, gid in codes.items() if gid} == drawn, font["/BaseFont"]
+    tables = font_tables(font)
+    glyf = tables[b"glyf"]
+    needed, todo = {0}, sorted(mapped)
+    while todo:
+        gid = todo.pop()
+        if gid not in needed:
+            needed.add(gid)
+            todo += _components(glyf[offsets[gid] : offsets[gid + 1]])
+    num_glyphs = struct.unpack(">H", tables[b"maxp"][4:6])[0]
+    assert set(range(num_glyphs)) == needed, (font["/BaseFont"], num_glyphs, len(needed))
+
+
+# A ticket with a Kazakh name and two needs is 26.5-28 KB (2026-12: 128 KB before its
+# subsets lost the 'name' table and the PRESET seeding and the layout two of its faces).
+TICKET_MAX_BYTES = 32 * 1024
+
+
+@pytest.mark.parametrize("name", [NAME, NAME_H, NAME_CAPS, LONG_NAME])
+def test_two_font_programs_and_a_small_file(name):
+    assert {el.style for el in TICKET_FORMAT.certificate.elements if isinstance(el, Text)} == {"serif-bold", "sans"}
+    data = ticket_pdf(make_ticket(full_name=name))
+    page = read(data).pages[0]
+    found = fonts_by_name(page)
+    assert sorted(found) == ["DejaVuSans", "DejaVuSerif-Bold"]
+    programs = {font["/FontDescriptor"].get_object().raw_get("/FontFile2").idnum for font in found.values()}
+    assert len(programs) == 2
+    assert data.count(b"/FontFile2 ") == 2  # and no other font program anywhere in the file
+    assert len(data) <= TICKET_MAX_BYTES, len(data)
+
+
+def test_a_character_the_serif_lacks_brings_a_third_face():
+    name = "Иванов ✓ Иван"
+    assert "✓" not in fonts.coverage("serif-bold")
+    item = make_ticket(full_name=name)
+    data = ticket_pdf(item)
+    page = read(data).pages[0]
+    assert name in page.extract_text().splitlines()
+    found = fonts_by_name(page)
+    assert sorted(found) == ["DejaVuSans", "DejaVuSans-Bold", "DejaVuSerif-Bold"]
+    drawn = drawn_by_font(item)
+    assert drawn["DejaVuSans-Bold"] == {"✓"}  # the fallback face draws that character only
+    for face, font in found.items():
+        assert_minimal_subset(font, drawn[face] | {" "})  # reportlab keeps a space at code 32
+    assert_drawable(page, name)
+    assert decode_qr(render_page(data, scale=3)) == [CODE]
+
+
+@pytest.mark.parametrize("name", [NAME, NAME_H, NAME_CAPS, LONG_NAME])
+def test_subsets_hold_only_what_is_drawn(name):
+    """A ticket goes out alone in a mail: its font subsets carry the glyphs it draws,
+    not the letters certificates seed theirs with (fonts.PRESET, ASCII)."""
+    item = make_ticket(full_name=name)
+    page = read(ticket_pdf(item)).pages[0]
+    drawn = drawn_by_font(item)
+    found = fonts_by_name(page)
+    assert set(found) == set(drawn)
+    for face, font in found.items():
+        assert " " in drawn[face]  # every face draws a space: reportlab keeps one at code 32
+        assert_minimal_subset(font, drawn[face])
+
+
+def test_characters_beyond_the_first_subset():
+    """Over 256 distinct characters in the name's font: a second subset, each code
+    still the glyph and the text it stands for."""
+    latin_ext = "".join(chr(c) for c in range(0x100, 0x250))  # Latin Extended-A and -B
+    name = " ".join(latin_ext[i : i + 40] for i in range(0, len(latin_ext), 40))
+    assert len(set(name)) > 256
+    page = read(ticket_pdf(make_ticket(full_name=name))).pages[0]
+    assert name in flat(page.extract_text())
+    assert any(res.endswith("s1") for res in page_fonts(page))
+    assert_drawable(page, name)
 
 
 def test_missing_glyph_error():

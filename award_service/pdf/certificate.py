@@ -26,7 +26,8 @@ class CertificateDocument:
 
     ``fmt`` is a format name (FORMATS) or a :class:`Format` of any layout; with
     ``prepare`` (item -> template fields) the same document draws other items
-    laid out the same way (the admission ticket, ticket.py)."""
+    laid out the same way (the admission ticket, ticket.py).  ``preset``: see
+    :class:`PdfWriter` (False: font subsets hold only what the document draws)."""
 
     def __init__(
         self,
@@ -35,9 +36,10 @@ class CertificateDocument:
         title: str = TITLE,
         prepare: Callable[[Any], dict[str, str]] = prepare_fields,
         form_name: bytes = b"/Cert",
+        preset: bool = True,
     ) -> None:
         self.format = fmt if isinstance(fmt, Format) else get_format(fmt)
-        self.writer = PdfWriter(title=title)
+        self.writer = PdfWriter(title=title, preset=preset)
         self.renderer = CertificateRenderer(self.writer, self.format.certificate, form_name, prepare)
         self.marks = b""
         if self.format.marks:

@@ -33,11 +33,12 @@ FONT_FILES = {
 }
 FALLBACK = {"serif": "sans", "serif-bold": "sans-bold"}
 
-# The characters every document's first subset of every font starts with, in this
-# order (ASCII has its own codes already).  With the same first subset in every
-# document, its embedded font program is built once per process and reused
-# (writer.py), which is most of the cost of a single certificate; a character
-# outside this list still works, it only makes that document build its own.
+# The characters the first subset of every font starts with, in this order (ASCII
+# has its own codes already), in every certificate and sheet.  With the same first
+# subset in every document, its embedded font program is built once per process and
+# reused (writer.py), which is most of the cost of a single certificate; a character
+# outside this list still works, it only makes that document build its own.  The
+# ticket goes without (PdfWriter(preset=False)): its subsets hold what it draws.
 _KK_CYRILLIC = "АӘБВГҒДЕЁЖЗИЙКҚЛМНҢОӨПРСТУҰҮФХҺЦЧШЩЪЫІЬЭЮЯ"
 _KK_LATIN = "ÄĞÑÖŞŪÜİ"
 PRESET = _KK_CYRILLIC + _KK_CYRILLIC.lower() + _KK_LATIN + "äğñöşūüı" + "«»–—№’‘“”„…°·"

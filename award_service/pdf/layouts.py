@@ -299,6 +299,11 @@ FORMATS = tuple(FORMAT_LAYOUTS)
 # ceremony_title_ru, starts_at, venue, address, full_name, seats, ticket_code
 # (grouped for reading), needs (one caller's label a line, hard breaks).  The QR
 # code holds exactly ``TicketContent.ticket_code``.
+#
+# Two faces only, serif-bold and sans: each face a PDF uses is a font program embedded
+# in it, and a ticket is mailed with every confirmation.  serif-bold carries what the
+# attendee looks for (titles, name, when, where, seats, the code), sans the labels and
+# notes.  A name with a character serif-bold lacks brings sans-bold (fonts.FALLBACK).
 
 TICKET_KK = "ШАҚЫРУ БИЛЕТІ"
 TICKET_RU = "ПРИГЛАСИТЕЛЬНЫЙ БИЛЕТ"
@@ -325,19 +330,21 @@ _TICKET = CertificateLayout(
             valign="bottom",
             color=BLUE,
         ),
-        Text(Box.mm(11, 103, 83, 8.5), "{ceremony_title_ru}", "serif", 9.5, 7, max_lines=2, valign="top", color=BLUE),
-        Text(Box.mm(11, 97, 83, 5.5), "{starts_at}", "sans-bold", 11, 7),
-        Text(Box.mm(11, 92.5, 83, 4.5), "{venue}", "sans-bold", 8.5, 6),
+        Text(
+            Box.mm(11, 103, 83, 8.5), "{ceremony_title_ru}", "serif-bold", 9, 7, max_lines=2, valign="top", color=BLUE
+        ),
+        Text(Box.mm(11, 97, 83, 5.5), "{starts_at}", "serif-bold", 11, 7),
+        Text(Box.mm(11, 92.5, 83, 4.5), "{venue}", "serif-bold", 8.5, 6),
         Text(Box.mm(11, 88.5, 83, 4), "{address}", "sans", 7.5, 5.5, color=GREY),
         Rule(*mm(11, 87, 94, 87), width=0.4, color=GREY, dash=(1.5, 1.5)),
         # the attendee
         Text(Box.mm(11, 83, 83, 3.5), ATTENDEE, "sans", 6, color=GREY),
         Text(Box.mm(10, 67, 85, 16), "{full_name}", "serif-bold", 15, 9, max_lines=4),
-        Text(Box.mm(11, 62, 83, 5), SEATS, "sans-bold", 9, 6),
+        Text(Box.mm(11, 62, 83, 5), SEATS, "serif-bold", 9, 6),
         Text(Box.mm(11, 55, 83, 7), "{needs}", "sans", 7, 5, max_lines=3, valign="top"),
         # at the door
         QR(Box.mm(34.5, 18.5, 36, 36), field="ticket_code"),
-        Text(Box.mm(20, 13.5, 65, 4.5), "{ticket_code}", "sans-bold", 10, 6),
+        Text(Box.mm(20, 13.5, 65, 4.5), "{ticket_code}", "serif-bold", 10, 6),
         Text(Box.mm(11, 9.7, 83, 3.5), SHOW_AT_DOOR, "sans", 6.5, 5, color=GREY),
     ),
 )

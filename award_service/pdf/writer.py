@@ -13,8 +13,26 @@ Here the file is written as it goes instead:
 * fonts come last: which glyphs a subset holds is known only then.  The
   pieces are reportlab's: :class:`TTFont` assigns each character its code in
   a 256-glyph subset (``splitString``, with this writer as the "document"),
-  ``TTFontFile.makeSubset`` builds the embedded font and
-  ``makeToUnicodeCMap`` the text-extraction map.
+  ``TTFontFile.makeSubset`` builds the embedded font (written without the
+  'name' table it copies from the font file, which no reader uses: sfnt.py)
+  and ``makeToUnicodeCMap`` the text-extraction map.
+
+Which glyphs the first subset of a font holds depends on ``preset``:
+
+* ``preset=True`` (certificates, sheets): it starts with ASCII (reportlab's
+  "ASCII-readable" codes) and ``fonts.PRESET`` (Kazakh and Russian letters,
+  quotes, dashes), about 210 glyphs, whatever the document draws.  Most
+  documents then have the same first subset, whose font program is built once
+  per process and kept (``_SUBSETS``): a batch or a run of single certificates
+  pays for subsetting once.
+* ``preset=False`` (the ticket, one a PDF, sent by mail): it holds only what the
+  document draws, .notdef and the space (which reportlab keeps at code 32),
+  codes given from 33 in the order drawn.  The font program is built for each
+  document (~0.4 ms for a ticket's ~80 glyphs: subset, 'name' dropped,
+  compressed) and is a fraction of the size; such
+  subsets seldom repeat, so they have a cache of their own
+  (``_DOCUMENT_SUBSETS``: the same ticket sent again) and never evict the
+  shared ones.
 
 Output collects in a buffer that the caller drains with :meth:`take` (the
 certificate and sheet renderers do so every ~64 KB, between pages).  Numbers
@@ -36,6 +54,7 @@ from reportlab.lib.rl_accel import escapePDF, fp_str
 from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, TTFont, makeToUnicodeCMap
 
 from .fonts import PRESET, SUBSET_LOCK
+from .sfnt import without_tables
 
 LEAF_SIZE = 128
 # zlib level 1: for page streams and font programs it gives files within ~5% of
@@ -47,7 +66,8 @@ SUBSET_CACHE_SIZE = 16
 class _SubsetCache:
     """Finished font programs, keyed by font and glyph list: documents whose text
     stays within fonts.PRESET share their first subset, so after the first
-    document it costs nothing to embed.  Bounded (a few dozen KB an entry)."""
+    document it costs nothing to embed.  Bounded (a few to a few dozen KB an
+    entry)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -68,7 +88,8 @@ class _SubsetCache:
                 self._items.pop(next(iter(self._items)))
 
 
-_SUBSETS = _SubsetCache(SUBSET_CACHE_SIZE)
+_SUBSETS = _SubsetCache(SUBSET_CACHE_SIZE)  # documents seeded with fonts.PRESET
+_DOCUMENT_SUBSETS = _SubsetCache(SUBSET_CACHE_SIZE)  # documents with subsets of their own (preset=False)
 
 
 def pdf_text_string(text: str) -> bytes:
@@ -85,9 +106,13 @@ def _subset_tag(font_name: bytes, subset: list[int]) -> bytes:
 class PdfWriter:
     """Objects out as they are finished; fonts, resources and the page tree at close()."""
 
-    def __init__(self, *, title: str = "", compress: bool = True):
+    def __init__(self, *, title: str = "", compress: bool = True, preset: bool = True):
+        """``preset``: seed each font's first subset with ASCII and fonts.PRESET
+        (shared and cached across documents) rather than only what this document
+        draws (see the module docstring)."""
         self.compress = compress
         self.title = title
+        self.preset = preset
         self._out: list[bytes] = []
         self._pos = 0
         self._offsets = array("Q", [0])  # index = object number; 0 is the free-list head
@@ -166,7 +191,17 @@ class PdfWriter:
         """Operators to set the font and show text (inside BT/ET), subset by subset."""
         if id(font) not in self._fonts:
             self._fonts[id(font)] = (len(self._fonts) + 1, font)
-            font.splitString(PRESET, self)  # the same first subset in every document
+            if self.preset:
+                font.splitString(PRESET, self)  # the same first subset in every document
+            else:
+                # No ASCII block held in reserve: codes from 33 up in the order drawn
+                # (0 .notdef; 1-32 the space, which reportlab keeps at 32).  Codes 1-31
+                # are not handed out because splitString asks the *font's* asciiReadable
+                # flag (True, shared by all documents) when it reaches 31 and would then
+                # jump to 128 while the subset list grows from 33: codes and glyphs
+                # would no longer match.
+                state = font.state[self] = TTFont.State(False, font)
+                state.nextCode = 33
         ops = []
         fs = fp_str(size).encode("ascii")
         for subset, chunk in font.splitString(text, self):
@@ -341,10 +376,11 @@ class PdfWriter:
     def _write_subset(self, font: TTFont, subset: list[int], font_num: int) -> None:
         face = font.face
         key = (face.name, face.subfontNameX, tuple(subset))
-        done = _SUBSETS.get(key)
+        cache = _SUBSETS if self.preset else _DOCUMENT_SUBSETS
+        done = cache.get(key)
         if done is None:
             done = self._build_subset(font, subset)
-            _SUBSETS.put(key, done)
+            cache.put(key, done)
         base, program, length1, cmap, descriptor, widths = done
         file_num = self.reserve()
         self.write_encoded_stream(file_num, program, b" /Length1 %d /Filter /FlateDecode" % length1)
@@ -367,6 +403,7 @@ class PdfWriter:
         base = _subset_tag(face.name, subset) + b"+" + face.name + face.subfontNameX
         with SUBSET_LOCK:
             data = face.makeSubset(subset)
+        data = without_tables(data)  # the 'name' table: no reader uses it (sfnt.py)
         program = zlib.compress(data, COMPRESS_LEVEL)
         cmap = zlib.compress(makeToUnicodeCMap(base.decode("ascii"), subset).encode("ascii"), COMPRESS_LEVEL)
         flags = (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC
