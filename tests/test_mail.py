@@ -224,7 +224,7 @@ def test_the_change_decides_the_message_and_the_sender_composes_it(app, smtp, ma
     sent = row(message_id)
     assert sent.status == "sent" and sent.subject == message["Subject"]
     assert sent.body_text.replace("\n", "") == text_body(message).replace("\r\n", "")
-    assert sent.attachments == []  # rendered for each attempt, not kept (a ticket is about 130 KB)
+    assert sent.attachments == []  # rendered for each attempt, not kept (a ticket is about 28 KB)
 
 
 def test_a_message_that_cannot_be_composed_fails_at_once_with_the_reason(app, smtp):

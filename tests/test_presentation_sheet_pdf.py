@@ -120,7 +120,7 @@ def test_fonts_embedded_and_text_composed():
         font = ref.get_object()
         assert re.fullmatch(r"/[A-Z]{6}\+DejaVu(Serif|Sans)(-Bold)?", font["/BaseFont"])
         assert "/FontFile2" in font["/FontDescriptor"].get_object()
-    # subsets, valid TrueType programs, without the 'name' table (as the certificates' are)
+    # subsets, valid TrueType programs, the licence kept once (as the certificates' are)
     assert_fonts_embedded_and_subset(page)
 
 

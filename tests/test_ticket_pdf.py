@@ -195,8 +195,8 @@ def assert_minimal_subset(font, drawn: set[str]) -> None:
     assert set(range(num_glyphs)) == needed, (font["/BaseFont"], num_glyphs, len(needed))
 
 
-# A ticket with a Kazakh name and two needs is 26.5-28 KB (2026-12: 128 KB before its
-# subsets lost the 'name' table and the PRESET seeding and the layout two of its faces).
+# A ticket with a Kazakh name and two needs is about 28-30 KB (2026-12: 128 KB before its
+# subsets' 'name' tables kept the licence once, not twice, lost the PRESET seeding, and the layout two of its faces).
 TICKET_MAX_BYTES = 32 * 1024
 
 

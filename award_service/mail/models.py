@@ -7,7 +7,7 @@ changes made, the reason given; ``{}`` when nothing more) -- and no text.  The
 sender composes such a message at each attempt from the rows as they are then
 (a retry after the ceremony moved tells the new time) and keeps the subject and
 bodies it sent, for organisers to read; the attachments (a ticket is about
-130 KB) are rendered each time and not kept.  A request therefore pays one
+28 KB) are rendered each time and not kept.  A request therefore pays one
 INSERT for an e-mail, not the rendering of a ticket.  A message without params
 was given its text (and attachments) when enqueued -- all messages written
 before migration 0010 -- and is sent as it is.

@@ -98,7 +98,7 @@ def build(message, attachments, config, now: datetime) -> EmailMessage:
 def _attachment_part(attachment) -> EmailMessage:
     """An attachment as a base64 part, encoded in one C call and cut into
     76-character lines: the stdlib's content manager (and base64.encodebytes)
-    call the encoder for every 57 bytes (~2,300 calls for a 130 KB ticket).
+    call the encoder for every 57 bytes (~2,300 calls for a 130 KB attachment).
     The same lines and headers."""
     maintype, subtype, params = _content_type(attachment.content_type)
     part = EmailMessage(policy=SMTP)
@@ -125,7 +125,7 @@ def _set_boundaries(msg: EmailMessage) -> None:
 class _Generator(BytesGenerator):
     """The stdlib's generator, writing each body in one piece: it writes a
     body a line at a time, two calls a line (~4,700 for a message with a
-    130 KB ticket).  The bytes are the same (tests/test_mail_helpers.py
+    130 KB attachment).  The bytes are the same (tests/test_mail_helpers.py
     compares them with ``as_bytes``)."""
 
     def _write_lines(self, lines: str) -> None:

@@ -13,9 +13,8 @@ Here the file is written as it goes instead:
 * fonts come last: which glyphs a subset holds is known only then.  The
   pieces are reportlab's: :class:`TTFont` assigns each character its code in
   a 256-glyph subset (``splitString``, with this writer as the "document"),
-  ``TTFontFile.makeSubset`` builds the embedded font (written without the
-  'name' table it copies from the font file, which no reader uses: sfnt.py)
-  and ``makeToUnicodeCMap`` the text-extraction map.
+  ``TTFontFile.makeSubset`` builds the embedded font (its 'name' table cut
+  to one copy of the records: the licence once, not twice, sfnt.py) and ``makeToUnicodeCMap`` the text-extraction map.
 
 Which glyphs the first subset of a font holds depends on ``preset``:
 
@@ -54,7 +53,7 @@ from reportlab.lib.rl_accel import escapePDF, fp_str
 from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, TTFont, makeToUnicodeCMap
 
 from .fonts import PRESET, SUBSET_LOCK
-from .sfnt import without_tables
+from .sfnt import for_embedding
 
 LEAF_SIZE = 128
 # zlib level 1: for page streams and font programs it gives files within ~5% of
@@ -403,7 +402,7 @@ class PdfWriter:
         base = _subset_tag(face.name, subset) + b"+" + face.name + face.subfontNameX
         with SUBSET_LOCK:
             data = face.makeSubset(subset)
-        data = without_tables(data)  # the 'name' table: no reader uses it (sfnt.py)
+        data = for_embedding(data)  # the 'name' table: one copy of the licence, not two (sfnt.py)
         program = zlib.compress(data, COMPRESS_LEVEL)
         cmap = zlib.compress(makeToUnicodeCMap(base.decode("ascii"), subset).encode("ascii"), COMPRESS_LEVEL)
         flags = (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC
