@@ -262,18 +262,24 @@ def test_group_larger_than_seats_left_is_told_how_many_are_left(en_client, make_
 
 def test_postgresql_writes_a_registration_in_one_statement(require_postgres, app, client, make_ceremony):
     """On PostgreSQL a registration's writes (seats, registration, audit event,
-    confirmation) are one statement; they land together, or nothing does."""
+    confirmation) are one statement, in autocommit when the request has not
+    begun a transaction; they land together, or nothing does."""
     from sqlalchemy import event
 
     from award_service.mail.models import OutboxMessage
 
     ceremony = make_ceremony(capacity=2)
+    ceremony_id, district_id = ceremony.id, ceremony.district_id
+    db.session.close()  # as a request finds it: no transaction begun (the test shares its session)
     statements: list[str] = []
+
+    autocommit: list[bool] = []
 
     def seen(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
+        autocommit.append(cursor.connection.autocommit)
 
-    path = f"/api/v1/ceremonies/{ceremony.id}/registrations"
+    path = f"/api/v1/ceremonies/{ceremony_id}/registrations"
     body = {"full_name": "Әсел Қасымова", "email": "asel@example.kz", "category": "guest", "consent": True}
     event.listen(db.engine, "before_cursor_execute", seen)
     try:
@@ -282,10 +288,11 @@ def test_postgresql_writes_a_registration_in_one_statement(require_postgres, app
         event.remove(db.engine, "before_cursor_execute", seen)
     assert made.status_code == 201, made.text
     assert len(statements) == 1, statements
+    assert autocommit == [True]  # atomic on its own: no BEGIN, no COMMIT, one round trip
     assert " ".join(statements[0].split()).startswith("WITH seats AS (UPDATE ceremonies SET seats_taken"), statements
     registration_id = made.json["id"]
     db.session.expire_all()
-    assert seats_taken(ceremony.id) == 1
+    assert seats_taken(ceremony_id) == 1
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.object_type == "registration", AuditEvent.object_id == str(registration_id))
     ).all()
@@ -296,7 +303,7 @@ def test_postgresql_writes_a_registration_in_one_statement(require_postgres, app
     assert (message.kind, message.to_address, message.district_id) == (
         "registration_confirmed",
         "asel@example.kz",
-        ceremony.district_id,
+        district_id,
     )
 
     # Two seats wanted, one left: refused, and nothing of it written.
@@ -304,8 +311,8 @@ def test_postgresql_writes_a_registration_in_one_statement(require_postgres, app
     refused = client.post(path, json={**body, "email": "other@example.kz", "companions": 1})
     assert refused.status_code == 409 and refused.json["error"]["code"] == "ceremony_full"
     assert (count_registrations(), db.session.scalar(select(func.count()).select_from(AuditEvent))) == before
-    assert seats_taken(ceremony.id) == 1
+    assert seats_taken(ceremony_id) == 1
     # The same e-mail again: the unique index refuses it inside the statement.
     again = client.post(path, json=body)
     assert again.status_code == 409 and again.json["error"]["code"] == "duplicate_registration"
-    assert seats_taken(ceremony.id) == 1
+    assert seats_taken(ceremony_id) == 1

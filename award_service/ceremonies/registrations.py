@@ -13,6 +13,7 @@ from typing import Any, cast
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, Select, Table, Update, bindparam, insert, null, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import scoped_session
 
 from .. import codes
 from ..actor import Actor
@@ -172,9 +173,9 @@ def register(
         cancelled_at=None,
         **clean,
     )
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         return _register_postgresql(session, actor, ceremony_pk, values, clean, staff_override_window, now)
+    connection = session.connection()
     try:
         registration_id = connection.execute(_INSERT_REGISTRATION, values).scalar_one()
     except IntegrityError:
@@ -233,8 +234,13 @@ def _register_postgresql(
     }
     if with_mail:
         params.update(messages.confirmation_values(now))
+    # One statement is atomic on its own: when this transaction has done nothing
+    # yet (the usual public request), it runs in autocommit -- no BEGIN, no
+    # COMMIT, one round trip in all.  Otherwise it joins the transaction.
+    begun = (session() if isinstance(session, scoped_session) else session).in_transaction()
+    options = {} if begun else {"isolation_level": "AUTOCOMMIT"}
     try:
-        made = session.connection().execute(statement, params).first()
+        made = session.connection(execution_options=options).execute(statement, params).first()
     except IntegrityError:  # the same phone or e-mail already active here
         made = None
     if made is None:
