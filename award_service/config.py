@@ -47,7 +47,10 @@ DEFAULTS = {
     "AWARD_PROXY_COUNT": 0,
     "LANGUAGES": ("kk", "ru", "en"),
     "BABEL_DEFAULT_LOCALE": "kk",
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # No pre-ping: it is a round trip before every request's first statement.  A
+    # connection found dead answers 503 (errors.database_unavailable) and SQLAlchemy
+    # replaces the pool's connections; the next request gets a fresh one.
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

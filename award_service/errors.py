@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import exc as sa_exc
 
 
 class DomainError(Exception):
@@ -53,3 +54,32 @@ class Conflict(DomainError):
     status = 409
     code = "conflict"
     default_message = _l("This conflicts with the current state; reload and try again.")
+
+
+# Seconds a client is asked to wait (Retry-After) when the database cannot answer.
+DATABASE_RETRY_AFTER = 5
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not answer now, rather than that
+    the request or the code is wrong: a connection that died (the server
+    restarted, a proxy dropped it), a server that refuses connections or is
+    starting up, a pool with no free connection in time, a transaction that lost
+    a serialization race; on SQLite, a database locked by another writer.
+
+    The pool no longer pings each connection before lending it (a round trip on
+    every request); a connection found dead is invalidated with the rest of the
+    pool by SQLAlchemy, the request that found it answers 503 with Retry-After,
+    and the next one gets a fresh connection."""
+    if isinstance(exc, sa_exc.TimeoutError | sa_exc.DisconnectionError):
+        return True
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, sa_exc.OperationalError):
+        return False
+    if type(exc.orig).__module__.startswith("sqlite3"):
+        text = str(exc.orig).lower()
+        return "locked" in text or "busy" in text
+    return True  # psycopg: connection failures, shutdowns, start-up, serialization and deadlock, timeouts

@@ -79,6 +79,7 @@ ERROR_MESSAGES = {
     413: _l("What you sent is too large."),
     429: _l("Too many attempts. Please wait a minute and try again."),
     500: _l("Something went wrong on our side. Please try again later."),
+    503: _l("The service is briefly unavailable. Please try again in a minute."),
 }
 
 

@@ -11,7 +11,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .accounts.models import User
-from .api.errors import error_response, http_error_response
+from .api.errors import DATABASE_UNAVAILABLE, error_response, http_error_response
+from .errors import DATABASE_RETRY_AFTER, database_unavailable
 from .extensions import db, login_manager
 from .http import ERROR_MESSAGES, allowed, render_error, safe_next
 from .states import label as state_label
@@ -91,8 +92,26 @@ def init_app(app) -> None:
     def unexpected(exc):
         if isinstance(exc, HTTPException):
             return http_error(exc)
+        if database_unavailable(exc):
+            return unavailable(exc)
         app.logger.exception("unhandled error")
         db.session.rollback()
         if _wants_json():
             return error_response(500, "internal_error", str(ERROR_MESSAGES[500]))
         return render_error(500)
+
+    def unavailable(exc):
+        """The database could not answer (restarting, unreachable, a dead connection):
+        503 with Retry-After, never a 500; the pool has dropped its dead connections."""
+        app.logger.warning("database unavailable: %s", str(exc).splitlines()[0])
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is gone; the session is discarded at teardown
+            app.logger.debug("rollback after a lost connection failed", exc_info=True)
+        if _wants_json():
+            response = error_response(503, DATABASE_UNAVAILABLE, str(ERROR_MESSAGES[503]))
+        else:
+            body, status = render_error(503)
+            response = app.make_response((body, status))
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response

@@ -28,6 +28,7 @@ ERROR_CODES = {
     413: {"payload_too_large"},
     415: {"unsupported_media_type"},
     429: {"rate_limited"},
+    503: {"database_unavailable"},
 }
 
 
@@ -86,6 +87,8 @@ def test_every_route_of_the_blueprint_is_documented_with_its_responses(app, docu
             assert {401, 403} <= statuses and op["security"] == [{"bearer": []}], path
         if "requestBody" in op:
             assert {400, 413, 415, 422} <= statuses, path
+        if path != "/openapi.json":  # every other operation reads the database
+            assert "Retry-After" in op["responses"]["503"]["headers"], path
         for status, response in op["responses"].items():
             if int(status) >= 400:
                 codes = set(

@@ -15,6 +15,9 @@ HTTP_CODES = {
     415: ("unsupported_media_type", _l("Send the body as JSON with Content-Type: application/json.")),
     429: ("rate_limited", _l("Too many requests. Please wait and try again.")),
 }
+# 503: the database could not answer (restarting, unreachable); the client may retry
+# after the Retry-After header's seconds.
+DATABASE_UNAVAILABLE = "database_unavailable"
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None, **extra):

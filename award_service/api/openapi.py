@@ -17,6 +17,7 @@ from pydantic.json_schema import models_json_schema
 from werkzeug.routing.converters import NumberConverter
 
 from . import bp
+from .errors import DATABASE_UNAVAILABLE
 from .responses import Error
 from .spec import Operation, operation
 
@@ -34,6 +35,7 @@ STATUS_TEXT = {
     415: "The body is not application/json",
     422: "Invalid fields or query arguments; see error.fields",
     429: "Too many requests from this address",
+    503: "The database cannot answer now (restarting or unreachable); retry after the Retry-After header's seconds",
 }
 _ARG = re.compile(r"<(?:(\w+):)?(\w+)>")
 
@@ -71,6 +73,8 @@ def _error_codes(op: Operation, view, rule) -> dict[int, list[str]]:
         add(429, "rate_limited")
     for status, names in op.errors.items():
         add(status, *names)
+    if op.uses_database:
+        add(503, DATABASE_UNAVAILABLE)
     return dict(sorted(codes.items()))
 
 
@@ -81,10 +85,15 @@ def _error_response(status: int, names: list[str]) -> dict:
             {"type": "object", "properties": {"error": {"type": "object", "properties": {"code": {"enum": names}}}}},
         ]
     }
-    return {
+    response: dict[str, Any] = {
         "description": f"{STATUS_TEXT.get(status, '')} (error.code: {', '.join(names)})",
         "content": {"application/json": {"schema": schema}},
     }
+    if status == 503:
+        response["headers"] = {
+            "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}
+        }
+    return response
 
 
 def _query_parameters(model: type[BaseModel], schemas: dict) -> list[dict]:
@@ -193,6 +202,6 @@ def build_document(server_url: str, app=None) -> dict:
 
 
 @bp.get("/openapi.json")
-@operation("This document (OpenAPI 3.1)", tag="meta", response=dict)
+@operation("This document (OpenAPI 3.1)", tag="meta", response=dict, uses_database=False)
 def openapi_document():
     return build_document(current_app.config["AWARD_BASE_URL"], current_app)

@@ -35,7 +35,7 @@ from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, RootModel, TypeAdapter, ValidationError
 from sqlalchemy.exc import DBAPIError
 
-from ..errors import ValidationFailed
+from ..errors import ValidationFailed, database_unavailable
 from ..extensions import db
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ class Operation:
     path: dict = field(default_factory=dict)  # name -> JSON Schema
     errors: dict = field(default_factory=dict)  # status -> [codes]
     rate_limited: bool = False
+    uses_database: bool = True  # may answer 503 database_unavailable
     description: str = ""
 
 
@@ -164,7 +165,9 @@ def _checked(model: type[BaseModel], data):
     try:
         with _dry_run():
             yield data
-    except (DBAPIError, OverflowError):
+    except (DBAPIError, OverflowError) as exc:
+        if database_unavailable(exc):
+            raise
         # The database refused what the schema had already refused (a NUL byte, an
         # integer past its range): the schema's answer stands.
         raise ValidationFailed(errors) from None
