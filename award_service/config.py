@@ -69,6 +69,10 @@ DEFAULTS = {
     "AWARD_MAIL_RETRY_SECONDS": 60,  # first back-off, doubled after each failure
     "AWARD_MAIL_RETRY_MAX_SECONDS": 3600,
     "AWARD_MAIL_SWEEP_SECONDS": 60,  # without a broker: how often the in-process sender looks for due retries
+    # The sender waits while the rest of the machine uses more than this share of its CPU
+    # (the web tier in a burst), for at most AWARD_MAIL_GIVE_WAY_SECONDS a busy spell; 0: off.
+    "AWARD_MAIL_GIVE_WAY_CPU": 0.6,
+    "AWARD_MAIL_GIVE_WAY_SECONDS": 20,
     "AWARD_MAIL_KEEP_DAYS": 30,  # attachments of sent messages are dropped after this many days
     "AWARD_MAIL_REMINDER_HOUR": 10,  # local hour, the day before a ceremony, from which its reminder is sent
     "AWARD_CELERY_BROKER_URL": "",  # e.g. redis://127.0.0.1:6379/0; empty: mail is sent in-process
@@ -106,6 +110,8 @@ ENV_VARS: dict[str, Callable[[str], object]] = {
     "AWARD_MAIL_RETRY_SECONDS": int,
     "AWARD_MAIL_RETRY_MAX_SECONDS": int,
     "AWARD_MAIL_SWEEP_SECONDS": int,
+    "AWARD_MAIL_GIVE_WAY_CPU": float,
+    "AWARD_MAIL_GIVE_WAY_SECONDS": float,
     "AWARD_MAIL_KEEP_DAYS": int,
     "AWARD_MAIL_REMINDER_HOUR": int,
     "AWARD_CELERY_BROKER_URL": str,

@@ -464,6 +464,7 @@ def run_comparison(args: argparse.Namespace, use_wrk: bool) -> int:
                 if worker.proc.poll() is not None:
                     raise BenchError(f"the mail worker exited with {worker.proc.returncode}; log:\n{worker.log_tail()}")
                 figures["worker_nice"] = worker.niceness()
+                figures["worker_autogroup"] = worker.priority()
             q_outbox = "select status, count(*) from outbox_messages group by status"
             figures["loadavg_before"] = os.getloadavg()
             round_seconds = args.duration / args.rounds
@@ -551,6 +552,7 @@ def run_comparison(args: argparse.Namespace, use_wrk: bool) -> int:
     print(
         f"arrangement: --mail {args.mail}: confirmations sent by {header}"
         + (f" (read back: nice {', '.join(map(str, nice))})" if nice else "")
+        + (f", scheduling: {figures['worker_autogroup']}" if figures.get("worker_autogroup") else "")
         + (
             "; each registration run's mail drained before the next side runs"
             if mail_during_load

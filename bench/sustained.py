@@ -168,6 +168,7 @@ def run_sustained(args: argparse.Namespace, use_wrk: bool) -> int:
             if worker.proc.poll() is not None:
                 raise BenchError(f"the mail worker exited with {worker.proc.returncode}; log:\n{worker.log_tail()}")
             f["nice"] = worker.niceness()
+            f["autogroup"] = worker.priority()
 
             # the window
             log(
@@ -253,7 +254,9 @@ def print_figures(args, result: LoadResult, f: dict, stopped: datetime) -> None:
     tool = result.tool + (", paced by register.lua's delay()" if result.tool == "wrk" else ", paced threads")
     print(
         f"arrangement: production -- a Celery worker (concurrency 1) started beside gunicorn ({args.workers} sync "
-        f"workers) before the load, at nice {args.worker_nice} (read back: {nice}); PostgreSQL; Redis broker"
+        f"workers) before the load, at nice {args.worker_nice} (read back: {nice}"
+        + (f"; scheduling: {f['autogroup']}" if f.get("autogroup") else "")
+        + "); PostgreSQL; Redis broker"
     )
     print(
         f"load: registrations with e-mail offered at {args.rate:g}/s for {args.sustained:g} s by {tool}, "

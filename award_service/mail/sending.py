@@ -18,6 +18,7 @@ from ..actor import Actor
 from ..audit import record
 from ..timeutil import utcnow
 from . import registry
+from .giveway import GiveWay
 from .models import OutboxAttachment, OutboxMessage
 from .outbox import LEASE, MAX_ERROR
 from .transport import (
@@ -318,13 +319,17 @@ def _describe(exc: BaseException) -> str:
 def deliver(session, ids, now: datetime | None = None) -> dict[str, int]:
     """Send these messages (just committed) now, a batch at a time; counts by
     outcome ("skipped": not ours to send, or taken over)."""
-    sender = Sender(current_app._get_current_object())  # type: ignore[attr-defined]  # LocalProxy
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # LocalProxy
+    sender = Sender(app)
+    give_way = GiveWay.for_thread(app.config)
     counts: dict[str, int] = {}
     ids = list(dict.fromkeys(ids))
     try:
         for start in range(0, len(ids), Sender.BATCH):
             if sender.broken:
                 break  # the server is down: the rest stay queued (attempt 0, due) for the sweep
+            if give_way is not None:
+                give_way.wait()
             batch = ids[start : start + Sender.BATCH]
             outcomes = sender.send_batch(session, batch, now)
             for message_id in batch:
