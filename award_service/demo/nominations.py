@@ -26,7 +26,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..accounts.models import User
-from ..accounts.service import create_user
 from ..actor import Actor
 from ..awards import service as awards_service
 from ..awards.models import Award
@@ -48,6 +47,7 @@ from .people import (
     address_text,
     grounds_text,
 )
+from .staff import staff_accounts
 
 MEDAL: dict[str, Any] = {
     "code": "victory80",
@@ -82,62 +82,7 @@ PLAN = {
 FINAL_STATES = ("approved", "recommended", "submitted", "returned", "rejected", "withdrawn", "draft")
 RESUBMITTED_PER_DISTRICT = 2  # of the approved: returned once, corrected, resubmitted
 
-STAFF = {
-    # district: [(e-mail local part, name, role)]
-    "zhezkazgan": [
-        ("nominator.zhezkazgan", "Айгүл Сейітқызы Мұқанова", "nominator"),
-        ("nominator2.zhezkazgan", "Ержан Болатұлы Оспанов", "nominator"),
-        ("reviewer.zhezkazgan", "Гүлнар Әбенқызы Ахметова", "reviewer"),
-    ],
-    "satbayev": [
-        ("nominator.satbayev", "Дәурен Қасымұлы Есенов", "nominator"),
-        ("reviewer.satbayev", "Ольга Николаевна Петрова", "reviewer"),
-    ],
-    "karazhal": [
-        ("nominator.karazhal", "Сәуле Тұрсынқызы Жақыпова", "nominator"),
-        ("reviewer.karazhal", "Мұрат Серікұлы Ғабитов", "reviewer"),
-    ],
-    "ulytau": [
-        ("nominator.ulytau", "Нұржан Ермекұлы Тоқтаров", "nominator"),
-        ("reviewer.ulytau", "Әсел Жұмабекқызы Үсенова", "reviewer"),
-    ],
-    "zhanaarka": [
-        ("nominator.zhanaarka", "Қайрат Дүйсенұлы Бейсенов", "nominator"),
-        ("reviewer.zhanaarka", "Жәния Оспанқызы Құдайбергенова", "reviewer"),
-    ],
-    None: [
-        ("commission.chair", "Бақыт Төлегенұлы Сұлтанов", "commission"),
-        ("commission.member", "Ирина Сергеевна Кузнецова", "commission"),
-    ],
-}
-
-# ------------------------------------------------------------------ names
-
-
-# ----------------------------------------------------------------- places
-
-
-# -------------------------------------------------------------- reasons
-
-
 # ----------------------------------------------------------------- load
-
-
-def _staff(session, actor: Actor, password: str) -> tuple[dict, int]:
-    """{(district, role): [user id, ...]} for the demo staff (created when missing), and how many were created."""
-    staff: dict = {}
-    created = 0
-    for district, people in STAFF.items():
-        for local, name, role in people:
-            email = f"{local}@example.com"
-            user = session.scalar(select(User).where(User.email == email))
-            if user is None:
-                user = create_user(
-                    session, actor, email=email, name=name, roles=[role], district=district, password=password
-                )
-                created += 1
-            staff.setdefault((district, role), []).append(user.id)
-    return staff, created
 
 
 def load_nominations(session, *, password: str) -> dict:
@@ -173,7 +118,7 @@ def _load(session, password: str) -> dict:
     actor = Actor.system("demo")
     if session.scalar(select(Medal.id).where(Medal.code == MEDAL["code"])) is not None:
         return {"medals": 0, "nominations": 0}
-    staff, created_staff = _staff(session, actor, password)
+    staff, created_staff = staff_accounts(session, actor, password)
     create_medal(session, actor, {**MEDAL, "quotas": dict(QUOTAS)})
 
     actors = {key: [Actor(user=session.get(User, i), label="demo") for i in ids] for key, ids in staff.items()}

@@ -7,7 +7,8 @@ from typing import IO, Any
 
 from .content import CertificateContent, TicketContent
 from .layouts import FORMAT_LAYOUTS, Format
-from .render import CertificateRenderer, num, prepare_fields, rule_ops
+from .render import CertificateRenderer, prepare_fields
+from .shapes import num, rule_ops
 from .writer import PdfWriter
 
 TITLE = "Куәлік / Удостоверение"

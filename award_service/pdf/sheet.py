@@ -14,8 +14,10 @@ from dataclasses import replace
 from functools import lru_cache
 
 from .content import SheetHeader, SheetRow
-from .layouts import SHEET, Box, Column, SheetLayout, Text
-from .render import Fitted, clean, fit, num, stroke_color, text_ops
+from .layouts import Box, Text
+from .render import Fitted, clean, fit, text_ops
+from .shapes import num, stroke_color
+from .sheet_layout import SHEET, Column, SheetLayout
 from .writer import PdfWriter
 
 TITLE = "Табыс ету ведомосі / Ведомость вручения"

@@ -22,7 +22,7 @@ Which glyphs the first subset of a font holds depends on ``preset``:
   "ASCII-readable" codes) and ``fonts.PRESET`` (Kazakh and Russian letters,
   quotes, dashes), about 210 glyphs, whatever the document draws.  Most
   documents then have the same first subset, whose font program is built once
-  per process and kept (``_SUBSETS``): a batch or a run of single certificates
+  per process and kept (``subsets.SHARED``): a batch or a run of single certificates
   pays for subsetting once.
 * ``preset=False`` (the ticket, one a PDF, sent by mail): it holds only what the
   document draws, .notdef and the space (which reportlab keeps at code 32),
@@ -30,7 +30,7 @@ Which glyphs the first subset of a font holds depends on ``preset``:
   document (~0.4 ms for a ticket's ~80 glyphs: subset, 'name' dropped,
   compressed) and is a fraction of the size; such
   subsets seldom repeat, so they have a cache of their own
-  (``_DOCUMENT_SUBSETS``: the same ticket sent again) and never evict the
+  (``subsets.OWN``: the same ticket sent again) and never evict the
   shared ones.
 
 Output collects in a buffer that the caller drains with :meth:`take` (the
@@ -43,63 +43,25 @@ from __future__ import annotations
 
 import hashlib
 import io
-import threading
 import zlib
 from array import array
-from collections.abc import Callable, Iterator
-from typing import Any, cast
+from collections.abc import Iterator
 
 from reportlab.lib.rl_accel import escapePDF, fp_str
-from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, TTFont, makeToUnicodeCMap
+from reportlab.pdfbase.ttfonts import TTFont
 
-from .fonts import PRESET, SUBSET_LOCK
-from .sfnt import for_embedding
+from .fonts import PRESET
+from .subsets import OWN, SHARED, build_subset
 
 LEAF_SIZE = 128
 # zlib level 1: for page streams and font programs it gives files within ~5% of
 # level 6 at a quarter of the time (measured on the certificate fonts).
 COMPRESS_LEVEL = 1
-SUBSET_CACHE_SIZE = 16
-
-
-class _SubsetCache:
-    """Finished font programs, keyed by font and glyph list: documents whose text
-    stays within fonts.PRESET share their first subset, so after the first
-    document it costs nothing to embed.  Bounded (a few to a few dozen KB an
-    entry)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: dict[Any, Any] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> Any:
-        with self._lock:
-            value = self._items.pop(key, None)
-            if value is not None:
-                self._items[key] = value  # most recently used last
-            return value
-
-    def put(self, key: Any, value: Any) -> None:
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.pop(next(iter(self._items)))
-
-
-_SUBSETS = _SubsetCache(SUBSET_CACHE_SIZE)  # documents seeded with fonts.PRESET
-_DOCUMENT_SUBSETS = _SubsetCache(SUBSET_CACHE_SIZE)  # documents with subsets of their own (preset=False)
 
 
 def pdf_text_string(text: str) -> bytes:
     """A PDF text string (UTF-16BE with BOM, hex) for document information."""
     return b"<FEFF" + text.encode("utf-16-be").hex().upper().encode("ascii") + b">"
-
-
-def _subset_tag(font_name: bytes, subset: list[int]) -> bytes:
-    """Six capital letters naming a subset, derived from its content (PDF 9.6.4)."""
-    digest = hashlib.blake2b(font_name + repr(subset).encode("ascii"), digest_size=6).digest()
-    return bytes(65 + b % 26 for b in digest)
 
 
 class PdfWriter:
@@ -375,10 +337,10 @@ class PdfWriter:
     def _write_subset(self, font: TTFont, subset: list[int], font_num: int) -> None:
         face = font.face
         key = (face.name, face.subfontNameX, tuple(subset))
-        cache = _SUBSETS if self.preset else _DOCUMENT_SUBSETS
+        cache = SHARED if self.preset else OWN
         done = cache.get(key)
         if done is None:
-            done = self._build_subset(font, subset)
+            done = build_subset(font, subset, COMPRESS_LEVEL)
             cache.put(key, done)
         base, program, length1, cmap, descriptor, widths = done
         file_num = self.reserve()
@@ -394,36 +356,6 @@ class PdfWriter:
                 b" /FontDescriptor %d 0 R /ToUnicode %d 0 R >>" % (base, len(subset) - 1, widths, desc_num, cmap_num)
             ),
         )
-
-    @staticmethod
-    def _build_subset(font: TTFont, subset: list[int]) -> tuple[bytes, bytes, int, bytes, bytes, bytes]:
-        """Everything about one subset that does not depend on the document."""
-        face = font.face
-        base = _subset_tag(face.name, subset) + b"+" + face.name + face.subfontNameX
-        with SUBSET_LOCK:
-            data = face.makeSubset(subset)
-        data = for_embedding(data)  # the 'name' table: one copy of the licence, not two (sfnt.py)
-        program = zlib.compress(data, COMPRESS_LEVEL)
-        cmap = zlib.compress(makeToUnicodeCMap(base.decode("ascii"), subset).encode("ascii"), COMPRESS_LEVEL)
-        flags = (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC
-        descriptor = (
-            b"<< /Type /FontDescriptor /FontName /%s /Flags %d /FontBBox [%s] /ItalicAngle %s"
-            b" /Ascent %s /Descent %s /CapHeight %s /StemV %s /MissingWidth %s"
-            % (
-                base,
-                flags,
-                fp_str(*face.bbox).encode("ascii"),
-                fp_str(face.italicAngle).encode("ascii"),
-                fp_str(face.ascent).encode("ascii"),
-                fp_str(face.descent).encode("ascii"),
-                fp_str(face.capHeight).encode("ascii"),
-                fp_str(face.stemV).encode("ascii"),
-                fp_str(face.defaultWidth).encode("ascii"),
-            )
-        ).replace(b"%", b"%%") + b" /FontFile2 %d 0 R >>"
-        char_width = cast(Callable[[int], float], face.getCharWidth)  # untyped in the stubs
-        widths = b" ".join(fp_str(char_width(c)).encode("ascii") for c in subset)
-        return base, program, len(data), cmap, descriptor, widths
 
     def discard(self) -> None:
         """Forget per-document font state (when a document is abandoned half-way)."""
