@@ -765,3 +765,34 @@ def wait_outbox_empty(url: str, timeout: float, poll: float = 0.25) -> int:
     while (waiting := scalar(url, Q_WAITING)) and time.monotonic() < deadline:
         time.sleep(poll)
     return waiting
+
+
+def print_profile_summary(stats, n: int, total: float, unit: str, top: int, packages: int) -> None:
+    """Print award_service's functions by cumulative time and every package's own
+    time, per ``unit`` (one of ``n``), from a :class:`pstats.Stats`."""
+    from collections import defaultdict
+
+    ours = []
+    by_package: dict[str, float] = defaultdict(float)
+    for (filename, line, func), (_cc, nc, tt, ct, _callers) in stats.stats.items():
+        if "/award_service/" in filename:
+            ours.append((ct, nc, f"award_service/{filename.split('/award_service/')[1]}:{line}({func})"))
+        if "site-packages/" in filename:
+            package = filename.split("site-packages/")[1].split("/")[0]
+        elif "/award_service/" in filename:
+            package = "award_service"
+        elif filename == "~":
+            package = "built-ins (C)"
+        elif "/bench/" in filename:
+            package = "bench (the driving loop)"
+        else:
+            package = "stdlib " + Path(filename).parent.name
+        if package == "psycopg" and func == "wait":
+            package = "psycopg wait() (blocked on the socket)"
+        by_package[package] += tt
+    print(f"\n--- award_service functions by cumulative time (cProfile: Python inflated; per {unit}) ---")
+    for ct, nc, where in sorted(ours, reverse=True)[:top]:
+        print(f"  {ct / n * 1000:6.2f} ms {ct / total * 100:5.1f}%  x{nc / n:.1f}  {where}")
+    print(f"\n--- own time by package (cProfile; per {unit}) ---")
+    for package, tt in sorted(by_package.items(), key=lambda kv: -kv[1])[:packages]:
+        print(f"  {tt / n * 1000:6.2f} ms {tt / total * 100:5.1f}%  {package}")

@@ -27,13 +27,13 @@ import shutil
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from _harness import print_profile_summary  # noqa: E402
 from profile_registration import _empty_redis, count_round_trips, fresh_database, registration_post  # noqa: E402
 
 
@@ -137,27 +137,7 @@ def run(app, post, args, mail_dir: Path) -> None:
     profile.disable()
     stats = pstats.Stats(profile)
     total = sum(tt for (_f, _l, _fn), (_cc, _nc, tt, _ct, _callers) in stats.stats.items())
-    ours, by_package = [], defaultdict(float)
-    for (filename, line, func), (_cc, nc, tt, ct, _callers) in stats.stats.items():
-        if "/award_service/" in filename:
-            ours.append((ct, nc, f"award_service/{filename.split('/award_service/')[1]}:{line}({func})"))
-        if "site-packages/" in filename:
-            package = filename.split("site-packages/")[1].split("/")[0]
-        elif "/award_service/" in filename:
-            package = "award_service"
-        elif filename == "~":
-            package = "built-ins (C)"
-        else:
-            package = "stdlib " + Path(filename).parent.name
-        if package == "psycopg" and func == "wait":
-            package = "psycopg wait() (blocked on the socket)"
-        by_package[package] += tt
-    print("\n--- award_service functions by cumulative time (cProfile: Python inflated; per message) ---")
-    for ct, nc, where in sorted(ours, reverse=True)[: args.top]:
-        print(f"  {ct / n * 1000:6.2f} ms {ct / total * 100:5.1f}%  x{nc / n:.1f}  {where}")
-    print("\n--- own time by package (cProfile; per message) ---")
-    for package, tt in sorted(by_package.items(), key=lambda kv: -kv[1])[:15]:
-        print(f"  {tt / n * 1000:6.2f} ms {tt / total * 100:5.1f}%  {package}")
+    print_profile_summary(stats, n, total, "message", args.top, 15)
     out = io.StringIO()
     pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(args.top)
     text = out.getvalue()

@@ -34,6 +34,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 import psycopg
+from _harness import print_profile_summary
 from psycopg import sql
 from psycopg._connection_base import BaseConnection
 
@@ -262,30 +263,7 @@ def statements_and_profile(post, engine, args) -> None:
         for (f, _, fn), (cc, nc, tt, ct, callers) in stats.stats.items()
         if fn == "post" and f.endswith("profile_registration.py")
     )
-    ours = []
-    by_package: dict[str, float] = defaultdict(float)
-    for (filename, line, func), (_cc, nc, tt, ct, _callers) in stats.stats.items():
-        if "/award_service/" in filename:
-            ours.append((ct, nc, f"award_service/{filename.split('/award_service/')[1]}:{line}({func})"))
-        if "site-packages/" in filename:
-            package = filename.split("site-packages/")[1].split("/")[0]
-        elif "/award_service/" in filename:
-            package = "award_service"
-        elif filename == "~":
-            package = "built-ins (C)"
-        elif "/bench/" in filename:
-            package = "bench (test client loop)"
-        else:
-            package = "stdlib"
-        if package == "psycopg" and func == "wait":
-            package = "psycopg wait() (blocked on the socket)"
-        by_package[package] += tt
-    print("\n--- award_service functions by cumulative time (cProfile: Python inflated; per request) ---")
-    for ct, nc, where in sorted(ours, reverse=True)[: args.top]:
-        print(f"  {ct / n * 1000:6.2f} ms {ct / total * 100:5.1f}%  x{nc / n:.1f}  {where}")
-    print("\n--- own time by package (cProfile; per request) ---")
-    for package, tt in sorted(by_package.items(), key=lambda kv: -kv[1])[:12]:
-        print(f"  {tt / n * 1000:6.2f} ms {tt / total * 100:5.1f}%  {package}")
+    print_profile_summary(stats, n, total, "request", args.top, 12)
     out = io.StringIO()
     callees = pstats.Stats(profile, stream=out)
     callees.print_callees(r"api/ceremonies.py:\d+\(register\)")

@@ -23,6 +23,8 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Mapping
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +62,7 @@ class GiveWay:
         self._mark = self._snapshot()
 
     @classmethod
-    def for_thread(cls, config) -> GiveWay | None:
+    def for_thread(cls, config: Mapping[str, Any]) -> GiveWay | None:
         """This thread's instance for these settings (None: off), kept between
         calls so that the first batch of a task is measured too."""
         share = float(config.get("AWARD_MAIL_GIVE_WAY_CPU") or 0)
