@@ -58,10 +58,13 @@ db: install
 admin: db
 	$(FLASK) users ensure-admin
 
-demo: admin
+demo: db
 	$(FLASK) demo load --if-empty
 
+# The first administrator comes last, framed with the address and its one-time password,
+# so that the install output above does not bury it.
 run: demo
+	$(FLASK) users ensure-admin --url http://$(HOST):$(PORT)/
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-test

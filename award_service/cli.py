@@ -12,11 +12,11 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from .accounts.models import User, UserRole
-from .accounts.service import create_api_token
+from .accounts.service import create_api_token, update_user
 from .accounts.service import create_user as create
 from .actor import Actor
 from .ceremonies.models import Ceremony
-from .demo import load
+from .demo import DEMO_PASSWORD, load
 from .errors import ValidationFailed
 from .extensions import db
 from .mail.cli import mail_cli
@@ -71,12 +71,36 @@ def create_token(email):
     click.echo(token)
 
 
+def _framed(lines: list[str]) -> str:
+    """Lines in an ASCII frame, so that they stand out at the end of a long install log."""
+    width = max(len(line) for line in lines)
+    rule = "+" + "-" * (width + 2) + "+"
+    return "\n".join([rule, *(f"| {line.ljust(width)} |" for line in lines), rule])
+
+
 @users_cli.command("ensure-admin")
-def ensure_admin():
+@click.option(
+    "--url",
+    default=None,
+    help="Where the service will answer: print a framed welcome (with the first login) to end the set-up output.",
+)
+def ensure_admin(url):
     """Create the first admin when there is none (AWARD_ADMIN_EMAIL / AWARD_ADMIN_PASSWORD)."""
-    if db.session.scalar(select(func.count()).select_from(UserRole).where(UserRole.role == "admin")):
-        return
+    admin_count = db.session.scalar(select(func.count()).select_from(UserRole).where(UserRole.role == "admin"))
     email = os.environ.get("AWARD_ADMIN_EMAIL") or "admin@example.com"
+    if admin_count:
+        if url:
+            click.echo(
+                _framed(
+                    [
+                        f"Award Service: {url}",
+                        "The first administrator already exists; its password was shown when it was made.",
+                        "Lost it? flask --app award_service users password --email <e-mail> prints a new one.",
+                        f"Demo accounts: see README, 'Try it' (password {DEMO_PASSWORD}).",
+                    ]
+                )
+            )
+        return
     password = os.environ.get("AWARD_ADMIN_PASSWORD")
     generated = not password
     if generated:
@@ -89,11 +113,30 @@ def ensure_admin():
         create(db.session, Actor.system("cli"), email=email, name="Administrator", roles=["admin"], password=password)
     except ValidationFailed as exc:
         _fail(exc)
-    click.echo("=" * 60)
-    click.echo(f"First administrator: {email}")
+    lines = [f"Award Service: {url}"] if url else []
+    lines.append(f"First administrator: {email}")
     if generated:
-        click.echo(f"Password (shown once, change it after logging in): {password}")
-    click.echo("=" * 60)
+        lines.append(f"Password (shown once, change it after logging in): {password}")
+    else:
+        lines.append("Password: the one in AWARD_ADMIN_PASSWORD")
+    if url:
+        lines.append(f"Demo accounts: see README, 'Try it' (password {DEMO_PASSWORD}).")
+    click.echo(_framed(lines))
+
+
+@users_cli.command("password")
+@click.option("--email", required=True)
+def new_password(email):
+    """Give a staff account a new generated password and print it (for a lost first-admin password)."""
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user with e-mail {email}")
+    password = secrets.token_urlsafe(12)
+    try:
+        update_user(db.session, Actor.system("cli"), user, {"password": password})
+    except ValidationFailed as exc:
+        _fail(exc)
+    click.echo(_framed([f"New password for {user.email} (shown once): {password}"]))
 
 
 @demo_cli.command("load")

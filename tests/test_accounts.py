@@ -261,3 +261,34 @@ def test_tests_hash_passwords_cheaply_and_still_check_them(app, make_user):
     assert authenticate(db.session, user.email, PASSWORD) is not None
     assert authenticate(db.session, user.email, "wrong-password!") is None
     assert authenticate(db.session, "nobody@example.com", PASSWORD) is None
+
+
+def test_first_run_ends_with_the_admin_login_framed_and_a_lost_password_can_be_replaced(runner, client, monkeypatch):
+    # `make run` calls ensure-admin --url after the install, the migrations and the demo,
+    # so the one-time password is the last thing before the server's banner, in a frame.
+    monkeypatch.delenv("AWARD_ADMIN_EMAIL", raising=False)
+    monkeypatch.delenv("AWARD_ADMIN_PASSWORD", raising=False)
+    first = runner.invoke(args=["users", "ensure-admin", "--url", "http://127.0.0.1:5000/"])
+    assert first.exit_code == 0, first.output
+    lines = first.output.strip().splitlines()
+    assert lines[0].startswith("+-") and lines[-1] == lines[0]
+    assert all(line.startswith("| ") and line.endswith(" |") and len(line) == len(lines[0]) for line in lines[1:-1])
+    body = "\n".join(lines)
+    assert "http://127.0.0.1:5000/" in body and "admin@example.com" in body
+    password = next(line for line in lines if "Password" in line).split(": ", 1)[1].rstrip(" |")
+    assert client.post("/staff/login", data={"email": "admin@example.com", "password": password}).status_code == 302
+    client.post("/staff/logout")
+
+    # Later runs print where to go and how to get a new password, never the old one.
+    again = runner.invoke(args=["users", "ensure-admin", "--url", "http://127.0.0.1:5000/"])
+    assert again.exit_code == 0 and password not in again.output and "users password" in again.output
+
+    renewed = runner.invoke(args=["users", "password", "--email", "ADMIN@example.com"])
+    assert renewed.exit_code == 0, renewed.output
+    new = renewed.output.split("(shown once): ", 1)[1].split(" ", 1)[0]
+    assert new != password
+    assert client.post("/staff/login", data={"email": "admin@example.com", "password": password}).status_code == 401
+    assert client.post("/staff/login", data={"email": "admin@example.com", "password": new}).status_code == 302
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.update"))
+    assert event.actor_label == "cli" and event.after == {"password": "(changed)"}
+    assert runner.invoke(args=["users", "password", "--email", "nobody@example.com"]).exit_code != 0

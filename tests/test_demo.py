@@ -122,6 +122,19 @@ def test_demo_loads_from_empty_once_and_holds_what_the_region_expects(app, runne
     assert {a.ceremony.title_kk for a in register if a.district.code == "zhezkazgan"} == {"Ұлы Жеңіс — ұрпаққа мұра"}
     assert medal.signer_title_kk == "Ұлытау облысының әкімі"
 
+    # Someone trying the demo today can approve a recommended nomination under a
+    # decree dated today (the medal's years are open-ended, not 2025 only).
+    from award_service.actor import Actor
+    from award_service.dates import local_today
+    from award_service.nominations import transitions
+
+    chair = db.session.scalar(select(User).where(User.email == "commission.chair@example.com"))
+    waiting = next(n for n, _, code in rows if code == "zhezkazgan" and n.status == "recommended")
+    done = transitions.transition(
+        db.session, Actor(user=chair), waiting, "approve", decree_number="101", decree_date=local_today().isoformat()
+    )
+    assert (done.status, done.decree_date) == ("approved", local_today())
+
     # Names: Kazakh letters (all nine), both patronymic styles, search keys.
     names = [" ".join((nominee.surname, nominee.given_name, nominee.patronymic)) for _, nominee, _ in rows]
     assert {ch for ch in KAZAKH_LETTERS if any(ch in name.upper() for name in names)} == set(KAZAKH_LETTERS)

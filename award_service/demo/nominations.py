@@ -56,7 +56,9 @@ MEDAL: dict[str, Any] = {
     "name_en": "80 Years of Victory in the Great Patriotic War 1941–1945",
     "serial_prefix": "ULY",
     "award_year_from": 2025,
-    "award_year_to": 2025,
+    # Open-ended: whoever tries the demo approves under a decree dated the day they
+    # try it, whatever the year (a closed 2025 range refused every decree from 2026).
+    "award_year_to": None,
     "signer_title_kk": "Ұлытау облысының әкімі",
     "signer_title_ru": "Аким области Ұлытау",
     "signer_name": "Б. Т. Сәрсенбаев",
