@@ -1,0 +1,390 @@
+"""Every HTML page of the service on a 360-px phone and a 1280-px desktop, in Kazakh.
+
+The pages come from the app's URL map: every GET route is either visited here
+(with real ids from test data full of long Kazakh names, titles, venues and
+e-mails, in the states that show the most: a full ceremony with a waiting list,
+a checked-in registration, a nomination with its history, a revoked and a
+reissued certificate, the door search with results) or named in ``EXCLUDED``
+with the reason it renders no HTML page.  A new page that is neither fails
+``test_every_get_route_is_checked_or_excluded``, so it cannot be missed.
+
+A page fits when it answers 200 with HTML in Kazakh, the document does not
+scroll sideways (``scrollWidth <= innerWidth``) and no element reaches past
+the right edge of the viewport (not even inside a scrolling table wrapper,
+where an "Admit" button would be out of sight).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from test_registration_browser import kazakh, visible_label
+
+from award_service.actor import Actor
+from award_service.awards import service as awards_service
+from award_service.awards.models import Award
+from award_service.ceremonies import checkin, registrations
+from award_service.ceremonies.models import Registration
+from award_service.extensions import db
+from award_service.nominations import transitions
+from tests.conftest import PASSWORD, registration_data
+from tests.nomination_factories import *  # noqa: F403  (fixtures: medal)
+from tests.nomination_factories import DECREE, nominee_data
+
+try:
+    from playwright.sync_api import expect
+except ImportError:
+    expect = None
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {"width": 360, "height": 780}
+DESKTOP = {"width": 1280, "height": 900}
+
+# GET routes that render no HTML page, each with the reason.  Every blueprint
+# "api" route is JSON or a PDF (the JSON API, checked against its OpenAPI document).
+EXCLUDED_BLUEPRINTS = {"api": "the JSON API: JSON and PDF answers, no pages"}
+EXCLUDED = {
+    "static": "the stylesheet and script files",
+    "web.healthz": "liveness probe, plain text",
+    "ceremonies.ticket": "the admission ticket, a PDF",
+    "awards.certificate_pdf": "one certificate, a PDF",
+    "awards.batch_pdf": "the certificates of a selection, one PDF",
+    "awards.presentation_sheet_pdf": "the presentation sheet, a PDF",
+    "staff_ceremonies.export_csv": "the registrations, a CSV file",
+    "checkin.live_counts": "the door's live counts, JSON for the page's script",
+    "nominations.download": "a nomination's uploaded document, the file itself",
+    "nomination_io.export_csv": "the nominations, a CSV file",
+    "nomination_io.export_xlsx": "the nominations, an XLSX file",
+    "nomination_io.template_csv": "the import template, a CSV file",
+    "nomination_io.template_xlsx": "the import template, an XLSX file",
+}
+
+# Long, real-looking text: hyphenated double surnames and given names, long
+# patronymics, long titles and venues, long e-mails (no natural break point).
+LONG_PERSON = "Қоңырбаева-Өтегенова Үміт-Іңкәр Ғұмарқызы"
+LONG_EMAIL = "konyrbaeva-otegenova.umit-inkar.gumarkyzy@zhezkazgan-kalalyk-akimdigi.example.kz"
+LONG_TITLE_KK = (
+    "Ұлы Отан соғысындағы Жеңістің сексен жылдығына арналған салтанатты жиналыс және "
+    "тыл еңбеккерлеріне мерейтойлық медальдарды табыс ету рәсімі"
+)
+LONG_TITLE_RU = (
+    "Торжественное собрание, посвящённое восьмидесятилетию Победы в Великой Отечественной войне, "
+    "и вручение юбилейных медалей труженикам тыла"
+)
+LONG_VENUE = "Жезқазған қалалық мәдениет және өнер орталығының үлкен концерттік залы (Сәтбаев даңғылы)"
+LONG_ADDRESS = "Ұлытау облысы, Жезқазған қаласы, Қаныш Сәтбаев даңғылы, 110-үй, бірінші қабат"
+NOMINEE = {
+    "surname": "Құдайбергенова-Бекмұхамбетова",
+    "given_name": "Гүлсім-Әйгерім",
+    "patronymic": "Төлеутайқызы",
+    "address": "Ұлытау облысы, Жезқазған қаласы, Желтоқсан көшесі, 12-үй, 345-пәтер, Ғарышкерлер шағынауданы",
+}
+STAFF_NAMES = {
+    "admin": "Бекмұхамбетова-Сұлтанова Айгерім-Гүлназ Төлеутайқызы",
+    "organiser": "Жақыпбекова-Ермекова Гүлнар-Сәуле Бақытжанқызы",
+    "clerk": "Оспанова-Құдайбергенова Гүлмира-Әсел Серікбайқызы",
+    "commission": "Сұлтанмахмұтов-Әбдірахманов Бақытжан-Төлеген Ысқақұлы",
+    "nominator": "Мұқанова-Сейітқызы Айгүл-Жұлдыз Нұрмұхамбетқызы",
+    "reviewer": "Ахметова-Жанболатова Гүлнар-Дария Әбенқызы",
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    endpoint: str
+    url: str
+    role: str | None  # None: the public, not logged in
+    note: str = ""
+    status: int = 200
+
+
+@pytest.fixture
+def showcase(app, make_user, make_ceremony, medal):
+    """Test data in the states that show the most, with long names everywhere;
+    returns the pages to visit."""
+    system = Actor.system("test")
+    users = {
+        role: make_user(
+            role,
+            district="zhezkazgan" if role in ("nominator", "reviewer") else None,
+            name=name,
+            email=f"{role}.{LONG_EMAIL}",
+        )
+        for role, name in STAFF_NAMES.items()
+    }
+    as_ = {role: Actor(user=user) for role, user in users.items()}
+
+    # A full ceremony (two seats) with a waiting list; one holder checked in with companions.
+    full = make_ceremony(
+        title_kk=LONG_TITLE_KK,
+        title_ru=LONG_TITLE_RU,
+        venue=LONG_VENUE,
+        address=LONG_ADDRESS,
+        capacity=4,
+        waitlist=True,
+        description_kk="Салтанатты жиналысқа ардагерлер, тыл еңбеккерлері және олардың отбасылары шақырылады. " * 3,
+    )
+    first = registrations.register(
+        db.session,
+        system,
+        full.id,
+        registration_data(
+            full_name=LONG_PERSON,
+            email=LONG_EMAIL,
+            companions="2",
+            needs_wheelchair="y",
+            needs_hearing="y",
+            needs_note="Кіреберістің жанынан орын керек, арбамен келеміз, көмекші бірге болады.",
+        ),
+    )
+    second = registrations.register(
+        db.session,
+        system,
+        full.id,
+        registration_data(full_name="Сәрсенбаев-Жұмабаев Бауыржан-Нұрсұлтан Әбілқайырұлы", phone="+7 701 000 00 02"),
+    )
+    waiting = registrations.register(
+        db.session,
+        system,
+        full.id,
+        registration_data(
+            full_name="Әбдірахманова-Ысқақова Назерке-Айзере Төлегенқызы",
+            phone="+7 701 000 00 03",
+            email="waiting." + LONG_EMAIL,
+        ),
+    )
+    assert waiting.status == "waitlisted"
+    checkin.check_in(db.session, system, db.session.get(Registration, first.id), 1)
+    second_day = make_ceremony(title_kk=LONG_TITLE_KK + " (екінші күн)", venue=LONG_VENUE, address=LONG_ADDRESS)
+    cancelled = registrations.register(
+        db.session,
+        system,
+        second_day.id,
+        registration_data(full_name=LONG_PERSON, phone="+7 701 000 00 04", email="cancelled." + LONG_EMAIL),
+    )
+    registrations.cancel_registration(db.session, system, db.session.get(Registration, cancelled.id))
+    draft_ceremony = make_ceremony(title_kk=LONG_TITLE_KK + " (жоба)", venue=LONG_VENUE, status="draft")
+
+    # Nominations: a draft, one recommended (the commission's queue), one submitted
+    # (the reviewer's), and approved ones with their history, certificates attached
+    # to the ceremony, one revoked, one revoked and reissued.
+    def nominate(**extra):
+        data = nominee_data(**{**NOMINEE, **extra})
+        from award_service.nominations import service
+
+        return service.create_nomination(
+            db.session,
+            as_["nominator"],
+            {
+                "nominee": data,
+                "medal": medal.code,
+                "grounds": "1942–1945 жылдары Жезқазған мыс кенішінде тыл еңбеккері болып еңбек етті. " * 4,
+            },
+        )
+
+    def advance(nomination, *steps):
+        for who, action, extra in steps:
+            nomination = transitions.transition(
+                db.session, as_[who], nomination, action, confirm_duplicate=True, **extra
+            )
+        return nomination
+
+    submit = ("nominator", "submit", {})
+    recommend = ("reviewer", "recommend", {})
+    approve = ("commission", "approve", {**DECREE, "comment": "Комиссия отырысының хаттамасы № 3"})
+    draft = nominate()
+    submitted = advance(nominate(birth_date="1930-02-03"), submit)
+    recommended = advance(nominate(birth_date="1931-03-04"), submit, recommend)
+    returned = advance(
+        nominate(birth_date="1932-04-05"),
+        submit,
+        ("reviewer", "return", {"comment": "Мұрағат анықтамасының көшірмесін қосыңыз, ол жоқ. " * 3}),
+    )
+    approved = [
+        advance(nominate(birth_date=f"193{3 + i}-05-0{i + 1}"), submit, recommend, approve)
+        for i in range(3)
+    ]
+    serials = [db.session.query(Award.serial).filter_by(nomination_id=n.id).scalar() for n in approved]
+    awards_service.attach_to_ceremony(db.session, as_["clerk"], full, serials)
+    revoked = db.session.query(Award).filter_by(serial=serials[1]).one()
+    awards_service.revoke(db.session, as_["admin"], revoked, "Тегі қате жазылған: «Құдайбергенова» емес, «Құдайбергенова-Бекмұхамбетова».")
+    reissued = awards_service.revoke(
+        db.session, as_["admin"], db.session.query(Award).filter_by(serial=serials[2]).one(), "Аты қате.", reissue=True
+    )
+    db.session.expire_all()
+    valid = db.session.query(Award).filter_by(serial=serials[0]).one()
+    old_reissued = db.session.query(Award).filter_by(serial=serials[2]).one()
+
+    def _(endpoint, url, role, note="", status=200):
+        return Page(endpoint, url, role, note, status)
+
+    c = full.id
+    pages = [
+        # The public.
+        _("ceremonies.index", "/", None),
+        _("ceremonies.detail", f"/ceremonies/{c}", None, "full, with a waiting list"),
+        _("ceremonies.detail", f"/ceremonies/{second_day.id}", None, "open"),
+        _("ceremonies.manage", f"/r/{first.token}", None, "checked in, companions, needs"),
+        _("ceremonies.manage", f"/r/{waiting.token}", None, "on the waiting list"),
+        _("ceremonies.manage", f"/r/{cancelled.token}", None, "cancelled"),
+        _("verify.verify", f"/v/{valid.verify_code}", None, "valid"),
+        _("verify.verify", f"/v/{revoked.verify_code}", None, "revoked"),
+        _("verify.verify", f"/v/{old_reissued.verify_code}", None, "revoked and reissued"),
+        _("verify.verify", "/v/ABCDABCDABCDABCD", None, "not found", 404),
+        _("accounts.login", "/staff/login", None),
+        # The administrator sees every staff page.
+        _("accounts.home", "/staff/", "admin"),
+        _("accounts.users", "/staff/users", "admin"),
+        _("accounts.create_user", "/staff/users/new", "admin"),
+        _("accounts.edit_user", f"/staff/users/{users['commission'].id}", "admin"),
+        _("districts.index", "/staff/districts/", "admin"),
+        _("mail.index", "/staff/mail/", "admin"),
+        _("medals.index", "/staff/medals/", "admin"),
+        _("medals.show", f"/staff/medals/{medal.code}", "admin"),
+        _("medals.create", "/staff/medals/new", "admin"),
+        _("staff_ceremonies.index", "/staff/ceremonies/", "admin"),
+        _("staff_ceremonies.create", "/staff/ceremonies/new", "admin"),
+        _("staff_ceremonies.show", f"/staff/ceremonies/{c}", "admin", "full, waiting list, checked in"),
+        _("staff_ceremonies.show", f"/staff/ceremonies/{draft_ceremony.id}", "admin", "draft"),
+        _("staff_ceremonies.edit", f"/staff/ceremonies/{c}/edit", "admin"),
+        _("staff_ceremonies.ceremony_history", f"/staff/ceremonies/{c}/history", "admin"),
+        _(
+            "staff_ceremonies.registration_history",
+            f"/staff/ceremonies/{c}/registrations/{first.id}/history",
+            "admin",
+        ),
+        _("staff_ceremonies.register_on_behalf", f"/staff/ceremonies/{c}/registrations/new", "admin"),
+        _("checkin.page", f"/staff/ceremonies/{c}/checkin/", "admin"),
+        _("checkin.page", f"/staff/ceremonies/{c}/checkin/?q=Сәрсенбаев", "admin", "door search with results"),
+        _("nominations.index", "/staff/nominations/", "admin"),
+        _("nominations.queue", "/staff/nominations/queue", "admin"),
+        _("nominations.show", f"/staff/nominations/{approved[1].id}", "admin", "approved, history, revoked"),
+        _("nominations.show", f"/staff/nominations/{returned.id}", "admin", "returned with a comment"),
+        _("awards.index", "/staff/awards/", "admin"),
+        _("awards.index", f"/staff/awards/?ceremony={c}", "admin", "a ceremony's certificates"),
+        _("awards.show", f"/staff/awards/{valid.serial}", "admin", "valid"),
+        _("awards.show", f"/staff/awards/{revoked.serial}", "admin", "revoked"),
+        _("awards.show", f"/staff/awards/{reissued.serial}", "admin", "a reissue"),
+        # Pages as the roles that work on them see them.
+        _("accounts.home", "/staff/", "organiser"),
+        _("staff_ceremonies.show", f"/staff/ceremonies/{c}", "organiser"),
+        _("checkin.page", f"/staff/ceremonies/{c}/checkin/?q=Қоңырбаева", "clerk", "door search with results"),
+        _("awards.index", f"/staff/awards/?ceremony={c}", "clerk"),
+        _("accounts.home", "/staff/", "nominator"),
+        _("nominations.create", "/staff/nominations/new", "nominator"),
+        _("nominations.edit", f"/staff/nominations/{draft.id}/edit", "nominator"),
+        _("nominations.index", "/staff/nominations/", "nominator"),
+        _("nominations.show", f"/staff/nominations/{draft.id}", "nominator", "draft"),
+        _("nomination_io.import_nominations", "/staff/nominations/io/import", "nominator"),
+        _("nominations.queue", "/staff/nominations/queue", "reviewer", f"submitted #{submitted.id}"),
+        _("nominations.queue", "/staff/nominations/queue", "commission", f"recommended #{recommended.id}"),
+        _("nominations.show", f"/staff/nominations/{recommended.id}", "commission", "recommended"),
+        _("awards.index", "/staff/awards/", "commission"),
+    ]
+    return pages, users
+
+
+def html_endpoints(app) -> set[str]:
+    """Every GET route's endpoint, less the excluded ones."""
+    endpoints = set()
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()):
+            continue
+        if rule.endpoint in EXCLUDED or rule.endpoint.split(".")[0] in EXCLUDED_BLUEPRINTS:
+            continue
+        endpoints.add(rule.endpoint)
+    return endpoints
+
+
+def test_every_get_route_is_checked_or_excluded(app, showcase):
+    pages, _users = showcase
+    visited = {p.endpoint for p in pages}
+    all_get = {r.endpoint for r in app.url_map.iter_rules() if "GET" in (r.methods or ())}
+    assert set(EXCLUDED) <= all_get, f"excluded but no longer routes: {set(EXCLUDED) - all_get}"
+    assert visited <= all_get, f"visited but not routes: {visited - all_get}"
+    missing = html_endpoints(app) - visited
+    assert not missing, f"GET routes neither checked at phone width nor excluded with a reason: {sorted(missing)}"
+    assert not visited & set(EXCLUDED)
+
+
+# The elements that reach past the right edge of the viewport.  Inside a scrolling
+# box (a table wrapper with overflow: auto) they still count: out of sight to the
+# side is the fault.  Inside a clipping box (overflow: hidden, as a visually
+# hidden table heading for screen readers) they are not drawn, so they do not.
+MEASURE = """() => {
+  const width = window.innerWidth;
+  const over = [];
+  const clipped = (el) => {
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      if ((s.overflowX === 'hidden' || s.overflowX === 'clip') && a.getBoundingClientRect().right <= width + 0.5) {
+        return true;
+      }
+    }
+    return false;
+  };
+  let widest = width;
+  for (const el of document.querySelectorAll('body *')) {
+    const box = el.getBoundingClientRect();
+    if (box.width < 2 || box.height < 2) continue;          // visually hidden
+    if (box.right <= width + 0.5) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden' || style.display === 'none' || clipped(el)) continue;
+    widest = Math.max(widest, Math.round(box.right));
+    const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+      (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+    over.push(name + ' right=' + Math.round(box.right) + ' "' + (el.innerText || el.value || '').slice(0, 40) + '"');
+  }
+  return {scroll: document.documentElement.scrollWidth, inner: width, widest, lang: document.documentElement.lang, over};
+}"""
+
+
+def login(page, user, kk):
+    page.goto("/staff/login")
+    page.get_by_label(visible_label(kk["E-mail"])).fill(user.email)
+    page.get_by_label(visible_label(kk["Password"])).fill(PASSWORD)
+    page.get_by_role("button", name=kk["Log in"], exact=True).click()
+    expect(page).not_to_have_url(re.compile(r"/staff/login"))
+
+
+def measure_all(new_page, live_server, showcase, viewport, screenshots) -> tuple[list[str], list[str]]:
+    """Visit every page at this viewport; (a line a page, the problems)."""
+    pages, users = showcase
+    kk = kazakh(live_server.app, "E-mail", "Password", "Log in")
+    by_role: dict[str | None, list[Page]] = {}
+    for p in pages:
+        by_role.setdefault(p.role, []).append(p)
+    lines, problems = [], []
+    for role, role_pages in by_role.items():
+        page, watch = new_page(viewport=viewport, locale="kk-KZ")
+        if role is not None:
+            login(page, users[role], kk)
+        for p in role_pages:
+            response = page.goto(p.url)
+            where = f"{p.url} ({p.endpoint}, {role or 'public'}{', ' + p.note if p.note else ''})"
+            content_type = response.headers.get("content-type", "")
+            if response.status != p.status or not content_type.startswith("text/html"):
+                problems.append(f"{where}: HTTP {response.status} {content_type}")
+                continue
+            m = page.evaluate(MEASURE)
+            shot = f"award-e2e-width-{viewport['width']}-{len(lines) + len(problems):02d}.png"
+            page.screenshot(path=str(screenshots / shot), full_page=True)
+            lines.append(f"{m['scroll']:5d}px (widest element {m['widest']:4d}px)  {where}")
+            if m["lang"] != "kk":
+                problems.append(f"{where}: the page is in {m['lang']!r}, not Kazakh")
+            if m["scroll"] > m["inner"] or m["over"]:
+                problems.append(f"{where}: scrollWidth {m['scroll']} > {m['inner']}; past the edge: {m['over'][:5]}")
+        watch.check()
+    return lines, problems
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["360px", "1280px"])
+def test_every_page_fits_the_screen(live_server, new_page, showcase, viewport, capsys, screenshots):
+    lines, problems = measure_all(new_page, live_server, showcase, viewport, screenshots)
+    with capsys.disabled():
+        print(f"\nwidths at {viewport['width']} px:\n" + "\n".join(lines))
+    assert len(lines) + len(problems) >= len(showcase[0])
+    assert not problems, "\n".join(problems)
