@@ -310,33 +310,39 @@ def test_every_get_route_is_checked_or_excluded(app, showcase):
     assert not visited & set(EXCLUDED)
 
 
-# The elements that reach past the right edge of the viewport.  Inside a scrolling
-# box (a table wrapper with overflow: auto) they still count: out of sight to the
-# side is the fault.  Inside a clipping box (overflow: hidden, as a visually
-# hidden table heading for screen readers) they are not drawn, so they do not.
+# The elements that reach past the right edge of the viewport, or past the right
+# edge of a box that scrolls sideways (a table wrapper with overflow: auto): out of
+# sight to the side, as the door's "Admit" button was, is the fault.  Inside a
+# clipping box (overflow: hidden, as a visually hidden table heading for screen
+# readers) nothing is drawn, so it does not count.
 MEASURE = """() => {
   const width = window.innerWidth;
   const over = [];
-  const clipped = (el) => {
+  const edge = (el) => {  // the right edge el must keep to, or null when a clipping box hides it
     for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
       const s = getComputedStyle(a);
-      if ((s.overflowX === 'hidden' || s.overflowX === 'clip') && a.getBoundingClientRect().right <= width + 0.5) {
-        return true;
+      if (s.overflowX === 'hidden' || s.overflowX === 'clip') {
+        return a.getBoundingClientRect().right <= width + 0.5 ? null : width;
+      }
+      if (s.overflowX === 'auto' || s.overflowX === 'scroll') {
+        return Math.min(width, a.getBoundingClientRect().right);
       }
     }
-    return false;
+    return width;
   };
   let widest = width;
   for (const el of document.querySelectorAll('body *')) {
     const box = el.getBoundingClientRect();
     if (box.width < 2 || box.height < 2) continue;          // visually hidden
-    if (box.right <= width + 0.5) continue;
     const style = getComputedStyle(el);
-    if (style.visibility === 'hidden' || style.display === 'none' || clipped(el)) continue;
+    if (style.visibility === 'hidden' || style.display === 'none') continue;
+    const limit = edge(el);
+    if (limit === null || box.right <= limit + 0.5) continue;
     widest = Math.max(widest, Math.round(box.right));
     const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
       (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
-    over.push(name + ' right=' + Math.round(box.right) + ' "' + (el.innerText || el.value || '').slice(0, 40) + '"');
+    over.push(name + ' right=' + Math.round(box.right) + ' (edge ' + Math.round(limit) + ') "' +
+      (el.innerText || el.value || '').slice(0, 40) + '"');
   }
   return {scroll: document.documentElement.scrollWidth, inner: width, widest, lang: document.documentElement.lang, over};
 }"""
