@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -30,8 +31,10 @@ from award_service.ceremonies import checkin, registrations
 from award_service.ceremonies.models import Registration
 from award_service.extensions import db
 from award_service.i18n import LANGUAGE_NAMES
+from award_service.mail.models import OutboxMessage
 from award_service.nominations import service as nominations
 from award_service.nominations import transitions
+from award_service.timeutil import utcnow
 from tests.conftest import PASSWORD, registration_data
 from tests.nomination_factories import *  # noqa: F403  (fixtures: medal)
 from tests.nomination_factories import DECREE, nominee_data
@@ -219,6 +222,15 @@ def showcase(app, make_user, make_ceremony, medal):
         db.session, as_["admin"], revoked, "Тегі қате жазылған: «Құдайбергенова» емес, «Құдайбергенова-Бекмұхамбетова»."
     )
     reissued = awards_service.revoke(db.session, as_["admin"], award(serials[2]), "Аты қате.", reissue=True)
+    # The outbox with a message that failed (a long address and a long server answer) and one that
+    # waits for its next attempt, as the sender leaves them.
+    messages = list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    failed, waits = messages[0], messages[-1]
+    failed.status, failed.attempts = "failed", 8
+    failed.last_error = f"SMTPRecipientsRefused: 550 5.1.1 <{failed.to_address}>: Recipient address rejected"
+    waits.status, waits.attempts, waits.next_attempt_at = "queued", 2, utcnow() + timedelta(hours=1)
+    waits.last_error = "SMTPServerDisconnected: Connection unexpectedly closed while reading the server's greeting"
+    db.session.commit()
     db.session.expire_all()
     valid, old_reissued = award(serials[0]), award(serials[2])
 
@@ -238,6 +250,7 @@ def showcase(app, make_user, make_ceremony, medal):
         _("verify.verify", f"/v/{revoked.verify_code}", None, "revoked"),
         _("verify.verify", f"/v/{old_reissued.verify_code}", None, "revoked and reissued"),
         _("verify.verify", "/v/ABCDABCDABCDABCD", None, "not found", 404),
+        _("ceremonies.detail", "/ceremonies/987654", None, "the error page: no such ceremony", 404),
         _("accounts.login", "/staff/login", None),
         # The administrator sees every staff page.
         _("accounts.home", "/staff/", "admin"),
