@@ -55,3 +55,28 @@ if (cameraButton && "BarcodeDetector" in window && navigator.mediaDevices && nav
     }).catch(function () { cameraButton.hidden = true; field.focus(); });
   });
 }
+
+// Narrow screens show tables as stacked cards (style.css): each cell gets the
+// heading of its column as data-label, unless the template gave it one.
+Array.prototype.forEach.call(document.querySelectorAll("table"), function (table) {
+  var labels = [];
+  var head = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
+  if (!head) { return; }
+  Array.prototype.forEach.call(head.cells, function (th) {
+    for (var i = 0; i < (th.colSpan || 1); i++) { labels.push(th.textContent.replace(/\s+/g, " ").trim()); }
+  });
+  Array.prototype.forEach.call(table.tBodies, function (body) {
+    Array.prototype.forEach.call(body.rows, function (row) {
+      var column = 0;
+      Array.prototype.forEach.call(row.cells, function (cell) {
+        if (!cell.hasAttribute("data-label") && cell.colSpan === 1 && labels[column]) {
+          cell.setAttribute("data-label", labels[column]);
+        }
+        if (!cell.textContent.trim() && !cell.querySelector("input, button, select, textarea, a, img, svg")) {
+          cell.setAttribute("data-empty", "");  // a card shows no heading over nothing
+        }
+        column += cell.colSpan || 1;
+      });
+    });
+  });
+});
