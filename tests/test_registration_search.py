@@ -87,9 +87,8 @@ def test_searches_that_find_no_one_or_everyone(people, query):
 
 
 def test_the_name_key_is_the_folded_latin_spelling(people):
-    keys = {
-        row.full_name: row.name_key for row in db.session.execute(select(Registration.full_name, Registration.name_key))
-    }
+    rows = db.session.execute(select(Registration.full_name, Registration.name_key))
+    keys = {row.full_name: row.name_key for row in rows}
     assert keys["Сәрсенова Гүлнар"] == "sarsenova gulnar"
     assert keys["Есенов Марат Серікұлы"] == "esenov marat serikuli"
 
