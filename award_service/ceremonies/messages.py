@@ -15,6 +15,7 @@ the outbox ids it added (``None`` / ``[]``: nobody to write to).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
@@ -121,7 +122,7 @@ def registration_cancelled(session, registration, *, now: datetime | None = None
 
 
 def registration_links(
-    session, registrations: list, to_address: str, language: str, *, dedupe_key: str, now: datetime | None = None
+    session, registrations: Sequence, to_address: str, language: str, *, dedupe_key: str, now: datetime | None = None
 ) -> int | None:
     """The manage links of ``registrations`` (all made with ``to_address``),
     asked for again; None when ``dedupe_key`` was used already."""
