@@ -234,6 +234,7 @@ def setup(app, args) -> dict:
     """Staff, the medal, 50,000 nominations; returns ids and a token."""
     from sqlalchemy import func, insert, select, text
 
+    from award_service import names
     from award_service.accounts.models import User
     from award_service.accounts.service import create_api_token, create_user
     from award_service.actor import Actor
@@ -241,7 +242,6 @@ def setup(app, args) -> dict:
     from award_service.extensions import db
     from award_service.medals.models import MedalQuota
     from award_service.medals.service import create_medal
-    from award_service.nominations import names
     from award_service.nominations.models import Nomination, Nominee
 
     session = db.session

@@ -44,6 +44,7 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
                 "spreadsheets",
                 "pdf",
                 "states",
+                "names",
             }
         ),
     ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from award_service.nominations.names import search_key, skeleton
+from award_service.names import search_key, skeleton
 
 SAME_NAME = [
     # Kazakh Cyrillic, Russian spelling, 2021 Latin, passport-style Latin, upper case

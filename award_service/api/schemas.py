@@ -270,7 +270,15 @@ class Paging(Input):
 
 
 class RegistrationQuery(Paging):
-    q: QueryText | None = Field(None, description="Name, phone or e-mail.")
+    q: QueryText | None = Field(
+        None,
+        description=(
+            "Search, as the organisers' pages do: a name in any spelling (Kazakh or Russian Cyrillic, Latin: "
+            '"Esenov" finds "Есенов"; every word must match), a phone however it is written '
+            '("8 701 010 00 11", "+7 701 010-00-11") or its last digits (at least 3), or a part of an e-mail.'
+        ),
+        max_length=100,
+    )
     status: RegistrationStatusName | Literal[""] | None = None
 
 

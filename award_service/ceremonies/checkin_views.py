@@ -12,11 +12,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import format_time, ngettext
 from flask_babel import gettext as _
 
-from ..errors import DomainError, NotFound
+from ..errors import Conflict, DomainError, NotFound
 from ..extensions import db
 from ..http import actor, check, require
 from ..timeutil import to_local
-from . import checkin, registrations, service
+from . import checkin, registrations, service, tickets
 from .forms import CATEGORY_LABELS, CheckinForm, CodeForm
 from .models import Ceremony, Registration
 
@@ -156,3 +156,18 @@ def admit(ceremony_id: int):
         "success",
     )
     return redirect(url_for("checkin.page", ceremony_id=ceremony.id))
+
+
+@bp.get("/tickets/<int:registration_id>.pdf")
+@require("checkin.manage")
+def ticket(ceremony_id: int, registration_id: int):
+    """A registration's ticket for the desk to print or read out (phone-only
+    registrations have no e-mail it was sent to)."""
+    ceremony = _ceremony(ceremony_id)
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.ceremony_id != ceremony.id:
+        abort(404)
+    try:
+        return tickets.ticket_response(registration)
+    except Conflict as exc:
+        return render_template("errors/error.html", status=exc.status, message=exc.message), exc.status

@@ -110,6 +110,15 @@ class CeremonyForm(FlaskForm):
         return data
 
 
+class LostLinkForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail"),
+        validators=[InputRequired(message=_l("Enter the e-mail address you registered with.")), Length(max=254)],
+        description=_l("The address you gave when you registered."),
+        render_kw={"autocomplete": "email"},
+    )
+
+
 class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=500)])
 
@@ -122,7 +131,13 @@ class RegistrationSearchForm(FlaskForm):
     status = SelectField(
         _l("Status"),
         choices=select_choices(
-            [("", _l("All")), ("confirmed", _l("Confirmed")), ("cancelled", _l("Registration cancelled"))]
+            [
+                ("", _l("All")),
+                ("confirmed", _l("Confirmed")),
+                ("waitlisted", _l("On the waiting list")),
+                ("arrived", _l("Arrived (checked in)")),
+                ("cancelled", _l("Registration cancelled")),
+            ]
         ),
         validators=[Optional()],
     )

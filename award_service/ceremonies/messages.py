@@ -15,6 +15,7 @@ the outbox ids it added (``None`` / ``[]``: nobody to write to).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
@@ -118,6 +119,26 @@ def registration_promoted(session, registration, *, now: datetime | None = None)
 def registration_cancelled(session, registration, *, now: datetime | None = None) -> int | None:
     """Cancelled (by the attendee or an organiser); a confirmed one's calendar event is withdrawn."""
     return _to_registration(session, "registration_cancelled", registration, now)
+
+
+def registration_links(
+    session, registrations: Sequence, to_address: str, language: str, *, dedupe_key: str, now: datetime | None = None
+) -> int | None:
+    """The manage links of ``registrations`` (all made with ``to_address``),
+    asked for again; None when ``dedupe_key`` was used already."""
+    first = registrations[0]
+    return enqueue(
+        session,
+        kind="registration_links",
+        to_address=to_address,
+        language=language,
+        params={"registrations": [r.id for r in registrations]},
+        dedupe_key=dedupe_key,
+        object_type="registration",
+        object_id=first.id,
+        district_id=first.ceremony.district_id,
+        now=now,
+    )
 
 
 def ceremony_changed(session, ceremony, changes: dict, *, now: datetime | None = None) -> list[int]:
@@ -379,6 +400,23 @@ def _reminder(session, message, subject, language, params, now) -> Composed:
     return _compose_for_registration(message.kind, subject, language, now)
 
 
+def _links(session, message, subject, language, params, now) -> Composed:
+    """The links asked for again: every registration still active, as it is now."""
+    found = [session.get(Registration, int(i)) for i in params.get("registrations", [])]
+    items = [
+        {
+            "title": r.ceremony.title(language),
+            "when": r.ceremony.starts_at,
+            "status": r.status,
+            "manage_link": f"{base_url()}/r/{r.token}",
+        }
+        for r in found
+        if r is not None and r.status != "cancelled"
+    ]
+    rendered = render(message.kind, language, name=subject.full_name, registrations=items)
+    return Composed(rendered.subject, rendered.text, rendered.html)
+
+
 def _load_registration(session, object_id: str) -> Registration | None:
     return session.get(Registration, int(object_id))
 
@@ -391,6 +429,7 @@ _KINDS = (
     ("ceremony_changed", _l("Ceremony changed"), _changed),
     ("ceremony_cancelled", _l("Ceremony cancelled"), _ceremony_cancelled),
     ("ceremony_reminder", _l("Reminder the day before"), _reminder),
+    ("registration_links", _l("Manage links sent again"), _links),
 )
 for _name, _label, _composer in _KINDS:
     registry.register(_name, label=_label, object_type="registration", load=_load_registration, compose=_composer)

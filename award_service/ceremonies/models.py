@@ -134,7 +134,8 @@ class Registration(Model):
     ceremony_id: Mapped[int] = mapped_column(ForeignKey("ceremonies.id"))
     token: Mapped[str] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
-    name_key: Mapped[str] = mapped_column(String(200), index=True)
+    # The name folded to one Latin spelling (names.search_key), for searching.
+    name_key: Mapped[str] = mapped_column(String(400), index=True)
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(20))
     companions: Mapped[int] = mapped_column(Integer, default=0)

@@ -5,13 +5,29 @@ the private link, and the staff's list."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, Select, Table, Update, bindparam, insert, null, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    false,
+    insert,
+    null,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import scoped_session
 
@@ -21,7 +37,7 @@ from ..audit import event_values, insert_event_from, record
 from ..errors import Conflict, NotFound
 from ..extensions import DbSession
 from ..mail.outbox import is_suppressed, send_after_commit
-from ..text import search_key
+from ..names import search_key
 from ..timeutil import UTCDateTime, utcnow
 from . import messages, validation, waitlist
 from .models import Ceremony, Registration
@@ -44,20 +60,32 @@ def _find_active_duplicate(session: DbSession, ceremony_id: int, email: str | No
     )
 
 
-def duplicate_error(existing_id: int) -> Conflict:
-    return Conflict(
-        _l(
+def duplicate_error(existing_id: int, *, staff: bool = False) -> Conflict:
+    """The same phone or e-mail is already active here; told to the person, or
+    (``staff``) to the organiser registering someone."""
+    if staff:
+        message = _l(
+            "This person is already registered for this ceremony with this phone or e-mail "
+            "(registration № %(id)d). Find it in the list of registrations.",
+            id=existing_id,
+        )
+    else:
+        message = _l(
             "You are already registered for this ceremony (registration № %(id)d). "
             "Use the link from your confirmation to view or cancel it.",
             id=existing_id,
-        ),
-        code="duplicate_registration",
-        registration_id=existing_id,
-    )
+        )
+    return Conflict(message, code="duplicate_registration", registration_id=existing_id)
 
 
 def _refusal(
-    session: DbSession, ceremony_id: int, clean: dict[str, Any], staff_override_window: bool, now: datetime
+    session: DbSession,
+    ceremony_id: int,
+    clean: dict[str, Any],
+    staff_override_window: bool,
+    now: datetime,
+    *,
+    staff: bool = False,
 ) -> Conflict:
     """Why a registration was not taken: explain after the rollback, reading at leisure."""
     ceremony = get_ceremony(session, ceremony_id)  # NotFound for unknown and draft ceremonies
@@ -68,7 +96,7 @@ def _refusal(
         return ceremony_closed_error(state)
     existing = _find_active_duplicate(session, ceremony.id, clean["email"], clean["phone"])
     if existing is not None:
-        return duplicate_error(existing)
+        return duplicate_error(existing, staff=staff)
     return full_error(ceremony, clean["seats"])
 
 
@@ -181,7 +209,7 @@ def register(
     except IntegrityError:
         # Same phone or e-mail already active here, or no such ceremony.
         session.rollback()
-        raise _refusal(session, ceremony_pk, clean, staff_override_window, now) from None
+        raise _refusal(session, ceremony_pk, clean, staff_override_window, now, staff=source == "staff") from None
     record(
         session,
         actor,
@@ -199,7 +227,7 @@ def register(
     ).first()
     if taken is None:
         session.rollback()
-        refusal = _refusal(session, ceremony_pk, clean, staff_override_window, now)
+        refusal = _refusal(session, ceremony_pk, clean, staff_override_window, now, staff=source == "staff")
         if refusal.code == "ceremony_full" and session.get_one(Ceremony, ceremony_pk).waitlist:
             return _join_waitlist(session, actor, ceremony_pk, values, now)
         raise refusal
@@ -245,7 +273,7 @@ def _register_postgresql(
         made = None
     if made is None:
         session.rollback()
-        refusal = _refusal(session, ceremony_id, clean, staff_override_window, now)
+        refusal = _refusal(session, ceremony_id, clean, staff_override_window, now, staff=values["source"] == "staff")
         if refusal.code == "ceremony_full" and session.get_one(Ceremony, ceremony_id).waitlist:
             return _join_waitlist(session, actor, ceremony_id, values, now)
         raise refusal
@@ -270,7 +298,7 @@ def _join_waitlist(
         session.rollback()
         existing = _find_active_duplicate(session, ceremony_id, values["email"], values["phone"])
         if existing is not None:
-            raise duplicate_error(existing) from None
+            raise duplicate_error(existing, staff=values["source"] == "staff") from None
         raise
     record(
         session,
@@ -342,18 +370,60 @@ def cancel_registration(
     return registration
 
 
+# Arrived: checked in at the door (a filter beside the statuses).
+ARRIVED = "arrived"
+# A phone number as people write it: digits, spaces, brackets, +, - and dots.
+_PHONE_QUERY = re.compile(r"[\d\s()+\-.]+")
+
+
+def phone_digits(query: str) -> str | None:
+    """The digits to look for in the stored phones (+7XXXXXXXXXX) when the
+    query is a phone number written any usual way (8 701 010 00 11,
+    +7 701 010-00-11, 87010100011) or its last digits (0011); None when it
+    is not one (letters, or fewer than 3 digits)."""
+    if not _PHONE_QUERY.fullmatch(query):
+        return None
+    digits = "".join(ch for ch in query if ch.isdigit())
+    if len(digits) == 11 and digits[0] == "8":  # the trunk prefix: 8 701 ... is +7 701 ...
+        digits = "7" + digits[1:]
+    return digits if len(digits) >= 3 else None
+
+
+def search_conditions(q: str) -> list[ColumnElement[bool]]:
+    """Registrations matching ``q``: a phone however it is typed, a name in any
+    spelling (every word of the query in the folded name: "Esenov" finds
+    "Есенов", "Sarsenova" "Сәрсенова"), or a part of an e-mail address."""
+    q = q.strip()
+    conditions: list[ColumnElement[bool]] = []
+    digits = phone_digits(q)
+    if digits is not None:
+        conditions.append(Registration.phone.contains(digits))
+    words = search_key(q).split()
+    if words and digits is None:
+        conditions.append(and_(*[Registration.name_key.contains(word) for word in words]))
+    if any(ch.isalpha() or ch == "@" for ch in q):
+        conditions.append(Registration.email.contains(q.casefold(), autoescape=True))
+    return conditions
+
+
 def registrations_for(
-    session: DbSession, ceremony: Ceremony, *, q: str | None = None, status: str | None = None
+    session: DbSession,
+    ceremony: Ceremony,
+    *,
+    q: str | None = None,
+    status: str | None = None,
+    arrived: bool = False,
 ) -> Select[Registration]:
+    """A ceremony's registrations, oldest first: of one status (``arrived``:
+    those checked in at the door), matching the search ``q``."""
     stmt = select(Registration).where(Registration.ceremony_id == ceremony.id)
+    if status == ARRIVED:
+        status, arrived = None, True
     if status:
         stmt = stmt.where(Registration.status == status)
-    if q:
-        key = search_key(q.strip())
-        digits = "".join(ch for ch in q if ch.isdigit())
-        like = f"%{key}%"
-        conditions = [Registration.name_key.like(like), Registration.email.like(like)]
-        if len(digits) >= 3:
-            conditions.append(Registration.phone.like(f"%{digits}%"))
-        stmt = stmt.where(or_(*conditions))
+    if arrived:
+        stmt = stmt.where(Registration.checked_in_at.is_not(None))
+    if q and q.strip():
+        conditions = search_conditions(q)
+        stmt = stmt.where(or_(*conditions) if conditions else false())
     return stmt.order_by(Registration.created_at, Registration.id)

@@ -202,19 +202,39 @@ def register_on_behalf(ceremony_id: int):
             flash(str(exc.message), "error")
             status = 409
         else:
-            flash(
-                _(
-                    "Registered: %(name)s, %(seats)d seat(s). Manage link: %(link)s",
-                    name=registration.full_name,
-                    seats=registration.seats,
-                    link=current_app.config["AWARD_BASE_URL"] + url_for("ceremonies.manage", token=registration.token),
-                ),
-                "success",
-            )
+            link = current_app.config["AWARD_BASE_URL"] + url_for("ceremonies.manage", token=registration.token)
+            position = waitlist.position(db.session, registration)
+            if position is not None:
+                flash(
+                    _(
+                        "All seats are taken: %(name)s is added to the waiting list, position %(n)d "
+                        "(%(seats)d seat(s)). Manage link: %(link)s",
+                        name=registration.full_name,
+                        n=position,
+                        seats=registration.seats,
+                        link=link,
+                    ),
+                    "info",
+                )
+            else:
+                flash(
+                    _(
+                        "Registered: %(name)s, %(seats)d seat(s). Manage link: %(link)s",
+                        name=registration.full_name,
+                        seats=registration.seats,
+                        link=link,
+                    ),
+                    "success",
+                )
             return redirect(url_for(".show", ceremony_id=ceremony.id))
         db.session.rollback()
         ceremony = _ceremony_or_404(ceremony_id, "registrations.manage")
-    return render_template("ceremonies/on_behalf.html", ceremony=ceremony, form=form), status
+    return render_template(
+        "ceremonies/on_behalf.html",
+        ceremony=ceremony,
+        form=form,
+        waiting=len(waitlist.waiting(db.session, ceremony.id)),
+    ), status
 
 
 @bp.post("/<int:ceremony_id>/registrations/<int:registration_id>/cancel")
@@ -225,12 +245,16 @@ def cancel_registration(ceremony_id: int, registration_id: int):
     if registration is None or registration.ceremony_id != ceremony.id:
         abort(404)
     form = ReasonForm()
+    previous = registration.status
     try:
         registrations.cancel_registration(db.session, actor(), registration, reason=form.reason.data or None)
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:
-        flash(_("The registration of %(name)s is cancelled.", name=registration.full_name), "success")
+        if previous == "waitlisted":
+            flash(_("%(name)s is taken off the waiting list.", name=registration.full_name), "success")
+        else:
+            flash(_("The registration of %(name)s is cancelled.", name=registration.full_name), "success")
     return redirect(url_for(".show", ceremony_id=ceremony_id))
 
 

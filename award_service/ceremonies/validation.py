@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import lazy_gettext as _l
 
 from ..errors import ValidationFailed
+from ..names import search_key
 from ..parsing import is_true, parse_bool, parse_datetime, parse_email, parse_int, parse_phone
-from ..text import TextError, clean_text, search_key, text_field
+from ..text import TextError, clean_text, text_field
 from .models import CATEGORIES, MAX_COMPANIONS
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ def parse_registration(data: Mapping[str, Any]) -> dict[str, Any]:
     assert companions is not None  # parse_int gave its default or an error
     return {
         "full_name": full_name,
-        "name_key": search_key(full_name),
+        "name_key": search_key(full_name)[:400],
         "email": email,
         "phone": phone,
         "companions": companions,

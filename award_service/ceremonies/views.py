@@ -12,8 +12,8 @@ from ..forms import ActionForm, apply_errors
 from ..http import actor
 from ..i18n import locale_code
 from ..timeutil import utcnow
-from . import registrations, service, tickets, waitlist
-from .forms import RegistrationForm
+from . import links, registrations, service, tickets, waitlist
+from .forms import LostLinkForm, RegistrationForm
 
 bp = Blueprint("ceremonies", __name__)
 
@@ -72,12 +72,16 @@ def manage(token: str):
         return render_template("errors/error.html", status=404, message=exc.message), 404
     form = ActionForm()
     if request.method == "POST":
+        previous = registration.status
         try:
             registrations.cancel_registration(db.session, actor(), registration)
         except Conflict as exc:
             flash(str(exc.message), "error")
         else:
-            flash(_("Your registration is cancelled. The seats are free for others."), "success")
+            if previous == "waitlisted":
+                flash(_("You have left the waiting list."), "success")
+            else:
+                flash(_("Your registration is cancelled. The seats are free for others."), "success")
         return redirect(url_for(".manage", token=token))
     manage_link = current_app.config["AWARD_BASE_URL"] + url_for(".manage", token=token)
     qr = tickets.qr_svg(registration.ticket_code, _("Ticket QR code")) if registration.status == "confirmed" else None
@@ -101,3 +105,29 @@ def ticket(token: str):
         return tickets.ticket_response(registration)
     except (NotFound, Conflict) as exc:
         return render_template("errors/error.html", status=exc.status, message=exc.message), exc.status
+
+
+def _lost_link_limit():
+    return current_app.config["AWARD_LOST_LINK_RATE_LIMIT"]
+
+
+@bp.route("/r/lost-link", methods=["GET", "POST"])
+@limiter.limit(_lost_link_limit, methods=["POST"])
+def lost_link():
+    """Send the manage links again to the address registered with them; the
+    same answer whether or not there is one (nobody learns who registered)."""
+    form = LostLinkForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                links.resend_links(db.session, actor(), form.email.data, language=locale_code())
+            except ValidationFailed as exc:
+                db.session.rollback()
+                apply_errors(form, exc.fields)
+                status = 422
+            else:
+                return redirect(url_for(".lost_link", sent=1))
+        else:
+            status = 422
+    return render_template("ceremonies/lost_link.html", form=form, sent=request.args.get("sent") == "1"), status

@@ -8,8 +8,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from .. import names
 from ..nominations import iin as iin_module
-from ..nominations import names
 
 # The name and place lists are data: kept as they read, not one item a line.
 # fmt: off

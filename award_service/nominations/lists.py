@@ -9,12 +9,13 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 
+from .. import names
 from ..accounts.models import User
 from ..accounts.permissions import scoped_district_id
 from ..districts.models import District
 from ..errors import ValidationFailed
 from ..medals.models import Medal
-from . import names, workflow
+from . import workflow
 from .models import NOMINEE_CATEGORIES, STATUSES, Nomination, Nominee
 
 

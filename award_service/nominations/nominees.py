@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import names
 from ..dates import parse_date as _date
 from ..districts.models import District
 from ..errors import ValidationFailed
@@ -18,7 +19,6 @@ from ..parsing import parse_phone
 from ..pdf.fonts import unprintable
 from ..text import text_field
 from . import iin as iin_module
-from . import names
 from .models import NOMINEE_CATEGORIES, Nominee
 
 # The nominee's details, in the order the form, the API's "nominee" object and an import file's

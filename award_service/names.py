@@ -6,6 +6,10 @@ alphabet, folded to keys for searching and for spotting likely duplicates.
 further for duplicate detection: patronymic and family suffixes dropped
 (-ов/-ова/-ев/-ин, -ұлы/-қызы, -ович/-овна), vowels dropped and sound-alike
 consonants merged, so that Жанболат and Джанбулатов share "JNBLT".
+
+In the core (no imports but the standard library) because two features use
+it: the nominations (nominee search, duplicate detection) and the ceremonies
+(the attendee and door search over ``registrations.name_key``).
 """
 
 from __future__ import annotations
