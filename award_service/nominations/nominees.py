@@ -16,7 +16,7 @@ from ..errors import ValidationFailed
 from ..medals.models import Medal
 from ..parsing import parse_phone
 from ..pdf.fonts import unprintable
-from ..text import text_field
+from ..text import name_error, text_field
 from . import iin as iin_module
 from . import names
 from .models import NOMINEE_CATEGORIES, Nominee
@@ -69,8 +69,8 @@ def parse_nominee(
         "address": text_field(data, "address", errors, max_length=300),
     }
     for key in ("surname", "given_name", "patronymic"):
-        if clean[key] and not any(ch.isalpha() for ch in clean[key]):
-            errors[key] = _l("A name must contain letters.")
+        if clean[key] and (problem := name_error(clean[key])):
+            errors[key] = problem
         elif clean[key] and (missing := unprintable(clean[key])):
             errors[key] = _l(
                 "The certificate cannot print %(chars)s: write the name in Kazakh, Russian or Latin letters.",
