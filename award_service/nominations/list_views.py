@@ -115,6 +115,22 @@ def _why_not(ids, action: str) -> list[str]:
     return lines
 
 
+def _certificates(rows: list[Nomination]) -> dict[int, Any]:
+    """Nomination id -> its valid certificate, for the approved rows whose next
+    step is the clerk's (print it, mark it presented): the queue links each row
+    straight to that step.  The certificates come through the awards' backref
+    (``nomination.awards``), so this layer never imports awards."""
+    if not can(current_user, "awards.view"):
+        return {}
+    approved = [n for n in rows if n.status == workflow.NominationStatus.APPROVED]
+    found: dict[int, Any] = {}
+    for n in approved:
+        for award in getattr(n, "awards", ()):
+            if award.status == "valid":
+                found[n.id] = award
+    return found
+
+
 def _here() -> str:
     """This list with its filters and page, without "tick all" (which is for one showing)."""
     args: dict[str, Any] = {k: v for k, v in request.args.items() if k in (*FILTER_KEYS, "page") and v}
@@ -161,7 +177,7 @@ def _table_page(stmt, template: str, *, actions: list[str], status: int = 200, *
             return outcome
         status = outcome
         selected = set(request.form.getlist("ids"))
-    rows, pagination, documents = [], None, {}
+    rows, pagination, documents, certificates = [], None, {}, {}
     if stmt is not None:
         pagination = db.paginate(
             stmt, page=_page_number(), per_page=current_app.config["AWARD_PAGE_SIZE"], error_out=False
@@ -171,6 +187,7 @@ def _table_page(stmt, template: str, *, actions: list[str], status: int = 200, *
             return redirect(url_for(cast(str, request.endpoint), **args, page=max(pagination.pages, 1)))
         rows = pagination.items
         ids = [n.id for n in rows]
+        certificates = _certificates(rows)
         if ids:
             documents = dict(
                 db.session.execute(
@@ -186,6 +203,7 @@ def _table_page(stmt, template: str, *, actions: list[str], status: int = 200, *
         rows=rows,
         pagination=pagination,
         documents=documents,
+        certificates=certificates,
         selected=selected,
         here=_here(),
         form=form,
