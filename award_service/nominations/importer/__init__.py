@@ -10,6 +10,9 @@ not on a server's disk: the app runs on several servers.  It is parsed again
 on saving, so nothing the browser sends back is trusted.
 """
 
+from .columns import header_labels
+from .example import example_values
+from .files import build_csv, build_xlsx
 from .reading import (
     COLUMNS,
     MAX_BYTES,
@@ -37,7 +40,11 @@ __all__ = [
     "ImportUpload",
     "Preview",
     "RowError",
+    "build_csv",
+    "build_xlsx",
     "discard_upload",
+    "example_values",
+    "header_labels",
     "load_upload",
     "parse_upload",
     "save",
