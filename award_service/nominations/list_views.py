@@ -187,9 +187,7 @@ def _not_approved_messages(outcome: transitions.BulkApproval) -> list[str]:
         groups.setdefault((n.medal_id, n.district_id), []).append(n)
     lines = []
     for key, rows in groups.items():
-        named = ", ".join(
-            _("№ %(id)d %(name)s", id=n.id, name=n.nominee.full_name) for n in rows[:NAMED_AT_MOST]
-        )
+        named = ", ".join(f"№ {n.id} {n.nominee.full_name}" for n in rows[:NAMED_AT_MOST])
         if len(rows) > NAMED_AT_MOST:
             named += " " + _("and %(num)d more", num=len(rows) - NAMED_AT_MOST)
         lines.append(
