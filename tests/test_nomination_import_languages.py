@@ -14,7 +14,6 @@ import pytest
 from flask_babel import force_locale
 from openpyxl import load_workbook
 
-from award_service.extensions import db
 from award_service.nominations import importer
 from award_service.nominations.importer import COLUMNS, example
 
@@ -207,9 +206,7 @@ def test_each_row_error_carries_the_value_as_typed(app, medal):
 
 def test_the_preview_page_shows_row_column_and_value_escaped(en_client, login, medal, nominator):
     login(nominator)
-    response = upload(
-        en_client, to_csv([row(iin="12345"), row(serial=2, birth=date(1930, 1, 1), category="<b>x</b>")])
-    )
+    response = upload(en_client, to_csv([row(iin="12345"), row(serial=2, birth=date(1930, 1, 1), category="<b>x</b>")]))
     assert response.status_code == 422
     text = page_text(response.text)
     assert 'Row 2, IIN "12345": The IIN has 12 digits.' in text

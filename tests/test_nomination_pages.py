@@ -619,9 +619,7 @@ def test_a_refused_bulk_action_names_the_rows_and_changes_nothing(english, make_
     assert c.post("/staff/nominations/queue", data={"action": "withdraw", "ids": [other.id]}).status_code == 400
 
 
-def test_a_bulk_approval_over_the_quota_approves_what_fits_and_names_the_rest(
-    english, people, nominate, medal, system
-):
+def test_a_bulk_approval_over_the_quota_approves_what_fits_and_names_the_rest(english, people, nominate, medal, system):
     from award_service.medals.service import set_quotas
 
     set_quotas(db.session, system, medal, {"zhezkazgan": 2})

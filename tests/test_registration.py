@@ -248,7 +248,8 @@ def test_group_larger_than_seats_left_is_told_how_many_are_left(en_client, make_
     url = f"/api/v1/ceremonies/{ceremony.id}/registrations"
     assert (
         en_client.post(
-            url, json={"full_name": "Ақан", "phone": "+77010000001", "category": "guest", "consent": True, "companions": 1}
+            url,
+            json={"full_name": "Ақан", "phone": "+77010000001", "category": "guest", "consent": True, "companions": 1},
         ).status_code
         == 201
     )

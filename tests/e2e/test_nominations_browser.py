@@ -77,7 +77,7 @@ def person(i: int, **overrides) -> dict:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_the_import_page_template_errors_and_save(live_server, new_page, cast, login_as, screenshots, width):  # noqa: F811
+def test_the_import_page_template_errors_and_save(live_server, new_page, cast, login_as, screenshots, width):
     kk = kazakh(
         live_server.app,
         "Import nominations from a file",
@@ -137,7 +137,7 @@ def test_the_queue_filtered_to_a_district_and_a_bulk_approval_over_its_quota(
     live_server,
     new_page,
     cast,
-    login_as,  # noqa: F811
+    login_as,
     screenshots,
     width,
 ):
@@ -189,7 +189,7 @@ def test_the_queue_filtered_to_a_district_and_a_bulk_approval_over_its_quota(
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_the_clerks_queue_leads_to_marking_presented(live_server, new_page, cast, login_as, screenshots, width):  # noqa: F811
+def test_the_clerks_queue_leads_to_marking_presented(live_server, new_page, cast, login_as, screenshots, width):
     kk = kazakh(live_server.app, "Print the certificate", "Mark presented")
     nomination = advance(nominate(cast.nominator, surname="Жақсылықбекұлы-Нұрмағамбетов"), "approved", cast)
     serial = db.session.query(Award.serial).filter_by(nomination_id=nomination.id).scalar()
@@ -209,7 +209,7 @@ def test_the_clerks_queue_leads_to_marking_presented(live_server, new_page, cast
 
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
-def test_the_pages_fit_a_phone_in_russian_and_english(live_server, new_page, cast, login_as, lang):  # noqa: F811
+def test_the_pages_fit_a_phone_in_russian_and_english(live_server, new_page, cast, login_as, lang):
     advance(nominate(cast.nominator, surname="Жақсылықбекұлы-Нұрмағамбетов"), "recommended", cast)
     page, watch = new_page(**screen(360))
     login_as(page, cast.commission)

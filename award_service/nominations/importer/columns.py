@@ -50,7 +50,7 @@ def _lookup(pairs: Iterable[tuple[str, object]]) -> dict[str, str]:
 
 def _translated(labels: dict[str, object]) -> list[tuple[str, str]]:
     """(code, label) in each language."""
-    out = []
+    out: list[tuple[str, str]] = []
     for lang in LANGUAGES:
         with force_locale(lang):
             out.extend((code, str(label)) for code, label in labels.items())

@@ -63,9 +63,11 @@ def build_xlsx(
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter, quote_sheetname
     from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.worksheet.worksheet import Worksheet
 
     workbook = Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new workbook's one sheet
     sheet.title = title[:31]
     letters = {name: get_column_letter(i) for i, name in enumerate(COLUMNS, start=1)}
     for name, letter in letters.items():
@@ -86,15 +88,15 @@ def build_xlsx(
     lists = workbook.create_sheet(LISTS_SHEET)
     lists.sheet_state = "hidden"
     for position, name in enumerate(CHOICE_COLUMNS, start=1):
-        values = list(choices.get(name) or [])
-        if not values:
+        offered = list(choices.get(name) or [])
+        if not offered:
             continue
         list_letter = get_column_letter(position)
-        for i, value in enumerate(values, start=1):
+        for i, value in enumerate(offered, start=1):
             lists[f"{list_letter}{i}"] = spreadsheet_safe(value)
         rule = DataValidation(
             type="list",
-            formula1=f"{quote_sheetname(LISTS_SHEET)}!${list_letter}$1:${list_letter}${len(values)}",
+            formula1=f"{quote_sheetname(LISTS_SHEET)}!${list_letter}$1:${list_letter}${len(offered)}",
             allow_blank=True,
             showDropDown=False,  # False shows the arrow (the OOXML attribute means "hide")
             showErrorMessage=True,

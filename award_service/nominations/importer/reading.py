@@ -237,7 +237,9 @@ def _check_row(ctx: _Context, row: int, values: dict) -> tuple[dict | None, list
         errors["district"] = _l("You can enter nominations only for your own district.")
     if errors:
         return None, [
-            RowError(row, column, str(errors[column]), shown(values.get(column))) for column in COLUMNS if column in errors
+            RowError(row, column, str(errors[column]), shown(values.get(column)))
+            for column in COLUMNS
+            if column in errors
         ] + [RowError(row, key, str(message)) for key, message in errors.items() if key not in COLUMNS]
     assert clean is not None and medal is not None  # no errors: the nominee parsed, the medal was found
     if problem := example_error(clean):
