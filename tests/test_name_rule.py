@@ -146,3 +146,14 @@ def test_the_registration_api_refuses_a_one_letter_name(en_client, make_ceremony
     assert registrations() == 0
     body["full_name"] = "Ли Ён"
     assert en_client.post(f"/api/v1/ceremonies/{ceremony.id}/registrations", json=body).status_code == 201
+
+
+def test_staff_registering_by_phone_is_refused_a_one_letter_name(en_client, login, make_user, make_ceremony):
+    login(make_user("organiser"))
+    ceremony = make_ceremony()
+    response = en_client.post(
+        f"/staff/ceremonies/{ceremony.id}/registrations/new", data=registration_data(full_name="Ғ")
+    )
+    assert response.status_code == 422
+    assert "A name has at least 2 letters" in response.text
+    assert registrations() == 0
