@@ -370,7 +370,7 @@ def test_save_is_all_or_nothing_when_a_duplicate_appears_meanwhile(app, medal, s
     with pytest.raises(Conflict) as exc:
         importer.save(db.session, system, preview)
     assert exc.value.code == "duplicate_nominee"
-    assert [(r["row"], r["column"]) for r in exc.value.extra["rows"]] == [(9, "iin")]
+    assert [(r["row"], r["column"], r["value"]) for r in exc.value.extra["rows"]] == [(9, "iin", late["iin"])]
     assert count(Nomination) == 1  # only the one saved meanwhile
     assert db.session.scalar(select(func.count()).where(AuditEvent.action == "nomination.import")) == 0
 

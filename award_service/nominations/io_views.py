@@ -262,7 +262,7 @@ def _save():
             return redirect(_list_url() or url_for(".import_nominations"))
         rows = exc.extra.get("rows") or []
         if rows and exc.code != "invalid":
-            preview.errors = [importer.RowError(r["row"], r["column"], r["message"]) for r in rows]
+            preview.errors = [importer.RowError(r["row"], r["column"], r["message"], r.get("value", "")) for r in rows]
         importer.discard_upload(db.session, upload)
         flash(str(exc.message), "error")
         return _preview_page(preview, status=409)
