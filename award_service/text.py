@@ -63,6 +63,28 @@ def search_key(value: str | None) -> str:
     return unicodedata.normalize("NFC", value).casefold()
 
 
+# A person's name (a surname, a given name, a patronymic; an attendee's full
+# name) has at least this many letters: "А" or "Б." is an initial, not a name,
+# and a certificate or a ticket cannot be printed for it.
+MIN_NAME_LETTERS = 2
+
+
+def name_error(value: str) -> Any:
+    """Why ``value`` (already cleaned, not empty) cannot be a person's name, or None.
+
+    One rule for every way a name comes in: the nomination form, the API, the
+    import, and an attendee's registration."""
+    letters = sum(1 for ch in value if ch.isalpha())
+    if letters == 0:
+        return _l("A name must contain letters.")
+    if letters < MIN_NAME_LETTERS:
+        return _l(
+            "A name has at least %(n)d letters: write it in full, not as an initial.",
+            n=MIN_NAME_LETTERS,
+        )
+    return None
+
+
 def text_field(
     data: Mapping[str, Any],
     key: str,

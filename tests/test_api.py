@@ -100,7 +100,7 @@ def test_values_of_the_wrong_json_type_are_field_errors(client, make_ceremony, m
     response = client.post(
         f"/api/v1/ceremonies/{ceremony.id}/registrations",
         json={
-            "full_name": "А",
+            "full_name": "Айгүл",
             "phone": "+77010000001",
             "category": {"x": 1},
             "consent": {"yes": True},

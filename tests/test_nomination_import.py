@@ -148,11 +148,12 @@ def upload(client, data: bytes, filename="nominations.csv"):
 
 
 def test_wrong_header_names_the_unknown_and_missing_columns(app, medal):
-    header = [c for c in HEADER if c not in ("iin", "grounds")] + ["фамилия"]
+    header = [c for c in HEADER if c not in ("iin", "grounds")] + ["примечание"]
     preview = parse(to_csv([row()], header=header))
     messages = " ".join(e.message for e in preview.errors)
     assert all(e.row == 1 for e in preview.errors)
-    assert "фамилия" in messages and "iin" in messages and "grounds" in messages
+    # The missing columns are named as the template (in the user's language) names them.
+    assert "«примечание»" in messages and "IIN" in messages and "Grounds" in messages
     assert preview.rows == []
 
 
@@ -369,7 +370,7 @@ def test_save_is_all_or_nothing_when_a_duplicate_appears_meanwhile(app, medal, s
     with pytest.raises(Conflict) as exc:
         importer.save(db.session, system, preview)
     assert exc.value.code == "duplicate_nominee"
-    assert [(r["row"], r["column"]) for r in exc.value.extra["rows"]] == [(9, "iin")]
+    assert [(r["row"], r["column"], r["value"]) for r in exc.value.extra["rows"]] == [(9, "iin", late["iin"])]
     assert count(Nomination) == 1  # only the one saved meanwhile
     assert db.session.scalar(select(func.count()).where(AuditEvent.action == "nomination.import")) == 0
 
@@ -401,8 +402,8 @@ def test_unique_index_race_rolls_back_everything(app, medal, system, monkeypatch
 def test_import_pages_preview_then_save_all(en_client, login, medal, nominator):
     login(nominator)
     page = en_client.get("/staff/nominations/io/import")
-    assert page.status_code == 200 and "surname" in page.text
-    assert "<code>zhezkazgan</code>" in page.text and "<code>karazhal</code>" not in page.text  # their district
+    assert page.status_code == 200 and "Surname" in page.text
+    assert "«Zhezkazgan city»" in page.text and "Karazhal" not in page.text  # their district
     no_file = en_client.post("/staff/nominations/io/import", data={})
     assert no_file.status_code == 422 and "Choose the file" in no_file.text
     response = upload(en_client, to_xlsx(people(30)), "list.xlsx")
@@ -427,7 +428,9 @@ def test_import_page_lists_every_error(en_client, login, medal, nominator):
     response = upload(en_client, to_csv([row(), row(serial=2, category="x", district="karazhal")]))
     assert response.status_code == 422
     assert "nothing has been saved" in response.text
-    assert "<code>category</code>" in response.text and "<code>district</code>" in response.text
+    # Each error names its row, column and the value as typed.
+    assert 'Row 3, Category "x":' in response.text
+    assert 'Row 3, District "karazhal":' in response.text
     assert "Save all" not in response.text and count(ImportUpload) == 0
 
 
@@ -449,13 +452,15 @@ def test_oversize_upload_gets_a_message_not_a_crash(en_client, login, medal, nom
     assert response.status_code == 422 and "larger than 20 MB" in response.text
 
 
-def test_templates_download_and_import_cleanly(client, login, medal, nominator):
+def test_the_empty_template_has_the_header_only(client, login, medal, nominator):
     login(nominator)
     for name in ("template.csv", "template.xlsx"):
         response = client.get(f"/staff/nominations/io/{name}")
         assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
         preview = parse(response.data, user=nominator, filename=name)
-        assert preview.errors == [] and len(preview.rows) == 1
+        # No sample person: the header parses, and there are no rows to import.
+        assert [e.message for e in preview.errors] == ["The file has a header but no rows of nominations."]
+        assert preview.rows == [] and preview.total == 0
     assert client.get("/staff/nominations/io/template.csv").data.startswith("\ufeff".encode())
 
 

@@ -619,17 +619,28 @@ def test_a_refused_bulk_action_names_the_rows_and_changes_nothing(english, make_
     assert c.post("/staff/nominations/queue", data={"action": "withdraw", "ids": [other.id]}).status_code == 400
 
 
-def test_quota_exceeded_in_bulk_says_quota_and_used(english, people, nominate, medal, system):
+def test_a_bulk_approval_over_the_quota_approves_what_fits_and_names_the_rest(english, people, nominate, medal, system):
     from award_service.medals.service import set_quotas
 
     set_quotas(db.session, system, medal, {"zhezkazgan": 2})
     ids = [nominate("recommended", surname=f"Квота{i}", birth=date(1926, 2, 1 + i)).id for i in range(3)]
-    response = english(people["commission"]).post(
-        "/staff/nominations/queue", data={"action": "approve", "ids": ids, **DECREE}
+    commission = english(people["commission"])
+    response = commission.post(
+        "/staff/nominations/queue", data={"action": "approve", "ids": ids, **DECREE}, follow_redirects=True
     )
+    assert response.status_code == 200
+    # The oldest two (the queue's order) take the two places; the third is named and stays.
+    assert {reload(i).status for i in ids[:2]} == {"approved"} and reload(ids[2]).status == "recommended"
+    said = flashes(response.text)
+    assert said[0] == "Approved 2 nominations under decree № 45 of 28.04.2025."
+    assert said[1].startswith("1 nomination was not approved: the quota of Zhezkazgan city for 80 Years of Victory (2)")
+    assert f"№ {ids[2]} Квота2" in said[1] and "stays in the queue" in said[1]
+    assert db.session.get(MedalQuota, (medal.id, reload(ids[0]).district_id)).used == 2
+    # The quota full, nothing fits: nothing is changed, and the page says why.
+    response = commission.post("/staff/nominations/queue", data={"action": "approve", "ids": [ids[2]], **DECREE})
     assert response.status_code == 409
-    assert "is 2 and 0 are used: 2 left, fewer than the 3 chosen" in response.text
-    assert db.session.scalar(select(func.count()).where(Nomination.status == "approved")) == 0
+    assert "is 2 and 2 are used: no more can be approved" in response.text
+    assert reload(ids[2]).status == "recommended"
 
 
 # ------------------------------------------------------------ list, search

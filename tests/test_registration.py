@@ -248,12 +248,13 @@ def test_group_larger_than_seats_left_is_told_how_many_are_left(en_client, make_
     url = f"/api/v1/ceremonies/{ceremony.id}/registrations"
     assert (
         en_client.post(
-            url, json={"full_name": "А", "phone": "+77010000001", "category": "guest", "consent": True, "companions": 1}
+            url,
+            json={"full_name": "Ақан", "phone": "+77010000001", "category": "guest", "consent": True, "companions": 1},
         ).status_code
         == 201
     )
     response = en_client.post(
-        url, json={"full_name": "Б", "phone": "+77010000002", "category": "guest", "consent": True, "companions": 2}
+        url, json={"full_name": "Бек", "phone": "+77010000002", "category": "guest", "consent": True, "companions": 2}
     )
     assert response.status_code == 409 and response.json["error"]["code"] == "ceremony_full"
     assert "Only 1 seat(s) left" in response.json["error"]["message"]

@@ -208,10 +208,15 @@ class QuotaInput(RootModel[dict[str, Quota]]):
     error_prefix: ClassVar[str] = "quotas."
 
 
+NAME_RULE = 'At least 2 letters (an initial such as "А." is refused: 422 with the field\'s message).'
+
+
 class NomineeInput(Input):
-    surname: Annotated[str, Field(max_length=length(Nominee.surname))]
-    given_name: Annotated[str, Field(max_length=length(Nominee.given_name))]
-    patronymic: Annotated[str, Field(max_length=length(Nominee.patronymic))] = ""
+    surname: Annotated[str, Field(max_length=length(Nominee.surname), description=NAME_RULE)]
+    given_name: Annotated[str, Field(max_length=length(Nominee.given_name), description=NAME_RULE)]
+    patronymic: Annotated[
+        str, Field(max_length=length(Nominee.patronymic), description="Empty if the person has none. " + NAME_RULE)
+    ] = ""
     iin: str | StrictInt | None = Field(
         None, description="12 digits (a string, or a number); its checksum and birth date are checked."
     )

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from ..errors import ValidationFailed
 from ..names import search_key
 from ..parsing import is_true, parse_bool, parse_datetime, parse_email, parse_int, parse_phone
-from ..text import TextError, clean_text, text_field
+from ..text import TextError, clean_text, name_error, text_field
 from .models import CATEGORIES, MAX_COMPANIONS
 
 if TYPE_CHECKING:
@@ -87,8 +87,8 @@ def _parse_needs(data: Mapping[str, Any], errors: dict[str, Any]) -> dict[str, A
 def parse_registration(data: Mapping[str, Any]) -> dict[str, Any]:
     errors = _Errors()
     full_name = errors.text(data, "full_name", max_length=200, required=True, label_required=_l("Enter the full name."))
-    if full_name and not any(ch.isalpha() for ch in full_name):
-        errors["full_name"] = _l("The name must contain letters.")
+    if full_name and (problem := name_error(full_name)):
+        errors["full_name"] = problem
     email = parse_email(data.get("email"), errors=errors)
     phone = parse_phone(data.get("phone"), errors=errors)
     if email is None and phone is None and "email" not in errors and "phone" not in errors:

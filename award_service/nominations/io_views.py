@@ -8,10 +8,6 @@ several servers), and is parsed again on saving.
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import date
-
 from flask import (
     Blueprint,
     Response,
@@ -39,9 +35,8 @@ from ..extensions import db
 from ..http import actor, render_error, require
 from ..i18n import locale_code
 from ..medals.service import all_medals
-from ..spreadsheets import spreadsheet_safe
 from ..timeutil import utcnow
-from . import exporter, iin, importer, lists
+from . import exporter, importer, lists
 from .forms import CATEGORY_LABELS
 
 bp = Blueprint("nomination_io", __name__, url_prefix="/staff/nominations/io")
@@ -102,6 +97,7 @@ def _upload_page(form: ImportForm, status: int = 200):
         "nominations/import.html",
         form=form,
         columns=importer.COLUMNS,
+        column_labels=dict(zip(importer.COLUMNS, importer.header_labels(importer.COLUMNS))),
         categories=list(_category_labels().items()),
         districts=_districts(),
         medals=[m for m in all_medals(db.session()) if m.active],
@@ -112,22 +108,6 @@ def _upload_page(form: ImportForm, status: int = 200):
 # ---------------------------------------------------------------- templates
 
 
-def _example_row() -> list:
-    return [
-        "Әбенов",
-        "Қайрат",
-        "Сәрсенұлы",
-        iin.make(date(1927, 3, 14), 1),
-        date(1927, 3, 14),
-        "home_front_worker",
-        "zhezkazgan",
-        "Жезқазған қ., Алашахан даңғылы, 12",
-        "8 701 234 56 78",
-        "victory80",
-        "1941–1945 жылдары Жезқазған мыс кенішінде тыл еңбеккері болған.",
-    ]
-
-
 def _download(body, filename: str, mimetype: str) -> Response:
     return Response(
         body,
@@ -136,42 +116,56 @@ def _download(body, filename: str, mimetype: str) -> Response:
     )
 
 
+def _choices() -> dict[str, list[str]]:
+    """What the template's drop-downs offer: names in the user's language."""
+    lang = locale_code()
+    return {
+        "category": [str(label) for label in _category_labels().values()],
+        "district": [d.name(lang) for d in _districts()],
+        "medal": [m.name(lang) for m in all_medals(db.session()) if m.active],
+    }
+
+
+def _example_rows() -> list[dict]:
+    choices = _choices()
+    first = {name: (values[0] if values else "") for name, values in choices.items()}
+    category = str(_category_labels()["home_front_worker"])
+    return [importer.example_values(category, first["district"], first["medal"])]
+
+
+def _header() -> list[str]:
+    return importer.header_labels(importer.COLUMNS)
+
+
 @bp.get("/template.csv")
 @require("nominations.create")
 def template_csv():
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(importer.COLUMNS)
-    writer.writerow([v.isoformat() if isinstance(v, date) else spreadsheet_safe(v) for v in _example_row()])
-    return _download(out.getvalue().encode("utf-8"), "nominations-template.csv", "text/csv; charset=utf-8")
+    """The empty template: the header only, in the user's language."""
+    return _download(importer.build_csv(_header(), []), "nominations-template.csv", "text/csv; charset=utf-8")
 
 
 @bp.get("/template.xlsx")
 @require("nominations.create")
 def template_xlsx():
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.utils import get_column_letter
+    """The empty template, with drop-down lists for category, district and medal."""
+    body = importer.build_xlsx(_header(), [], _choices(), title=_("Nominations"))
+    return _download(body, "nominations-template.xlsx", XLSX_MIMETYPE)
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("nominations")
-    for index, name in enumerate(importer.COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = exporter.WIDTHS.get(name, 14)
-    sheet.freeze_panes = "A2"
-    sheet.append(list(importer.COLUMNS))
-    cells = []
-    for name, value in zip(importer.COLUMNS, _example_row()):
-        cell = WriteOnlyCell(sheet, value=value)
-        if name in ("iin", "phone"):
-            cell.number_format = "@"  # text: Excel keeps the leading zeros and all 12 digits
-        elif name == "birth_date":
-            cell.number_format = "yyyy-mm-dd"
-        cells.append(cell)
-    sheet.append(cells)
-    out = io.BytesIO()
-    workbook.save(out)
-    return _download(out.getvalue(), "nominations-template.xlsx", XLSX_MIMETYPE)
+
+@bp.get("/example.csv")
+@require("nominations.create")
+def example_csv():
+    """The filled example: one made-up person, whom the import refuses."""
+    return _download(
+        importer.build_csv(_header(), _example_rows()), "nominations-example.csv", "text/csv; charset=utf-8"
+    )
+
+
+@bp.get("/example.xlsx")
+@require("nominations.create")
+def example_xlsx():
+    body = importer.build_xlsx(_header(), _example_rows(), _choices(), title=_("Example"))
+    return _download(body, "nominations-example.xlsx", XLSX_MIMETYPE)
 
 
 # ------------------------------------------------------------------- export
@@ -217,6 +211,8 @@ def _preview_page(preview, *, token: str | None = None, status: int = 200):
         token=token,
         save_form=SaveImportForm(formdata=None, token=token),
         first_rows=preview.rows[:PREVIEW_ROWS],
+        column_labels=dict(zip(importer.COLUMNS, importer.header_labels(importer.COLUMNS))),
+        medal_names={m.code: m.name(lang) for m in all_medals(db.session())},
         category_labels=_category_labels(),
         district_names={d.code: d.name(lang) for d in all_districts(db.session)},
     ), status
@@ -266,7 +262,7 @@ def _save():
             return redirect(_list_url() or url_for(".import_nominations"))
         rows = exc.extra.get("rows") or []
         if rows and exc.code != "invalid":
-            preview.errors = [importer.RowError(r["row"], r["column"], r["message"]) for r in rows]
+            preview.errors = [importer.RowError(r["row"], r["column"], r["message"], r.get("value", "")) for r in rows]
         importer.discard_upload(db.session, upload)
         flash(str(exc.message), "error")
         return _preview_page(preview, status=409)

@@ -20,10 +20,13 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from ..accounts.permissions import can
+from ..districts.models import District
 from ..errors import DomainError, Forbidden, ValidationFailed
 from ..extensions import db
 from ..forms import apply_errors
 from ..http import actor, refused, require
+from ..i18n import locale_code
+from ..medals.models import Medal, MedalQuota
 from . import lists, transitions, workflow
 from .forms import (
     CATEGORY_LABELS,
@@ -115,6 +118,22 @@ def _why_not(ids, action: str) -> list[str]:
     return lines
 
 
+def _certificates(rows: list[Nomination]) -> dict[int, Any]:
+    """Nomination id -> its valid certificate, for the approved rows whose next
+    step is the clerk's (print it, mark it presented): the queue links each row
+    straight to that step.  The certificates come through the awards' backref
+    (``nomination.awards``), so this layer never imports awards."""
+    if not can(current_user, "awards.view"):
+        return {}
+    approved = [n for n in rows if n.status == workflow.NominationStatus.APPROVED]
+    found: dict[int, Any] = {}
+    for n in approved:
+        for award in getattr(n, "awards", ()):
+            if award.status == "valid":
+                found[n.id] = award
+    return found
+
+
 def _here() -> str:
     """This list with its filters and page, without "tick all" (which is for one showing)."""
     args: dict[str, Any] = {k: v for k, v in request.args.items() if k in (*FILTER_KEYS, "page") and v}
@@ -128,16 +147,19 @@ def _bulk(form: BulkForm, actions: list[str]):
     if action not in actions:
         form.form_errors.append(_("Choose one of the action buttons under the list."))
         return 400
+    decision = {
+        "comment": form.comment.data,
+        "decree_number": form.decree_number.data,
+        "decree_date": form.decree_date.data,
+    }
+    left_out: transitions.BulkApproval | None = None
     try:
-        done = transitions.bulk_transition(
-            db.session(),
-            actor(),
-            ids,
-            action,
-            comment=form.comment.data,
-            decree_number=form.decree_number.data,
-            decree_date=form.decree_date.data,
-        )
+        if action == "approve":
+            # As many as each district's quota has places for, oldest first; the rest are named.
+            left_out = transitions.approve_what_fits(db.session(), actor(), ids, **decision)
+            done = left_out.approved
+        else:
+            done = transitions.bulk_transition(db.session(), actor(), ids, action, **decision)
     except ValidationFailed as exc:
         db.session.rollback()
         apply_errors(form, exc.fields)
@@ -148,7 +170,40 @@ def _bulk(form: BulkForm, actions: list[str]):
             form.form_errors.extend(_why_not(ids, action))
         return exc.status
     flash(_bulk_message(action, done), "success")
+    if left_out is not None and left_out.not_approved:
+        for line in _not_approved_messages(left_out):
+            flash(line, "error")
     return redirect(_here())
+
+
+NAMED_AT_MOST = 30
+
+
+def _not_approved_messages(outcome: transitions.BulkApproval) -> list[str]:
+    """One line per district (and medal) whose quota left rows out, naming them."""
+    lang = locale_code()
+    groups: dict[tuple[int, int], list[Nomination]] = {}
+    for n in outcome.not_approved:
+        groups.setdefault((n.medal_id, n.district_id), []).append(n)
+    lines = []
+    for key, rows in groups.items():
+        named = ", ".join(f"№ {n.id} {n.nominee.full_name}" for n in rows[:NAMED_AT_MOST])
+        if len(rows) > NAMED_AT_MOST:
+            named += " " + _("and %(num)d more", num=len(rows) - NAMED_AT_MOST)
+        lines.append(
+            ngettext(
+                "%(num)d nomination was not approved: the quota of %(district)s for %(medal)s (%(quota)d) "
+                "is full. It stays in the queue: %(rows)s.",
+                "%(num)d nominations were not approved: the quota of %(district)s for %(medal)s (%(quota)d) "
+                "is full. They stay in the queue: %(rows)s.",
+                len(rows),
+                district=rows[0].district.name(lang),
+                medal=rows[0].medal.name(lang),
+                quota=outcome.full_quotas.get(key, 0),
+                rows=named,
+            )
+        )
+    return lines
 
 
 def _table_page(stmt, template: str, *, actions: list[str], status: int = 200, **context):
@@ -161,7 +216,7 @@ def _table_page(stmt, template: str, *, actions: list[str], status: int = 200, *
             return outcome
         status = outcome
         selected = set(request.form.getlist("ids"))
-    rows, pagination, documents = [], None, {}
+    rows, pagination, documents, certificates = [], None, {}, {}
     if stmt is not None:
         pagination = db.paginate(
             stmt, page=_page_number(), per_page=current_app.config["AWARD_PAGE_SIZE"], error_out=False
@@ -171,6 +226,7 @@ def _table_page(stmt, template: str, *, actions: list[str], status: int = 200, *
             return redirect(url_for(cast(str, request.endpoint), **args, page=max(pagination.pages, 1)))
         rows = pagination.items
         ids = [n.id for n in rows]
+        certificates = _certificates(rows)
         if ids:
             documents = dict(
                 db.session.execute(
@@ -186,6 +242,7 @@ def _table_page(stmt, template: str, *, actions: list[str], status: int = 200, *
         rows=rows,
         pagination=pagination,
         documents=documents,
+        certificates=certificates,
         selected=selected,
         here=_here(),
         form=form,
@@ -202,9 +259,37 @@ def _table_page(stmt, template: str, *, actions: list[str], status: int = 200, *
 @bp.route("/queue", methods=["GET", "POST"])
 @require("nominations.view")
 def queue():
-    # Oldest first: whoever waits longest is decided first.
-    stmt = lists.queue_query(current_user).order_by(None).order_by(Nomination.id)
-    return _table_page(stmt, "nominations/queue.html", actions=_queue_actions(current_user))
+    districts = district_choices()
+    filter_form = FilterForm(request.args)
+    filter_form.set_choices(workflow.STATUS_LABELS.items(), districts, medal_choices())
+    district = request.args.get("district") or None
+    if district not in {code for code, _name in districts}:
+        district = None  # not one of the user's districts: the whole queue
+    # Oldest first: whoever waits longest is decided first (and, in a bulk
+    # approval over a quota, gets the last places: transitions.approve_what_fits).
+    stmt = lists.queue_query(current_user, district=district).order_by(None).order_by(Nomination.id)
+    return _table_page(
+        stmt,
+        "nominations/queue.html",
+        actions=_queue_actions(current_user),
+        filter_form=filter_form,
+        district_filter=len(districts) > 1,
+        page_args={"district": district} if district else {},
+        quotas=_quotas_of(district) if district else [],
+    )
+
+
+def _quotas_of(code: str) -> list[MedalQuota]:
+    """The district's quotas of the active medals: how many places a decree still has."""
+    return list(
+        db.session.scalars(
+            select(MedalQuota)
+            .join(District, District.id == MedalQuota.district_id)
+            .join(Medal, Medal.id == MedalQuota.medal_id)
+            .where(District.code == code, Medal.active.is_(True))
+            .order_by(Medal.id)
+        )
+    )
 
 
 @bp.route("/", methods=["GET", "POST"])

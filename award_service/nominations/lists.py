@@ -65,13 +65,14 @@ def list_query(
     return stmt.order_by(Nomination.id.desc())
 
 
-def queue_query(user: User) -> Select[tuple[Nomination]]:
-    """What waits for ``user``: by role, within the user's district scope."""
+def queue_query(user: User, *, district: str | None = None) -> Select[tuple[Nomination]]:
+    """What waits for ``user``: by role, within the user's district scope;
+    ``district``: one district's only (a code)."""
     states: list[str] = []
     for role, role_states in workflow.QUEUE_STATES.items():
         if user.has_role(role):
             states.extend(role_states)
-    stmt = list_query(user).where(Nomination.status.in_(states or ["-"]))
+    stmt = list_query(user, district=district).where(Nomination.status.in_(states or ["-"]))
     if user.has_role("nominator") and not user.has_role("reviewer", "commission", "clerk"):
         stmt = stmt.where(Nomination.created_by_id == user.id)
     return stmt

@@ -17,7 +17,7 @@ from ..errors import ValidationFailed
 from ..medals.models import Medal
 from ..parsing import parse_phone
 from ..pdf.fonts import unprintable
-from ..text import text_field
+from ..text import name_error, text_field
 from . import iin as iin_module
 from .models import NOMINEE_CATEGORIES, Nominee
 
@@ -69,13 +69,13 @@ def parse_nominee(
         "address": text_field(data, "address", errors, max_length=300),
     }
     for key in ("surname", "given_name", "patronymic"):
-        if clean[key] and not any(ch.isalpha() for ch in clean[key]):
-            errors[key] = _l("A name must contain letters.")
-        elif clean[key] and (missing := unprintable(clean[key])):
+        if clean[key] and (missing := unprintable(clean[key])):
             errors[key] = _l(
                 "The certificate cannot print %(chars)s: write the name in Kazakh, Russian or Latin letters.",
                 chars=" ".join(missing),
             )
+        elif clean[key] and (problem := name_error(clean[key])):
+            errors[key] = problem
     birth = _date(data.get("birth_date"), "birth_date", errors) if data.get("birth_date") not in (None, "") else None
     if birth is None and "birth_date" not in errors:
         errors["birth_date"] = _l("This field is required.")

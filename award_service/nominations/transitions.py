@@ -6,6 +6,7 @@ with separation of duties, quotas, the awards issued (through
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, cast
 
@@ -20,7 +21,7 @@ from ..audit import record
 from ..dates import local_today
 from ..dates import parse_date as _date
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
-from ..medals.models import Medal
+from ..medals.models import Medal, MedalQuota
 from ..text import text_field
 from ..timeutil import utcnow
 from . import events, messages, workflow
@@ -236,6 +237,18 @@ def transition(
     return nomination
 
 
+@dataclass
+class BulkApproval:
+    """What :func:`approve_what_fits` did: ``approved`` under the decree, and
+    ``not_approved``, the rows a district's quota had no place for (they stay
+    recommended, in the queue), with the quota that stopped each group."""
+
+    approved: list[Nomination] = field(default_factory=list)
+    not_approved: list[Nomination] = field(default_factory=list)
+    # (medal id, district id) -> the quota now full, for each group that did not fit.
+    full_quotas: dict[tuple[int, int], int] = field(default_factory=dict)
+
+
 def bulk_transition(
     session: Session,
     actor: Actor,
@@ -247,7 +260,63 @@ def bulk_transition(
     decree_date: object = None,
 ) -> list[Nomination]:
     """Take one action on many nominations with one comment (and decree): all or
-    nothing, so that a decree never covers half of its list."""
+    nothing, so that a decree never covers half of its list (the API and the
+    demo; the queue's approval takes what fits, :func:`approve_what_fits`)."""
+    return _bulk(
+        session, actor, ids, action, comment=comment, decree_number=decree_number, decree_date=decree_date
+    ).approved
+
+
+def approve_what_fits(
+    session: Session,
+    actor: Actor,
+    ids: Iterable[Any],
+    *,
+    comment: object = None,
+    decree_number: object = None,
+    decree_date: object = None,
+) -> BulkApproval:
+    """Approve many nominations under one decree, as many as each district's
+    quota has places for; the rest are named, not approved, and stay in the queue.
+
+    The order rows are taken in: by nomination number, oldest first -- the
+    queue's own order, so whoever has waited longest gets the last places.
+    Every other refusal (a row in the wrong state, a right the user lacks, a bad
+    decree) still changes nothing.  If no row fits at all, it is the quota's
+    Conflict, as before.  If another approval takes places between the count
+    and the taking, nothing is approved (the same Conflict): try again."""
+    return _bulk(
+        session,
+        actor,
+        ids,
+        "approve",
+        comment=comment,
+        decree_number=decree_number,
+        decree_date=decree_date,
+        fit_quota=True,
+    )
+
+
+def _places_left(session: Session, medal_id: int, district_id: int) -> tuple[int, int]:
+    quota = session.scalar(
+        select(MedalQuota)
+        .where(MedalQuota.medal_id == medal_id, MedalQuota.district_id == district_id)
+        .execution_options(populate_existing=True)
+    )
+    return (quota.quota, quota.used) if quota else (0, 0)
+
+
+def _bulk(
+    session: Session,
+    actor: Actor,
+    ids: Iterable[Any],
+    action: str,
+    *,
+    comment: object = None,
+    decree_number: object = None,
+    decree_date: object = None,
+    fit_quota: bool = False,
+) -> BulkApproval:
     try:
         wanted = sorted({int(i) for i in ids})
     except (TypeError, ValueError):
@@ -264,13 +333,34 @@ def bulk_transition(
     first = steps[wanted[0]]
     medals = {rows[i].medal_id: rows[i].medal for i in wanted}
     comment, number, dd = _decision_fields(first, comment, decree_number, decree_date, medals.values())
+    outcome = BulkApproval()
+    taking = wanted
+    if fit_quota:
+        # How many each district's quota has room for, counted before any row is
+        # written; the rows beyond it, in number order, are left out.
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i in wanted:
+            if steps[i].action == "approve":
+                groups.setdefault((rows[i].medal_id, rows[i].district_id), []).append(i)
+        left_out: set[int] = set()
+        for key, members in groups.items():
+            total, used = _places_left(session, *key)
+            room = max(total - used, 0)
+            if room < len(members):
+                left_out.update(members[room:])
+                outcome.full_quotas[key] = total
+        if left_out and len(left_out) == len(wanted):
+            session.rollback()
+            raise quota_error(session, rows[wanted[0]])
+        taking = [i for i in wanted if i not in left_out]
+        outcome.not_approved = [rows[i] for i in wanted if i in left_out]
     try:
         # Every nomination row first, in id order, then the quota rows in key
         # order: the locks are taken in the order a single approval takes them
         # (its nomination, then its quota), so a decree and a single approval of
         # one of its nominations cannot deadlock.
         places: dict[tuple[int, int], list[Nomination]] = {}
-        for i in wanted:
+        for i in taking:
             _apply(
                 session,
                 actor,
@@ -291,16 +381,17 @@ def bulk_transition(
                 raise quota_error(session, approving[0], requested=len(approving))
         # Last, the medals' certificate counters: the lock order of a single
         # approval (nomination, quota, counter); numbers in id order.
-        approved = [rows[i] for i in wanted if steps[i].action == "approve"]
+        approved = [rows[i] for i in taking if steps[i].action == "approve"]
         if approved:
             assert number is not None and dd is not None  # an approval's decree: required by _decision_fields
             events.send_approved(session, actor, approved, decree_number=number, decree_date=dd)
         # Each nominator is told once, of all theirs in the list, after the commit.
-        messages.nominations_decided(session, [rows[i] for i in wanted], first.action, comment=comment)
+        messages.nominations_decided(session, [rows[i] for i in taking], first.action, comment=comment)
     except Conflict:
         session.rollback()
         raise
     session.commit()
     for n in rows.values():
         session.refresh(n)
-    return [rows[i] for i in wanted]
+    outcome.approved = [rows[i] for i in taking]
+    return outcome

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from ...accounts.permissions import can
 from ...districts.models import District
 from ...errors import Forbidden, ValidationFailed
+from ...medals.models import Medal
 from ...medals.service import get_medal
 from ...spreadsheets import SpreadsheetError, looks_like_formula, read_rows
 from ...text import TextError, clean_text
@@ -22,6 +23,8 @@ from ...timeutil import utcnow
 from .. import nominees
 from ..models import Nomination, Nominee
 from ..workflow import INACTIVE_STATUSES
+from . import columns as cols
+from .example import example_error
 
 NOMINEE_COLUMNS = nominees.NOMINEE_FIELDS
 COLUMNS = (*NOMINEE_COLUMNS, "medal", "grounds")
@@ -33,14 +36,35 @@ CHUNK = 1000  # ids or keys per IN (...) list
 @dataclass(frozen=True)
 class RowError:
     """``row``: the spreadsheet's row number (the header is row 1; 0: the whole
-    file); ``column``: a column name, or "" when the row or file as a whole is wrong."""
+    file); ``column``: a column name, or "" when the row or file as a whole is
+    wrong; ``value``: what the cell said, as the person sees it ("" when empty),
+    so that the page can say `Row 7, IIN "12345": ...`."""
 
     row: int
     column: str
     message: str
+    value: str = ""
 
     def to_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "message": self.message}
+        return {"row": self.row, "column": self.column, "message": self.message, "value": self.value}
+
+
+VALUE_SHOWN = 80  # characters of an offending value shown beside its error
+
+
+def shown(value) -> str:
+    """A cell as the person saw it in the spreadsheet, for an error message."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime) and value.time() == time(0):
+        value = value.date()
+    if isinstance(value, date) and not isinstance(value, datetime):
+        text = value.strftime("%d.%m.%Y")
+    elif isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    else:
+        text = " ".join(str(value).split())
+    return text if len(text) <= VALUE_SHOWN else text[: VALUE_SHOWN - 1] + "…"
 
 
 @dataclass
@@ -97,20 +121,28 @@ def _phone_like(value: str) -> bool:
 # ------------------------------------------------------------------ parsing
 
 
+def expected_columns() -> str:
+    """The columns, as the template in the current language names them."""
+    return ", ".join(cols.header_labels(COLUMNS))
+
+
 def _header(cells: list) -> tuple[list[str], list[RowError]]:
-    names = ["" if c is None else str(c).strip().lstrip("\ufeff").strip().casefold() for c in cells]
-    while names and not names[-1]:
-        names.pop()
+    """Each header cell's column (its label in any language, or its code)."""
+    lookup = cols.header_lookup(COLUMNS)
+    typed = ["" if c is None else " ".join(str(c).lstrip("\ufeff").split()) for c in cells]
+    while typed and not typed[-1]:
+        typed.pop()
+    names = [lookup.get(cols.normal(t), "") for t in typed]
     errors = []
-    unknown = [n for n in names if n not in COLUMNS]
-    missing = [c for c in COLUMNS if c not in names]
-    repeated = sorted({n for n in names if n and names.count(n) > 1})
-    expected = ", ".join(COLUMNS)
-    if not any(names):
+    unknown = [t for t, n in zip(typed, names) if not n]
+    missing = [str(label) for c, label in zip(COLUMNS, cols.header_labels(COLUMNS)) if c not in names]
+    repeated = sorted({label for c, label in zip(COLUMNS, cols.header_labels(COLUMNS)) if names.count(c) > 1})
+    expected = expected_columns()
+    if not any(typed):
         errors.append(RowError(1, "", str(_l("The first row must name the columns: %(columns)s.", columns=expected))))
         return names, errors
     if unknown:
-        shown = ", ".join(f"«{n}»" if n else str(_l("(empty)")) for n in unknown[:20])
+        listed = ", ".join(f"«{n}»" if n else str(_l("(empty)")) for n in unknown[:20])
         errors.append(
             RowError(
                 1,
@@ -118,7 +150,7 @@ def _header(cells: list) -> tuple[list[str], list[RowError]]:
                 str(
                     _l(
                         "Unknown columns in the header: %(names)s. The columns are: %(columns)s.",
-                        names=shown,
+                        names=listed,
                         columns=expected,
                     )
                 ),
@@ -142,6 +174,12 @@ class _Context:
         self.user = user
         self.today = today
         self.medals: dict = {}
+        # A category, district or medal by its name in any language, or its code.
+        self.lookups = {
+            "category": cols.category_lookup(),
+            "district": cols.named_lookup(self.districts.values()),
+            "medal": cols.named_lookup(session.scalars(select(Medal))),
+        }
 
     def medal(self, code):
         if code not in self.medals:
@@ -160,6 +198,8 @@ def _check_row(ctx: _Context, row: int, values: dict) -> tuple[dict | None, list
                 "formula. Type the value itself."
             )
             value = ""
+        if column in ctx.lookups:
+            value = cols.resolve(value, ctx.lookups[column])
         cells[column] = value
     nominee_data = {c: cells[c] for c in NOMINEE_COLUMNS}
     clean = None
@@ -196,10 +236,14 @@ def _check_row(ctx: _Context, row: int, values: dict) -> tuple[dict | None, list
     ):
         errors["district"] = _l("You can enter nominations only for your own district.")
     if errors:
-        return None, [RowError(row, column, str(errors[column])) for column in COLUMNS if column in errors] + [
-            RowError(row, key, str(message)) for key, message in errors.items() if key not in COLUMNS
-        ]
+        return None, [
+            RowError(row, column, str(errors[column]), shown(values.get(column)))
+            for column in COLUMNS
+            if column in errors
+        ] + [RowError(row, key, str(message)) for key, message in errors.items() if key not in COLUMNS]
     assert clean is not None and medal is not None  # no errors: the nominee parsed, the medal was found
+    if problem := example_error(clean):
+        return None, [RowError(row, "", problem, shown(f"{clean['surname']} {clean['given_name']}"))]
     district = clean.pop("district")
     clean.update(
         row=row,
@@ -287,6 +331,7 @@ def _check_duplicates(session, rows: list[dict]) -> list[RowError]:
                         r["row"],
                         "iin",
                         str(_l("The same person (IIN) and medal as in row %(row)d.", row=first_row[key])),
+                        r["iin"],
                     )
                 )
             else:
@@ -294,7 +339,7 @@ def _check_duplicates(session, rows: list[dict]) -> list[RowError]:
     existing = active_with_iins(session, rows)
     for r in rows:
         if r["iin"] and (r["medal_id"], r["iin"]) in existing:
-            errors.append(RowError(r["row"], "iin", duplicate_message(existing[(r["medal_id"], r["iin"])])))
+            errors.append(RowError(r["row"], "iin", duplicate_message(existing[(r["medal_id"], r["iin"])]), r["iin"]))
     # Likely duplicates (same birth date, similar name) are flagged, not refused.
     similar = _similar_in_database(session, rows)
     groups: dict[tuple, list[int]] = {}
@@ -370,7 +415,7 @@ def parse_upload(session, user, filename: str, data: bytes, *, today: date | Non
         reader.close()  # type: ignore[attr-defined]  # a generator; spreadsheets.read_rows says Iterator
     if not names:
         preview.errors.append(
-            RowError(1, "", str(_l("The first row must name the columns: %(columns)s.", columns=", ".join(COLUMNS))))
+            RowError(1, "", str(_l("The first row must name the columns: %(columns)s.", columns=expected_columns())))
         )
         return preview
     if preview.total == 0:

@@ -85,7 +85,7 @@ def save(session, actor: Actor, preview: Preview, *, upload: ImportUpload | None
                 raise Conflict(_l("This file has already been saved."), code="import_already_saved")
         existing = active_with_iins(session, rows)
         clashes = [
-            RowError(r["row"], "iin", duplicate_message(existing[(r["medal_id"], r["iin"])]))
+            RowError(r["row"], "iin", duplicate_message(existing[(r["medal_id"], r["iin"])]), r["iin"])
             for r in rows
             if r["iin"] and (r["medal_id"], r["iin"]) in existing
         ]
@@ -178,7 +178,7 @@ def save(session, actor: Actor, preview: Preview, *, upload: ImportUpload | None
         session.rollback()
         existing = active_with_iins(session, rows)
         clashes = [
-            RowError(r["row"], "iin", duplicate_message(existing[(r["medal_id"], r["iin"])]))
+            RowError(r["row"], "iin", duplicate_message(existing[(r["medal_id"], r["iin"])]), r["iin"])
             for r in rows
             if r["iin"] and (r["medal_id"], r["iin"]) in existing
         ]
