@@ -278,12 +278,25 @@ def test_real_calls_validate_against_the_document(document, client, make_ceremon
     )
     assert revoked["status"] == "revoked" and revoked["reissued_as"]["reissue_of"] == serial
     call("POST", f"/api/v1/awards/{serial}/revoke", status=409, headers=admin, json={"reason": "Қате"})
+    corrected = call(
+        "POST",
+        f"/api/v1/awards/{revoked['reissued_as']['serial']}/reissue",
+        status=201,
+        headers=admin,
+        json={"reason": "Тегі қате жазылған", "corrections": {"surname": "Әбенова"}},
+    )
+    assert corrected["surname"] == "Әбенова"
+    old_code = revoked["reissued_as"]["verify_url"].rsplit("/", 1)[-1]
+    assert call("GET", f"/api/v1/verify/{old_code}", status=200)["replaced_by"] == corrected["serial"]
+    # The ceremony is weeks away: presenting now is refused until confirmed.
+    early = {"date": "2025-05-09"}
+    call("POST", f"/api/v1/awards/{corrected['serial']}/presented", status=409, headers=clerk, json=early)
     call(
         "POST",
-        f"/api/v1/awards/{revoked['reissued_as']['serial']}/presented",
+        f"/api/v1/awards/{corrected['serial']}/presented",
         status=200,
         headers=clerk,
-        json={"date": "2025-05-09"},
+        json={**early, "confirm_early": True},
     )
 
 
