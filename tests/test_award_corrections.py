@@ -320,3 +320,22 @@ def test_the_award_page_asks_before_presenting_early(en_client, login, token_for
     assert done.status_code == 302
     db.session.expire_all()
     assert queries.get_award(db.session, award.serial).presented_on is not None
+
+
+def test_migration_0011_gives_existing_awards_their_nominees_name(app, cast):
+    """Awards issued before 0011 print their nominee's name: going down to 0010
+    and up again fills the parts from the nominees, as the upgrade does on a
+    real register."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    nomination = approved(cast, surname="Жұмабаев", given_name="Мәди", patronymic="Сәкенұлы")
+    serial = award_of(nomination).serial
+    db.session.commit()
+    db.session.remove()
+    downgrade(revision="0010")
+    upgrade()
+    row = db.session.execute(
+        text("SELECT surname, given_name, patronymic, full_name FROM awards WHERE serial = :s"), {"s": serial}
+    ).one()
+    assert tuple(row) == ("Жұмабаев", "Мәди", "Сәкенұлы", "Жұмабаев Мәди Сәкенұлы")

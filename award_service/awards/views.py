@@ -24,7 +24,7 @@ from ..forms import apply_errors
 from ..http import actor, check, refused, require
 from ..i18n import locale_code
 from ..medals.service import all_medals
-from . import printing, queries, revocation, service
+from . import annex, printing, queries, revocation, service
 from .forms import (
     FORMAT_LABELS,
     HISTORY_LABELS,
@@ -200,6 +200,19 @@ def batch_pdf():
 @require("awards.print")
 def presentation_sheet_pdf():
     return _pdf_or_page(lambda: printing.sheet_response(db.session, current_user, request.args))
+
+
+@bp.get("/decree-annex.pdf")
+@require("awards.view")
+def decree_annex_pdf():
+    """The list approved under one decree (``?number=&date=``), to sign."""
+
+    def make():
+        number, day = annex.decree_of(request.args)
+        body = annex.annex_pdf(db.session, current_user, number, day)
+        return printing.pdf_response(body, f"decree-{day.isoformat()}-annex.pdf")
+
+    return _pdf_or_page(make)
 
 
 def _render_show(award: Award, *, presented_form=None, revoke_form=None, reissue_form=None, status: int = 200):
