@@ -148,3 +148,16 @@ def test_a_long_list_repeats_the_column_heads():
     assert len(many) >= 3 and all("Аты-жөні" in p and "Ф.И.О." in p for p in many)
     assert "60 Сәрсенбаева" in many[-1] and "Б. Т. Сәрсенбаев" in many[-1]
     assert date(2025, 4, 28).strftime("%d.%m.%Y") in many[0]
+
+
+def test_the_api_serves_the_same_annex(client, token_for, cast, decree):
+    url = "/api/v1/awards/decree-annex.pdf?number=45&date=28.04.2025"
+    response = client.get(url, headers=token_for(cast.clerk))
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = pdf_text(response.data)
+    assert "Ахметов Ерлан" in text and "Әбенова Гүлнар" in text and "Барлығы / Всего: 4" in text
+    far = pdf_text(client.get(url, headers=token_for(cast.far_clerk)).data)
+    assert "Өтебаев Нұржан" in far and "Ахметов" not in far
+    assert client.get(url, headers=token_for(cast.nominator)).status_code == 403
+    missing = client.get("/api/v1/awards/decree-annex.pdf?number=45&date=2025-04-27", headers=token_for(cast.clerk))
+    assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"

@@ -270,6 +270,9 @@ def test_real_calls_validate_against_the_document(document, client, make_ceremon
     call("GET", "/api/v1/awards/batch.pdf?district=nowhere", status=422, headers=clerk)
     call("POST", f"/api/v1/ceremonies/{cid}/awards", status=200, headers=clerk, json={"serials": [serial]})
     call("GET", f"/api/v1/awards/presentation-sheet.pdf?ceremony={cid}", status=200, headers=clerk)
+    call("GET", "/api/v1/awards/decree-annex.pdf?number=45&date=2025-04-28", status=200, headers=clerk)
+    call("GET", "/api/v1/awards/decree-annex.pdf?number=99&date=2025-04-28", status=404, headers=clerk)
+    call("GET", "/api/v1/awards/decree-annex.pdf?number=45", status=422, headers=clerk)
     verified = call("GET", f"/api/v1/awards/{serial}", status=200, headers=clerk)["verify_url"]
     call("GET", "/api/v1/verify/" + verified.rstrip("/").rsplit("/", 1)[-1], status=200)
     call("GET", "/api/v1/verify/NOSUCHCODE", status=404)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import current_app, g, request
 
 from ..audit import history_json
-from ..awards import printing, queries, revocation, service
+from ..awards import annex, printing, queries, revocation, service
 from ..ceremonies.models import Ceremony
 from ..errors import NotFound
 from ..extensions import db, limiter
@@ -15,6 +15,7 @@ from ..i18n import locale_code
 from . import api_actor, bp, json_body, list_page, staff_required
 from . import responses as out
 from .schemas import (
+    AnnexQuery,
     AttachInput,
     AwardQuery,
     BatchQuery,
@@ -104,6 +105,24 @@ def presentation_sheet_pdf():
     with checked_query(SheetQuery):
         response = printing.sheet_response(db.session, g.api_user, request.args)
     return response
+
+
+@bp.get("/awards/decree-annex.pdf")
+@operation(
+    "The annex to a decree: the nominations approved under it, the list to sign (admin, commission, clerk)",
+    tag="awards",
+    query=AnnexQuery,
+    response=None,
+    errors={404: ["not_found"]},
+    description="In Kazakh alphabetical order, with the name and serial each one's valid certificate prints; "
+    "a district's staff get their district's part.",
+)
+@staff_required("awards.view")
+def decree_annex_pdf():
+    with checked_query(AnnexQuery):
+        number, day = annex.decree_of(request.args)
+    body = annex.annex_pdf(db.session, g.api_user, number, day)
+    return printing.pdf_response(body, f"decree-{day.isoformat()}-annex.pdf")
 
 
 @bp.get("/awards/<serial>")

@@ -341,5 +341,12 @@ class BatchQuery(AwardFilters, FormatQuery):
     pass
 
 
+class AnnexQuery(Input):
+    number: Annotated[str, Field(pattern=NoNul, min_length=1, max_length=length(Nomination.decree_number))] = Field(
+        description="The decree's number, as entered at the approval."
+    )
+    date: str = Field(description="The decree's date: 2025-04-28 or 28.04.2025.")
+
+
 class SheetQuery(AwardFilters):
     ceremony: Annotated[int, Field(ge=1, le=DB_INT_MAX)]
