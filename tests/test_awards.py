@@ -411,10 +411,13 @@ def test_clerk_prints_and_marks_presented_through_the_pages(client, login, cast,
         data={"action": "present", "date": future, "serials": [awards_[0].serial]},
     )
     assert refused.status_code == 422 and queries.get_award(db.session, awards_[0].serial).presented_on is None
-    done = client.post(
-        f"/staff/awards/?ceremony={ceremony.id}",
-        data={"action": "present", "date": "09.05.2025", "serials": [a.serial for a in awards_]},
-    )
+    # The ceremony is weeks away: the page asks to confirm, and changes nothing until then.
+    early = {"action": "present", "date": "09.05.2025", "serials": [a.serial for a in awards_]}
+    asked = client.post(f"/staff/awards/?ceremony={ceremony.id}", data=early)
+    assert asked.status_code == 409 and 'name="confirm_early"' in asked.text
+    assert all(f'id="tick-{a.serial}" checked' in asked.text for a in awards_)  # still ticked
+    assert queries.get_award(db.session, awards_[0].serial).presented_on is None
+    done = client.post(f"/staff/awards/?ceremony={ceremony.id}", data={**early, "confirm_early": "y"})
     assert done.status_code == 302
     db.session.expire_all()
     assert {db.session.get(Nomination, a.nomination_id).status for a in awards_} == {"awarded"}

@@ -270,6 +270,9 @@ def test_real_calls_validate_against_the_document(document, client, make_ceremon
     call("GET", "/api/v1/awards/batch.pdf?district=nowhere", status=422, headers=clerk)
     call("POST", f"/api/v1/ceremonies/{cid}/awards", status=200, headers=clerk, json={"serials": [serial]})
     call("GET", f"/api/v1/awards/presentation-sheet.pdf?ceremony={cid}", status=200, headers=clerk)
+    call("GET", "/api/v1/awards/decree-annex.pdf?number=45&date=2025-04-28", status=200, headers=clerk)
+    call("GET", "/api/v1/awards/decree-annex.pdf?number=99&date=2025-04-28", status=404, headers=clerk)
+    call("GET", "/api/v1/awards/decree-annex.pdf?number=45", status=422, headers=clerk)
     verified = call("GET", f"/api/v1/awards/{serial}", status=200, headers=clerk)["verify_url"]
     call("GET", "/api/v1/verify/" + verified.rstrip("/").rsplit("/", 1)[-1], status=200)
     call("GET", "/api/v1/verify/NOSUCHCODE", status=404)
@@ -278,12 +281,25 @@ def test_real_calls_validate_against_the_document(document, client, make_ceremon
     )
     assert revoked["status"] == "revoked" and revoked["reissued_as"]["reissue_of"] == serial
     call("POST", f"/api/v1/awards/{serial}/revoke", status=409, headers=admin, json={"reason": "Қате"})
+    corrected = call(
+        "POST",
+        f"/api/v1/awards/{revoked['reissued_as']['serial']}/reissue",
+        status=201,
+        headers=admin,
+        json={"reason": "Тегі қате жазылған", "corrections": {"surname": "Әбенова"}},
+    )
+    assert corrected["surname"] == "Әбенова"
+    old_code = revoked["reissued_as"]["verify_url"].rsplit("/", 1)[-1]
+    assert call("GET", f"/api/v1/verify/{old_code}", status=200)["replaced_by"] == corrected["serial"]
+    # The ceremony is weeks away: presenting now is refused until confirmed.
+    early = {"date": "2025-05-09"}
+    call("POST", f"/api/v1/awards/{corrected['serial']}/presented", status=409, headers=clerk, json=early)
     call(
         "POST",
-        f"/api/v1/awards/{revoked['reissued_as']['serial']}/presented",
+        f"/api/v1/awards/{corrected['serial']}/presented",
         status=200,
         headers=clerk,
-        json={"date": "2025-05-09"},
+        json={**early, "confirm_early": True},
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import current_app, g, request
 
 from ..audit import history_json
-from ..awards import printing, queries, service
+from ..awards import annex, printing, queries, revocation, service
 from ..ceremonies.models import Ceremony
 from ..errors import NotFound
 from ..extensions import db, limiter
@@ -14,7 +14,17 @@ from ..http import iso
 from ..i18n import locale_code
 from . import api_actor, bp, json_body, list_page, staff_required
 from . import responses as out
-from .schemas import AttachInput, AwardQuery, BatchQuery, FormatQuery, PresentedInput, RevokeInput, SheetQuery
+from .schemas import (
+    AnnexQuery,
+    AttachInput,
+    AwardQuery,
+    BatchQuery,
+    FormatQuery,
+    PresentedInput,
+    ReissueInput,
+    RevokeInput,
+    SheetQuery,
+)
 from .spec import checked_body, checked_query, operation, respond
 
 
@@ -23,6 +33,7 @@ def award_json(a, *, with_history: bool = False) -> dict:
         "serial": a.serial,
         "status": a.status,
         "full_name": a.full_name,
+        **a.name_parts,
         "medal": a.medal.code,
         "district": a.district.code,
         "nomination_id": a.nomination_id,
@@ -96,6 +107,24 @@ def presentation_sheet_pdf():
     return response
 
 
+@bp.get("/awards/decree-annex.pdf")
+@operation(
+    "The annex to a decree: the nominations approved under it, the list to sign (admin, commission, clerk)",
+    tag="awards",
+    query=AnnexQuery,
+    response=None,
+    errors={404: ["not_found"]},
+    description="In Kazakh alphabetical order, with the name and serial each one's valid certificate prints; "
+    "a district's staff get their district's part.",
+)
+@staff_required("awards.view")
+def decree_annex_pdf():
+    with checked_query(AnnexQuery):
+        number, day = annex.decree_of(request.args)
+    body = annex.annex_pdf(db.session, g.api_user, number, day)
+    return printing.pdf_response(body, f"decree-{day.isoformat()}-annex.pdf")
+
+
 @bp.get("/awards/<serial>")
 @operation("One award with its history", tag="awards", response=out.AwardDetail)
 @staff_required("awards.view")
@@ -117,17 +146,24 @@ def certificate_pdf(serial):
 
 @bp.post("/awards/<serial>/revoke")
 @operation(
-    "Revoke (admin), optionally reissuing",
+    "Revoke (admin), optionally reissuing, with the name corrected if need be",
     tag="awards",
     body=RevokeInput,
     response=out.AwardRevoked,
-    errors={409: ["revoked", "conflict"]},
+    errors={409: ["revoked", "conflict", "invalid_transition"]},
 )
 @staff_required("awards.revoke")
 def revoke_award(serial):
     award = queries.visible_award(db.session, g.api_user, serial, "awards.revoke")
     with checked_body(RevokeInput, json_body()) as body:
-        result = service.revoke(db.session, api_actor(), award, body.get("reason"), reissue=body.get("reissue") is True)
+        result = revocation.revoke(
+            db.session,
+            api_actor(),
+            award,
+            body.get("reason"),
+            reissue=body.get("reissue") is True,
+            corrections=body.get("corrections"),
+        )
     db.session.refresh(award)
     response = award_json(award)
     if result is not award:
@@ -137,16 +173,25 @@ def revoke_award(serial):
 
 @bp.post("/awards/<serial>/reissue")
 @operation(
-    "A new certificate in place of a revoked one (admin)",
+    "A new certificate (new serial) in place of this one (admin); the body is optional",
     tag="awards",
+    body=ReissueInput,
+    body_required=False,
     response=out.Award,
     status=201,
     errors={409: ["invalid_transition", "conflict"]},
+    description="A valid certificate is revoked by the reissue (give the reason). With corrections, the new "
+    "certificate prints the corrected name (give the reason); the old one then verifies as revoked and "
+    "replaced by the new serial. Without a body, a revoked certificate is reissued as it was.",
 )
 @staff_required("awards.revoke")
 def reissue_award(serial):
     award = queries.visible_award(db.session, g.api_user, serial, "awards.revoke")
-    return respond(out.Award, award_json(service.reissue(db.session, api_actor(), award)), 201)
+    with checked_body(ReissueInput, json_body() if request.content_length else {}) as body:
+        new = revocation.reissue(
+            db.session, api_actor(), award, reason=body.get("reason"), corrections=body.get("corrections")
+        )
+    return respond(out.Award, award_json(new), 201)
 
 
 @bp.post("/awards/<serial>/presented")
@@ -155,13 +200,15 @@ def reissue_award(serial):
     tag="awards",
     body=PresentedInput,
     response=out.Award,
-    errors={409: ["revoked", "already_presented", "conflict"]},
+    errors={409: ["revoked", "already_presented", "conflict", "ceremony_in_future"]},
 )
 @staff_required("awards.present")
 def mark_presented(serial):
     award = queries.visible_award(db.session, g.api_user, serial, "awards.present")
     with checked_body(PresentedInput, json_body()) as body:
-        (award,) = service.mark_presented(db.session, api_actor(), [award.serial], body.get("date"))
+        (award,) = service.mark_presented(
+            db.session, api_actor(), [award.serial], body.get("date"), confirm_early=body.get("confirm_early") is True
+        )
     return respond(out.Award, award_json(award))
 
 
@@ -205,5 +252,6 @@ def verify(code):
             "serial": award.serial,
             "decree_date": award.decree_date.isoformat(),
             "revoked_on": printing.revoked_on(award),
+            "replaced_by": replacement.serial if (replacement := queries.replacement_of(db.session, award)) else None,
         },
     )

@@ -246,7 +246,10 @@ class TransitionResult(Output):
 class Award(Output):
     serial: str = Field(examples=["ULY-00001"])
     status: AwardStatusName
-    full_name: str
+    full_name: str = Field(description="As the certificate prints it (corrected at a reissue, if it was).")
+    surname: str
+    given_name: str
+    patronymic: str
     medal: str
     district: str
     nomination_id: int
@@ -287,3 +290,6 @@ class Verification(Output):
     serial: str
     decree_date: Date
     revoked_on: Date | None
+    replaced_by: str | None = Field(
+        description="For a revoked certificate reissued under a new serial: that serial; else null."
+    )

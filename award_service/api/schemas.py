@@ -248,13 +248,48 @@ class TransitionInput(Input):
     )
 
 
+class NameCorrections(Input):
+    """The name the new certificate prints; a part left out (or null) stays as printed."""
+
+    surname: Annotated[str, Field(max_length=length(Award.surname))] | None = None
+    given_name: Annotated[str, Field(max_length=length(Award.given_name))] | None = None
+    patronymic: Annotated[str, Field(max_length=length(Award.patronymic))] | None = Field(
+        None, description='"" removes the patronymic.'
+    )
+
+
+CORRECTIONS_NOTE = (
+    "Checked as a nominee's name is at entry (the text gate, the lengths, the name rules); "
+    "the nomination's own record is not changed."
+)
+
+
 class RevokeInput(Input):
     reason: str
     reissue: StrictBool = Field(False, description="Issue a new certificate (new serial) in its place.")
+    corrections: NameCorrections | None = Field(
+        None, description="Only with reissue: the corrected name of the new certificate. " + CORRECTIONS_NOTE
+    )
+
+
+class ReissueInput(Input):
+    reason: str | None = Field(
+        None,
+        description="Required when the certificate is still valid (the reissue revokes it) or when corrections "
+        "are given; optional for a revoked certificate reissued as it was.",
+    )
+    corrections: NameCorrections | None = Field(
+        None, description="The corrected name of the new certificate. " + CORRECTIONS_NOTE
+    )
 
 
 class PresentedInput(Input):
     date: str = Field(description="2025-05-09 or 09.05.2025; not in the future, not before the decree.")
+    confirm_early: StrictBool = Field(
+        False,
+        description="The certificate's ceremony is more than a day away: without this, the answer is 409 "
+        "ceremony_in_future (nothing changed); with it, the certificate is marked presented anyway.",
+    )
 
 
 Serial = Annotated[str, Field(pattern=NoNul, max_length=length(Award.serial))]
@@ -317,6 +352,13 @@ class FormatQuery(Input):
 
 class BatchQuery(AwardFilters, FormatQuery):
     pass
+
+
+class AnnexQuery(Input):
+    number: Annotated[str, Field(pattern=NoNul, min_length=1, max_length=length(Nomination.decree_number))] = Field(
+        description="The decree's number, as entered at the approval."
+    )
+    date: str = Field(description="The decree's date: 2025-04-28 or 28.04.2025.")
 
 
 class SheetQuery(AwardFilters):

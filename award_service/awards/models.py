@@ -57,7 +57,12 @@ class Award(Model):
     number: Mapped[int] = mapped_column(Integer)
     nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id"), index=True)
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
-    # As approved: the certificate prints these, whatever is edited later.
+    # The name the certificate prints: the nominee's as approved, or as corrected
+    # at a reissue (the nominee's record, and so the nomination's history, stay
+    # as they were); ``full_name`` and ``sort_key`` are made from these parts.
+    surname: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    given_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    patronymic: Mapped[str] = mapped_column(String(100), default="", server_default="")
     full_name: Mapped[str] = mapped_column(String(400))
     sort_key: Mapped[str] = mapped_column(String(800))
     decree_number: Mapped[str] = mapped_column(String(50))
@@ -83,3 +88,7 @@ class Award(Model):
     reissue_of: Mapped[Award | None] = relationship(remote_side=[id], foreign_keys=[reissue_of_id])
     presented_by: Mapped[User | None] = relationship(foreign_keys=[presented_by_id])
     revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
+
+    @property
+    def name_parts(self) -> dict[str, str]:
+        return {"surname": self.surname, "given_name": self.given_name, "patronymic": self.patronymic}

@@ -123,7 +123,7 @@ def stream_sheet(session, stmt, ceremony: Ceremony | None) -> Iterator[bytes]:
 # ------------------------------------------------- responses (API and pages)
 
 
-def _pdf_response(body, filename: str, *, download: bool = False):
+def pdf_response(body, filename: str, *, download: bool = False):
     response = Response(body, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'{"attachment" if download else "inline"}; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"
@@ -146,7 +146,7 @@ def certificate_response(session, award: Award, fmt: str):
                 )
             }
         ) from exc
-    return _pdf_response(body, f"{award.serial}-{fmt}.pdf")
+    return pdf_response(body, f"{award.serial}-{fmt}.pdf")
 
 
 def batch_response(session, user, args):
@@ -155,9 +155,7 @@ def batch_response(session, user, args):
     filters = validate_filters(session, args)
     stmt = printable_query(user, **filters)
     ensure_some(session, stmt)
-    return _pdf_response(
-        stream_with_context(stream_batch(session, stmt, fmt)), f"certificates-{fmt}.pdf", download=True
-    )
+    return pdf_response(stream_with_context(stream_batch(session, stmt, fmt)), f"certificates-{fmt}.pdf", download=True)
 
 
 def sheet_response(session, user, args):
@@ -168,7 +166,7 @@ def sheet_response(session, user, args):
     stmt = printable_query(user, **filters)
     ensure_some(session, stmt)
     ceremony = filters["ceremony"]
-    return _pdf_response(
+    return pdf_response(
         stream_with_context(stream_sheet(session, stmt, ceremony)),
         f"presentation-sheet-{ceremony.id}.pdf",
         download=True,

@@ -119,3 +119,8 @@ def find_by_code(session: DbSession, code: object) -> Award | None:
     if normalised is None:
         return None
     return session.scalar(select(Award).where(Award.verify_code == normalised))
+
+
+def replacement_of(session: DbSession, award: Award) -> Award | None:
+    """The certificate reissued in place of ``award``, if any."""
+    return session.scalar(select(Award).where(Award.reissue_of_id == award.id))

@@ -9,7 +9,7 @@ errors, the audit event in the same transaction; the caller of
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -24,12 +24,13 @@ from ..ceremonies.models import Ceremony
 from ..dates import local_today, parse_date
 from ..errors import Conflict, Forbidden, ValidationFailed
 from ..extensions import DbSession
+from ..i18n import select_timezone
 from ..medals.models import Medal
 from ..nominations import events as nomination_events
 from ..nominations.models import Nomination
-from ..text import text_field
-from ..timeutil import utcnow
+from ..timeutil import to_local, utcnow
 from .collation import sort_key
+from .corrections import printed_name
 from .models import Award
 
 MAX_SERIALS = 1000
@@ -63,17 +64,29 @@ def _allocate(session: DbSession, medal_id: int, count: int) -> tuple[str, list[
 
 
 def _new_award(
-    nomination: Nomination, prefix: str, number: int, actor: Actor, decree_number: str, decree_date: date, **extra: Any
+    nomination: Nomination,
+    prefix: str,
+    number: int,
+    actor: Actor,
+    decree_number: str,
+    decree_date: date,
+    name: dict[str, str] | None = None,
+    **extra: Any,
 ) -> Award:
+    """An award for the nomination; it prints ``name`` (surname, given_name,
+    patronymic), by default the nominee's as approved."""
     nominee = nomination.nominee
+    if name is None:
+        name = {"surname": nominee.surname, "given_name": nominee.given_name, "patronymic": nominee.patronymic or ""}
     return Award(
         serial=f"{prefix}-{number:05d}",
         medal_id=nomination.medal_id,
         number=number,
         nomination_id=nomination.id,
         district_id=nomination.district_id,
-        full_name=nominee.full_name,
-        sort_key=sort_key(nominee.surname, nominee.given_name, nominee.patronymic),
+        **name,
+        full_name=printed_name(name),
+        sort_key=sort_key(name["surname"], name["given_name"], name["patronymic"]),
         decree_number=decree_number,
         decree_date=decree_date,
         verify_code=codes.new_code(),
@@ -140,9 +153,34 @@ def parse_presented_date(value: object, award_dates: list[date], *, today: date 
     return day
 
 
-def mark_presented(session: DbSession, actor: Actor, serials: object, on: object) -> list[Award]:
+EARLY_MARGIN = timedelta(days=1)
+
+
+def _check_not_early(awards: list[Award]) -> None:
+    """Marking presented an award whose ceremony is more than a day away is
+    most likely a slip (the wrong row ticked, the wrong ceremony): ask first."""
+    limit = utcnow() + EARLY_MARGIN
+    for award in awards:
+        ceremony = award.ceremony
+        if ceremony is not None and ceremony.starts_at > limit:
+            raise Conflict(
+                _l(
+                    "Certificate %(serial)s is to be presented at the ceremony of %(date)s, which has not taken "
+                    "place yet. Mark it presented anyway?",
+                    serial=award.serial,
+                    date=to_local(ceremony.starts_at, select_timezone()).strftime("%d.%m.%Y"),
+                ),
+                code="ceremony_in_future",
+            )
+
+
+def mark_presented(
+    session: DbSession, actor: Actor, serials: object, on: object, *, confirm_early: bool = False
+) -> list[Award]:
     """The medal was handed over: the award is presented on that day and its
-    nomination moves to ``awarded``.  All or nothing."""
+    nomination moves to ``awarded``.  All or nothing.  If an award's ceremony
+    is more than a day away, refused (``ceremony_in_future``) unless
+    ``confirm_early``."""
     awards = _awards_for(session, serials)
     for award in awards:
         _check_may(actor, "awards.present", award)
@@ -161,6 +199,8 @@ def mark_presented(session: DbSession, actor: Actor, serials: object, on: object
                 ),
                 code="already_presented",
             )
+    if not confirm_early:
+        _check_not_early(awards)
     user_id = actor.user.id if actor.user else None
     try:
         for award in awards:
@@ -261,83 +301,3 @@ def attach_to_ceremony(session: DbSession, actor: Actor, ceremony: Ceremony, ser
             award.ceremony_id = ceremony.id
     session.commit()
     return awards
-
-
-def revoke(session: DbSession, actor: Actor, award: Award, reason: object, *, reissue: bool = False) -> Award:
-    """Revoke a certificate (admin): it then verifies as revoked.  With
-    ``reissue`` a new certificate with a new serial takes its place."""
-    _check_may(actor, "awards.revoke", award)
-    errors: dict[str, Any] = {}
-    reason = text_field({"reason": reason}, "reason", errors, max_length=1000, multiline=True, required=True)
-    if errors:
-        raise ValidationFailed(errors)
-    if award.status == "revoked":
-        raise Conflict(_l("Certificate %(serial)s is already revoked.", serial=award.serial), code="revoked")
-    changed: CursorResult[Any] = session.execute(  # type: ignore[assignment]  # an UPDATE
-        update(Award)
-        .where(Award.id == award.id, Award.status == "valid")
-        .values(
-            status="revoked",
-            revoked_at=utcnow(),
-            revoked_by_id=actor.user.id if actor.user else None,
-            revoke_reason=reason,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount != 1:
-        session.rollback()
-        raise Conflict(
-            _l("Someone else has just changed certificate %(serial)s. Reload the page.", serial=award.serial),
-            code="conflict",
-        )
-    record(
-        session,
-        actor,
-        "award.revoke",
-        "award",
-        award.serial,
-        before={"status": "valid"},
-        after={"status": "revoked"},
-        reason=reason,
-    )
-    replacement = _reissue(session, actor, award) if reissue else None
-    session.commit()
-    session.refresh(award)
-    return replacement or award
-
-
-def reissue(session: DbSession, actor: Actor, award: Award) -> Award:
-    """A new certificate (new serial and code) for a revoked one."""
-    _check_may(actor, "awards.revoke", award)
-    if award.status != "revoked":
-        raise Conflict(
-            _l("Revoke certificate %(serial)s first, with the reason.", serial=award.serial), code="invalid_transition"
-        )
-    replacement = _reissue(session, actor, award)
-    session.commit()
-    return replacement
-
-
-def _reissue(session: DbSession, actor: Actor, old: Award) -> Award:
-    if session.scalar(select(Award.serial).where(Award.reissue_of_id == old.id)):
-        session.rollback()
-        raise Conflict(_l("Certificate %(serial)s was already reissued.", serial=old.serial), code="conflict")
-    nomination = session.get_one(Nomination, old.nomination_id)
-    if nomination.status not in ("approved", "awarded"):
-        session.rollback()
-        raise Conflict(_l("The nomination is no longer approved."), code="invalid_transition")
-    prefix, (number,) = _allocate(session, old.medal_id, 1)
-    new = _new_award(
-        nomination,
-        prefix,
-        number,
-        actor,
-        old.decree_number,
-        old.decree_date,
-        reissue_of_id=old.id,
-        ceremony_id=old.ceremony_id,
-    )
-    session.add(new)
-    session.flush()
-    record(session, actor, "award.reissue", "award", new.serial, before={"serial": old.serial}, after=_snapshot(new))
-    return new

@@ -20,17 +20,28 @@ from ..dates import local_today
 from ..districts.service import all_districts
 from ..errors import DomainError, NotFound, ValidationFailed
 from ..extensions import db, limiter
-from ..forms import ActionForm, apply_errors
+from ..forms import apply_errors
 from ..http import actor, check, refused, require
 from ..i18n import locale_code
 from ..medals.service import all_medals
-from . import printing, queries, service
-from .forms import FORMAT_LABELS, HISTORY_LABELS, STATUS_LABELS, BulkForm, FilterForm, PresentedForm, RevokeForm
+from . import annex, printing, queries, revocation, service
+from .forms import (
+    FORMAT_LABELS,
+    HISTORY_LABELS,
+    NAME_LABELS,
+    STATUS_LABELS,
+    BulkForm,
+    FilterForm,
+    PresentedForm,
+    ReissueForm,
+    RevokeForm,
+)
 from .models import Award
 
 bp = Blueprint("awards", __name__, url_prefix="/staff/awards")
 public = Blueprint("verify", __name__)
 
+EARLY = "ceremony_in_future"  # the service's code: ask to confirm
 FILTER_KEYS = ("ceremony", "medal", "district", "status", "q", "format")
 
 
@@ -72,7 +83,9 @@ def _bulk(form: BulkForm):
     try:
         if action == "present":
             check("awards.present")
-            done = service.mark_presented(db.session, actor(), serials, form.date.data)
+            done = service.mark_presented(
+                db.session, actor(), serials, form.date.data, confirm_early=form.confirm_early.data
+            )
             flash(
                 ngettext("%(num)d certificate marked presented.", "%(num)d certificates marked presented.", len(done)),
                 "success",
@@ -102,8 +115,18 @@ def _bulk(form: BulkForm):
         apply_errors(form, exc.fields)
         return 422
     except DomainError as exc:
+        if exc.code == EARLY:
+            return _ask_to_confirm(form, exc)
         return refused(exc, form, prefix=_("Nothing was changed."))
     return redirect(_here())
+
+
+def _ask_to_confirm(form, exc: DomainError) -> int:
+    """The ceremony is more than a day away: the warning goes beside a box to
+    tick, and the same button sends the form again."""
+    db.session.rollback()
+    apply_errors(form, {"confirm_early": f"{exc.message} {_('Nothing was changed.')}"})
+    return exc.status
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -179,18 +202,32 @@ def presentation_sheet_pdf():
     return _pdf_or_page(lambda: printing.sheet_response(db.session, current_user, request.args))
 
 
-def _render_show(award: Award, *, presented_form=None, revoke_form=None, status: int = 200):
+@bp.get("/decree-annex.pdf")
+@require("awards.view")
+def decree_annex_pdf():
+    """The list approved under one decree (``?number=&date=``), to sign."""
+
+    def make():
+        number, day = annex.decree_of(request.args)
+        body = annex.annex_pdf(db.session, current_user, number, day)
+        return printing.pdf_response(body, f"decree-{day.isoformat()}-annex.pdf")
+
+    return _pdf_or_page(make)
+
+
+def _render_show(award: Award, *, presented_form=None, revoke_form=None, reissue_form=None, status: int = 200):
     today = local_today().strftime("%d.%m.%Y")
-    replacement = db.session.scalar(select(Award).where(Award.reissue_of_id == award.id))
+    replacement = queries.replacement_of(db.session, award)
     return render_template(
         "awards/show.html",
         award=award,
         replacement=replacement,
         presented_form=presented_form or PresentedForm(data={"date": today}),
-        revoke_form=revoke_form or RevokeForm(),
-        action_form=ActionForm(),
+        revoke_form=revoke_form or RevokeForm(data=award.name_parts),
+        reissue_form=reissue_form or ReissueForm(data=award.name_parts),
         events=history(db.session, "award", award.serial),
         history_labels=HISTORY_LABELS,
+        name_labels=NAME_LABELS,
         status_labels=STATUS_LABELS,
         formats=FORMAT_LABELS,
         verify_url=printing.verify_url(award.verify_code),
@@ -231,8 +268,12 @@ def presented(serial: str):
     if not form.validate_on_submit():
         return _render_show(award, presented_form=form, status=422)
     try:
-        service.mark_presented(db.session, actor(), [award.serial], form.date.data)
+        service.mark_presented(
+            db.session, actor(), [award.serial], form.date.data, confirm_early=form.confirm_early.data
+        )
     except DomainError as exc:
+        if exc.code == EARLY:
+            return _render_show(award, presented_form=form, status=_ask_to_confirm(form, exc))
         return _refused(award, form, "presented_form", exc)
     flash(_("Certificate %(serial)s marked presented.", serial=award.serial), "success")
     return redirect(url_for("awards.show", serial=award.serial))
@@ -246,7 +287,9 @@ def revoke(serial: str):
     if not form.validate_on_submit():
         return _render_show(award, revoke_form=form, status=422)
     try:
-        result = service.revoke(db.session, actor(), award, form.reason.data, reissue=form.reissue.data)
+        result = revocation.revoke(
+            db.session, actor(), award, form.reason.data, reissue=form.reissue.data, corrections=form.corrections(award)
+        )
     except DomainError as exc:
         return _refused(award, form, "revoke_form", exc)
     if result is not award:
@@ -267,13 +310,15 @@ def revoke(serial: str):
 @require("awards.revoke")
 def reissue(serial: str):
     award = _award_or_404(serial, "awards.revoke")
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    form = ReissueForm()
+    if not form.validate_on_submit():
+        return _render_show(award, reissue_form=form, status=422)
     try:
-        new = service.reissue(db.session, actor(), award)
+        new = revocation.reissue(
+            db.session, actor(), award, reason=form.reason.data, corrections=form.corrections(award)
+        )
     except DomainError as exc:
-        refused(exc)
-        return redirect(url_for("awards.show", serial=award.serial))
+        return _refused(award, form, "reissue_form", exc)
     flash(_("Certificate %(new)s issued in place of %(old)s.", old=award.serial, new=new.serial), "success")
     return redirect(url_for("awards.show", serial=new.serial))
 
@@ -281,10 +326,28 @@ def reissue(serial: str):
 # ------------------------------------------------------------ verification
 
 
+@public.get("/verify")
+def verify_form():
+    """A box to type the code printed under the QR code; a code that cannot be
+    one is "not found" here, any other is looked up at its own address."""
+    typed = request.args.get("code", "")
+    if not typed.strip():
+        return render_template("awards/verify.html", award=None, asking=True, typed="")
+    code = codes.normalise(typed)
+    if code is None:
+        return render_template("awards/verify.html", award=None, asking=False, typed=typed[:40]), 404
+    return redirect(url_for("verify.verify", code=code))
+
+
 @public.get("/v/<code>")
 @limiter.limit(lambda: current_app.config["AWARD_VERIFY_RATE_LIMIT"])
 def verify(code: str):
     award = queries.find_by_code(db.session, code)
     if award is None:
-        return render_template("awards/verify.html", award=None), 404
-    return render_template("awards/verify.html", award=award, revoked_on=printing.revoked_on(award))
+        return render_template("awards/verify.html", award=None, asking=False, typed=code[:40]), 404
+    return render_template(
+        "awards/verify.html",
+        award=award,
+        revoked_on=printing.revoked_on(award),
+        replacement=queries.replacement_of(db.session, award),
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from functools import lru_cache
+from typing import Any
 
 from .content import SheetHeader, SheetRow
 from .layouts import Box, Text
@@ -44,16 +45,24 @@ def cell_elements(layout: SheetLayout) -> tuple[tuple[Column, Text | None], ...]
     return tuple(out)
 
 
-def place_row(row: SheetRow, layout: SheetLayout = SHEET) -> list[tuple[Text, Fitted]]:
+def cell_text(row: Any, field: str) -> str:
+    """A row's value for a column: the row's attribute of the column's field name."""
+    value = getattr(row, field)
+    return str(value) if isinstance(value, int) else clean(value)
+
+
+def place_row(row: Any, layout: SheetLayout = SHEET) -> list[tuple[Text, Fitted]]:
     """Where each cell's text goes in a row (the drawing uses exactly this)."""
-    values = {"number": str(row.number), "full_name": clean(row.full_name), "serial": clean(row.serial)}
-    return [(el, fit(el, values[col.field])) for col, el in cell_elements(layout) if el is not None]
+    return [(el, fit(el, cell_text(row, col.field))) for col, el in cell_elements(layout) if el is not None]
 
 
 class PresentationSheet:
-    def __init__(self, header: SheetHeader, layout: SheetLayout = SHEET):
+    """A list as a table over pages (the presentation sheet, and any list of the
+    same shape: its layout says the heading and the columns)."""
+
+    def __init__(self, header: SheetHeader, layout: SheetLayout = SHEET, title: str = TITLE):
         self.layout = layout
-        self.writer = PdfWriter(title=TITLE)
+        self.writer = PdfWriter(title=title)
         self.table_width = sum(c.width for c in layout.columns)
         self._cells = cell_elements(layout)
         self._page_numbers: list[int] = []
@@ -122,7 +131,7 @@ class PresentationSheet:
         path.append(b"%s m %s l" % (num(x1, top), num(x1, bottom)))
         return b"q %s %s w %s S Q\n" % (stroke_color((0.2, 0.2, 0.25)), num(lay.line_width), b" ".join(path))
 
-    def _row_ops(self, row: SheetRow, x: float, y: float) -> bytes:
+    def _row_ops(self, row: Any, x: float, y: float) -> bytes:
         ops = [b"q 1 0 0 1 %s cm\n" % num(x, y)]
         ops += [text_ops(self.writer, el, fitted) for el, fitted in place_row(row, self.layout)]
         ops.append(b"Q\n")
@@ -130,7 +139,8 @@ class PresentationSheet:
 
     # ---- pages ---------------------------------------------------------------------------
 
-    def add_page(self, rows: list[SheetRow]) -> None:
+    def add_page(self, rows: list[Any], extra: bytes = b"") -> None:
+        """A page of the table with these rows (and ``extra`` drawing operators after them)."""
         lay = self.layout
         first = self.writer.page_count == 0
         top = self.top - (self._header_height_used() if first else 0)
@@ -141,6 +151,12 @@ class PresentationSheet:
             y -= lay.row_height
             ops.append(self._row_ops(row, lay.left, y))
         ops.append(self._grid_ops(top, len(rows)))
+        ops.append(extra)
+        self._number_page(ops)
+
+    def _number_page(self, ops: list[bytes]) -> None:
+        """Add the page's "k / N" (filled in at the end) and write the page."""
+        lay = self.layout
         number = len(self._page_numbers) + 1
         self._page_numbers.append(self.writer.reserve_form(b"/Pg%d" % number))
         ops.append(b"/Pg%d Do\n" % number)

@@ -53,6 +53,7 @@ def test_clerk_prints_a_ceremony_and_marks_it_presented(
         "Tick all on this page",
         "Mark presented",
         "Date presented",
+        "Yes, mark them presented before the ceremony",
         "This certificate is valid.",
     )
     page, watch = new_page(accept_downloads=True)
@@ -77,6 +78,11 @@ def test_clerk_prints_a_ceremony_and_marks_it_presented(
 
     page.get_by_role("link", name=kk["Tick all on this page"]).click()
     page.get_by_label(visible_label(kk["Date presented"])).fill("09.05.2025")
+    page.get_by_role("button", name=kk["Mark presented"], exact=True).click()
+    # The ceremony is weeks away: asked first, the ticks kept.
+    confirm = page.get_by_label(visible_label(kk["Yes, mark them presented before the ceremony"]))
+    expect(confirm).to_be_visible()
+    confirm.check()
     page.get_by_role("button", name=kk["Mark presented"], exact=True).click()
     expect(page.locator(".flash-success")).to_be_visible()
     watch.check()
