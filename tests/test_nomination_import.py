@@ -484,7 +484,7 @@ def test_export_csv_round_trip_and_formulas_neutralised(client, login, make_user
     assert response.status_code == 200
     assert response.data.startswith("\ufeff".encode())
     table = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert table[0] == ["id", *COLUMNS, "status", "decree_number", "decree_date"]
+    assert table[0] == ["id", *COLUMNS, "status", "decree_number", "decree_date", "status_label"]
     assert len(table) == 7
     records = {r[4]: dict(zip(table[0], r)) for r in table[1:]}
     first = records[saved[0]["iin"]]

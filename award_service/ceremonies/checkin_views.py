@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_time, ngettext
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..http import actor, check, require
-from ..timeutil import to_local
+from ..i18n import local_time
 from . import checkin, registrations, service
 from .forms import CATEGORY_LABELS, CheckinForm, CodeForm
 from .models import Ceremony, Registration
@@ -34,7 +34,7 @@ def _ceremony(ceremony_id: int) -> Ceremony:
 
 
 def _at(moment) -> str:
-    return format_time(to_local(moment, current_app.config["AWARD_TIMEZONE"]), "HH:mm", rebase=False)
+    return local_time(moment)
 
 
 def _page(

@@ -28,7 +28,7 @@ from ..mail import ics, registry
 from ..mail.models import OutboxMessage
 from ..mail.outbox import enqueue, enqueue_from, first_id, id_of, insert_from, insert_values
 from ..mail.registry import Composed
-from ..mail.render import base_url, render
+from ..mail.render import link, render
 from ..mail.transport import Attachment, mail_domain, sender
 from ..pdf import ticket_pdf
 from ..timeutil import to_local, utcnow, zone
@@ -246,7 +246,7 @@ def enqueue_reminders(session, now: datetime | None = None) -> int:
 
 def _registration_context(registration: Registration, language: str) -> dict:
     ceremony = registration.ceremony
-    manage = f"{base_url()}/r/{registration.token}"
+    manage = f"/r/{registration.token}"
     return {
         "name": registration.full_name,
         "title": ceremony.title(language),
@@ -255,9 +255,9 @@ def _registration_context(registration: Registration, language: str) -> dict:
         "address": ceremony.address or "",
         "seats": registration.seats,
         "ticket_code": grouped(registration.ticket_code),
-        "manage_link": manage,
-        "ticket_link": f"{manage}/ticket.pdf",
-        "ceremony_link": f"{base_url()}/ceremonies/{ceremony.id}",
+        "manage_link": link(manage, language),
+        "ticket_link": link(f"{manage}/ticket.pdf", language),
+        "ceremony_link": link(f"/ceremonies/{ceremony.id}", language),
     }
 
 
@@ -272,7 +272,7 @@ def _ticket(registration: Registration) -> Attachment | None:
 
 def calendar_event(registration: Registration, language: str, now: datetime, *, cancelled: bool = False) -> Attachment:
     ceremony = registration.ceremony
-    manage = f"{base_url()}/r/{registration.token}"
+    manage = link(f"/r/{registration.token}", language)
     organizer = sender(current_app.config)
     name, address = parseaddr(organizer)
     data = ics.event(
