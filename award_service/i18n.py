@@ -72,6 +72,22 @@ def remember_link_language() -> None:
         session["lang"] = chosen
 
 
+def fallback_order(language: str) -> tuple[str, ...]:
+    """The languages to try for a text given in several: the requested one,
+    then Russian, then Kazakh (the one rule for ceremonies' titles and venues,
+    on pages, PDFs, mail, calendar files and the API)."""
+    return tuple(dict.fromkeys((language, "ru", "kk")))
+
+
+def in_language(texts: dict[str, str | None], language: str, default: str = "") -> str:
+    """The first non-empty of ``texts`` (language -> text) in :func:`fallback_order`, else ``default``."""
+    for code in fallback_order(language):
+        text = texts.get(code)
+        if text:
+            return text
+    return default
+
+
 def select_timezone() -> str:
     return current_app.config["AWARD_TIMEZONE"]
 
@@ -85,7 +101,7 @@ def _zone() -> str:
 
 
 def local_date(value: date | datetime | str | None) -> str:
-    """A date in the page's language: 09.05.2027 (kk, ru), 9 May 2027 (en).
+    """A date in the page's language: 09.05.2027.
     Also an ISO string (as audit events keep dates) and the local day of a UTC
     time; other text is shown as it is."""
     if isinstance(value, str):
@@ -98,7 +114,7 @@ def local_date(value: date | datetime | str | None) -> str:
 
 def local_datetime(value: datetime | str | None, fmt: str | None = None) -> str:
     """A UTC time in the deployment's zone and the page's language, one format
-    for the whole site: 09.05.2027, 19:00 (en: 9 May 2027, 19:00).  No zone
+    for the whole site: 09.05.2027, 19:00.  No zone
     name is shown: every time on the site is Kazakhstan time.  ``fmt`` is
     accepted from older templates and ignored."""
     if isinstance(value, str):

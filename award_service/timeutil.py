@@ -63,26 +63,16 @@ def from_local(value: datetime | None, zone_name: str) -> datetime | None:
 
 # ---------------------------------------------------------------- showing dates and times
 #
-# One format per language, on pages, PDFs and mail alike: 09.05.2027, 19:00 in
-# Kazakh and Russian (how dates are written in Kazakhstan); in English the month
-# is named, 9 May 2027, 19:00, because 09.05.2027 reads as 5 September to many
-# English readers.  The 24-hour clock everywhere.  Pure functions (no Flask),
-# so the PDF kit uses them too; ``i18n`` gives them the page's language and zone.
+# One format on pages, PDFs and mail alike: 09.05.2027, 19:00, the 24-hour
+# clock, in the deployment's zone.  Kazakh and Russian write dates so; English
+# pages use the same form on purpose: it is the form every date field asks for
+# ("Day.month.year"), the one printed on the bilingual certificates and
+# tickets, and staff compare the three; the four-digit year and the dots keep
+# it from reading as an American month/day.  A language that needs another
+# form gets its pattern here.  Pure functions (no Flask), so the PDF kit uses
+# them too; ``i18n`` gives them the page's language and zone.
 
-_MONTHS_EN = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+DATE_PATTERNS = {"kk": "%d.%m.%Y", "ru": "%d.%m.%Y", "en": "%d.%m.%Y"}
 
 
 def show_date(value: date | datetime | None, language: str, zone_name: str | None = None) -> str:
@@ -91,9 +81,7 @@ def show_date(value: date | datetime | None, language: str, zone_name: str | Non
         return ""
     if isinstance(value, datetime):
         value = to_local(value, zone_name).date() if zone_name else value.date()
-    if language == "en":
-        return f"{value.day} {_MONTHS_EN[value.month - 1]} {value.year}"
-    return f"{value.day:02d}.{value.month:02d}.{value.year:04d}"
+    return value.strftime(DATE_PATTERNS.get(language, "%d.%m.%Y"))
 
 
 def show_time(value: datetime | None, zone_name: str) -> str:
@@ -104,7 +92,7 @@ def show_time(value: datetime | None, zone_name: str) -> str:
 
 
 def show_datetime(value: datetime | None, language: str, zone_name: str) -> str:
-    """A moment in the deployment's zone: 09.05.2027, 19:00 (en: 9 May 2027, 19:00)."""
+    """A moment in the deployment's zone: 09.05.2027, 19:00."""
     if value is None:
         return ""
     return f"{show_date(value, language, zone_name)}, {show_time(value, zone_name)}"

@@ -24,6 +24,7 @@ from ..ceremonies.models import Ceremony
 from ..dates import local_today, parse_date
 from ..errors import Conflict, Forbidden, ValidationFailed
 from ..extensions import DbSession
+from ..i18n import local_date
 from ..medals.models import Medal
 from ..nominations import events as nomination_events
 from ..nominations.models import Nomination
@@ -132,9 +133,7 @@ def parse_presented_date(value: object, award_dates: list[date], *, today: date 
         if day > today:
             errors["date"] = _l("The date is in the future.")
         elif award_dates and day < max(award_dates):
-            errors["date"] = _l(
-                "The date comes before the decree (%(date)s).", date=max(award_dates).strftime("%d.%m.%Y")
-            )
+            errors["date"] = _l("The date comes before the decree (%(date)s).", date=local_date(max(award_dates)))
     if errors or day is None:  # no day: parse_date said why in errors
         raise ValidationFailed(errors)
     return day
@@ -157,7 +156,7 @@ def mark_presented(session: DbSession, actor: Actor, serials: object, on: object
                 _l(
                     "Certificate %(serial)s was already presented on %(date)s.",
                     serial=award.serial,
-                    date=award.presented_on.strftime("%d.%m.%Y"),
+                    date=local_date(award.presented_on),
                 ),
                 code="already_presented",
             )
@@ -243,7 +242,7 @@ def attach_to_ceremony(session: DbSession, actor: Actor, ceremony: Ceremony, ser
                 _l(
                     "Certificate %(serial)s was already presented on %(date)s.",
                     serial=award.serial,
-                    date=award.presented_on.strftime("%d.%m.%Y"),
+                    date=local_date(award.presented_on),
                 ),
                 code="already_presented",
             )

@@ -15,7 +15,7 @@ from flask_babel import ngettext
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..http import actor, check, require
-from ..i18n import local_time
+from ..i18n import local_time, locale_code
 from . import checkin, registrations, service
 from .forms import CATEGORY_LABELS, CheckinForm, CodeForm
 from .models import Ceremony, Registration
@@ -102,7 +102,7 @@ def scan(ceremony_id: int):
 def _found(ceremony: Ceremony, registration: Registration, status: int = 200):
     """The person behind a ticket, or why they cannot come in."""
     if registration.ceremony_id != ceremony.id:
-        title = registration.ceremony.title_kk
+        title = registration.ceremony.title(locale_code())
         return _page(ceremony, problem=_("This ticket is for another ceremony: %(title)s.", title=title), status=409)
     if registration.status == "cancelled":
         return _page(

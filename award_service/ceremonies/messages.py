@@ -38,7 +38,9 @@ from .tickets import ticket_content
 log = logging.getLogger(__name__)
 
 # Fields of a ceremony whose change attendees are told about.
-ATTENDEE_FIELDS = ("title_kk", "title_ru", "starts_at", "venue", "address")
+TITLE_FIELDS = ("title_kk", "title_ru", "title_en")
+VENUE_FIELDS = ("venue", "venue_kk", "venue_ru", "venue_en")
+ATTENDEE_FIELDS = (*TITLE_FIELDS, "starts_at", *VENUE_FIELDS, "address")
 # A reminder is not worth sending this close to the start (a sweep that ran late).
 REMINDER_TOO_LATE = timedelta(hours=2)
 
@@ -126,8 +128,8 @@ def ceremony_changed(session, ceremony, changes: dict, *, now: datetime | None =
 
     ``changes`` maps a field of :meth:`Ceremony.snapshot` to its new value, or to
     ``(old, new)`` -- e.g. the second dict of ``audit.diff(before, after)``, or
-    ``{k: (b[k], a[k])}``.  Only ``title_kk``, ``title_ru``, ``starts_at``,
-    ``venue`` and ``address`` concern attendees; a change of anything else
+    ``{k: (b[k], a[k])}``.  Only the titles, ``starts_at``, the venues and
+    ``address`` concern attendees; a change of anything else
     (capacity, dates of registration…) sends nothing."""
     relevant = {k: v for k, v in changes.items() if k in ATTENDEE_FIELDS}
     if not relevant:
@@ -251,7 +253,7 @@ def _registration_context(registration: Registration, language: str) -> dict:
         "name": registration.full_name,
         "title": ceremony.title(language),
         "when": ceremony.starts_at,
-        "venue": ceremony.venue,
+        "venue": ceremony.venue_in(language),
         "address": ceremony.address or "",
         "seats": registration.seats,
         "ticket_code": grouped(registration.ticket_code),
@@ -279,7 +281,7 @@ def calendar_event(registration: Registration, language: str, now: datetime, *, 
         uid=f"registration-{registration.id}@{mail_domain(current_app.config)}",
         starts_at=ceremony.starts_at,
         summary=ceremony.title(language),
-        location=", ".join(part for part in (ceremony.venue, ceremony.address) if part),
+        location=ceremony.place(language),
         description=manage,
         url=manage,
         organizer_name=name or ceremony.title(language),
@@ -355,8 +357,10 @@ def _changed(session, message, subject, language, params, now) -> Composed:
     changes = dict(params["changes"])
     if "starts_at" in changes:
         changes["starts_at"] = {k: _as_datetime(v) for k, v in changes["starts_at"].items()}
-    if "title_kk" in changes or "title_ru" in changes:
+    if any(k in changes for k in TITLE_FIELDS):
         changes["title"] = {"old": None, "new": subject.ceremony.title(language)}
+    if any(k in changes for k in VENUE_FIELDS):
+        changes["venue"] = {"old": None, "new": subject.ceremony.venue_in(language)}
     confirmed = subject.status == "confirmed"
     return _compose_for_registration(
         message.kind,

@@ -49,7 +49,7 @@ EXTENSIONS = {"application/pdf": (".pdf",), "image/jpeg": (".jpg", ".jpeg"), "im
 
 def dmy(value) -> str:
     """A date as people read it in the page's language (the core's one format;
-    also the ``dmy`` template filter): 14.03.1927, in English 14 March 1927."""
+    also the ``dmy`` template filter): 14.03.1927."""
     return local_date(value)
 
 

@@ -9,7 +9,7 @@ ticket_pdf(item)                            an admission ticket (A6 on an A4 she
 """
 
 from .certificate import certificate_pdf, stream_certificates, write_certificates
-from .content import CertificateContent, SheetHeader, SheetRow, TicketContent
+from .content import PRINTED_LANGUAGE, CertificateContent, SheetHeader, SheetRow, TicketContent
 from .fonts import MissingGlyphError
 from .layouts import FORMATS
 from .sheet import presentation_sheet_pdf, stream_presentation_sheet
@@ -17,6 +17,7 @@ from .ticket import ticket_pdf
 
 __all__ = [
     "FORMATS",
+    "PRINTED_LANGUAGE",
     "CertificateContent",
     "MissingGlyphError",
     "SheetHeader",
