@@ -129,9 +129,10 @@ def _example_row() -> list:
 
 
 def _download(body, filename: str, mimetype: str) -> Response:
+    # content_type, not mimetype: Werkzeug would add a second "; charset=utf-8" to a text/ type
     return Response(
         body,
-        mimetype=mimetype,
+        content_type=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )
 
