@@ -208,7 +208,16 @@ def test_history_page_shows_labels_words_and_local_times(app, client, login, mak
     assert page.status_code == 200
     text = re.sub(r"<[^>]+>", " ", page.text)
     text = " ".join(text.split())
-    for word in ("None", "True", "False", "ceremony.update", "ceremony.create", "registration_closes_at", "waitlist"):
+    for word in (
+        "None",
+        "True",
+        "False",
+        "ceremony.update",
+        "ceremony.create",
+        "registration_closes_at",
+        "waitlist",
+        "zhezkazgan",
+    ):
         assert word not in text, word
     venue = translated(lang, "Venue")
     assert f"{venue}: Алаш алаңы → Жастар сарайы" in text
@@ -221,6 +230,8 @@ def test_history_page_shows_labels_words_and_local_times(app, client, login, mak
     assert f"{closes}: 08.05.2030, 18:00 → —" in text
     assert f"{translated(lang, 'Starts at')}: {SHOWN}" in text  # the creation, in local time
     assert translated(lang, "Changed") in text and translated(lang, "Created") in text
+    assert f"{translated(lang, 'District')}: {ceremony.district.name(lang)}" in text  # the name, not the code
+    assert f"{translated(lang, 'Venue (English)')}:" not in text  # left empty at creation: not listed
 
 
 def test_registration_history_names_its_actions_and_sources(client, login, make_user, make_ceremony):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask_babel import gettext as _
@@ -86,7 +86,8 @@ def field_label(key: str, labels: HistoryLabels) -> str:
 def changes(event: AuditEvent, labels: HistoryLabels) -> list[Change]:
     before = event.before or {}
     after = event.after or {}
-    keys = list(before) + [k for k in after if k not in before]
+    # What a creation left empty is not news: only what was given is listed.
+    keys = list(before) + [k for k in after if k not in before and after[k] not in (None, "")]
     return [
         Change(
             label=field_label(k, labels),
@@ -95,6 +96,11 @@ def changes(event: AuditEvent, labels: HistoryLabels) -> list[Change]:
         )
         for k in keys
     ]
+
+
+def with_values(labels: HistoryLabels, key: str, values: Mapping[str, Any]) -> HistoryLabels:
+    """``labels`` with the words for one more key's stored values (e.g. district codes -> names)."""
+    return replace(labels, values={**labels.values, key: values})
 
 
 def present(events: Iterable[AuditEvent], labels: HistoryLabels) -> list[HistoryRow]:

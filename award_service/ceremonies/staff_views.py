@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from ..accounts.permissions import scoped_district_id
 from ..audit import history
-from ..audit.display import present
+from ..audit.display import present, with_values
 from ..districts.service import all_districts
 from ..errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..extensions import db
@@ -299,6 +299,11 @@ def export_csv(ceremony_id: int):
     )
 
 
+def _ceremony_history_labels():
+    locale = locale_code()
+    return with_values(CEREMONY_HISTORY, "district", {d.code: d.name(locale) for d in all_districts(db.session)})
+
+
 @bp.get("/<int:ceremony_id>/history")
 @require("audit.view")
 def ceremony_history(ceremony_id: int):
@@ -306,7 +311,7 @@ def ceremony_history(ceremony_id: int):
     return render_template(
         "audit/history.html",
         title=ceremony.title(locale_code()),
-        rows=present(history(db.session, "ceremony", ceremony.id), CEREMONY_HISTORY),
+        rows=present(history(db.session, "ceremony", ceremony.id), _ceremony_history_labels()),
         back=url_for(".show", ceremony_id=ceremony.id),
     )
 
