@@ -105,23 +105,25 @@ def local_date(value: date | datetime | str | None) -> str:
     Also an ISO string (as audit events keep dates) and the local day of a UTC
     time; other text is shown as it is."""
     if isinstance(value, str):
+        text = value
         try:
-            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+            value = datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
         except ValueError:
-            return value
+            return text
     return show_date(value, locale_code(), _zone())
 
 
 def local_datetime(value: datetime | str | None, fmt: str | None = None) -> str:
     """A UTC time in the deployment's zone and the page's language, one format
-    for the whole site: 09.05.2027, 19:00.  No zone
-    name is shown: every time on the site is Kazakhstan time.  ``fmt`` is
-    accepted from older templates and ignored."""
+    for the whole site: 09.05.2027, 19:00.  No zone name is shown: every time
+    on the site is Kazakhstan time.  ``fmt`` is accepted from older templates
+    and ignored."""
     if isinstance(value, str):
+        text = value
         try:
-            value = datetime.fromisoformat(value)
+            value = datetime.fromisoformat(text)
         except ValueError:
-            return value
+            return text
     return show_datetime(value, locale_code(), _zone())
 
 

@@ -108,7 +108,7 @@ def present(events: Iterable[AuditEvent], labels: HistoryLabels) -> list[History
         HistoryRow(
             event=e,
             at=local_datetime(e.occurred_at),
-            who=e.actor.name if e.actor else (e.actor_label or DASH),
+            who=getattr(e.actor, "name", None) or e.actor_label or DASH,
             action=str(labels.actions.get(e.action, e.action)),
             changes=changes(e, labels),
         )
