@@ -150,3 +150,12 @@ def select_latest():
     from sqlalchemy import select
 
     return select(Ceremony).order_by(Ceremony.id.desc())
+
+
+@pytest.mark.parametrize(("locale", "shown"), [("ru-RU", "ru"), ("en-GB", "en"), ("de-DE", "kk")])
+def test_a_first_visit_follows_the_browsers_language(live_server, new_page, locale, shown):
+    page, watch = new_page(locale=locale, viewport={"width": 360, "height": 800})
+    page.goto("/")
+    assert page.evaluate("() => document.documentElement.lang") == shown
+    assert_no_sideways_scroll(page)
+    watch.check()
