@@ -72,6 +72,14 @@ def remember_link_language() -> None:
         session["lang"] = chosen
 
 
+def vary_on_language(response):
+    """Pages and API answers are in the language the browser asks for: a cache
+    in front of the service must keep one copy per Accept-Language."""
+    if response.mimetype in ("text/html", "application/json"):
+        response.vary.add("Accept-Language")
+    return response
+
+
 def fallback_order(language: str) -> tuple[str, ...]:
     """The languages to try for a text given in several: the requested one,
     then Russian, then Kazakh (the one rule for ceremonies' titles and venues,
@@ -152,6 +160,7 @@ def init_app(app) -> None:
     # is already pushed (CLI, tests, workers) must not inherit a stale one.
     app.before_request(refresh)
     app.before_request(remember_link_language)
+    app.after_request(vary_on_language)
     app.jinja_env.filters.update(localdt=local_datetime, localdate=local_date, localtime=local_time, dmy=local_date)
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES, locale_code=locale_code, datetime_local_input=datetime_local_input

@@ -391,7 +391,9 @@ def test_staff_form_saves_the_language_fields(client, login, make_user, make_cer
 def test_accept_language_on_a_first_visit(app, accept, shown):
     fresh = app.test_client()
     headers = {"Accept-Language": accept} if accept else {}
-    assert html_lang(fresh.get("/", headers=headers).text) == shown
+    page = fresh.get("/", headers=headers)
+    assert html_lang(page.text) == shown
+    assert "Accept-Language" in page.headers["Vary"]  # a cache keeps one copy per language
 
 
 def test_a_chosen_language_wins_over_the_browser(app):
