@@ -344,8 +344,17 @@ def test_pages_mail_calendar_and_ticket_follow_the_rule(client, smtp, make_cerem
         tz="Asia/Almaty",
     )
     mail.flush()
-    changed = sent(smtp, "ceremony_changed", registration)
-    assert "Youth Palace" in text_body(changed)  # an English reader's venue did not change, but is named
+    changed = text_body(sent(smtp, "ceremony_changed", registration))
+    assert "Where: Youth Palace, Жезқазған" in changed and "New place" not in changed  # not theirs
+    ceremonies.update_ceremony(db.session, Actor.system("test"), ceremony, {"venue_en": "Grand Hall"}, tz="Asia/Almaty")
+    mail.flush()
+    db.session.expire_all()
+    ids = db.session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.kind == "ceremony_changed", OutboxMessage.object_id == str(registration.id))
+        .order_by(OutboxMessage.id)
+    ).all()
+    assert "New place: Grand Hall, Жезқазған" in text_body(smtp.messages_for(ids[-1:])[0])
     ticket = pdf_text(client.get(f"/r/{registration.token}/ticket.pdf").data)
     assert "Жастар сарайы / Дворец молодёжи" in ticket
     # Russian now has its own venue; English keeps its own; Kazakh has its own.

@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Insert, Integer, String, bindparam, cast, select
 
 from ..codes import grouped
+from ..i18n import in_language
 from ..mail import ics, registry
 from ..mail.models import OutboxMessage
 from ..mail.outbox import enqueue, enqueue_from, first_id, id_of, insert_from, insert_values
@@ -357,10 +358,21 @@ def _changed(session, message, subject, language, params, now) -> Composed:
     changes = dict(params["changes"])
     if "starts_at" in changes:
         changes["starts_at"] = {k: _as_datetime(v) for k, v in changes["starts_at"].items()}
-    if any(k in changes for k in TITLE_FIELDS):
-        changes["title"] = {"old": None, "new": subject.ceremony.title(language)}
-    if any(k in changes for k in VENUE_FIELDS):
-        changes["venue"] = {"old": None, "new": subject.ceremony.venue_in(language)}
+    ceremony = subject.ceremony
+    # The name and the place as this reader sees them (their language, by the
+    # one rule): a change only to another language's venue is not news to them.
+    for shown, fields, now_shown in (
+        ("title", TITLE_FIELDS, ceremony.title(language)),
+        ("venue", VENUE_FIELDS, ceremony.venue_in(language)),
+    ):
+        if not any(k in changes for k in fields):
+            continue
+        before = {k: changes[k]["old"] if k in changes else getattr(ceremony, k) for k in fields}
+        was = in_language({code: before.get(f"{shown}_{code}") or "" for code in ("kk", "ru", "en")}, language)
+        was = was or before.get("venue") or ""
+        changes.pop(shown, None)
+        if was != now_shown:
+            changes[shown] = {"old": was, "new": now_shown}
     confirmed = subject.status == "confirmed"
     return _compose_for_registration(
         message.kind,
