@@ -3,6 +3,10 @@
 Writing: Excel and LibreOffice run a cell that starts with ``=``, ``+``, ``-``,
 ``@``, a tab or a carriage return as a formula (CSV injection), so exports pass
 every text cell through :func:`spreadsheet_safe`, which prefixes an apostrophe.
+Every exported file is written the same way: CSV in UTF-8 with a BOM (Excel
+then shows Kazakh letters), served as :data:`CSV_MIMETYPE`; times in ISO 8601
+with the zone's offset (``2027-05-09T19:00:00+05:00``, :func:`export_text`);
+states in words in the reader's language, beside their machine code.
 
 Reading: :func:`read_rows` takes the bytes of an uploaded CSV (UTF-8) or XLSX
 file and yields its rows; anything wrong with the file as a whole becomes a
@@ -16,8 +20,11 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterator
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
+
+from .timeutil import iso_local
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_SIGNATURE = b"PK\x03\x04"  # a zip
@@ -25,6 +32,19 @@ OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary .xls (and 
 # An XLSX file is a zip: refuse one that unpacks to far more than any honest
 # upload (a "zip bomb"); openpyxl would hold its shared strings in memory.
 MAX_UNPACKED = 300 * 1024 * 1024
+
+
+CSV_MIMETYPE = "text/csv; charset=utf-8"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+BOM = "\ufeff"  # starts every CSV file we write
+
+
+def export_text(value, zone_name: str) -> str:
+    """One cell of an exported CSV file: a time in ISO 8601 with the zone's
+    offset, a date in ISO 8601, anything else as safe text."""
+    if isinstance(value, (datetime, date)):
+        return iso_local(value, zone_name)
+    return spreadsheet_safe(value)
 
 
 def spreadsheet_safe(value) -> str:

@@ -5,6 +5,8 @@ the core, :mod:`award_service.http`."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 from flask import Blueprint, current_app, g, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -24,7 +26,14 @@ bp = Blueprint("web", __name__)
 def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    return redirect(safe_next(request.form.get("next"), url_for("ceremonies.index")))
+    return redirect(without_lang(safe_next(request.form.get("next"), url_for("ceremonies.index"))))
+
+
+def without_lang(url: str) -> str:
+    """The page to go back to, without a ``lang=`` that would override the choice just made."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 @bp.route("/healthz")

@@ -247,14 +247,20 @@ def test_api_language_query_parameter_wins(client):
     assert response.get_json()["error"]["message"] == translation("ru", "No such ceremony.")
 
 
-def test_an_evening_in_kazakhstan_keeps_its_date(app):
-    """19:00 on 9 May in Kazakhstan is 14:00 UTC: the long date must still say the 9th."""
-    from datetime import datetime
+@pytest.mark.parametrize("lang", ALL_LANGUAGES)
+def test_an_evening_in_kazakhstan_keeps_its_date(app, lang):
+    """19:00 on 9 May in Kazakhstan is 14:00 UTC: the date must still say the 9th;
+    and 20:30 UTC on the 9th is already 01:30 on the 10th there."""
+    from datetime import date, datetime
 
     from flask_babel import force_locale
 
-    from award_service.i18n import local_datetime
+    from award_service.i18n import local_date, local_datetime, local_time
 
-    with app.test_request_context(), force_locale("en"):
-        shown = local_datetime(datetime(2030, 5, 9, 14, 0, tzinfo=UTC), "full")
-    assert "May 9, 2030" in shown and shown.endswith("19:00"), shown
+    with app.test_request_context(), force_locale(lang):
+        assert local_datetime(datetime(2030, 5, 9, 14, 0, tzinfo=UTC)) == "09.05.2030, 19:00"
+        assert local_datetime(datetime(2030, 5, 9, 20, 30, tzinfo=UTC)) == "10.05.2030, 01:30"
+        assert local_date(datetime(2030, 5, 9, 20, 30, tzinfo=UTC)) == "10.05.2030"
+        assert local_date(date(1927, 3, 14)) == local_date("1927-03-14") == "14.03.1927"
+        assert local_time(datetime(2030, 5, 9, 14, 5, tzinfo=UTC)) == "19:05"
+        assert local_datetime(None) == local_date(None) == ""

@@ -198,7 +198,7 @@ BAD_NOMINEES = [
     ({"iin": _head_with_check("2801027"), "birth_date": "1928-01-02"}, "nominee.iin", "7th digit"),
     ({"iin": _head_with_check("2801020"), "birth_date": "1928-01-02"}, "nominee.iin", "7th digit"),
     ({"iin": _head_with_check("2813023"), "birth_date": "1928-01-02"}, "nominee.iin", "not a date"),
-    ({"iin": "860904350504", "birth_date": "1986-09-05"}, "nominee.iin", "born on 1986-09-04"),
+    ({"iin": "860904350504", "birth_date": "1986-09-05"}, "nominee.iin", "born on 04.09.1986"),
     ({"iin": make_iin(date(1928, 1, 2)), "birth_date": "2028-01-02"}, "nominee.birth_date", "future"),
     ({"iin": None, "birth_date": (date.today() + timedelta(days=400)).isoformat()}, "nominee.birth_date", "future"),
     ({"iin": None, "birth_date": "1927-02-30"}, "nominee.birth_date", "date such as"),

@@ -247,7 +247,7 @@ def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_saved(app, medal
     by_cell = {(e.row, e.column): e.message for e in preview.errors}
     assert "check digit" in by_cell[(3, "iin")]
     assert "future" in by_cell[(6, "birth_date")]
-    assert "1930-01-01" in by_cell[(11, "iin")]
+    assert "01.01.1930" in by_cell[(11, "iin")]
     assert preview.total == 11
     with pytest.raises(Conflict) as exc:
         importer.save(db.session, system, preview)
@@ -489,7 +489,7 @@ def test_export_csv_round_trip_and_formulas_neutralised(client, login, make_user
     assert response.status_code == 200
     assert response.data.startswith("\ufeff".encode())
     table = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert table[0] == ["id", *COLUMNS, "status", "decree_number", "decree_date"]
+    assert table[0] == ["id", *COLUMNS, "status", "decree_number", "decree_date", "status_label"]
     assert len(table) == 7
     records = {r[4]: dict(zip(table[0], r)) for r in table[1:]}
     first = records[saved[0]["iin"]]

@@ -310,7 +310,7 @@ def test_new_nomination_with_bad_input_shows_errors_in_place_and_stores_nothing(
     other = make_iin(date(1931, 5, 6))
     response = en_client.post("/staff/nominations/new", data=nominee_form(iin=other, medal=medal.code))
     assert response.status_code == 422
-    assert "1931-05-06" in response.text and form_errors(response.text) == ["iin"]
+    assert "06.05.1931" in response.text and form_errors(response.text) == ["iin"]
     # no medal, no grounds
     response = en_client.post("/staff/nominations/new", data=nominee_form(medal="", grounds="  "))
     assert response.status_code == 422

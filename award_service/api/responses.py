@@ -66,10 +66,14 @@ class Ceremony(Output):
     id: int
     title_kk: str
     title_ru: str
+    title_en: str | None = Field(description="null when not given: English readers see title_ru.")
     description_kk: str
     description_ru: str
     starts_at: DateTime
     venue: str
+    venue_kk: str | None = Field(description="null when not given: venue_ru, venue_kk, then venue are shown.")
+    venue_ru: str | None
+    venue_en: str | None
     address: str
     district: str
     capacity: int

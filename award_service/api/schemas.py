@@ -135,10 +135,18 @@ LocalDateTime = Annotated[
 class CeremonyInput(Input):
     title_kk: Annotated[str, Field(max_length=length(Ceremony.title_kk))]
     title_ru: Annotated[str, Field(max_length=length(Ceremony.title_ru))]
+    title_en: Annotated[str, Field(max_length=length(Ceremony.title_en))] | None = Field(
+        default=None, description="Optional; without it English readers see the Russian title."
+    )
     description_kk: str = ""
     description_ru: str = ""
     starts_at: LocalDateTime
-    venue: Annotated[str, Field(max_length=length(Ceremony.venue))]
+    venue: Annotated[str, Field(max_length=length(Ceremony.venue))] = Field(
+        description="Shown in every language that has no venue_xx of its own."
+    )
+    venue_kk: Annotated[str, Field(max_length=length(Ceremony.venue_kk))] | None = None
+    venue_ru: Annotated[str, Field(max_length=length(Ceremony.venue_ru))] | None = None
+    venue_en: Annotated[str, Field(max_length=length(Ceremony.venue_en))] | None = None
     address: Annotated[str, Field(max_length=length(Ceremony.address))] = ""
     district: str = Field(description="A district code from GET /districts.")
     capacity: int = Field(ge=1, le=MAX_CAPACITY)

@@ -15,7 +15,7 @@ from ..ceremonies.models import Ceremony
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import DbSession
 from ..medals.models import Medal
-from ..timeutil import to_local
+from ..timeutil import show_datetime, to_local
 from .models import Award
 from .queries import printable_query, validate_filters
 
@@ -103,8 +103,8 @@ def sheet_header(ceremony: Ceremony | None, medals: list[Medal]) -> pdf.SheetHea
     lines = []
     if ceremony is not None:
         lines.append(f"{ceremony.title_kk} / {ceremony.title_ru}")
-        starts = to_local(ceremony.starts_at, current_app.config["AWARD_TIMEZONE"])
-        lines.append(f"{starts:%d.%m.%Y %H:%M}, {ceremony.venue}")
+        starts = show_datetime(ceremony.starts_at, pdf.PRINTED_LANGUAGE, current_app.config["AWARD_TIMEZONE"])
+        lines.append(f"{starts}, {ceremony.printed_venue()}")
     for medal in medals:
         lines.append(medal.name_kk)
     return pdf.SheetHeader(title_lines=tuple(lines))

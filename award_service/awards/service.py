@@ -24,11 +24,11 @@ from ..ceremonies.models import Ceremony
 from ..dates import local_today, parse_date
 from ..errors import Conflict, Forbidden, ValidationFailed
 from ..extensions import DbSession
-from ..i18n import select_timezone
+from ..i18n import local_date
 from ..medals.models import Medal
 from ..nominations import events as nomination_events
 from ..nominations.models import Nomination
-from ..timeutil import to_local, utcnow
+from ..timeutil import utcnow
 from .collation import sort_key
 from .corrections import printed_name
 from .models import Award
@@ -145,9 +145,7 @@ def parse_presented_date(value: object, award_dates: list[date], *, today: date 
         if day > today:
             errors["date"] = _l("The date is in the future.")
         elif award_dates and day < max(award_dates):
-            errors["date"] = _l(
-                "The date comes before the decree (%(date)s).", date=max(award_dates).strftime("%d.%m.%Y")
-            )
+            errors["date"] = _l("The date comes before the decree (%(date)s).", date=local_date(max(award_dates)))
     if errors or day is None:  # no day: parse_date said why in errors
         raise ValidationFailed(errors)
     return day
@@ -168,7 +166,7 @@ def _check_not_early(awards: list[Award]) -> None:
                     "Certificate %(serial)s is to be presented at the ceremony of %(date)s, which has not taken "
                     "place yet. Mark it presented anyway?",
                     serial=award.serial,
-                    date=to_local(ceremony.starts_at, select_timezone()).strftime("%d.%m.%Y"),
+                    date=local_date(ceremony.starts_at),
                 ),
                 code="ceremony_in_future",
             )
@@ -195,7 +193,7 @@ def mark_presented(
                 _l(
                     "Certificate %(serial)s was already presented on %(date)s.",
                     serial=award.serial,
-                    date=award.presented_on.strftime("%d.%m.%Y"),
+                    date=local_date(award.presented_on),
                 ),
                 code="already_presented",
             )
@@ -283,7 +281,7 @@ def attach_to_ceremony(session: DbSession, actor: Actor, ceremony: Ceremony, ser
                 _l(
                     "Certificate %(serial)s was already presented on %(date)s.",
                     serial=award.serial,
-                    date=award.presented_on.strftime("%d.%m.%Y"),
+                    date=local_date(award.presented_on),
                 ),
                 code="already_presented",
             )

@@ -22,7 +22,7 @@ from ..errors import DomainError, NotFound, ValidationFailed
 from ..extensions import db, limiter
 from ..forms import apply_errors
 from ..http import actor, check, refused, require
-from ..i18n import locale_code
+from ..i18n import local_date, locale_code
 from ..medals.service import all_medals
 from . import annex, printing, queries, revocation, service
 from .forms import (
@@ -49,8 +49,8 @@ def _ceremony_choices(blank: str) -> list[tuple[str, str]]:
     ceremonies = db.session.scalars(
         select(Ceremony).where(Ceremony.status != "cancelled").order_by(Ceremony.starts_at.desc())
     )
-    title = "title_kk" if locale_code() == "kk" else "title_ru"
-    return [("", blank)] + [(str(c.id), f"{getattr(c, title)} ({c.starts_at:%d.%m.%Y})") for c in ceremonies]
+    locale = locale_code()
+    return [("", blank)] + [(str(c.id), f"{c.title(locale)} ({local_date(c.starts_at)})") for c in ceremonies]
 
 
 def _filter_form() -> FilterForm:

@@ -20,6 +20,7 @@ from ..actor import Actor
 from ..audit import record
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..extensions import DbSession
+from ..i18n import locale_code
 from ..timeutil import utcnow
 from .models import Ceremony, Registration
 
@@ -80,7 +81,7 @@ def check_in(
         raise Forbidden()
     if ceremony is not None and registration.ceremony_id != ceremony.id:
         raise Conflict(
-            _l("This ticket is for another ceremony: %(title)s.", title=registration.ceremony.title_kk),
+            _l("This ticket is for another ceremony: %(title)s.", title=registration.ceremony.title(locale_code())),
             code="wrong_ceremony",
         )
     if registration.status == "cancelled":

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_time, ngettext
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..errors import Conflict, DomainError, NotFound
 from ..extensions import db
 from ..http import actor, check, require
-from ..timeutil import to_local
+from ..i18n import local_time, locale_code
 from . import checkin, registrations, service, tickets
 from .forms import CATEGORY_LABELS, CheckinForm, CodeForm
 from .models import Ceremony, Registration
@@ -34,7 +34,7 @@ def _ceremony(ceremony_id: int) -> Ceremony:
 
 
 def _at(moment) -> str:
-    return format_time(to_local(moment, current_app.config["AWARD_TIMEZONE"]), "HH:mm", rebase=False)
+    return local_time(moment)
 
 
 def _page(
@@ -102,7 +102,7 @@ def scan(ceremony_id: int):
 def _found(ceremony: Ceremony, registration: Registration, status: int = 200):
     """The person behind a ticket, or why they cannot come in."""
     if registration.ceremony_id != ceremony.id:
-        title = registration.ceremony.title_kk
+        title = registration.ceremony.title(locale_code())
         return _page(ceremony, problem=_("This ticket is for another ceremony: %(title)s.", title=title), status=409)
     if registration.status == "cancelled":
         return _page(

@@ -67,12 +67,24 @@ class RegistrationForm(FlaskForm):
 class CeremonyForm(FlaskForm):
     title_kk = StringField(_l("Title (Kazakh)"), validators=[InputRequired(), Length(max=200)])
     title_ru = StringField(_l("Title (Russian)"), validators=[InputRequired(), Length(max=200)])
+    title_en = StringField(
+        _l("Title (English, optional)"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("Shown on the English pages; without it they show the Russian title."),
+    )
     description_kk = TextAreaField(_l("Description (Kazakh)"), validators=[Optional(), Length(max=5000)])
     description_ru = TextAreaField(_l("Description (Russian)"), validators=[Optional(), Length(max=5000)])
     starts_at = DateTimeLocalField(
         _l("Starts at (Kazakhstan time)"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()]
     )
-    venue = StringField(_l("Venue"), validators=[InputRequired(), Length(max=200)])
+    venue = StringField(
+        _l("Venue"),
+        validators=[InputRequired(), Length(max=200)],
+        description=_l("Shown in every language that has no venue of its own below."),
+    )
+    venue_kk = StringField(_l("Venue in Kazakh (optional)"), validators=[Optional(), Length(max=200)])
+    venue_ru = StringField(_l("Venue in Russian (optional)"), validators=[Optional(), Length(max=200)])
+    venue_en = StringField(_l("Venue in English (optional)"), validators=[Optional(), Length(max=200)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
     district = SelectField(_l("District"), validators=[InputRequired()])
     capacity = IntegerField(_l("Capacity (seats)"), validators=[InputRequired(), NumberRange(min=1, max=100_000)])
@@ -87,10 +99,14 @@ class CeremonyForm(FlaskForm):
     DATA_FIELDS = (
         "title_kk",
         "title_ru",
+        "title_en",
         "description_kk",
         "description_ru",
         "starts_at",
         "venue",
+        "venue_kk",
+        "venue_ru",
+        "venue_en",
         "address",
         "district",
         "capacity",

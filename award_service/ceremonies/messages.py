@@ -25,11 +25,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Insert, Integer, String, bindparam, cast, select
 
 from ..codes import grouped
+from ..i18n import in_language
 from ..mail import ics, registry
 from ..mail.models import OutboxMessage
 from ..mail.outbox import enqueue, enqueue_from, first_id, id_of, insert_from, insert_values
 from ..mail.registry import Composed
-from ..mail.render import base_url, render
+from ..mail.render import link, render
 from ..mail.transport import Attachment, mail_domain, sender
 from ..pdf import ticket_pdf
 from ..timeutil import to_local, utcnow, zone
@@ -39,7 +40,9 @@ from .tickets import ticket_content
 log = logging.getLogger(__name__)
 
 # Fields of a ceremony whose change attendees are told about.
-ATTENDEE_FIELDS = ("title_kk", "title_ru", "starts_at", "venue", "address")
+TITLE_FIELDS = ("title_kk", "title_ru", "title_en")
+VENUE_FIELDS = ("venue", "venue_kk", "venue_ru", "venue_en")
+ATTENDEE_FIELDS = (*TITLE_FIELDS, "starts_at", *VENUE_FIELDS, "address")
 # A reminder is not worth sending this close to the start (a sweep that ran late).
 REMINDER_TOO_LATE = timedelta(hours=2)
 
@@ -147,8 +150,8 @@ def ceremony_changed(session, ceremony, changes: dict, *, now: datetime | None =
 
     ``changes`` maps a field of :meth:`Ceremony.snapshot` to its new value, or to
     ``(old, new)`` -- e.g. the second dict of ``audit.diff(before, after)``, or
-    ``{k: (b[k], a[k])}``.  Only ``title_kk``, ``title_ru``, ``starts_at``,
-    ``venue`` and ``address`` concern attendees; a change of anything else
+    ``{k: (b[k], a[k])}``.  Only the titles, ``starts_at``, the venues and
+    ``address`` concern attendees; a change of anything else
     (capacity, dates of registration…) sends nothing."""
     relevant = {k: v for k, v in changes.items() if k in ATTENDEE_FIELDS}
     if not relevant:
@@ -267,18 +270,18 @@ def enqueue_reminders(session, now: datetime | None = None) -> int:
 
 def _registration_context(registration: Registration, language: str) -> dict:
     ceremony = registration.ceremony
-    manage = f"{base_url()}/r/{registration.token}"
+    manage = f"/r/{registration.token}"
     return {
         "name": registration.full_name,
         "title": ceremony.title(language),
         "when": ceremony.starts_at,
-        "venue": ceremony.venue,
+        "venue": ceremony.venue_in(language),
         "address": ceremony.address or "",
         "seats": registration.seats,
         "ticket_code": grouped(registration.ticket_code),
-        "manage_link": manage,
-        "ticket_link": f"{manage}/ticket.pdf",
-        "ceremony_link": f"{base_url()}/ceremonies/{ceremony.id}",
+        "manage_link": link(manage, language),
+        "ticket_link": link(f"{manage}/ticket.pdf", language),
+        "ceremony_link": link(f"/ceremonies/{ceremony.id}", language),
     }
 
 
@@ -293,14 +296,14 @@ def _ticket(registration: Registration) -> Attachment | None:
 
 def calendar_event(registration: Registration, language: str, now: datetime, *, cancelled: bool = False) -> Attachment:
     ceremony = registration.ceremony
-    manage = f"{base_url()}/r/{registration.token}"
+    manage = link(f"/r/{registration.token}", language)
     organizer = sender(current_app.config)
     name, address = parseaddr(organizer)
     data = ics.event(
         uid=f"registration-{registration.id}@{mail_domain(current_app.config)}",
         starts_at=ceremony.starts_at,
         summary=ceremony.title(language),
-        location=", ".join(part for part in (ceremony.venue, ceremony.address) if part),
+        location=ceremony.place(language),
         description=manage,
         url=manage,
         organizer_name=name or ceremony.title(language),
@@ -376,8 +379,21 @@ def _changed(session, message, subject, language, params, now) -> Composed:
     changes = dict(params["changes"])
     if "starts_at" in changes:
         changes["starts_at"] = {k: _as_datetime(v) for k, v in changes["starts_at"].items()}
-    if "title_kk" in changes or "title_ru" in changes:
-        changes["title"] = {"old": None, "new": subject.ceremony.title(language)}
+    ceremony = subject.ceremony
+    # The name and the place as this reader sees them (their language, by the
+    # one rule): a change only to another language's venue is not news to them.
+    for shown, fields, now_shown in (
+        ("title", TITLE_FIELDS, ceremony.title(language)),
+        ("venue", VENUE_FIELDS, ceremony.venue_in(language)),
+    ):
+        if not any(k in changes for k in fields):
+            continue
+        before = {k: changes[k]["old"] if k in changes else getattr(ceremony, k) for k in fields}
+        was = in_language({code: before.get(f"{shown}_{code}") or "" for code in ("kk", "ru", "en")}, language)
+        was = was or before.get("venue") or ""
+        changes.pop(shown, None)
+        if was != now_shown:
+            changes[shown] = {"old": was, "new": now_shown}
     confirmed = subject.status == "confirmed"
     return _compose_for_registration(
         message.kind,

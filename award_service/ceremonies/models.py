@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..accounts.models import User
 from ..districts.models import District
 from ..extensions import Model, sql_in
+from ..i18n import in_language
 from ..timeutil import UTCDateTime, utcnow
 from .states import CeremonyStatus, RegistrationStatus
 
@@ -29,10 +30,16 @@ class Ceremony(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     title_kk: Mapped[str] = mapped_column(String(200))
     title_ru: Mapped[str] = mapped_column(String(200))
+    # Optional, "" when not given: shown by the rule of i18n.in_language
+    # (the requested language, then Russian, then Kazakh, then ``venue``).
+    title_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
     description_kk: Mapped[str] = mapped_column(Text, default="")
     description_ru: Mapped[str] = mapped_column(Text, default="")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     venue: Mapped[str] = mapped_column(String(200))
+    venue_kk: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    venue_ru: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    venue_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
     address: Mapped[str] = mapped_column(String(300), default="")
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
     capacity: Mapped[int] = mapped_column(Integer)
@@ -53,10 +60,24 @@ class Ceremony(Model):
         return max(self.capacity - self.seats_taken, 0)
 
     def title(self, locale: str) -> str:
-        return self.title_ru if locale == "ru" else self.title_kk
+        """The title in ``locale``, else in Russian, else in Kazakh."""
+        return in_language({"kk": self.title_kk, "ru": self.title_ru, "en": self.title_en}, locale)
 
     def description(self, locale: str) -> str:
-        return self.description_ru if locale == "ru" else self.description_kk
+        return in_language({"kk": self.description_kk, "ru": self.description_ru}, locale)
+
+    def venue_in(self, locale: str) -> str:
+        """The venue in ``locale``, else in Russian, else in Kazakh, else ``venue``."""
+        return in_language({"kk": self.venue_kk, "ru": self.venue_ru, "en": self.venue_en}, locale, self.venue)
+
+    def place(self, locale: str) -> str:
+        """Venue and address, as one line (calendar files, mail)."""
+        return ", ".join(part for part in (self.venue_in(locale), self.address) if part)
+
+    def printed_venue(self) -> str:
+        """The venue on bilingual paper (ticket, presentation sheet): Kazakh / Russian when they differ."""
+        kk, ru = self.venue_in("kk"), self.venue_in("ru")
+        return kk if kk == ru else f"{kk} / {ru}"
 
     def registration_state(self, now: datetime) -> str:
         """'open', 'not_yet', 'closed', 'cancelled', 'draft', 'past' or 'full'."""
@@ -80,10 +101,14 @@ class Ceremony(Model):
         return {
             "title_kk": self.title_kk,
             "title_ru": self.title_ru,
+            "title_en": self.title_en,
             "description_kk": self.description_kk,
             "description_ru": self.description_ru,
             "starts_at": self.starts_at,
             "venue": self.venue,
+            "venue_kk": self.venue_kk,
+            "venue_ru": self.venue_ru,
+            "venue_en": self.venue_en,
             "address": self.address,
             "district": self.district.code if self.district else None,
             "capacity": self.capacity,

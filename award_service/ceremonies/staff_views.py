@@ -13,18 +13,20 @@ from sqlalchemy import func, select
 
 from ..accounts.permissions import scoped_district_id
 from ..audit import history
+from ..audit.display import present, with_values
 from ..districts.service import all_districts
 from ..errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..extensions import db
 from ..forms import ActionForm, apply_errors
 from ..http import actor, check, require
-from ..i18n import local_datetime, locale_code
-from ..spreadsheets import spreadsheet_safe
+from ..i18n import locale_code
+from ..spreadsheets import BOM, CSV_MIMETYPE, export_text
 from ..timeutil import to_local, utcnow
 from . import registrations, service, waitlist
 from .forms import CATEGORY_LABELS, CeremonyForm, ReasonForm, RegistrationForm, RegistrationSearchForm
+from .history import CEREMONY_HISTORY, REGISTRATION_HISTORY
 from .models import Ceremony, Registration
-from .states import CEREMONY_TRANSITIONS, CeremonyStatus
+from .states import CEREMONY_TRANSITIONS, CeremonyStatus, RegistrationStatus
 
 bp = Blueprint("staff_ceremonies", __name__, url_prefix="/staff/ceremonies")
 
@@ -265,8 +267,9 @@ def export_csv(ceremony_id: int):
     stmt = registrations.registrations_for(
         db.session, ceremony, q=request.args.get("q"), status=request.args.get("status") or None
     )
+    zone = current_app.config["AWARD_TIMEZONE"]
     out = io.StringIO()
-    out.write("\ufeff")  # so that Excel opens UTF-8 (Kazakh letters) correctly
+    out.write(BOM)  # so that Excel opens UTF-8 (Kazakh letters) correctly
     writer = csv.writer(out)
     writer.writerow(
         [
@@ -283,13 +286,16 @@ def export_csv(ceremony_id: int):
             _("Other needs"),
             _("Status"),
             _("Registered at"),
+            _("Checked in"),
+            _("Status code"),
         ]
     )
     yes, no = _("yes"), _("no")
+    status_labels = RegistrationStatus.labels()
     for r in db.session.scalars(stmt):
         writer.writerow(
             [
-                spreadsheet_safe(v)
+                export_text(v, zone)
                 for v in (
                     r.id,
                     r.full_name,
@@ -302,17 +308,24 @@ def export_csv(ceremony_id: int):
                     yes if r.needs_hearing else no,
                     yes if r.needs_near_exit else no,
                     r.needs_note,
+                    str(status_labels.get(r.status, r.status)),
+                    r.created_at,
+                    r.checked_in_at,
                     r.status,
-                    local_datetime(r.created_at, "short"),
                 )
             ]
         )
     filename = f"registrations-{ceremony.id}-{utcnow():%Y%m%d}.csv"
     return Response(
-        out.getvalue(),
-        mimetype="text/csv; charset=utf-8",
+        out.getvalue().encode("utf-8"),
+        content_type=CSV_MIMETYPE,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def _ceremony_history_labels():
+    locale = locale_code()
+    return with_values(CEREMONY_HISTORY, "district", {d.code: d.name(locale) for d in all_districts(db.session)})
 
 
 @bp.get("/<int:ceremony_id>/history")
@@ -322,7 +335,7 @@ def ceremony_history(ceremony_id: int):
     return render_template(
         "audit/history.html",
         title=ceremony.title(locale_code()),
-        events=history(db.session, "ceremony", ceremony.id),
+        rows=present(history(db.session, "ceremony", ceremony.id), _ceremony_history_labels()),
         back=url_for(".show", ceremony_id=ceremony.id),
     )
 
@@ -337,6 +350,6 @@ def registration_history(ceremony_id: int, registration_id: int):
     return render_template(
         "audit/history.html",
         title=registration.full_name,
-        events=history(db.session, "registration", registration.id),
+        rows=present(history(db.session, "registration", registration.id), REGISTRATION_HISTORY),
         back=url_for(".show", ceremony_id=ceremony.id),
     )

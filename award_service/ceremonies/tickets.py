@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from .. import pdf
 from ..errors import Conflict
-from ..timeutil import to_local
+from ..timeutil import show_datetime
 from .models import Registration
 
 # Printed on the ticket in both of its languages, like everything on it.
@@ -26,15 +26,14 @@ NEEDS = (
 
 def ticket_content(registration: Registration) -> pdf.TicketContent:
     ceremony = registration.ceremony
-    starts = to_local(ceremony.starts_at, current_app.config["AWARD_TIMEZONE"])
     needs = tuple(label for attribute, label in NEEDS if getattr(registration, attribute))
     if registration.needs_note:
         needs += (registration.needs_note,)
     return pdf.TicketContent(
         ceremony_title_kk=ceremony.title_kk,
         ceremony_title_ru=ceremony.title_ru,
-        starts_at=f"{starts:%d.%m.%Y, %H:%M}",
-        venue=ceremony.venue,
+        starts_at=show_datetime(ceremony.starts_at, pdf.PRINTED_LANGUAGE, current_app.config["AWARD_TIMEZONE"]),
+        venue=ceremony.printed_venue(),
         address=ceremony.address or "",
         full_name=registration.full_name,
         seats=registration.seats,

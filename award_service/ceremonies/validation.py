@@ -138,9 +138,13 @@ def parse_ceremony(
     clean: dict[str, Any] = {
         "title_kk": errors.text(data, "title_kk", max_length=200, required=True),
         "title_ru": errors.text(data, "title_ru", max_length=200, required=True),
+        "title_en": errors.text(data, "title_en", max_length=200),
         "description_kk": errors.text(data, "description_kk", max_length=5000, multiline=True),
         "description_ru": errors.text(data, "description_ru", max_length=5000, multiline=True),
         "venue": errors.text(data, "venue", max_length=200, required=True),
+        "venue_kk": errors.text(data, "venue_kk", max_length=200),
+        "venue_ru": errors.text(data, "venue_ru", max_length=200),
+        "venue_en": errors.text(data, "venue_en", max_length=200),
         "address": errors.text(data, "address", max_length=300),
     }
     clean["starts_at"] = parse_datetime(data.get("starts_at"), field="starts_at", errors=errors, tz=tz, required=True)

@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from flask import current_app
-from flask_babel import force_locale, format_date, format_time
-
-from ..i18n import local_datetime as shared
-from ..timeutil import to_local
+from flask_babel import force_locale
 
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _SPACES = re.compile(r"[ \t\r\n]+")
@@ -34,22 +32,10 @@ class Rendered:
     html: str
 
 
-def local_datetime(value, fmt: str = "medium") -> str:
-    """``i18n.local_datetime`` with the date of the ``full`` format taken from the
-    local wall-clock time as it is (that function lets Flask-Babel shift the
-    already local time by the zone once more, so from 19:00 on it names the next
-    day); other formats are passed on."""
-    if value is None or fmt != "full":
-        return shared(value, fmt)
-    local = to_local(value, current_app.config["AWARD_TIMEZONE"]).replace(tzinfo=None)
-    return f"{format_date(local.date(), 'full')}, {format_time(local, 'HH:mm', rebase=False)}"
-
-
 def _text_environment():
     state = current_app.extensions["award_mail"]
     if state.text_env is None:
         env = current_app.jinja_env.overlay(autoescape=False, trim_blocks=True, lstrip_blocks=True)
-        env.filters = {**env.filters, "localdt": local_datetime}  # a copy: the app's filters stay as they are
         state.text_env = env
     return state.text_env
 
@@ -74,9 +60,18 @@ def base_url() -> str:
     return str(current_app.config["AWARD_BASE_URL"])
 
 
+def link(path: str, language: str, **query) -> str:
+    """An address for a message: the public base, ``path``, and the recipient's
+    language (``?lang=ru``), so that the page opens in the language of the
+    e-mail whatever the browser would choose."""
+    params = {**{k: v for k, v in query.items() if v is not None}, "lang": language_of(language)}
+    return f"{base_url()}{path}?{urlencode(params)}"
+
+
 def render(kind: str, language: str, **context) -> Rendered:
-    """The subject, text and HTML of one message of ``kind`` in ``language``."""
-    context = {"base_url": base_url(), "lang": language, **context}
+    """The subject, text and HTML of one message of ``kind`` in ``language``.
+    ``home_link`` (the list of ceremonies in that language) is always there."""
+    context = {"base_url": base_url(), "home_link": link("/", language), "lang": language, **context}
     with force_locale(language):
         template = _text_environment().get_template(f"emails/{kind}.html")
         subject = "".join(template.blocks["subject"](template.new_context(dict(context))))

@@ -1,8 +1,10 @@
 """Export a filtered list of nominations to CSV or XLSX.
 
 The columns are the import's (so a file can be read by people and by the
-import alike) plus the id, the status and the decree.  Every text cell passes
-through :func:`spreadsheet_safe`, so that no cell runs as a formula.
+import alike) plus the id, the status and the decree, and last the status in
+words in the reader's language (``status_label``; ``status`` stays the machine
+code integrators read).  Dates are ISO 8601.  Every text cell passes through
+:func:`spreadsheet_safe`, so that no cell runs as a formula.
 
 Rows are read in batches (``yield_per``) as plain tuples, not ORM objects:
 50,000 nominations export in seconds and in little memory.
@@ -19,12 +21,14 @@ from sqlalchemy import Select
 
 from ..districts.models import District
 from ..medals.models import Medal
-from ..spreadsheets import spreadsheet_safe
+from ..spreadsheets import BOM, export_text, spreadsheet_safe
+from ..states import label as state_label
 from .importer import COLUMNS
 from .lists import list_query
 from .models import Nomination, Nominee
 
-EXPORT_COLUMNS = ("id", *COLUMNS, "status", "decree_number", "decree_date")
+EXPORT_COLUMNS = ("id", *COLUMNS, "status", "decree_number", "decree_date", "status_label")
+STATUS_INDEX = EXPORT_COLUMNS.index("status")
 BATCH = 2000
 # Column widths in the XLSX file, in characters.
 WIDTHS = {
@@ -43,6 +47,7 @@ WIDTHS = {
     "status": 12,
     "decree_number": 14,
     "decree_date": 12,
+    "status_label": 18,
 }
 
 
@@ -75,14 +80,20 @@ def export_statement(user, filters: dict) -> Select:
 
 
 def export_rows(session, user, filters: dict) -> Iterator[tuple]:
-    """One tuple per nomination, in EXPORT_COLUMNS order, fetched in batches."""
+    """One tuple per nomination, in EXPORT_COLUMNS order, fetched in batches
+    (the status in words added to each, in the language of the request)."""
     result = session.execute(export_statement(user, filters).execution_options(yield_per=BATCH))
+    labels: dict[str, str] = {}
     for partition in result.partitions():
-        yield from partition
+        for row in partition:
+            status = row[STATUS_INDEX]
+            if status not in labels:
+                labels[status] = str(state_label("nomination", status))
+            yield (*row, labels[status])
 
 
 def _text_cells(row: tuple) -> list[str]:
-    return [value.isoformat() if isinstance(value, date) else spreadsheet_safe(value) for value in row]
+    return [export_text(value, "UTC") for value in row]  # only dates here: no zone to apply
 
 
 class _Echo:
@@ -96,7 +107,7 @@ def iter_csv(rows) -> Iterator[bytes]:
     """The CSV file in pieces: UTF-8 with a BOM (so that Excel shows Kazakh
     letters), a header, one line per row."""
     writer = csv.writer(_Echo())
-    yield ("\ufeff" + writer.writerow(EXPORT_COLUMNS)).encode("utf-8")
+    yield (BOM + writer.writerow(EXPORT_COLUMNS)).encode("utf-8")
     buffer: list[str] = []
     for row in rows:
         buffer.append(writer.writerow(_text_cells(row)))

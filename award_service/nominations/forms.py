@@ -7,6 +7,8 @@ The validators below only mark fields as required for the page.
 
 from __future__ import annotations
 
+from flask_babel import LazyString
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -14,6 +16,7 @@ from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAre
 from wtforms.fields import TelField
 from wtforms.validators import InputRequired, Length, Optional
 
+from ..dates import local_today
 from ..forms import apply_errors
 from .models import NOMINEE_CATEGORIES
 from .nominees import NOMINEE_FIELDS
@@ -57,6 +60,14 @@ FIELD_LABELS = {
 }
 
 DATE_HINT = _l("Day.month.year, for example 14.03.1927.")
+
+
+def _decree_date_hint() -> str:
+    # A decree is signed about now, not in 1927: the example is today's date.
+    return _("Day.month.year, for example %(date)s.", date=local_today().strftime("%d.%m.%Y"))
+
+
+DECREE_DATE_HINT = LazyString(_decree_date_hint)
 
 
 class NominationForm(FlaskForm):
@@ -124,7 +135,7 @@ class TransitionForm(FlaskForm):
         validators=[Optional(), Length(max=50)],
         description=_l("Only for approval, for example 45."),
     )
-    decree_date = StringField(_l("Decree date"), validators=[Optional()], description=DATE_HINT)
+    decree_date = StringField(_l("Decree date"), validators=[Optional()], description=DECREE_DATE_HINT)
     confirm_duplicate = BooleanField(_l("I have checked: this is a different person from the similar nominations."))
     version = HiddenField()
 
@@ -142,7 +153,7 @@ class BulkForm(FlaskForm):
         validators=[Optional(), Length(max=50)],
         description=_l("Only for approval, for example 45."),
     )
-    decree_date = StringField(_l("Decree date"), validators=[Optional()], description=DATE_HINT)
+    decree_date = StringField(_l("Decree date"), validators=[Optional()], description=DECREE_DATE_HINT)
 
 
 class DocumentForm(FlaskForm):

@@ -109,9 +109,10 @@ def _upload_page(form: ImportForm, status: int = 200):
 
 
 def _download(body, filename: str, mimetype: str) -> Response:
+    # content_type, not mimetype: Werkzeug would add a second "; charset=utf-8" to a text/ type
     return Response(
         body,
-        mimetype=mimetype,
+        content_type=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )
 

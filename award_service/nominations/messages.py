@@ -15,7 +15,7 @@ from ..accounts.models import User
 from ..mail import registry
 from ..mail.outbox import enqueue_from, first_id, id_of, insert_from
 from ..mail.registry import Composed
-from ..mail.render import base_url, render
+from ..mail.render import link, render
 from .models import Nomination
 from .workflow import STATUS_LABELS
 
@@ -139,7 +139,7 @@ def _nomination(session, message, subject, language, params, now) -> Composed:
         comment=params.get("comment", subject.last_comment) or "",
         decree_number=subject.decree_number,
         decree_date=subject.decree_date,
-        link=f"{base_url()}/staff/nominations/{subject.id}",
+        link=link(f"/staff/nominations/{subject.id}", language),
     )
     return Composed(rendered.subject, rendered.text, rendered.html)
 
@@ -169,7 +169,7 @@ def _nominations(session, message, subject, language, params, now) -> Composed:
         decree_number=first.decree_number,
         decree_date=first.decree_date,
         nominations=[{"id": n.id, "nominee": n.nominee.full_name, "medal": n.medal.name(language)} for n in rows],
-        link=f"{base_url()}/staff/nominations/?status={status}",
+        link=link("/staff/nominations/", language, status=status),
     )
     return Composed(rendered.subject, rendered.text, rendered.html)
 

@@ -14,6 +14,7 @@ from .. import names
 from ..dates import parse_date as _date
 from ..districts.models import District
 from ..errors import ValidationFailed
+from ..i18n import local_date
 from ..medals.models import Medal
 from ..parsing import parse_phone
 from ..pdf.fonts import unprintable
@@ -98,7 +99,7 @@ def parse_nominee(
                 if birth is not None and iin_module.birth_date_of(clean["iin"]) != birth:
                     errors["iin"] = _l(
                         "The IIN says the person was born on %(date)s, not on the birth date given.",
-                        date=iin_module.birth_date_of(clean["iin"]).isoformat(),
+                        date=local_date(iin_module.birth_date_of(clean["iin"])),
                     )
     category = data.get("category")
     if not isinstance(category, str) or category not in NOMINEE_CATEGORIES:

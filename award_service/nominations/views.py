@@ -5,12 +5,10 @@ editing.  Thin: parse, call :mod:`.service`, render."""
 from __future__ import annotations
 
 import io
-from datetime import date, datetime
 
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -29,9 +27,8 @@ from ..errors import Conflict, DomainError, Forbidden, NotFound, ValidationFaile
 from ..extensions import db
 from ..forms import ActionForm, apply_errors
 from ..http import actor, check, require
-from ..i18n import locale_code
+from ..i18n import local_date, locale_code
 from ..medals.service import all_medals
-from ..timeutil import to_local
 from . import duplicates, service, transitions, workflow
 from .forms import (
     CATEGORY_LABELS,
@@ -50,18 +47,10 @@ DOCUMENT_STATES = ("draft", "returned", "submitted")
 EXTENSIONS = {"application/pdf": (".pdf",), "image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",)}
 
 
-@bp.app_template_filter("dmy")
 def dmy(value) -> str:
-    """A date as people write it here: 14.03.1927 (also from an ISO string, as audit events keep it,
-    and the local day of a UTC time)."""
-    if isinstance(value, datetime):
-        value = to_local(value, current_app.config["AWARD_TIMEZONE"])
-    elif isinstance(value, str):
-        try:
-            value = date.fromisoformat(value)
-        except ValueError:
-            return value
-    return value.strftime("%d.%m.%Y") if value else ""
+    """A date as people read it in the page's language (the core's one format;
+    also the ``dmy`` template filter): 14.03.1927."""
+    return local_date(value)
 
 
 # ----------------------------------------------------------------- helpers

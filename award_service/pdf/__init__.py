@@ -11,7 +11,7 @@ decree_annex_pdf(header, rows, signer)      the list approved under one decree, 
 
 from .annex import AnnexRow, AnnexSigner, decree_annex_pdf
 from .certificate import certificate_pdf, stream_certificates, write_certificates
-from .content import CertificateContent, SheetHeader, SheetRow, TicketContent
+from .content import PRINTED_LANGUAGE, CertificateContent, SheetHeader, SheetRow, TicketContent
 from .fonts import MissingGlyphError
 from .layouts import FORMATS
 from .sheet import presentation_sheet_pdf, stream_presentation_sheet
@@ -19,6 +19,7 @@ from .ticket import ticket_pdf
 
 __all__ = [
     "FORMATS",
+    "PRINTED_LANGUAGE",
     "AnnexRow",
     "AnnexSigner",
     "CertificateContent",

@@ -5,6 +5,11 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+# Certificates, tickets and the presentation sheet are printed in Kazakh and
+# Russian at once; both write dates alike (09.05.2027, 19:00), so their dates
+# and times are formatted as in Kazakh (timeutil.show_date/show_datetime).
+PRINTED_LANGUAGE = "kk"
+
 
 @dataclass(frozen=True)
 class CertificateContent:

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
+from ..timeutil import show_date
 from . import fonts
+from .content import PRINTED_LANGUAGE
 from .layouts import QR, CertificateLayout, Circle, Element, Ornament, Picture, Rule, Text
 from .qr import qr_ops
 from .shapes import circle_ops, fill_color, num, ornament_ops, rule_ops
@@ -235,7 +237,7 @@ def prepare_fields(item: Any) -> dict[str, str]:
         "medal_name_ru": _strip_quotes(clean(item.medal_name_ru)),
         "serial": clean(item.serial),
         "decree_number": clean(item.decree_number),
-        "decree_date": item.decree_date.strftime("%d.%m.%Y"),
+        "decree_date": show_date(item.decree_date, PRINTED_LANGUAGE),
         "signer_title_kk": clean(item.signer_title_kk or ""),  # a medal may have no signer yet
         "signer_title_ru": clean(item.signer_title_ru or ""),
         "signer_name": clean(item.signer_name or ""),

@@ -8,7 +8,7 @@ Cyrillic letter, so the column widens to 400), recomputed for every existing
 registration.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 """
 
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ from award_service.names import search_key
 from award_service.text import search_key as lower_case_key
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

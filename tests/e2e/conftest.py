@@ -111,6 +111,9 @@ def new_page(browser, live_server):
     contexts = []
 
     def factory(**options):
+        # A Kazakh browser (its Accept-Language), unless a test says otherwise: the
+        # site follows the browser's language on a first visit.
+        options.setdefault("locale", "kk-KZ")
         context = browser.new_context(base_url=live_server.url, **options)
         context.set_default_timeout(15_000)
         contexts.append(context)
