@@ -424,7 +424,7 @@ def _links(session, message, subject, language, params, now) -> Composed:
             "title": r.ceremony.title(language),
             "when": r.ceremony.starts_at,
             "status": r.status,
-            "manage_link": f"{base_url()}/r/{r.token}",
+            "manage_link": link(f"/r/{r.token}", language),
         }
         for r in found
         if r is not None and r.status != "cancelled"
