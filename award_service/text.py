@@ -21,21 +21,50 @@ class TextError(ValueError):
     """Carries a message fit to show to the person who typed the text."""
 
 
-def has_control_chars(value: str, multiline: bool = False) -> bool:
-    if value.isprintable():  # no Cc, Cs, Co, Cn (nor Cf, Zl, Zp): the usual case, in C
-        return False
+# Categories refused anywhere: controls (Cc, except newline and tab in multiline text),
+# format characters (Cf: bidi embeddings, overrides and isolates U+202A-U+202E and
+# U+2066-U+2069, the marks U+200E/U+200F and U+061C, zero-width U+200B-U+200D, U+2060,
+# U+FEFF, the soft hyphen), lone surrogates (Cs), private use (Co), unassigned and
+# non-characters (Cn), line and paragraph separators (Zl, Zp).  A name that looks
+# right on screen can otherwise be stored reversed, split or spoofed.
+_REFUSED = frozenset(("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"))
+# More combining marks than this on one letter (after NFC, which composes every
+# Kazakh and Russian letter) is not writing but decoration ("Zalgo" text).
+MAX_COMBINING_RUN = 2
+
+
+def refused_character(value: str, multiline: bool = False) -> str | None:
+    """The first character the gate refuses in ``value``, named for a person to
+    find it (``U+202E RIGHT-TO-LEFT OVERRIDE``), or None."""
+    if value.isprintable() and value.isascii():
+        return None  # the usual case, in C
+    run = 0
     for ch in value:
-        if multiline and ch in "\n\t":
+        if multiline and ch in "\n\t\r":
+            run = 0
             continue
-        if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") and not (multiline and ch == "\r"):
-            return True
-    return False
+        category = unicodedata.category(ch)
+        if category in _REFUSED:
+            return _named(ch)
+        if category in ("Mn", "Me"):
+            run += 1
+            if run > MAX_COMBINING_RUN:
+                return _named(ch) + " (" + str(_l("too many marks on one letter")) + ")"
+        else:
+            run = 0
+    return None
+
+
+def _named(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X} {name}".rstrip()
 
 
 def clean_text(value: object, *, max_length: int, multiline: bool = False) -> str:
     """Return the cleaned text ('' when empty) or raise :class:`TextError`.
 
-    NFC-normalise, refuse control characters, collapse inner spaces (and keep
+    NFC-normalise, refuse control, invisible and bidirectional characters (the
+    error names the first one) and runs of combining marks, collapse inner spaces (and keep
     at most one blank line in multiline text), trim, bound the length.
     """
     if value is None:
@@ -43,8 +72,8 @@ def clean_text(value: object, *, max_length: int, multiline: bool = False) -> st
     if not isinstance(value, str):
         raise TextError(_l("Must be text."))
     value = unicodedata.normalize("NFC", value)
-    if has_control_chars(value, multiline=multiline):
-        raise TextError(_l("Contains characters that are not allowed."))
+    if (refused := refused_character(value, multiline=multiline)) is not None:
+        raise TextError(_l("Contains a character that is not allowed: %(char)s.", char=refused))
     if multiline:
         value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
         lines = [_SPACE.sub(" ", line).strip() for line in value.split("\n")]

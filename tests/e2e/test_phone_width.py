@@ -25,6 +25,7 @@ from sqlalchemy import select
 from test_registration_browser import kazakh, visible_label
 
 from award_service.actor import Actor
+from award_service.awards import revocation
 from award_service.awards import service as awards_service
 from award_service.awards.models import Award
 from award_service.ceremonies import checkin, registrations
@@ -66,6 +67,10 @@ EXCLUDED = {
     "nomination_io.export_xlsx": "the nominations, an XLSX file",
     "nomination_io.template_csv": "the import template, a CSV file",
     "nomination_io.template_xlsx": "the import template, an XLSX file",
+    "nomination_io.example_csv": "the filled import example, a CSV file",
+    "nomination_io.example_xlsx": "the filled import example, an XLSX file",
+    "awards.decree_annex_pdf": "the decree annex, a PDF",
+    "checkin.ticket": "a registration's ticket printed at the desk, a PDF",
 }
 
 # Long, real-looking text: hyphenated double surnames and given names, long
@@ -218,10 +223,10 @@ def showcase(app, make_user, make_ceremony, medal):
 
     awards_service.attach_to_ceremony(db.session, as_["clerk"], full, serials)
     revoked = award(serials[1])
-    awards_service.revoke(
+    revocation.revoke(
         db.session, as_["admin"], revoked, "Тегі қате жазылған: «Құдайбергенова» емес, «Құдайбергенова-Бекмұхамбетова»."
     )
-    reissued = awards_service.revoke(db.session, as_["admin"], award(serials[2]), "Аты қате.", reissue=True)
+    reissued = revocation.revoke(db.session, as_["admin"], award(serials[2]), "Аты қате.", reissue=True)
     # The outbox with a message that failed (a long address and a long server answer) and one that
     # waits for its next attempt, as the sender leaves them.
     messages = list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
@@ -252,6 +257,9 @@ def showcase(app, make_user, make_ceremony, medal):
         _("verify.verify", "/v/ABCDABCDABCDABCD", None, "not found", 404),
         _("ceremonies.detail", "/ceremonies/987654", None, "the error page: no such ceremony", 404),
         _("accounts.login", "/staff/login", None),
+        _("ceremonies.lost_link", "/r/lost-link", None),
+        _("ceremonies.lost_link", "/r/lost-link?sent=1", None, "the links are on their way"),
+        _("verify.verify_form", "/verify", None, "the box for a certificate's code"),
         # The administrator sees every staff page.
         _("accounts.home", "/staff/", "admin"),
         _("accounts.users", "/staff/users", "admin"),
@@ -298,6 +306,8 @@ def showcase(app, make_user, make_ceremony, medal):
         _("nomination_io.import_nominations", "/staff/nominations/io/import", "nominator"),
         _("nominations.queue", "/staff/nominations/queue", "reviewer", f"submitted #{submitted.id}"),
         _("nominations.queue", "/staff/nominations/queue", "commission", f"recommended #{recommended.id}"),
+        _("nominations.queue", "/staff/nominations/queue?district=zhezkazgan", "commission", "one district, its quota"),
+        _("nominations.queue", "/staff/nominations/queue", "clerk", "approved, with the clerk's links"),
         _("nominations.show", f"/staff/nominations/{recommended.id}", "commission", "recommended"),
         _("awards.index", "/staff/awards/", "commission"),
     ]
