@@ -6,7 +6,6 @@ nomination API, the ceremony API and the import."""
 
 from __future__ import annotations
 
-
 import pytest
 from sqlalchemy import func, select
 
@@ -119,8 +118,19 @@ def _import(data: bytes):
 
 def _csv_line(row: dict) -> str:
     return ",".join(
-        [row["surname"], row["given_name"], "", row["birth_date"], row["iin"], row["category"], row["district"]]
-        + ["Жезқазған", "+77012345678", MEDAL_CODE, "Еңбек етті."]
+        [
+            row["surname"],
+            row["given_name"],
+            "",
+            row["birth_date"],
+            row["iin"],
+            row["category"],
+            row["district"],
+            "Жезқазған",
+            "+77012345678",
+            MEDAL_CODE,
+            "Еңбек етті.",
+        ]
     )
 
 
