@@ -91,6 +91,15 @@ def run_migrations_online():
     with connectable.connect() as connection:
         from award_service.extensions import for_dialect
 
+        # SQLite: batch migrations copy a table and drop the old one, which with the
+        # app's foreign keys on fails (or cascades) when other rows point at it.  Turn
+        # them off for the migration (outside its transaction, where SQLite honours the
+        # pragma), then check every reference still holds before turning them back on.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -98,8 +107,16 @@ def run_migrations_online():
             **conf_args,
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+        if sqlite and broken:
+            raise RuntimeError(f"the migration left {len(broken)} broken references, e.g. {broken[0]}")
 
 
 if context.is_offline_mode():
