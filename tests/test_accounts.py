@@ -292,3 +292,23 @@ def test_first_run_ends_with_the_admin_login_framed_and_a_lost_password_can_be_r
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.update"))
     assert event.actor_label == "cli" and event.after == {"password": "(changed)"}
     assert runner.invoke(args=["users", "password", "--email", "nobody@example.com"]).exit_code != 0
+
+
+def test_the_user_page_history_is_in_words(client, make_user, login):
+    """Field names as labels, values as words (roles, district, yes/no), local
+    times; never None/True/False nor the raw action codes."""
+    admin = make_user("admin")
+    user = make_user("organiser")
+    login(admin)
+    response = client.post(
+        f"/staff/users/{user.id}?lang=en",
+        data={"email": user.email, "name": user.name, "roles": ["organiser", "clerk"], "district": "zhezkazgan"},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = client.get(f"/staff/users/{user.id}?lang=en").get_data(as_text=True)
+    history = " ".join(page[page.index("History") : page.index("</ul>", page.index("History"))].split())
+    assert "Account created" in history and "Account changed" in history
+    assert "Roles: Organiser → Clerk, Organiser" in history
+    assert "District: — → Zhezkazgan city" in history
+    assert "Active: yes → no" in history  # the form's unticked box deactivates
+    assert not any(raw in history for raw in ("user.update", "user.create", "None", "True", "False", "<code>"))

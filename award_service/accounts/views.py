@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from ..audit import history
+from ..audit.display import HistoryLabels, present, with_values
 from ..districts.service import all_districts
 from ..errors import DomainError, ValidationFailed
 from ..extensions import db, limiter
@@ -16,6 +17,7 @@ from ..http import actor, refused, require, safe_next
 from ..i18n import locale_code
 from . import service
 from .forms import ROLE_LABELS, LoginForm, UserForm
+from .history import USER_HISTORY
 from .models import User
 
 bp = Blueprint("accounts", __name__, url_prefix="/staff")
@@ -121,8 +123,13 @@ def edit_user(user_id: int):
         form=form,
         user=user,
         token_form=ActionForm(),
-        events=history(db.session, "user", user.id),
+        rows=present(history(db.session, "user", user.id), _user_history_labels()),
     ), status
+
+
+def _user_history_labels() -> HistoryLabels:
+    locale = locale_code()
+    return with_values(USER_HISTORY, "district", {d.code: d.name(locale) for d in all_districts(db.session)})
 
 
 @bp.post("/users/<int:user_id>/token")
