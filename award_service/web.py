@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .accounts.models import User
-from .api.errors import DATABASE_UNAVAILABLE, error_response, http_error_response
+from .api.errors import UNAVAILABLE, error_response, http_error_response
 from .errors import DATABASE_RETRY_AFTER, database_unavailable
 from .extensions import db, login_manager
 from .http import ERROR_MESSAGES, allowed, render_error, safe_next
@@ -118,7 +118,7 @@ def init_app(app) -> None:
         except Exception:  # the connection is gone; the session is discarded at teardown
             app.logger.debug("rollback after a lost connection failed", exc_info=True)
         if _wants_json():
-            response = error_response(503, DATABASE_UNAVAILABLE, str(ERROR_MESSAGES[503]))
+            response = error_response(503, UNAVAILABLE, str(ERROR_MESSAGES[503]))
         else:
             body, status = render_error(503)
             response = app.make_response((body, status))

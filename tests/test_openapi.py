@@ -28,7 +28,7 @@ ERROR_CODES = {
     413: {"payload_too_large"},
     415: {"unsupported_media_type"},
     429: {"rate_limited"},
-    503: {"database_unavailable"},
+    503: {"unavailable"},
 }
 
 

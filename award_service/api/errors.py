@@ -15,9 +15,9 @@ HTTP_CODES = {
     415: ("unsupported_media_type", _l("Send the body as JSON with Content-Type: application/json.")),
     429: ("rate_limited", _l("Too many requests. Please wait and try again.")),
 }
-# 503: the database could not answer (restarting, unreachable); the client may retry
-# after the Retry-After header's seconds.
-DATABASE_UNAVAILABLE = "database_unavailable"
+# 503: the service cannot answer now (its database is restarting or unreachable); the
+# client may retry after the Retry-After header's seconds.  The code is pinned (issue 13).
+UNAVAILABLE = "unavailable"
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None, **extra):

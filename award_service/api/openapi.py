@@ -17,7 +17,7 @@ from pydantic.json_schema import models_json_schema
 from werkzeug.routing.converters import NumberConverter
 
 from . import bp
-from .errors import DATABASE_UNAVAILABLE
+from .errors import UNAVAILABLE
 from .responses import Error
 from .spec import Operation, operation
 
@@ -74,7 +74,7 @@ def _error_codes(op: Operation, view, rule) -> dict[int, list[str]]:
     for status, names in op.errors.items():
         add(status, *names)
     if op.uses_database:
-        add(503, DATABASE_UNAVAILABLE)
+        add(503, UNAVAILABLE)
     return dict(sorted(codes.items()))
 
 

@@ -53,7 +53,7 @@ class Operation:
     path: dict = field(default_factory=dict)  # name -> JSON Schema
     errors: dict = field(default_factory=dict)  # status -> [codes]
     rate_limited: bool = False
-    uses_database: bool = True  # may answer 503 database_unavailable
+    uses_database: bool = True  # may answer 503 unavailable (the database cannot answer)
     description: str = ""
 
 
