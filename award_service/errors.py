@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exc as sa_exc
 
@@ -63,23 +65,50 @@ DATABASE_RETRY_AFTER = 5
 def database_unavailable(exc: BaseException) -> bool:
     """Whether ``exc`` says the database could not answer now, rather than that
     the request or the code is wrong: a connection that died (the server
-    restarted, a proxy dropped it), a server that refuses connections or is
-    starting up, a pool with no free connection in time, a transaction that lost
-    a serialization race; on SQLite, a database locked by another writer.
+    restarted or shut down, a proxy dropped it), a server that refuses
+    connections or is starting up, a pool with no free connection in time, a
+    transaction that lost a serialization race; on SQLite, a database locked by
+    another writer.  The driver's own error counts too when it was not wrapped
+    by SQLAlchemy (e.g. COPY on the raw connection), and so does an error raised
+    while handling one of these (its ``__cause__`` or ``__context__``).
 
-    The pool no longer pings each connection before lending it (a round trip on
+    The pool does not ping each connection before lending it (a round trip on
     every request); a connection found dead is invalidated with the rest of the
     pool by SQLAlchemy, the request that found it answers 503 with Retry-After,
     and the next one gets a fresh connection."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen and len(seen) < 10:
+        seen.add(id(current))
+        if _unavailable_here(current):
+            return True
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return False
+
+
+def _unavailable_here(exc: BaseException) -> bool:
     if isinstance(exc, sa_exc.TimeoutError | sa_exc.DisconnectionError):
         return True
-    if not isinstance(exc, sa_exc.DBAPIError):
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        if not isinstance(exc, sa_exc.OperationalError):
+            return False
+        return _sqlite_busy(exc.orig) if isinstance(exc.orig, sqlite3.Error) else True
+    if isinstance(exc, sqlite3.Error):
+        return _sqlite_busy(exc)
+    if type(exc).__module__.startswith("psycopg"):
+        import psycopg
+
+        # psycopg's OperationalError: connection failures, shutdowns, start-up,
+        # serialization and deadlock, timeouts.
+        return isinstance(exc, psycopg.OperationalError)
+    return False
+
+
+def _sqlite_busy(exc: BaseException | None) -> bool:
+    """SQLite's OperationalError is an outage only when the database is locked or busy (others are bugs)."""
+    if not isinstance(exc, sqlite3.OperationalError):
         return False
-    if exc.connection_invalidated:
-        return True
-    if not isinstance(exc, sa_exc.OperationalError):
-        return False
-    if type(exc.orig).__module__.startswith("sqlite3"):
-        text = str(exc.orig).lower()
-        return "locked" in text or "busy" in text
-    return True  # psycopg: connection failures, shutdowns, start-up, serialization and deadlock, timeouts
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text

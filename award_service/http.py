@@ -8,22 +8,24 @@ nothing above the core.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, flash, render_template, request
+from flask import abort, flash, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from .actor import Actor
-from .errors import DomainError, ValidationFailed
+from .errors import DomainError, ValidationFailed, database_unavailable
 from .extensions import db, login_manager
 from .parsing import parse_int
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger(__name__)
 
 
 def actor() -> Actor:
@@ -88,11 +90,43 @@ def render_error(status: int, message: Any = None) -> tuple[str, int]:
     return render_template("errors/error.html", status=status, message=message), status
 
 
+def render_unavailable() -> tuple[str, int]:
+    """The plain "temporarily unavailable" page (503), in the request's
+    language: it needs no database (no logged-in user, no flashed messages).
+    The user is not loaded for it, nor by anything after it in this request:
+    Flask-Login's cache (``g._login_user``) holds an anonymous user."""
+    g._login_user = login_manager.anonymous_user()
+    return render_template("errors/unavailable.html", status=503, message=ERROR_MESSAGES[503]), 503
+
+
+def rollback_quietly() -> None:
+    """Undo the request's transaction before answering an error.  When the
+    database is what failed, the rollback fails too (the connection is dead):
+    the session is discarded instead and the answer goes out; any other
+    failure is raised."""
+    try:
+        db.session.rollback()
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        log.debug("rollback after a lost connection failed; the session is discarded", exc_info=True)
+        discard_session()
+
+
+def discard_session() -> None:
+    """Close the request's session without a rollback (which would fail on a
+    dead connection): its connection is invalidated, never lent again."""
+    try:
+        db.session().invalidate()
+    except Exception:
+        log.debug("invalidating the session's connection failed", exc_info=True)
+
+
 def refused(exc: DomainError, form: FlaskForm | None = None, prefix: Any = None) -> int:
     """A service refused a form's change: undo the transaction, show why (on the
     form when there is one, else as a flashed message) and give the status to
     answer with."""
-    db.session.rollback()
+    rollback_quietly()
     text = str(exc.message) if not exc.fields else " ".join(map(str, exc.fields.values()))
     if prefix is not None:
         text = f"{prefix} {text}"

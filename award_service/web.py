@@ -16,7 +16,15 @@ from .accounts.models import User
 from .api.errors import UNAVAILABLE, error_response, http_error_response
 from .errors import DATABASE_RETRY_AFTER, database_unavailable
 from .extensions import db, login_manager
-from .http import ERROR_MESSAGES, allowed, render_error, safe_next
+from .http import (
+    ERROR_MESSAGES,
+    allowed,
+    discard_session,
+    render_error,
+    render_unavailable,
+    rollback_quietly,
+    safe_next,
+)
 from .states import label as state_label
 
 bp = Blueprint("web", __name__)
@@ -60,6 +68,23 @@ def init_app(app) -> None:
             return None
         return user if user is not None and user.active else None
 
+    @app.teardown_appcontext
+    def close_session(exc):
+        """Flask-SQLAlchemy's own teardown (which runs after this one) closes the
+        session too, but its rollback of an open transaction raises when the
+        connection died meanwhile, and an exception here would turn an answer
+        already made (a page read before the database went away) into gunicorn's
+        500.  The session is closed here; on a dead connection it is invalidated
+        without a rollback and discarded."""
+        try:
+            db.session.remove()
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            app.logger.warning("database unavailable at the end of a request: %s", str(error).splitlines()[0])
+            discard_session()
+            db.session.registry.clear()
+
     @app.before_request
     def forget_previous_user():
         # Flask-Login caches the user on g; a request that runs inside an app
@@ -85,9 +110,7 @@ def init_app(app) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
-        return render_error(
-            400, _l("The form expired or was sent from elsewhere. Please go back, reload and try again.")
-        )
+        return page(400, _l("The form expired or was sent from elsewhere. Please go back, reload and try again."))
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
@@ -95,7 +118,7 @@ def init_app(app) -> None:
             return http_error_response(exc)
         if exc.code == 401:
             return login_manager.unauthorized()
-        return render_error(exc.code or 500)
+        return page(exc.code or 500)
 
     @app.errorhandler(Exception)
     def unexpected(exc):
@@ -104,23 +127,43 @@ def init_app(app) -> None:
         if database_unavailable(exc):
             return unavailable(exc)
         app.logger.exception("unhandled error")
-        db.session.rollback()
+        rollback_quietly()
         if _wants_json():
             return error_response(500, "internal_error", str(ERROR_MESSAGES[500]))
-        return render_error(500)
+        return page(500)
+
+    def page(status: int, message=None):
+        """The error page; the plain "unavailable" page when drawing it needs the
+        database (the logged-in user's name in the header) and it cannot answer."""
+        try:
+            return render_error(status, message)
+        except Exception as exc:
+            if database_unavailable(exc):
+                return unavailable(exc)
+            raise
 
     def unavailable(exc):
-        """The database could not answer (restarting, unreachable, a dead connection):
-        503 with Retry-After, never a 500; the pool has dropped its dead connections."""
-        app.logger.warning("database unavailable: %s", str(exc).splitlines()[0])
-        try:
-            db.session.rollback()
-        except Exception:  # the connection is gone; the session is discarded at teardown
-            app.logger.debug("rollback after a lost connection failed", exc_info=True)
+        """The database could not answer (stopped, restarting, unreachable, a dead
+        connection): 503 with Retry-After, never a 500; the pool has dropped its
+        dead connections.  The page is the plain one, drawn without the database:
+        the logged-in user is not loaded (nor, after this, by any later hook)."""
+        app.logger.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        rollback_quietly()
+        g._login_user = login_manager.anonymous_user()  # Flask-Login's cache: current_user is anonymous now
         if _wants_json():
             response = error_response(503, UNAVAILABLE, str(ERROR_MESSAGES[503]))
         else:
-            body, status = render_error(503)
-            response = app.make_response((body, status))
-        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+            response = app.make_response(render_unavailable())
+        response.headers["Retry-After"] = g.retry_after = str(DATABASE_RETRY_AFTER)
         return response
+
+    def keep_retry_after(response):
+        """Flask-Limiter's hook (which runs after the app's own) sets Retry-After on
+        every answer of a rate-limited route, to the later of its value and the end
+        of the limit's window (up to a minute away): a 503 asks again in seconds."""
+        if g.get("retry_after") is not None:
+            response.headers["Retry-After"] = g.retry_after
+        return response
+
+    # after_request hooks run last-registered first: first in the list, this one runs last.
+    app.after_request_funcs.setdefault(None, []).insert(0, keep_retry_after)

@@ -1,23 +1,27 @@
 """When the database cannot answer, a request gets 503 with Retry-After, never a 500.
 
 The pool does not ping a connection before lending it (that would be a round
-trip on every request); a connection that died while it sat in the pool is
-found by the request that uses it, which answers 503, and SQLAlchemy replaces
-the pool's connections so the next request is served.  These tests break the
-database for real: a server that refuses connections (any backend), and the
-test database's own server-side sessions terminated under the app (PostgreSQL).
+trip on every request); a connection that dies under a request makes that
+request answer 503, and SQLAlchemy replaces the pool's connections so the next
+request is served.  These tests break the database for real: a server that
+refuses connections (any backend), and the test database's own server-side
+sessions terminated under the app (PostgreSQL).  tests/faults stops and starts a whole
+cluster under gunicorn (AWARD_FAULTS=1).
 """
 
 from __future__ import annotations
 
 import socket
+import sqlite3
 
+import psycopg
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from award_service.ceremonies.models import Registration
 from award_service.errors import database_unavailable
 from award_service.extensions import db
+from award_service.http import rollback_quietly
 
 from .test_openapi import check
 
@@ -60,55 +64,154 @@ def test_an_unreachable_database_answers_503_with_retry_after(unreachable_app):
     assert client.get("/healthz").status_code == 200  # liveness needs no database
 
 
+def test_a_logged_in_organiser_gets_the_plain_503_page_not_a_500(make_app, make_user, login, client):
+    """The error page names the logged-in user in its header: drawing it loaded
+    the user from the database, which could not answer, and the error handler
+    failed with a 500.  While the database is away every page is the plain one."""
+    organiser = make_user("organiser", name="Гүлмира Сейітқызы")
+    login(organiser)
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    down = make_app(SQLALCHEMY_DATABASE_URI=f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/award")
+    browser = down.test_client()
+    browser.set_cookie("session", cookie.value, domain=cookie.domain)
+    for path, language, message in [
+        ("/staff/", "ru", "Сервис временно недоступен"),  # a page that needs the logged-in user
+        ("/staff/ceremonies/1", "kk", "Қызмет уақытша қолжетімсіз"),
+        ("/", "ru", "Сервис временно недоступен"),  # public, with a staff cookie
+        ("/no-such-page", "kk", "Қызмет уақытша қолжетімсіз"),  # a 404 whose page needs the user
+    ]:
+        page = browser.get(path, headers={"Accept-Language": language})
+        assert page.status_code == 503, (path, page.status_code, page.text[:300])
+        assert page.headers["Retry-After"] == "5" and page.mimetype == "text/html"
+        assert message in page.text, path
+        assert "Гүлмира" not in page.text and "Traceback" not in page.text
+
+
+def test_a_rate_limited_route_keeps_the_503_retry_after(make_app):
+    """Flask-Limiter sets Retry-After on every answer of a limited route to the
+    end of its window (up to a minute): a 503 still asks again in 5 seconds."""
+    down = make_app(
+        SQLALCHEMY_DATABASE_URI=f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/award",
+        AWARD_RATELIMIT_ENABLED=True,
+        RATELIMIT_ENABLED=True,
+    )
+    response = down.test_client().post("/api/v1/ceremonies/1/registrations", json=REGISTRATION)
+    assert response.status_code == 503 and response.json["error"]["code"] == "unavailable"
+    assert "X-RateLimit-Limit" in response.headers  # the limiter did run on it
+    assert response.headers["Retry-After"] == "5"
+
+
 def test_what_counts_as_the_database_being_unavailable():
     from sqlalchemy import exc
 
-    locked = exc.OperationalError("SELECT 1", {}, __import__("sqlite3").OperationalError("database is locked"))
-    no_table = exc.OperationalError("SELECT 1", {}, __import__("sqlite3").OperationalError("no such table: x"))
+    locked = exc.OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked"))
+    no_table = exc.OperationalError("SELECT 1", {}, sqlite3.OperationalError("no such table: x"))
     assert database_unavailable(locked)
     assert not database_unavailable(no_table)  # a bug, not an outage: stays a logged 500
     assert database_unavailable(exc.TimeoutError("QueuePool limit reached"))
     assert not database_unavailable(exc.IntegrityError("INSERT", {}, Exception("duplicate key")))
     assert not database_unavailable(ValueError("x"))
+    # The driver's own errors, not wrapped by SQLAlchemy (COPY on the raw connection).
+    assert database_unavailable(psycopg.OperationalError("consuming input failed: server closed the connection"))
+    assert database_unavailable(psycopg.errors.AdminShutdown("terminating connection due to administrator command"))
+    assert database_unavailable(psycopg.errors.CannotConnectNow("the database system is starting up"))
+    assert not database_unavailable(psycopg.errors.UniqueViolation("duplicate key"))
+    assert database_unavailable(sqlite3.OperationalError("database is locked"))
+    assert not database_unavailable(sqlite3.OperationalError("no such column: x"))
+    # An error raised while handling an outage (its cause or context) is the outage, unless its context was dropped.
+    outage = psycopg.OperationalError("server closed the connection unexpectedly")
+    cleaning_up = RuntimeError("while cleaning up")
+    cleaning_up.__cause__ = outage
+    assert database_unavailable(cleaning_up)
+    bug = KeyError("a bug")
+    bug.__context__, bug.__suppress_context__ = outage, True  # raise KeyError(...) from None
+    assert not database_unavailable(bug)
+    bug.__suppress_context__ = False
+    assert database_unavailable(bug)
 
 
-def _terminate_sessions(url: str) -> int:
+def _terminate_sessions(url: str, only_pid: int | None = None) -> int:
     """End every server session on the test database but the one asking (as a
-    restart or a failover would); other databases on the server are untouched."""
+    restart or a failover would), or only ``only_pid``; waits until they are
+    gone.  Other databases on the server are untouched."""
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             return len(
                 conn.execute(
                     text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
                         " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                    )
+                        " AND (CAST(:only AS integer) IS NULL OR pid = :only)"
+                    ),
+                    {"only": only_pid},
                 ).all()
             )
     finally:
         admin.dispose()
 
 
-def test_a_connection_that_died_in_the_pool_costs_one_503_then_the_pool_recovers(
+def _count_registrations() -> int:
+    db.session.close()
+    return db.session.scalar(select(func.count()).select_from(Registration))
+
+
+def test_a_connection_that_dies_while_held_costs_that_request_a_503_then_the_pool_recovers(
     require_postgres, db_url, app, client, make_ceremony
 ):
+    """The test's app context spans its requests, so the session keeps its
+    connection from one request to the next: killed under it, the request that
+    uses it answers 503 (nothing half-written) and the next one is served."""
     ceremony_id = make_ceremony(capacity=5).id
     db.session.close()
-    assert client.get("/api/v1/ceremonies").status_code == 200  # the pool now holds a live connection
+    assert client.get("/api/v1/ceremonies").status_code == 200  # the session now holds a live connection
 
     assert _terminate_sessions(db_url) >= 1
     response = client.post(f"/api/v1/ceremonies/{ceremony_id}/registrations", json=REGISTRATION)
     assert response.status_code == 503, response.text
     assert response.json["error"]["code"] == "unavailable" and response.headers["Retry-After"] == "5"
-    db.session.close()
-    assert db.session.scalar(select(func.count()).select_from(Registration)) == 0  # nothing half-written
+    assert _count_registrations() == 0  # nothing half-written
 
     response = client.post(f"/api/v1/ceremonies/{ceremony_id}/registrations", json=REGISTRATION)
     assert response.status_code == 201, response.text  # a fresh connection, no restart of the app
-    db.session.close()
-    assert db.session.scalar(select(func.count()).select_from(Registration)) == 1
+    assert _count_registrations() == 1
 
+    client.get(f"/ceremonies/{ceremony_id}")
     assert _terminate_sessions(db_url) >= 1
-    assert client.get(f"/ceremonies/{ceremony_id}").status_code == 503  # an HTML page: the error page
+    assert client.get(f"/ceremonies/{ceremony_id}").status_code == 503  # an HTML page: the plain page
     assert client.get(f"/ceremonies/{ceremony_id}").status_code == 200
+
+
+@pytest.fixture
+def served(require_postgres, make_app):
+    """An app whose every request has its own app context, as under gunicorn:
+    the session is closed at the end of each, its connection back in the pool."""
+    return make_app()
+
+
+def _lose_connection() -> str:
+    """Test view: read in a transaction, then have the server end this very connection."""
+    pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    _terminate_sessions(db.engine.url.render_as_string(hide_password=False), only_pid=pid)
+    return "read, then lost"
+
+
+def test_a_connection_lost_after_the_answer_was_made_does_not_turn_it_into_a_500(served, db_url):
+    """The session is closed after the answer is made (teardown); its rollback
+    fails on a connection the server has ended, and that error used to escape
+    the app (gunicorn then sent a 500 instead of the page already made)."""
+    served.add_url_rule("/_test/lose-connection", "lose_connection", _lose_connection)
+    client = served.test_client()
+    response = client.get("/_test/lose-connection")
+    assert response.status_code == 200 and response.text == "read, then lost"
+    assert client.get("/api/v1/ceremonies").status_code == 200
+
+
+def test_rollback_quietly_discards_a_session_whose_connection_is_dead(served, db_url):
+    with served.test_request_context("/"):
+        pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        _terminate_sessions(db_url, only_pid=pid)
+        rollback_quietly()  # raised OperationalError before: the connection is gone
+        assert db.session.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid  # a fresh connection
+        db.session.remove()

@@ -14,7 +14,7 @@ from ..accounts.service import user_for_token
 from ..actor import Actor
 from ..errors import DomainError
 from ..extensions import db
-from ..http import page_args
+from ..http import page_args, rollback_quietly
 from .errors import error_response
 from .schemas import PAGE_MAX, PER_PAGE_DEFAULT, PER_PAGE_MAX
 
@@ -33,7 +33,7 @@ def limit_body():
 
 @bp.errorhandler(DomainError)
 def domain_error(exc: DomainError):
-    db.session.rollback()
+    rollback_quietly()  # the refusal stands even if the database went away meanwhile
     return error_response(exc.status, exc.code, exc.message, exc.fields, **exc.extra)
 
 
