@@ -49,8 +49,13 @@ DEFAULTS = {
     "LANGUAGES": ("kk", "ru", "en"),
     "BABEL_DEFAULT_LOCALE": "kk",
     # No pre-ping: it is a round trip before every request's first statement.  A
-    # connection found dead answers 503 (errors.database_unavailable) and SQLAlchemy
-    # replaces the pool's connections; the next request gets a fresh one.
+    # connection the server has closed (a restart) is dropped when the pool lends it,
+    # without a round trip (extensions: _drop_closed_connection); one found dead by its
+    # statement answers 503 (errors.database_unavailable) and SQLAlchemy replaces the
+    # pool's connections; the next request gets a fresh one.  load_config adds, unless
+    # set: hide_parameters (no bound values, i.e. personal data, in error messages and
+    # logs) and, on PostgreSQL, a connect timeout (a server that does not answer is a
+    # 503 in seconds, not a worker stuck until gunicorn kills it).
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
@@ -149,9 +154,9 @@ def load_config(app, overrides: dict | None = None) -> None:
     if not url:
         url = "sqlite:///" + str(instance_path / "award_service.sqlite3")
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # SQLite: one writer at a time; wait for the lock rather than fail.
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    )
 
     app.config["AWARD_BASE_URL"] = app.config["AWARD_BASE_URL"].rstrip("/")
     if not 0 <= int(app.config["AWARD_MAIL_REMINDER_HOUR"]) <= 23:
@@ -165,6 +170,27 @@ def load_config(app, overrides: dict | None = None) -> None:
     app.config["RATELIMIT_STORAGE_URI"] = storage
     app.config["RATELIMIT_ENABLED"] = app.config["AWARD_RATELIMIT_ENABLED"]
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
+
+
+# Seconds to wait for a PostgreSQL server to accept a connection (libpq's connect_timeout).
+DATABASE_CONNECT_TIMEOUT = 5
+
+
+def engine_options(url: str, given: dict) -> dict:
+    """SQLAlchemy's engine options: those ``given`` (SQLALCHEMY_ENGINE_OPTIONS), plus
+    what is not set there: no bound values in error messages and logs; on SQLite,
+    waiting for the lock (one writer at a time) rather than failing; on
+    PostgreSQL, a bounded wait for the server to accept a connection."""
+    options = dict(given)
+    options.setdefault("hide_parameters", True)
+    connect_args = dict(options.get("connect_args") or {})
+    if url.startswith("sqlite"):
+        connect_args.setdefault("timeout", 30)
+    elif url.startswith("postgresql"):
+        connect_args.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+    if connect_args:
+        options["connect_args"] = connect_args
+    return options
 
 
 def _generate_secret_key(path: Path) -> str:

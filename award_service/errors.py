@@ -73,9 +73,10 @@ def database_unavailable(exc: BaseException) -> bool:
     while handling one of these (its ``__cause__`` or ``__context__``).
 
     The pool does not ping each connection before lending it (a round trip on
-    every request); a connection found dead is invalidated with the rest of the
-    pool by SQLAlchemy, the request that found it answers 503 with Retry-After,
-    and the next one gets a fresh connection."""
+    every request; ``extensions`` drops a connection the server has already
+    closed without one); a connection found dead is invalidated with the rest of
+    the pool by SQLAlchemy, the request that found it answers 503 with
+    Retry-After, and the next one gets a fresh connection."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen and len(seen) < 10:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import sqlite3
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -14,7 +15,9 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
+from sqlalchemy.pool import Pool
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -71,3 +74,28 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
+
+
+@event.listens_for(Pool, "checkout")
+def _drop_closed_connection(dbapi_connection, connection_record, connection_proxy):
+    """PostgreSQL: a pooled connection the server has closed (a restart, a
+    shutdown, a terminated backend) is replaced before it is lent, without a
+    round trip: an idle connection has nothing to read unless the server has
+    sent its goodbye (``FATAL: terminating connection …``) or closed the socket,
+    which one ``poll`` with no wait shows.  SQLAlchemy then opens a fresh one (or
+    raises the server's refusal, a 503).  Unlike ``pool_pre_ping`` this costs a
+    system call, not a round trip; a connection lost silently (the network) is
+    still found by its first statement (503, and the pool is invalidated)."""
+    pgconn = getattr(dbapi_connection, "pgconn", None)  # psycopg 3; SQLite has none
+    if pgconn is None:
+        return
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError("the connection is closed")
+    try:
+        fd = pgconn.socket
+    except Exception as exc:  # psycopg.OperationalError: the connection is lost
+        raise DisconnectionError("the connection has no socket") from exc
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
+    if poller.poll(0):
+        raise DisconnectionError("the server closed this idle connection")

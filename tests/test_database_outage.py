@@ -1,11 +1,13 @@
 """When the database cannot answer, a request gets 503 with Retry-After, never a 500.
 
 The pool does not ping a connection before lending it (that would be a round
-trip on every request); a connection that dies under a request makes that
-request answer 503, and SQLAlchemy replaces the pool's connections so the next
-request is served.  These tests break the database for real: a server that
-refuses connections (any backend), and the test database's own server-side
-sessions terminated under the app (PostgreSQL).  tests/faults stops and starts a whole
+trip on every request): a connection the server closed while it sat in the
+pool is dropped when it is lent, without a round trip (a poll of its socket);
+one that dies while a request uses it makes that request answer 503, and
+SQLAlchemy replaces the pool's connections so the next request is served.
+These tests break the database for real: a server that refuses connections or
+never answers (any backend), and the test database's own server-side sessions
+terminated under the app (PostgreSQL).  tests/faults stops and starts a whole
 cluster under gunicorn (AWARD_FAULTS=1).
 """
 
@@ -13,12 +15,16 @@ from __future__ import annotations
 
 import socket
 import sqlite3
+import threading
+import time
 
 import psycopg
 import pytest
 from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import exc as sa_exc
 
 from award_service.ceremonies.models import Registration
+from award_service.config import engine_options
 from award_service.errors import database_unavailable
 from award_service.extensions import db
 from award_service.http import rollback_quietly
@@ -100,6 +106,76 @@ def test_a_rate_limited_route_keeps_the_503_retry_after(make_app):
     assert response.status_code == 503 and response.json["error"]["code"] == "unavailable"
     assert "X-RateLimit-Limit" in response.headers  # the limiter did run on it
     assert response.headers["Retry-After"] == "5"
+
+
+def _silent_server():
+    """A loopback port that accepts connections and never says a word (a hung
+    server, a half-open network path); returns (port, stop)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held: list[socket.socket] = []
+    stopping = threading.Event()
+
+    def accept():
+        listener.settimeout(0.2)
+        while not stopping.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+
+    def stop():
+        stopping.set()
+        thread.join(5)
+        for conn in held:
+            conn.close()
+        listener.close()
+
+    return listener.getsockname()[1], stop
+
+
+def test_a_server_that_never_answers_is_a_503_in_seconds(make_app):
+    """psycopg waits 130 s for a server by default, longer than gunicorn lets a
+    worker live (30 s): the connect timeout makes it a 503 instead."""
+    port, stop = _silent_server()
+    try:
+        app = make_app(
+            SQLALCHEMY_DATABASE_URI=f"postgresql+psycopg://postgres@127.0.0.1:{port}/award",
+            SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}},  # psycopg's least; the default is 5
+        )
+        started = time.monotonic()
+        response = app.test_client().get("/api/v1/ceremonies")
+        elapsed = time.monotonic() - started
+    finally:
+        stop()
+    assert response.status_code == 503 and response.json["error"]["code"] == "unavailable"
+    assert 1.5 < elapsed < 10, elapsed
+
+
+def test_engine_options_bound_the_connect_wait_and_hide_bound_values():
+    pg = engine_options("postgresql+psycopg://db/award", {})
+    assert pg == {"hide_parameters": True, "connect_args": {"connect_timeout": 5}}
+    assert engine_options("sqlite:///x.db", {})["connect_args"] == {"timeout": 30}
+    given = {"hide_parameters": False, "pool_size": 3, "connect_args": {"connect_timeout": 9, "sslmode": "require"}}
+    assert engine_options("postgresql+psycopg://db/award", given) == given  # what is set stays as set
+
+
+def test_database_errors_in_logs_carry_no_bound_values(app):
+    """An unexpected database error is logged with its message: the values bound
+    to the statement (names, phones: personal data) are not in it."""
+    with pytest.raises(sa_exc.DBAPIError) as caught:
+        db.session.execute(
+            text("SELECT no_such_column FROM ceremonies WHERE title_kk = :v"), {"v": "Айгүл +77010000042"}
+        )
+    db.session.rollback()
+    assert "Айгүл" not in str(caught.value) and "+77010000042" not in str(caught.value)
+    assert "hidden" in str(caught.value)
 
 
 def test_what_counts_as_the_database_being_unavailable():
@@ -195,6 +271,20 @@ def _lose_connection() -> str:
     pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
     _terminate_sessions(db.engine.url.render_as_string(hide_password=False), only_pid=pid)
     return "read, then lost"
+
+
+def test_a_pooled_connection_the_server_closed_is_replaced_without_a_503(served, db_url, app, make_ceremony):
+    """A restart closes the connections waiting in the pool: the pool sees it
+    when it lends one (a poll, no round trip) and opens a fresh one, so the
+    first request after the restart is served, not answered 503."""
+    ceremony_id = make_ceremony(capacity=5).id
+    db.session.close()
+    client = served.test_client()
+    assert client.get("/api/v1/ceremonies").status_code == 200  # the connection is back in the pool
+    assert _terminate_sessions(db_url) >= 1
+    response = client.post(f"/api/v1/ceremonies/{ceremony_id}/registrations", json=REGISTRATION)
+    assert response.status_code == 201, response.text
+    assert _count_registrations() == 1
 
 
 def test_a_connection_lost_after_the_answer_was_made_does_not_turn_it_into_a_500(served, db_url):
