@@ -477,6 +477,7 @@ class Request:
     method: str
     path: str
     json: Any = None
+    data: dict[str, str] | None = None  # a form's fields
     headers: dict[str, str] = field(default_factory=dict)
     person: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
@@ -517,18 +518,24 @@ def registration_request(ceremonies: list[int], tag: str = "", languages=("kk", 
     return make
 
 
-def staff_session(base_url: str, email: str, password: str) -> requests.Session:
-    """A session logged in through the login form (its CSRF token included)."""
-    session = requests.Session()
-    page = session.get(base_url + "/staff/login", timeout=10)
+def csrf_token(session: requests.Session, url: str) -> str:
+    """The CSRF token of the form on the page at ``url`` (for this session)."""
+    page = session.get(url, timeout=10)
     page.raise_for_status()
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text) or re.search(
         r'name="csrf_token" value="([^"]+)"', page.text
     )
-    assert match, "no CSRF token on the login page"
+    assert match, f"no CSRF token on {url}"
+    return match[1]
+
+
+def staff_session(base_url: str, email: str, password: str) -> requests.Session:
+    """A session logged in through the login form (its CSRF token included)."""
+    session = requests.Session()
+    token = csrf_token(session, base_url + "/staff/login")
     answer = session.post(
         base_url + "/staff/login",
-        data={"csrf_token": match[1], "email": email, "password": password},
+        data={"csrf_token": token, "email": email, "password": password},
         timeout=30,
         allow_redirects=False,
     )
@@ -631,6 +638,7 @@ def send(session: requests.Session, base_url: str, request: Request, seq: int, t
             request.method,
             base_url + request.path,
             json=request.json,
+            data=request.data,
             headers=headers,
             timeout=timeout,
             allow_redirects=False,

@@ -34,6 +34,7 @@ from .harness import (
     Load,
     Request,
     counts,
+    csrf_token,
     personal_data_in,
     personal_values,
     registration_request,
@@ -225,8 +226,10 @@ def test_a_worker_killed_mid_load_loses_no_registration_answered_201(site, start
 
 def _outage_probes(server: Gunicorn, site: Site) -> tuple[list[Request], Answer]:
     """What the readers ask during the outage: pages (public and a logged-in
-    organiser's, in Kazakh and Russian, one with a manage token in its path)
-    and the API; and the registration whose token they use."""
+    organiser's, in Kazakh and Russian, one with a manage token in its path),
+    the public registration form (sent with its CSRF token, refused for its
+    empty fields: the CSRF and rate-limit layers, nothing stored) and the API;
+    and the registration whose token they use."""
     with requests.Session() as session:
         made = send(
             session, server.url, registration_request([site.ceremonies["big"]], tag="probe")(10**7 - 1), 0, (5, 20)
@@ -235,7 +238,18 @@ def _outage_probes(server: Gunicorn, site: Site) -> tuple[list[Request], Answer]
     token = made.body["token"]
     staff = staff_session(server.url, site.staff["email"], site.staff["password"])
     big = site.ceremonies["big"]
+    visitor = requests.Session()  # the public registration form, sent with its CSRF token and no name
+    form = {"csrf_token": csrf_token(visitor, f"{server.url}/ceremonies/{big}"), "full_name": ""}
     probes = [
+        Request(
+            "form",
+            "POST",
+            f"/ceremonies/{big}",
+            data=form,
+            headers={"Accept-Language": "kk"},
+            meta={"lang": "kk"},
+            session=visitor,
+        ),
         Request("page", "GET", "/", headers={"Accept-Language": "ru"}, meta={"lang": "ru"}),
         Request("page", "GET", f"/ceremonies/{big}", headers={"Accept-Language": "kk"}, meta={"lang": "kk"}),
         Request("page", "GET", f"/r/{token}", headers={"Accept-Language": "ru"}, meta={"lang": "ru"}),
@@ -329,11 +343,13 @@ def _check_outage(run: dict, server: Gunicorn, site: Site, mode: str) -> None:
     assert not slow, [a.describe() for a in slow[:5]]
     down = [a for a in answers if a.meta["phase"] == "down"]
     assert down and all(a.status == 503 for a in down), Counter(a.status for a in down)
-    for kind in ("register", "page", "staff", "api"):
+    for kind in ("register", "page", "staff", "api", "form"):
         assert any(a.kind == kind for a in down), f"no {kind} request during the outage"
     for a in answers:
         if a.status == 503:
             _check_503(a, site)
+        elif a.kind == "form":
+            assert a.status == 422, a.describe()  # the form, refused for its empty fields (not for its CSRF token)
         else:
             assert a.status in (200, 201, 409), a.describe()
 
