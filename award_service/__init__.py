@@ -65,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .medals.views import bp as medals_bp
     from .nominations.io_views import bp as nomination_io_bp
     from .nominations.views import bp as nominations_bp
+    from .ops.health import bp as health_bp
 
     app.register_blueprint(ceremonies_bp)
     app.register_blueprint(staff_ceremonies_bp)
@@ -77,6 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(awards_bp)
     app.register_blueprint(verify_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(health_bp)
     extensions.csrf.exempt(api_bp)
 
     from . import mail

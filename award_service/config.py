@@ -77,6 +77,10 @@ DEFAULTS = {
     "AWARD_MAIL_KEEP_DAYS": 30,  # attachments of sent messages are dropped after this many days
     "AWARD_MAIL_REMINDER_HOUR": 10,  # local hour, the day before a ceremony, from which its reminder is sent
     "AWARD_CELERY_BROKER_URL": "",  # e.g. redis://127.0.0.1:6379/0; empty: mail is sent in-process
+    # /readyz says "degraded" past these: messages queued or sending, and the age of the oldest (seconds).
+    # A burst of registrations queues a few hundred for seconds; a quarter of an hour means mail is not going out.
+    "AWARD_READY_OUTBOX_MAX_PENDING": 2000,
+    "AWARD_READY_OUTBOX_MAX_AGE_SECONDS": 900,
     # Password hashing: argon2.PasswordHasher's keyword arguments; empty: argon2-cffi's default cost.
     # Only the tests make it cheap; not read from the environment.
     "AWARD_ARGON2_PARAMS": {},
@@ -117,6 +121,8 @@ ENV_VARS: dict[str, Callable[[str], object]] = {
     "AWARD_MAIL_KEEP_DAYS": int,
     "AWARD_MAIL_REMINDER_HOUR": int,
     "AWARD_CELERY_BROKER_URL": str,
+    "AWARD_READY_OUTBOX_MAX_PENDING": int,
+    "AWARD_READY_OUTBOX_MAX_AGE_SECONDS": int,
 }
 
 

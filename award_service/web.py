@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from .accounts.models import User
 from .api.errors import DATABASE_UNAVAILABLE, error_response, http_error_response
 from .errors import DATABASE_RETRY_AFTER, database_unavailable
-from .extensions import db, login_manager
+from .extensions import db, limiter, login_manager
 from .http import ERROR_MESSAGES, allowed, render_error, safe_next
 from .states import label as state_label
 
@@ -37,6 +37,7 @@ def without_lang(url: str) -> str:
 
 
 @bp.route("/healthz")
+@limiter.exempt  # a probe, like /readyz (ops.health)
 def healthz():
     return {"status": "ok"}
 
