@@ -34,6 +34,9 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.url_map.converters["int"] = DatabaseId
     load_config(app, config)
+    from .ops.production import refuse_unsafe_config
+
+    refuse_unsafe_config(app.config)  # AWARD_ENV=production: SQLite, a weak AWARD_ADMIN_PASSWORD
     assert isinstance(app.json, DefaultJSONProvider)  # Flask's own, unless replaced
     app.json.sort_keys = False
     if app.config.get("AWARD_PROXY_COUNT"):

@@ -13,11 +13,15 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 
+import click
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-class ConfigError(RuntimeError):
-    """The configuration cannot run the service."""
+class ConfigError(click.ClickException):
+    """The configuration cannot run the service.  A ClickException so that every
+    ``flask …`` command prints its line ("Error: …") rather than a traceback; the
+    WSGI entry point and the Celery worker print it as it is (wsgi.py, worker.py)."""
 
 
 def _bool(value: str) -> bool:
