@@ -21,3 +21,16 @@ keepalive = 5
 # No --preload: the app factory opens no connection, but workers importing the app
 # themselves keep every worker's state its own (GUIDE: gunicorn trap).
 preload_app = False
+proc_name = "award-service"
+# The workers' heartbeat files on a memory file system: a slow or full disk must not
+# make the master think a worker hangs.
+worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR") or ("/dev/shm" if os.path.isdir("/dev/shm") else None)
+# nginx (deploy/nginx) buffers requests and answers, so a sync worker never waits on a
+# slow client; it sets X-Forwarded-* and the app trusts one proxy (AWARD_PROXY_COUNT=1).
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+limit_request_line = 8190
+# gunicorn 25.1+ opens a control socket (gunicornc) in $XDG_RUNTIME_DIR or ~/.gunicorn, one
+# path for every instance on the machine: only where asked (systemd: /run/award-service).
+control_socket_disable = not os.environ.get("GUNICORN_CONTROL_SOCKET")
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
