@@ -9,7 +9,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from .config import PROJECT_ROOT, load_config
+from .config import PROJECT_ROOT, default_instance_path, load_config
 
 
 class DatabaseId(IntegerConverter):
@@ -22,12 +22,9 @@ class DatabaseId(IntegerConverter):
 
 def create_app(config: dict | None = None) -> Flask:
     """Assemble the app: config -> extensions -> blueprints -> CLI."""
-    import os
-
-    instance_path = os.environ.get("AWARD_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
     app = Flask(
         __name__,
-        instance_path=instance_path,
+        instance_path=default_instance_path(),
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(Path(__file__).parent / "static"),

@@ -130,6 +130,11 @@ ENV_VARS: dict[str, Callable[[str], object]] = {
 }
 
 
+def default_instance_path() -> str:
+    """Where ``config.py`` and the SQLite file live: AWARD_INSTANCE_PATH, else ./instance."""
+    return os.environ.get("AWARD_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+
+
 def load_config(app, overrides: dict | None = None) -> None:
     """Fill ``app.config``; ``overrides`` (tests) win over everything."""
     app.config.from_mapping(DEFAULTS)

@@ -8,6 +8,9 @@ the command line.  The service itself is configured by its own variables
 """
 
 import os
+import sys
+
+from award_service.ops.production import startup_refusals
 
 # ---------------------------------------------------------------- serving
 wsgi_app = "wsgi:app"
@@ -34,3 +37,11 @@ limit_request_line = 8190
 control_socket_disable = not os.environ.get("GUNICORN_CONTROL_SOCKET")
 if os.environ.get("GUNICORN_CONTROL_SOCKET"):
     control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+
+# A configuration the service cannot run on (AWARD_ENV=production without SECRET_KEY, on
+# SQLite, with a weak AWARD_ADMIN_PASSWORD) stops the master here, one line a refusal, before
+# any worker is forked (workers failing one by one race gunicorn's own halt into a traceback).
+# wsgi.py refuses the same way where this file is not used.
+_refusals = startup_refusals()
+if _refusals:
+    sys.exit("\n".join(f"award-service refused to start: {line}" for line in _refusals))

@@ -45,7 +45,7 @@ from sqlalchemy.engine import make_url
 from ..accounts.models import User, UserRole
 from ..accounts.service import CHANGED_PASSWORD, MIN_PASSWORD_LENGTH, ONE_TIME_PASSWORD, check_password
 from ..audit.models import AuditEvent
-from ..config import ConfigError
+from ..config import ConfigError, default_instance_path, load_config
 from ..demo import DEMO_PASSWORD
 from ..errors import database_unavailable
 from ..extensions import DbSession, db
@@ -100,6 +100,22 @@ def refuse_unsafe_config(config: Mapping[str, Any]) -> None:
         refusals = config_refusals(config)
         if refusals:
             raise ConfigError("\n".join(refusals))
+
+
+def startup_refusals() -> list[str]:
+    """The configuration refusals of this process's environment, as ``create_app``
+    would raise them, without building the app: for a master process that forks
+    the app's workers (deploy/gunicorn.conf.py), so that it refuses once, before
+    any worker starts, instead of every worker failing on its own."""
+    from flask import Flask
+
+    app = Flask("award_service", instance_path=default_instance_path())
+    try:
+        load_config(app)
+        refuse_unsafe_config(app.config)
+    except ConfigError as exc:
+        return exc.message.splitlines()
+    return []
 
 
 @dataclass
