@@ -14,7 +14,7 @@ LOCK_DEV     := requirements/dev.txt
 UV_VERSION   := $(shell sed -n 's/^uv==\([^ ;]*\).*/\1/p' $(LOCK_DEV))
 COMPILE       = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --quiet
 
-.PHONY: run test install db admin demo bench clean worker beat lint lock lock-upgrade
+.PHONY: run test install db admin demo bench clean worker beat serve lint lock lock-upgrade
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -77,6 +77,17 @@ worker: install
 
 beat: install
 	$(BIN)/celery -A award_service.worker beat --loglevel=info
+
+# The production profile on one machine: gunicorn (deploy/gunicorn.conf.py), the Celery
+# worker and beat (deploy/Procfile), started together by deploy/serve.py and stopped
+# together on Ctrl-C or SIGTERM.  The database: DATABASE_URL, else the SQLite file in
+# instance/; the broker: AWARD_CELERY_BROKER_URL, else Redis on 127.0.0.1:6379.  Migrates
+# first, then `production check` (what AWARD_ENV=production would refuse; it refuses only
+# in production).  GUNICORN_BIND (127.0.0.1:8000) and GUNICORN_WORKERS set the web server.
+serve: install
+	$(FLASK) db upgrade
+	$(FLASK) production check
+	AWARD_CELERY_BROKER_URL=$${AWARD_CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} exec $(BIN)/python deploy/serve.py
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/registration.py

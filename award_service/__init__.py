@@ -9,7 +9,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from .config import PROJECT_ROOT, load_config
+from .config import PROJECT_ROOT, default_instance_path, load_config
 
 
 class DatabaseId(IntegerConverter):
@@ -22,18 +22,18 @@ class DatabaseId(IntegerConverter):
 
 def create_app(config: dict | None = None) -> Flask:
     """Assemble the app: config -> extensions -> blueprints -> CLI."""
-    import os
-
-    instance_path = os.environ.get("AWARD_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
     app = Flask(
         __name__,
-        instance_path=instance_path,
+        instance_path=default_instance_path(),
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(Path(__file__).parent / "static"),
     )
     app.url_map.converters["int"] = DatabaseId
     load_config(app, config)
+    from .ops.production import refuse_unsafe_config
+
+    refuse_unsafe_config(app.config)  # AWARD_ENV=production: SQLite, a weak AWARD_ADMIN_PASSWORD
     assert isinstance(app.json, DefaultJSONProvider)  # Flask's own, unless replaced
     app.json.sort_keys = False
     if app.config.get("AWARD_PROXY_COUNT"):
@@ -65,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .medals.views import bp as medals_bp
     from .nominations.io_views import bp as nomination_io_bp
     from .nominations.views import bp as nominations_bp
+    from .ops.health import bp as health_bp
 
     app.register_blueprint(ceremonies_bp)
     app.register_blueprint(staff_ceremonies_bp)
@@ -77,6 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(awards_bp)
     app.register_blueprint(verify_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(health_bp)
     extensions.csrf.exempt(api_bp)
 
     from . import mail

@@ -21,6 +21,7 @@ from .errors import ValidationFailed
 from .extensions import db
 from .mail.cli import mail_cli
 from .mail.outbox import suppressed
+from .ops.production import production_cli
 
 users_cli = AppGroup("users", help="Staff accounts.")
 demo_cli = AppGroup("demo", help="Demo data.")
@@ -51,6 +52,7 @@ def create_user(email, name, roles, district, password):
             roles=list(roles),
             district=district,
             password=password,
+            one_time_password=generated,
         )
     except ValidationFailed as exc:
         _fail(exc)
@@ -110,7 +112,15 @@ def ensure_admin(url):
             f"{email} exists but is not an admin; give it the admin role or set AWARD_ADMIN_EMAIL"
         )
     try:
-        create(db.session, Actor.system("cli"), email=email, name="Administrator", roles=["admin"], password=password)
+        create(
+            db.session,
+            Actor.system("cli"),
+            email=email,
+            name="Administrator",
+            roles=["admin"],
+            password=password,
+            one_time_password=generated,
+        )
     except ValidationFailed as exc:
         _fail(exc)
     lines = [f"Award Service: {url}"] if url else []
@@ -125,18 +135,39 @@ def ensure_admin(url):
 
 
 @users_cli.command("password")
-@click.option("--email", required=True)
-def new_password(email):
-    """Give a staff account a new generated password and print it (for a lost first-admin password)."""
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+@click.option("--email", default=None, help="The account's e-mail.")
+@click.option("--id", "user_id", type=int, default=None, help="Or its id (as `production check` names it).")
+@click.option(
+    "--prompt",
+    "prompt",
+    is_flag=True,
+    help="Ask for the new password (typed twice, not shown) instead of generating and printing a one-time one.",
+)
+def new_password(email, user_id, prompt):
+    """Give a staff account a new password: generated and printed once (to be changed
+    after logging in; a lost first-admin password), or typed at a prompt."""
+    if (email is None) == (user_id is None):
+        raise click.UsageError("give --email or --id")
+    if user_id is not None:
+        user = db.session.get(User, user_id)
+    else:
+        user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
     if user is None:
-        raise click.ClickException(f"no user with e-mail {email}")
-    password = secrets.token_urlsafe(12)
+        raise click.ClickException(
+            f"no user with e-mail {email}" if email is not None else f"no user with id {user_id}"
+        )
+    if prompt:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = secrets.token_urlsafe(12)
     try:
-        update_user(db.session, Actor.system("cli"), user, {"password": password})
+        update_user(db.session, Actor.system("cli"), user, {"password": password}, one_time_password=not prompt)
     except ValidationFailed as exc:
         _fail(exc)
-    click.echo(_framed([f"New password for {user.email} (shown once): {password}"]))
+    if prompt:
+        click.echo(f"The password of {user.email} is changed.")
+    else:
+        click.echo(_framed([f"New password for {user.email} (shown once): {password}"]))
 
 
 @demo_cli.command("load")
@@ -162,3 +193,4 @@ def register_cli(app) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(production_cli)

@@ -13,11 +13,15 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 
+import click
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-class ConfigError(RuntimeError):
-    """The configuration cannot run the service."""
+class ConfigError(click.ClickException):
+    """The configuration cannot run the service.  A ClickException so that every
+    ``flask …`` command prints its line ("Error: …") rather than a traceback; the
+    WSGI entry point and the Celery worker print it as it is (wsgi.py, worker.py)."""
 
 
 def _bool(value: str) -> bool:
@@ -82,6 +86,10 @@ DEFAULTS = {
     "AWARD_MAIL_KEEP_DAYS": 30,  # attachments of sent messages are dropped after this many days
     "AWARD_MAIL_REMINDER_HOUR": 10,  # local hour, the day before a ceremony, from which its reminder is sent
     "AWARD_CELERY_BROKER_URL": "",  # e.g. redis://127.0.0.1:6379/0; empty: mail is sent in-process
+    # /readyz says "degraded" past these: messages queued or sending, and the age of the oldest (seconds).
+    # A burst of registrations queues a few hundred for seconds; a quarter of an hour means mail is not going out.
+    "AWARD_READY_OUTBOX_MAX_PENDING": 2000,
+    "AWARD_READY_OUTBOX_MAX_AGE_SECONDS": 900,
     # Password hashing: argon2.PasswordHasher's keyword arguments; empty: argon2-cffi's default cost.
     # Only the tests make it cheap; not read from the environment.
     "AWARD_ARGON2_PARAMS": {},
@@ -122,7 +130,14 @@ ENV_VARS: dict[str, Callable[[str], object]] = {
     "AWARD_MAIL_KEEP_DAYS": int,
     "AWARD_MAIL_REMINDER_HOUR": int,
     "AWARD_CELERY_BROKER_URL": str,
+    "AWARD_READY_OUTBOX_MAX_PENDING": int,
+    "AWARD_READY_OUTBOX_MAX_AGE_SECONDS": int,
 }
+
+
+def default_instance_path() -> str:
+    """Where ``config.py`` and the SQLite file live: AWARD_INSTANCE_PATH, else ./instance."""
+    return os.environ.get("AWARD_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
 
 
 def load_config(app, overrides: dict | None = None) -> None:

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from .accounts.models import User
 from .api.errors import UNAVAILABLE, error_response, http_error_response
 from .errors import DATABASE_RETRY_AFTER, database_unavailable
-from .extensions import db, login_manager
+from .extensions import db, limiter, login_manager
 from .http import (
     ERROR_MESSAGES,
     allowed,
@@ -45,6 +45,7 @@ def without_lang(url: str) -> str:
 
 
 @bp.route("/healthz")
+@limiter.exempt  # a probe, like /readyz (ops.health)
 def healthz():
     return {"status": "ok"}
 

@@ -13,10 +13,18 @@ an attribute named ``app``, so that name is the Celery app's.
 
 from __future__ import annotations
 
+import sys
+
 from . import create_app
+from .config import ConfigError
 from .mail.tasks import celery_for
 
-flask_app = create_app()
+try:
+    flask_app = create_app()
+except ConfigError as exc:  # one line per refusal, not Celery's traceback of a failed import
+    for line in exc.message.splitlines():
+        print(f"award-service refused to start: {line}", file=sys.stderr)
+    raise SystemExit(1) from None
 if not flask_app.config.get("AWARD_CELERY_BROKER_URL"):
     raise RuntimeError("AWARD_CELERY_BROKER_URL is not set: set it (e.g. redis://127.0.0.1:6379/0) to run the worker")
 app = celery_for(flask_app)

@@ -8,6 +8,9 @@ the command line.  The service itself is configured by its own variables
 """
 
 import os
+import sys
+
+from award_service.ops.production import startup_refusals
 
 # ---------------------------------------------------------------- serving
 wsgi_app = "wsgi:app"
@@ -21,3 +24,24 @@ keepalive = 5
 # No --preload: the app factory opens no connection, but workers importing the app
 # themselves keep every worker's state its own (GUIDE: gunicorn trap).
 preload_app = False
+proc_name = "award-service"
+# The workers' heartbeat files on a memory file system: a slow or full disk must not
+# make the master think a worker hangs.
+worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR") or ("/dev/shm" if os.path.isdir("/dev/shm") else None)
+# nginx (deploy/nginx) buffers requests and answers, so a sync worker never waits on a
+# slow client; it sets X-Forwarded-* and the app trusts one proxy (AWARD_PROXY_COUNT=1).
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+limit_request_line = 8190
+# gunicorn 25.1+ opens a control socket (gunicornc) in $XDG_RUNTIME_DIR or ~/.gunicorn, one
+# path for every instance on the machine: only where asked (systemd: /run/award-service).
+control_socket_disable = not os.environ.get("GUNICORN_CONTROL_SOCKET")
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+
+# A configuration the service cannot run on (AWARD_ENV=production without SECRET_KEY, on
+# SQLite, with a weak AWARD_ADMIN_PASSWORD) stops the master here, one line a refusal, before
+# any worker is forked (workers failing one by one race gunicorn's own halt into a traceback).
+# wsgi.py refuses the same way where this file is not used.
+_refusals = startup_refusals()
+if _refusals:
+    sys.exit("\n".join(f"award-service refused to start: {line}" for line in _refusals))

@@ -27,6 +27,7 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch)
         create_app()
     assert not (tmp_path / "config.py").exists()
     monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://award@127.0.0.1/award")  # production refuses SQLite
     assert create_app().config["SECRET_KEY"] == "from-the-environment"
 
 

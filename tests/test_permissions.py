@@ -7,7 +7,17 @@ from award_service.accounts.permissions import PERMISSIONS, can
 
 from .conftest import registration_data
 
-PUBLIC_PREFIXES = ("/static/", "/language/", "/healthz", "/r/", "/ceremonies/", "/staff/login", "/v/", "/verify")
+PUBLIC_PREFIXES = (
+    "/static/",
+    "/language/",
+    "/healthz",
+    "/readyz",
+    "/r/",
+    "/ceremonies/",
+    "/staff/login",
+    "/v/",
+    "/verify",
+)
 
 
 def _protected_rules(app):

@@ -23,6 +23,10 @@ USER_HISTORY = HistoryLabels(
         "user.login": _l("Logged in"),
         "api_token.create": _l("API token created"),
     },
-    # The audit keeps no password: "***" before a change and "(changed)" after it.
-    values={"roles": ROLE_LABELS, "password": {"***": "—", "(changed)": _l("changed")}},
+    # The audit keeps no password: "***" before a change and "(changed)" after it, or
+    # "(one-time)" for one the command line generated and printed (to be changed).
+    values={
+        "roles": ROLE_LABELS,
+        "password": {"***": "—", "(changed)": _l("changed"), "(one-time)": _l("one-time, printed; to be changed")},
+    },
 )

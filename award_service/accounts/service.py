@@ -25,6 +25,10 @@ from ..timeutil import utcnow
 from .models import ROLES, ApiToken, User
 
 MIN_PASSWORD_LENGTH = 10
+# What the audit keeps of a password set: never the password, only whether a person
+# chose it or the CLI generated and printed it (to be changed; the production check reads this).
+CHANGED_PASSWORD = "(changed)"
+ONE_TIME_PASSWORD = "(one-time)"
 
 
 class _Hashing:
@@ -141,7 +145,10 @@ def create_user(
     roles: Iterable[str],
     district: str | None = None,
     password: str,
+    one_time_password: bool = False,
 ) -> User:
+    """``one_time_password``: the password was generated and printed (the CLI), to be
+    changed by its holder; the audit says so, and the production check reads it."""
     clean = _clean_user_fields(
         session,
         {"email": email, "name": name, "roles": roles, "district": district, "password": password},
@@ -157,12 +164,19 @@ def create_user(
     user.set_roles(clean["roles"])
     session.add(user)
     session.flush()
-    record(session, actor, "user.create", "user", user.id, after=_user_snapshot(user))
+    after = _user_snapshot(user)
+    if one_time_password:
+        after["password"] = ONE_TIME_PASSWORD
+    record(session, actor, "user.create", "user", user.id, after=after)
     session.commit()
     return user
 
 
-def update_user(session: DbSession, actor: Actor, user: User, data: dict[str, Any]) -> User:
+def update_user(
+    session: DbSession, actor: Actor, user: User, data: dict[str, Any], *, one_time_password: bool = False
+) -> User:
+    """``one_time_password``: a new password in ``data`` was generated and printed
+    (the CLI); the audit says ``(one-time)`` instead of ``(changed)``."""
     clean = _clean_user_fields(session, data, creating=False, user_id=user.id)
     if (
         actor.user is not None
@@ -186,7 +200,7 @@ def update_user(session: DbSession, actor: Actor, user: User, data: dict[str, An
         user.password_hash = hash_password(clean["password"])
     b, a = diff(before, _user_snapshot(user))
     if password_changed:
-        b["password"], a["password"] = "***", "(changed)"
+        b["password"], a["password"] = "***", ONE_TIME_PASSWORD if one_time_password else CHANGED_PASSWORD
     if a:
         record(session, actor, "user.update", "user", user.id, before=b, after=a)
     session.commit()

@@ -56,6 +56,7 @@ EXCLUDED_BLUEPRINTS = {"api": "the JSON API: JSON and PDF answers, no pages"}
 EXCLUDED = {
     "static": "the stylesheet and script files",
     "web.healthz": "liveness probe, plain text",
+    "health.readyz": "readiness probe, JSON for load balancers and monitoring",
     "ceremonies.ticket": "the admission ticket, a PDF",
     "awards.certificate_pdf": "one certificate, a PDF",
     "awards.batch_pdf": "the certificates of a selection, one PDF",
