@@ -1,4 +1,4 @@
-"""Command line: ``flask --app award_service users …``, ``… demo …`` and ``… mail …``."""
+"""Command line: ``flask --app award_service users …``, ``… demo …``, ``… mail …`` and ``… backup …``."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from .errors import ValidationFailed
 from .extensions import db
 from .mail.cli import mail_cli
 from .mail.outbox import suppressed
+from .ops.backup.cli import backup_cli
 
 users_cli = AppGroup("users", help="Staff accounts.")
 demo_cli = AppGroup("demo", help="Demo data.")
@@ -162,3 +163,4 @@ def register_cli(app) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(backup_cli)

@@ -77,6 +77,13 @@ DEFAULTS = {
     "AWARD_MAIL_KEEP_DAYS": 30,  # attachments of sent messages are dropped after this many days
     "AWARD_MAIL_REMINDER_HOUR": 10,  # local hour, the day before a ceremony, from which its reminder is sent
     "AWARD_CELERY_BROKER_URL": "",  # e.g. redis://127.0.0.1:6379/0; empty: mail is sent in-process
+    # Backups (flask backup …): where `create` writes when no --output is given and `prune` looks;
+    # prune deletes those older than KEEP_DAYS but always keeps the KEEP_COUNT newest (at least one).
+    "AWARD_BACKUP_DIR": "",
+    "AWARD_BACKUP_KEEP_DAYS": 30,
+    "AWARD_BACKUP_KEEP_COUNT": 7,
+    "AWARD_BACKUP_ENCRYPT_TO": "",  # age recipients (age1…, or a file of them), comma-separated; empty: not encrypted
+    "AWARD_BACKUP_LOCK_TIMEOUT": 30,  # seconds a backup or restore waits for tables a running transaction holds
     # Password hashing: argon2.PasswordHasher's keyword arguments; empty: argon2-cffi's default cost.
     # Only the tests make it cheap; not read from the environment.
     "AWARD_ARGON2_PARAMS": {},
@@ -117,6 +124,11 @@ ENV_VARS: dict[str, Callable[[str], object]] = {
     "AWARD_MAIL_KEEP_DAYS": int,
     "AWARD_MAIL_REMINDER_HOUR": int,
     "AWARD_CELERY_BROKER_URL": str,
+    "AWARD_BACKUP_DIR": str,
+    "AWARD_BACKUP_KEEP_DAYS": int,
+    "AWARD_BACKUP_KEEP_COUNT": int,
+    "AWARD_BACKUP_ENCRYPT_TO": str,
+    "AWARD_BACKUP_LOCK_TIMEOUT": float,
 }
 
 
