@@ -422,15 +422,29 @@ def test_a_restore_gives_up_on_tables_a_running_transaction_holds_and_writes_not
         assert db.session.get(Ceremony, later) is None
 
 
+def test_a_database_that_cannot_be_reached_is_one_line_not_a_traceback(app, fresh_app, database, tmp_path):
+    add_ceremony(app, "Жеңіс күні")
+    path = created_path(cli(app, "backup", "create", "--output", str(tmp_path)).output)
+    if database["kind"] == "postgresql":
+        missing = make_url(database["url"]).set(database="award_test_no_such_database").render_as_string(False)
+    else:
+        missing = f"sqlite:///{tmp_path / 'no' / 'such' / 'dir' / 'db.sqlite3'}"
+    nowhere = fresh_app(missing)
+    error = one_line_error(cli(nowhere, "backup", "restore", str(path)))
+    assert "award_test_no_such_database" in error or "does not exist" in error, error
+    error = one_line_error(cli(nowhere, "backup", "create", "--output", str(tmp_path)))
+    assert "award_test_no_such_database" in error or "no SQLite database" in error, error
+
+
 # ------------------------------------------------------------------ encryption
 
 
-def test_encrypted_backup_round_trip_with_an_age_key(app, fresh_app, tmp_path):
+def test_encrypted_backup_round_trip_with_an_age_key(app, make_app, fresh_app, tmp_path):
     add_ceremony(app, "Ұлы Жеңіс — ұрпаққа мұра")
     identity = pyrage.x25519.Identity.generate()
     key_file = tmp_path / "backup-key.txt"
     key_file.write_text(f"# a test key\n{identity}\n")
-    made = cli(app, "backup", "create", "--output", str(tmp_path), "--encrypt-to", identity.to_public().__str__())
+    made = cli(app, "backup", "create", "--output", str(tmp_path), "--encrypt-to", str(identity.to_public()))
     assert made.exit_code == 0, made.output
     path = created_path(made.output)
     assert path.name.endswith(".tar.age") and "encrypted to 1 age recipient" in made.output
@@ -450,6 +464,18 @@ def test_encrypted_backup_round_trip_with_an_age_key(app, fresh_app, tmp_path):
     assert restored.exit_code == 0, restored.output
     with target.app_context():
         assert db.session.scalar(select(Ceremony.title_kk)) == "Ұлы Жеңіс — ұрпаққа мұра"
+
+    # A scheduled backup encrypts by the setting: a file of recipients, as `age -R` reads.
+    recipients = tmp_path / "recipients.txt"
+    recipients.write_text(f"# operators\n{identity.to_public()}\n")
+    scheduled = make_app(AWARD_BACKUP_DIR=str(tmp_path / "nightly"), AWARD_BACKUP_ENCRYPT_TO=str(recipients))
+    (tmp_path / "nightly").mkdir()
+    again = cli(scheduled, "backup", "create")
+    assert again.exit_code == 0, again.output
+    nightly = created_path(again.output)
+    assert nightly.parent == tmp_path / "nightly" and nightly.name.endswith(".tar.age")
+    checked = cli(scheduled, "backup", "verify", str(nightly), "--identity", str(key_file))
+    assert checked.exit_code == 0 and "checksum ok" in checked.output and "every key it needs" in checked.output
 
 
 # ------------------------------------------------------------------ while the service writes

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
 
 from ... import keys
 from ...extensions import db
@@ -15,6 +16,12 @@ from . import service
 from .archive import BackupError
 
 backup_cli = AppGroup("backup", help="Backups of the database: create, restore, verify, prune.")
+
+
+def _unreachable(exc: SQLAlchemyError) -> click.ClickException:
+    """The database did not answer (down, or no such database): one line, no traceback."""
+    reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+    return click.ClickException(f"the database cannot be used: {reason}")
 
 
 def _size(n: int) -> str:
@@ -62,6 +69,8 @@ def create(output, encrypt_to):
         made = service.create(current_app.config, db.engine, db.session, output, _recipients(encrypt_to))
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
+    except SQLAlchemyError as exc:
+        raise _unreachable(exc) from exc
     manifest = made.manifest
     click.echo(
         f"backup written: {made.path} ({_summary(manifest)}; {_size(made.path.stat().st_size)}, {made.seconds:.1f} s)"
@@ -109,6 +118,8 @@ def restore(file, force, identity, replace_keys):
         )
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
+    except SQLAlchemyError as exc:
+        raise _unreachable(exc) from exc
     manifest = done.manifest
     click.echo(
         f"restored {file} (made {manifest['created_at']} by release {manifest.get('app_version')}): "

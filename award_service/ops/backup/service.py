@@ -364,7 +364,7 @@ def restore(
 def _refuse_unless_empty(counts: dict[str, int], force: bool) -> None:
     holding = facts.holding_rows(counts)
     if holding and not force:
-        listed = ", ".join(f"{t} ({n} rows)" for t, n in holding.items())
+        listed = ", ".join(f"{t} ({n} {'row' if n == 1 else 'rows'})" for t, n in holding.items())
         raise BackupError(
             f"the database is not empty: {listed}; a restore replaces all of it: "
             "back it up first, then run the restore again with --force"
