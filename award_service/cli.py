@@ -1,4 +1,4 @@
-"""Command line: ``flask --app award_service users …``, ``… demo …`` and ``… mail …``."""
+"""Command line: ``flask --app award_service users …``, ``… demo …``, ``… mail …`` and ``… backup …``."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from .extensions import db
 from .mail.cli import mail_cli
 from .mail.outbox import suppressed
 from .ops.production import production_cli
+from .ops.backup.cli import backup_cli
 
 users_cli = AppGroup("users", help="Staff accounts.")
 demo_cli = AppGroup("demo", help="Demo data.")
@@ -194,3 +195,4 @@ def register_cli(app) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(production_cli)
+    app.cli.add_command(backup_cli)

@@ -90,6 +90,13 @@ DEFAULTS = {
     # A burst of registrations queues a few hundred for seconds; a quarter of an hour means mail is not going out.
     "AWARD_READY_OUTBOX_MAX_PENDING": 2000,
     "AWARD_READY_OUTBOX_MAX_AGE_SECONDS": 900,
+    # Backups (flask backup …): where `create` writes when no --output is given and `prune` looks;
+    # prune deletes those older than KEEP_DAYS but always keeps the KEEP_COUNT newest (at least one).
+    "AWARD_BACKUP_DIR": "",
+    "AWARD_BACKUP_KEEP_DAYS": 30,
+    "AWARD_BACKUP_KEEP_COUNT": 7,
+    "AWARD_BACKUP_ENCRYPT_TO": "",  # age recipients (age1…, or a file of them), comma-separated; empty: not encrypted
+    "AWARD_BACKUP_LOCK_TIMEOUT": 30,  # seconds a backup or restore waits for tables a running transaction holds
     # Password hashing: argon2.PasswordHasher's keyword arguments; empty: argon2-cffi's default cost.
     # Only the tests make it cheap; not read from the environment.
     "AWARD_ARGON2_PARAMS": {},
@@ -132,6 +139,11 @@ ENV_VARS: dict[str, Callable[[str], object]] = {
     "AWARD_CELERY_BROKER_URL": str,
     "AWARD_READY_OUTBOX_MAX_PENDING": int,
     "AWARD_READY_OUTBOX_MAX_AGE_SECONDS": int,
+    "AWARD_BACKUP_DIR": str,
+    "AWARD_BACKUP_KEEP_DAYS": int,
+    "AWARD_BACKUP_KEEP_COUNT": int,
+    "AWARD_BACKUP_ENCRYPT_TO": str,
+    "AWARD_BACKUP_LOCK_TIMEOUT": float,
 }
 
 

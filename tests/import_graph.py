@@ -45,6 +45,7 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
                 "pdf",
                 "states",
                 "names",
+                "keys",
             }
         ),
     ),
