@@ -21,8 +21,8 @@ from .errors import ValidationFailed
 from .extensions import db
 from .mail.cli import mail_cli
 from .mail.outbox import suppressed
-from .ops.production import production_cli
 from .ops.backup.cli import backup_cli
+from .ops.production import production_cli
 
 users_cli = AppGroup("users", help="Staff accounts.")
 demo_cli = AppGroup("demo", help="Demo data.")

@@ -264,6 +264,7 @@ def _outage_probes(server: Gunicorn, site: Site) -> tuple[list[Request], Answer]
         ),
         Request("api", "GET", "/api/v1/ceremonies", headers={"Accept-Language": "ru"}, meta={"lang": "ru"}),
         Request("api", "GET", f"/api/v1/registrations/{token}", headers={"Accept-Language": "kk"}, meta={"lang": "kk"}),
+        Request("readyz", "GET", "/readyz", meta={"lang": "en"}),
     ]
     return probes, made
 
@@ -343,10 +344,16 @@ def _check_outage(run: dict, server: Gunicorn, site: Site, mode: str) -> None:
     assert not slow, [a.describe() for a in slow[:5]]
     down = [a for a in answers if a.meta["phase"] == "down"]
     assert down and all(a.status == 503 for a in down), Counter(a.status for a in down)
-    for kind in ("register", "page", "staff", "api", "form"):
+    for kind in ("register", "page", "staff", "api", "form", "readyz"):
         assert any(a.kind == kind for a in down), f"no {kind} request during the outage"
     for a in answers:
-        if a.status == 503:
+        if a.kind == "readyz":  # readiness: its own body, "fail" while the database is away
+            assert a.body is not None, a.describe()
+            if a.status == 503:
+                assert a.body["status"] == "fail" and a.body["checks"]["database"]["ok"] is False, a.describe()
+            else:
+                assert a.status == 200 and a.body["status"] in ("ok", "degraded"), a.describe()
+        elif a.status == 503:
             _check_503(a, site)
         elif a.kind == "form":
             assert a.status == 422, a.describe()  # the form, refused for its empty fields (not for its CSRF token)
