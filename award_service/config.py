@@ -69,7 +69,13 @@ DEFAULTS = {
     "AWARD_MAIL_MAX_ATTEMPTS": 10,
     "AWARD_MAIL_RETRY_SECONDS": 60,  # first back-off, doubled after each failure
     "AWARD_MAIL_RETRY_MAX_SECONDS": 3600,
-    "AWARD_MAIL_SWEEP_SECONDS": 60,  # without a broker: how often the in-process sender looks for due retries
+    # How often due and abandoned messages are swept: without a broker by every serving process
+    # (from its start), with one by the worker and by beat; 0: only after commits (tests).
+    "AWARD_MAIL_SWEEP_SECONDS": 60,
+    "AWARD_MAIL_LEASE_SECONDS": 300,  # a sender holds what it claimed this long; then a sweep takes it over
+    # Waits between tries of a "sent" mark the database refused, before it is kept to be written later.
+    # Only the tests change it; not read from the environment.
+    "AWARD_MAIL_MARK_RETRY_DELAYS": (0.1, 0.25, 0.5, 1.0, 2.0, 4.0),
     # The sender waits while the rest of the machine uses more than this share of its CPU
     # (the web tier in a burst), for at most AWARD_MAIL_GIVE_WAY_SECONDS a busy spell; 0: off.
     "AWARD_MAIL_GIVE_WAY_CPU": 0.6,
@@ -111,7 +117,8 @@ ENV_VARS: dict[str, Callable[[str], object]] = {
     "AWARD_MAIL_MAX_ATTEMPTS": int,
     "AWARD_MAIL_RETRY_SECONDS": int,
     "AWARD_MAIL_RETRY_MAX_SECONDS": int,
-    "AWARD_MAIL_SWEEP_SECONDS": int,
+    "AWARD_MAIL_SWEEP_SECONDS": float,
+    "AWARD_MAIL_LEASE_SECONDS": float,
     "AWARD_MAIL_GIVE_WAY_CPU": float,
     "AWARD_MAIL_GIVE_WAY_SECONDS": float,
     "AWARD_MAIL_KEEP_DAYS": int,
@@ -149,8 +156,10 @@ def load_config(app, overrides: dict | None = None) -> None:
     if not url:
         url = "sqlite:///" + str(instance_path / "award_service.sqlite3")
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # SQLite: one writer at a time; wait for the lock rather than fail.
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and not (overrides or {}).get(
+        "SQLALCHEMY_ENGINE_OPTIONS"
+    ):
+        # SQLite: one writer at a time; wait for the lock rather than fail (unless a caller says otherwise).
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
 
     app.config["AWARD_BASE_URL"] = app.config["AWARD_BASE_URL"].rstrip("/")

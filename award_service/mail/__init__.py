@@ -5,22 +5,32 @@
   its label and composer; the periodic jobs that queue messages;
 - :mod:`.outbox` -- the table's operations: enqueue, claim, send, back-off, sweep, retry;
 - :mod:`.dispatch` -- after a commit: a thread of this process, or Celery;
+  the timer sweep of a serving process (:func:`serve`);
 - :mod:`.transport` -- SMTP, or .eml files when no SMTP server is configured;
 - :mod:`.views` -- the organisers' page ``/staff/mail/``.
 
-``init_app`` is called by the app factory.  Tests (and scripts that must not
-exit before their mail is sent) call :func:`flush`.
+``init_app`` is called by the app factory.  A serving process calls
+:func:`serve` when it starts (gunicorn's ``post_worker_init`` in
+deploy/gunicorn.conf.py; any other server at its first request); its last act
+is :func:`shutdown` (``worker_exit``).  Tests (and scripts that must not exit
+before their mail is sent) call :func:`flush`.
 """
 
 from __future__ import annotations
+
+import os
 
 from flask import Flask, current_app
 
 from .dispatch import (  # also listens for commits: ids enqueued go out after them
     InProcessSender,
     Publisher,
+    serve,
 )
+from .sending import Unmarked
 from .views import bp
+
+__all__ = ["MailState", "flush", "init_app", "serve", "shutdown"]
 
 
 class MailState:
@@ -33,6 +43,8 @@ class MailState:
         self._publisher = None
         self.celery = None
         self.text_env = None
+        self.unmarked = Unmarked()  # accepted by the SMTP server, the mark still to be written
+        self.serving_pid: int | None = None  # the process that called serve()
 
     def sender(self):
         if self._sender is None:
@@ -50,8 +62,17 @@ class MailState:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["award_mail"] = MailState(app)
+    state = app.extensions["award_mail"] = MailState(app)
     app.register_blueprint(bp)
+
+    @app.before_request
+    def _serving() -> None:
+        """A server that did not call :func:`serve` when the process started
+        (``flask run``, gunicorn without deploy/gunicorn.conf.py): its first
+        request does.  One comparison a request after that."""
+        if state.serving_pid != os.getpid():
+            state.serving_pid = os.getpid()
+            serve(app)
 
 
 def flush(app: Flask | None = None, timeout: float = 30.0) -> None:
