@@ -172,6 +172,18 @@ def load_config(app, overrides: dict | None = None) -> None:
 
     storage = app.config["AWARD_RATELIMIT_STORAGE_URI"] or app.config["AWARD_REDIS_URL"] or "memory://"
     app.config["RATELIMIT_STORAGE_URI"] = storage
+    # Redis away: requests go on, limited by each process's memory (Flask-Limiter rechecks the
+    # storage now and then and returns to it), rather than failing.  A request finding Redis
+    # down waits at most a second for it, not redis-py's default ten retries.
+    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+    if storage.startswith(("redis", "rediss")):
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS",
+            {"socket_connect_timeout": 1, "socket_timeout": 1, "retry": Retry(NoBackoff(), 0)},
+        )
     app.config["RATELIMIT_ENABLED"] = app.config["AWARD_RATELIMIT_ENABLED"]
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
 

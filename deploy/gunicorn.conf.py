@@ -21,3 +21,22 @@ keepalive = 5
 # No --preload: the app factory opens no connection, but workers importing the app
 # themselves keep every worker's state its own (GUIDE: gunicorn trap).
 preload_app = False
+
+
+# ---------------------------------------------------------------- mail
+# Without a broker each worker sends its own mail and sweeps the outbox on a timer
+# (AWARD_MAIL_SWEEP_SECONDS) from its start, after the fork; the master never does.
+def post_worker_init(worker):
+    from award_service import mail
+
+    mail.serve(worker.wsgi)
+
+
+# On a graceful stop or reload the worker lets its mail thread finish the message
+# in hand; what it had not handed over stays queued for the next sweep.
+def worker_exit(server, worker):
+    app = getattr(worker, "wsgi", None)
+    if app is not None and hasattr(app, "extensions"):
+        from award_service import mail
+
+        mail.shutdown(app, timeout=5.0)

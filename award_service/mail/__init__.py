@@ -18,19 +18,22 @@ before their mail is sent) call :func:`flush`.
 
 from __future__ import annotations
 
+import logging
 import os
 
 from flask import Flask, current_app
 
+from ..extensions import db
 from .dispatch import (  # also listens for commits: ids enqueued go out after them
     InProcessSender,
     Publisher,
     serve,
 )
-from .sending import Unmarked
+from .sending import Unmarked, write_unmarked
 from .views import bp
 
 __all__ = ["MailState", "flush", "init_app", "serve", "shutdown"]
+log = logging.getLogger(__name__)
 
 
 class MailState:
@@ -84,7 +87,18 @@ def flush(app: Flask | None = None, timeout: float = 30.0) -> None:
 
 
 def shutdown(app: Flask | None = None, timeout: float = 10.0) -> None:
-    """Stop this app's sending and publishing threads (tests: before the database goes away)."""
+    """Stop this app's sending and publishing threads (a worker leaving; tests:
+    before the database goes away), and write the marks of messages sent but
+    not yet marked, if the database takes them now."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]  # LocalProxy
-    for handover in app.extensions["award_mail"].handovers():
+    state = app.extensions["award_mail"]
+    for handover in state.handovers():
         handover.stop(timeout)
+    if len(state.unmarked):
+        with app.app_context():
+            try:
+                write_unmarked(db.session, app)
+            except Exception:
+                log.exception("outbox: marks of sent messages could not be written at shutdown")
+            finally:
+                db.session.remove()

@@ -6,17 +6,30 @@ build it the same way.  Every task runs inside the Flask app context, with its
 own database session, removed afterwards.
 
 Retries are the outbox's, not Celery's: a failed attempt writes its back-off
-into the row, and the beat entry ``send-due-mail`` (every minute) sends what is
-due.  So a message is never lost with a task (worker restarted, broker
-flushed), and no long countdowns sit in Redis (whose visibility timeout would
-deliver them twice).
+into the row, and the sweep sends what is due.  So a message is never lost
+with a task (worker restarted, broker flushed), and no long countdowns sit in
+Redis (whose visibility timeout would deliver them twice).
+
+The sweep (the task ``send_due``) is started every AWARD_MAIL_SWEEP_SECONDS
+twice over: by the beat entry ``send-due-mail``, and by each worker itself
+(:class:`SweepTimer`, a thread of the worker's main process that only
+publishes the task, from the worker's start), so mail whose hand-over was lost
+(Redis down) or whose sender died still goes out when beat is not running.
+Sweeps racing are harmless: the claim gives each message to one of them.
+
+Publishing is bounded: a web process whose Redis is down tries to connect for
+at most ``broker_connection_timeout`` seconds, a few times, then leaves the
+message queued for the sweep (and it publishes from a thread of its own, so
+the request that committed never waits for it).
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 
-from celery import Celery, Task
+from celery import Celery, Task, bootsteps
 from celery.schedules import crontab
 
 from ..extensions import db
@@ -27,6 +40,8 @@ SEND_MESSAGES = "award_service.mail.send_messages"  # the ids of one or more com
 SEND_DUE = "award_service.mail.send_due"
 REMINDERS = "award_service.mail.enqueue_reminders"
 PURGE = "award_service.mail.purge_attachments"
+
+log = logging.getLogger(__name__)
 
 
 def celery_for(app) -> Celery:
@@ -50,20 +65,22 @@ def make_celery(app) -> Celery:
                 finally:
                     db.session.remove()
 
+    sweep_every = float(app.config.get("AWARD_MAIL_SWEEP_SECONDS") or 0)
     celery: Celery = Celery(app.import_name, broker=broker, backend=broker, task_cls=AppTask, set_as_current=False)
     celery.conf.update(
         task_ignore_result=True,
         task_acks_late=True,  # a task of a worker killed mid-send is delivered again (the claim keeps it single)
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
-        # Publishing after a commit must not hang the request when Redis is down:
-        # a few quick tries, then the sweep sends the message.
-        broker_transport_options={"socket_connect_timeout": 2},
+        # Publishing after a commit must not wait long when Redis is down: a connection
+        # attempt of at most 2 s, a few quick tries, then the sweep sends the message.
+        broker_connection_timeout=2,
+        broker_transport_options={"socket_connect_timeout": 2, "socket_timeout": 5},
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
         timezone="UTC",
         beat_schedule_filename=os.path.join(app.instance_path, "celerybeat-schedule"),
         beat_schedule={
-            "send-due-mail": {"task": SEND_DUE, "schedule": 60.0},
+            "send-due-mail": {"task": SEND_DUE, "schedule": sweep_every or 60.0},
             "ceremony-reminders": {"task": REMINDERS, "schedule": crontab(minute=0)},
             "purge-mail-attachments": {"task": PURGE, "schedule": crontab(minute=30, hour=3)},
         },
@@ -92,4 +109,47 @@ def make_celery(app) -> Celery:
     def purge_attachments() -> int:
         return outbox.purge_attachments(db.session)
 
+    if sweep_every:
+        celery.steps["worker"].add(_sweep_timer(sweep_every))
     return celery
+
+
+def _sweep_timer(every: float) -> type[bootsteps.StartStopStep]:
+    class SweepTimer(bootsteps.StartStopStep):
+        """The worker's own sweep: from its start and then every ``every``
+        seconds it publishes ``send_due`` (a worker of the pool runs it, like any
+        task).  The thread touches no database: in the prefork pool the main
+        process must hold no connection its children would inherit."""
+
+        label = "award-mail-sweep"
+
+        def create(self, worker):
+            return _Timer(worker.app, every)
+
+    return SweepTimer
+
+
+class _Timer:
+    def __init__(self, celery: Celery, every: float) -> None:
+        self.celery = celery
+        self.every = every
+        self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._run, name="award-mail-sweep-timer", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.thread is not None:
+            self.thread.join(5)
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.celery.send_task(SEND_DUE)
+            except Exception as exc:  # the broker is down: the next tick tries again
+                log.warning("could not publish the outbox sweep: %s", exc)
+            if self.stopping.wait(self.every):
+                return
