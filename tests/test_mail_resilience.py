@@ -25,7 +25,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from award_service import mail
 from award_service.config import PROJECT_ROOT
@@ -335,3 +335,71 @@ def test_a_mark_refused_for_long_is_written_later_and_the_message_not_sent_again
         assert statuses([lost]) == {lost: ("sent", 2)}
     [(message_id, count)] = message_ids(slow_smtp).items()
     assert message_id.startswith(f"<outbox.{lost}.") and count == 2
+
+
+# ------------------------------------------------------------------ the organisers see the backlog
+
+
+def _backlog_text(page) -> str:
+    import html
+    import re
+
+    found = re.search(r'<p id="backlog" class="([^"]*)">(.*?)</p>', page.text, re.S)
+    assert found, page.text
+    return found.group(1), " ".join(html.unescape(found.group(2)).split())
+
+
+@pytest.mark.parametrize(
+    "lang, expected",
+    [
+        ("en", "3 messages are waiting to be sent; the oldest has waited 7 minutes."),
+        ("ru", "3 сообщения ждут отправки; ожидание самого давнего: 7 минут."),
+        ("kk", "Жіберуді 3 хат күтуде; ең ұзақ күткені — 7 минут."),
+    ],
+)
+def test_the_mail_page_shows_the_backlog_and_its_oldest_age_in_words(app, make_user, client, login, lang, expected):
+    ids = enqueue_plain(4, "waiting")
+    db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == ids[0]).values(created_at=utcnow() - timedelta(minutes=7))
+    )
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.id == ids[1]).values(status="sending"))
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.id == ids[3]).values(status="failed", attempts=1))
+    db.session.commit()
+    login(make_user("organiser"))
+    with client.session_transaction() as session:
+        session["lang"] = lang
+
+    css, words = _backlog_text(client.get("/staff/mail/"))
+    assert words == expected and css == "flash"  # queued and sending wait; the failed one does not
+
+    # Waiting for long (the SMTP server or the sender is down): said as a warning, with what to check.
+    db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == ids[0]).values(created_at=utcnow() - timedelta(hours=3))
+    )
+    db.session.commit()
+    css, words = _backlog_text(client.get("/staff/mail/"))
+    assert css == "flash flash-error" and "SMTP" in words
+    assert {"en": "3 hours", "ru": "3 часа", "kk": "3 сағат"}[lang] in words
+
+    db.session.execute(update(OutboxMessage).values(status="sent", sent_at=utcnow(), subject="x", body_text="x"))
+    db.session.commit()
+    css, words = _backlog_text(client.get("/staff/mail/"))
+    assert (
+        css == "flash"
+        and words
+        == {"en": "Nothing is waiting.", "ru": "Ничего не ожидает отправки.", "kk": "Күтіп тұрған хат жоқ."}[lang]
+    )
+
+
+def test_a_district_organiser_sees_the_backlog_of_their_district(app, make_user, client, login):
+    ids = enqueue_plain(3, "district")
+    zhezkazgan = db.session.scalar(text("SELECT id FROM districts WHERE code = 'zhezkazgan'"))
+    karazhal = db.session.scalar(text("SELECT id FROM districts WHERE code = 'karazhal'"))
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids[:2])).values(district_id=zhezkazgan))
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.id == ids[2]).values(district_id=karazhal))
+    db.session.commit()
+    login(make_user("organiser", district="karazhal"))
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    _css, words = _backlog_text(client.get("/staff/mail/"))
+    assert words.startswith("1 message is waiting to be sent;")
