@@ -403,3 +403,23 @@ def test_a_district_organiser_sees_the_backlog_of_their_district(app, make_user,
         session["lang"] = "en"
     _css, words = _backlog_text(client.get("/staff/mail/"))
     assert words.startswith("1 message is waiting to be sent;")
+
+
+def test_the_logs_name_no_recipient_when_the_server_refuses_or_defers_one(make_app, slow_smtp, caplog):
+    """SMTP servers name the recipient in their answers; the row keeps the answer
+    for the organisers, the logs only the message's id."""
+    app = make_app(AWARD_SMTP_HOST="127.0.0.1", AWARD_SMTP_PORT=slow_smtp.port, AWARD_MAIL_SWEEP_SECONDS=0)
+    slow_smtp.recorder.rejected.add("refused0@example.kz")
+    caplog.set_level("INFO", logger="award_service.mail")
+    with app.app_context():
+        [refused] = enqueue_plain(1, "refused")
+        assert sending.deliver(db.session, [refused]) == {"failed": 1}
+        assert "refused0@example.kz" in db.session.get(OutboxMessage, refused).last_error
+        slow_smtp.stop()
+        [deferred] = enqueue_plain(1, "deferred")
+        assert sending.deliver(db.session, [deferred]) == {"queued": 1}
+        slow_smtp.start()
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert f"outbox message {refused} failed: The server refused the recipient: 550" in logged
+    assert f"outbox message {deferred}: attempt 1 failed" in logged
+    assert "@example.kz" not in logged

@@ -16,6 +16,7 @@ dies before the database comes back."""
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from datetime import datetime, timedelta
@@ -434,7 +435,7 @@ class Sender:
             **(_text(message) if text else {}),
         )
         session.commit()
-        log.info("outbox message %s: attempt %s failed, retrying: %s", message.id, attempts, error)
+        log.info("outbox message %s: attempt %s failed, retrying: %s", message.id, attempts, for_log(error))
         return "queued"
 
     def _failed(self, session, message, attempts: int, now: datetime, error: str, text: bool = False) -> str:
@@ -458,8 +459,19 @@ class Sender:
                 reason=error[:500],
             )
         session.commit()
-        log.warning("outbox message %s failed: %s", message.id, error)
+        log.warning("outbox message %s failed: %s", message.id, for_log(error))
         return "failed"
+
+
+_ADDRESS = re.compile(r"[^\s<>()\[\],;:\"']+@[^\s<>()\[\],;:\"']+")
+
+
+def for_log(error: str) -> str:
+    """An SMTP server's answer as the logs may keep it: servers name the
+    recipient ("550 5.1.1 <asel@example.kz>: Recipient address rejected"), and
+    logs carry no personal data.  (The row keeps the answer as it was, for
+    the organisers.)"""
+    return _ADDRESS.sub("<address>", error)
 
 
 def _storable(row: dict) -> dict:
