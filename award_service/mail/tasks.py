@@ -12,8 +12,8 @@ Redis (whose visibility timeout would deliver them twice).
 
 The sweep (the task ``send_due``) is started every AWARD_MAIL_SWEEP_SECONDS
 twice over: by the beat entry ``send-due-mail``, and by each worker itself
-(:class:`SweepTimer`, a thread of the worker's main process that only
-publishes the task, from the worker's start), so mail whose hand-over was lost
+(``SweepTimer``, a step of its consumer that publishes the task on the
+consumer's timer, from the worker's start), so mail whose hand-over was lost
 (Redis down) or whose sender died still goes out when beat is not running.
 Sweeps racing are harmless: the claim gives each message to one of them.
 
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 
 from celery import Celery, Task, bootsteps
 from celery.schedules import crontab
@@ -110,46 +109,42 @@ def make_celery(app) -> Celery:
         return outbox.purge_attachments(db.session)
 
     if sweep_every:
-        celery.steps["worker"].add(_sweep_timer(sweep_every))
+        celery.steps["consumer"].add(_sweep_timer(sweep_every))
     return celery
 
 
 def _sweep_timer(every: float) -> type[bootsteps.StartStopStep]:
     class SweepTimer(bootsteps.StartStopStep):
-        """The worker's own sweep: from its start and then every ``every``
-        seconds it publishes ``send_due`` (a worker of the pool runs it, like any
-        task).  The thread touches no database: in the prefork pool the main
-        process must hold no connection its children would inherit."""
+        """The worker's own sweep: a step of its consumer that publishes
+        ``send_due`` when the consumer starts (the worker's start, a reconnection
+        to the broker) and then every ``every`` seconds, on the consumer's own
+        timer (the event loop's: no thread of ours in the main process, which
+        the prefork pool forks its children from).  A process of the pool runs
+        the task, like any other: the main process touches no database."""
 
         label = "award-mail-sweep"
+        requires = ("celery.worker.consumer.tasks:Tasks",)
 
-        def create(self, worker):
-            return _Timer(worker.app, every)
+        def __init__(self, c, **kwargs):
+            super().__init__(c, **kwargs)
+            self.tref = None
+
+        def start(self, c):
+            self._publish(c)
+            self.tref = c.timer.call_repeatedly(every, self._publish, (c,), priority=10)
+
+        def stop(self, c):
+            if self.tref is not None:
+                self.tref.cancel()
+                self.tref = None
+
+        shutdown = stop
+
+        @staticmethod
+        def _publish(c) -> None:
+            try:
+                c.app.send_task(SEND_DUE)
+            except Exception as exc:  # the broker went away: the consumer reconnects, and starts this again
+                log.warning("could not publish the outbox sweep: %s", exc)
 
     return SweepTimer
-
-
-class _Timer:
-    def __init__(self, celery: Celery, every: float) -> None:
-        self.celery = celery
-        self.every = every
-        self.stopping = threading.Event()
-        self.thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self.thread = threading.Thread(target=self._run, name="award-mail-sweep-timer", daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.stopping.set()
-        if self.thread is not None:
-            self.thread.join(5)
-
-    def _run(self) -> None:
-        while True:
-            try:
-                self.celery.send_task(SEND_DUE)
-            except Exception as exc:  # the broker is down: the next tick tries again
-                log.warning("could not publish the outbox sweep: %s", exc)
-            if self.stopping.wait(self.every):
-                return
