@@ -326,7 +326,7 @@ def test_a_mark_refused_for_long_is_written_later_and_the_message_not_sent_again
         assert sending.deliver(db.session, [lost]) == {"sent": 1}
         lock.wait_released()
         db.session.remove()
-    mail.shutdown(died)
+    sending.unmarked_of(died).take()  # the process dies: what it kept in memory is gone
     successor = make_app(AWARD_SMTP_HOST="127.0.0.1", AWARD_SMTP_PORT=slow_smtp.port, AWARD_MAIL_SWEEP_SECONDS=0)
     with successor.app_context():
         assert statuses([lost]) == {lost: ("sending", 1)}
@@ -423,3 +423,62 @@ def test_the_logs_name_no_recipient_when_the_server_refuses_or_defers_one(make_a
     assert f"outbox message {refused} failed: The server refused the recipient: 550" in logged
     assert f"outbox message {deferred}: attempt 1 failed" in logged
     assert "@example.kz" not in logged
+
+
+# ------------------------------------------------------------------ the timer's thread
+
+
+def test_timers_of_several_serving_processes_send_each_due_message_once(make_app, slow_smtp):
+    """Every gunicorn worker sweeps on its own timer; their sweeps race for the
+    same due messages and the atomic claim gives each message to one of them."""
+    config = {"AWARD_SMTP_HOST": "127.0.0.1", "AWARD_SMTP_PORT": slow_smtp.port, "AWARD_MAIL_SWEEP_SECONDS": 0.5}
+    apps = [make_app(**config) for _ in range(3)]  # three processes' worth of apps on one database
+    with apps[0].app_context():
+        ids = enqueue_plain(40, "race")
+        db.session.remove()
+    try:
+        assert all(mail.serve(app) for app in apps)
+        assert all(mail.serve(app) for app in apps)  # idempotent: still one thread each
+        threads = [app.extensions["award_mail"]._sender.thread for app in apps]
+        assert len({id(t) for t in threads}) == 3 and all(t.is_alive() for t in threads)
+        with apps[0].app_context():
+            assert wait_until(lambda: all(s == "sent" for s, _ in statuses(ids).values()), timeout=20), statuses(ids)
+            db.session.remove()
+    finally:
+        for app in apps:
+            mail.shutdown(app)
+    received = message_ids(slow_smtp)
+    assert len(received) == 40 and set(received.values()) == {1}
+
+
+def test_a_serving_process_stops_its_timer_at_once_and_leaves_no_connection(make_app, slow_smtp):
+    """Stopping (gunicorn's worker_exit; a test's end) ends the resident thread
+    promptly, and the engine disposed after it has nothing left open (the
+    ResourceWarning filter for a leaked connection is gone from pyproject.toml)."""
+    app = make_app(AWARD_SMTP_HOST="127.0.0.1", AWARD_SMTP_PORT=slow_smtp.port, AWARD_MAIL_SWEEP_SECONDS=1)
+    assert app.test_client().get("/healthz").status_code == 200  # the first request starts the timer
+    sender = app.extensions["award_mail"]._sender
+    assert sender is not None and sender.resident and sender.thread.is_alive()
+    with app.app_context():
+        enqueue_plain(3, "stop")  # handed to nobody: the timer sends them
+        assert wait_until(lambda: len(message_ids(slow_smtp)) == 3, timeout=10)
+        db.session.remove()
+    sender.submit([10**6])  # an id with no row, left in the queue
+    started = time.monotonic()
+    mail.shutdown(app)
+    mail.flush(app, timeout=30)  # returns at once: stopped
+    assert time.monotonic() - started < 5
+    assert sender.thread is None or not sender.thread.is_alive()
+    assert mail.serve(app) is False  # stopped for good
+    with app.app_context():
+        db.engine.dispose()
+    import gc
+
+    gc.collect()  # a connection left open would warn here (warnings are errors)
+
+
+def test_no_timer_with_a_broker_or_when_switched_off(make_app):
+    assert mail.serve(make_app(AWARD_MAIL_SWEEP_SECONDS=0)) is False
+    with_broker = make_app(AWARD_MAIL_SWEEP_SECONDS=1, AWARD_CELERY_BROKER_URL="redis://127.0.0.1:1/0")
+    assert mail.serve(with_broker) is False  # the worker and beat sweep
+    assert with_broker.extensions["award_mail"]._sender is None

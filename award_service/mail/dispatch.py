@@ -359,8 +359,8 @@ def serve(app) -> bool:
     if state is None:
         return False
     state.serving_pid = os.getpid()
-    if app.config.get("AWARD_CELERY_BROKER_URL"):
-        return False
+    if app.config.get("AWARD_CELERY_BROKER_URL") or not float(app.config.get("AWARD_MAIL_SWEEP_SECONDS") or 0):
+        return False  # the worker and beat sweep; or no timer wanted (tests)
     return state.sender().start_sweeping()
 
 
