@@ -78,7 +78,13 @@ DEFAULTS = {
     "AWARD_MAIL_MAX_ATTEMPTS": 10,
     "AWARD_MAIL_RETRY_SECONDS": 60,  # first back-off, doubled after each failure
     "AWARD_MAIL_RETRY_MAX_SECONDS": 3600,
-    "AWARD_MAIL_SWEEP_SECONDS": 60,  # without a broker: how often the in-process sender looks for due retries
+    # How often due and abandoned messages are swept: without a broker by every serving process
+    # (from its start), with one by the worker and by beat; 0: only after commits (tests).
+    "AWARD_MAIL_SWEEP_SECONDS": 60,
+    "AWARD_MAIL_LEASE_SECONDS": 300,  # a sender holds what it claimed this long; then a sweep takes it over
+    # Waits between tries of a "sent" mark the database refused, before it is kept to be written later.
+    # Only the tests change it; not read from the environment.
+    "AWARD_MAIL_MARK_RETRY_DELAYS": (0.1, 0.25, 0.5, 1.0, 2.0, 4.0),
     # The sender waits while the rest of the machine uses more than this share of its CPU
     # (the web tier in a burst), for at most AWARD_MAIL_GIVE_WAY_SECONDS a busy spell; 0: off.
     "AWARD_MAIL_GIVE_WAY_CPU": 0.6,
@@ -131,7 +137,8 @@ ENV_VARS: dict[str, Callable[[str], object]] = {
     "AWARD_MAIL_MAX_ATTEMPTS": int,
     "AWARD_MAIL_RETRY_SECONDS": int,
     "AWARD_MAIL_RETRY_MAX_SECONDS": int,
-    "AWARD_MAIL_SWEEP_SECONDS": int,
+    "AWARD_MAIL_SWEEP_SECONDS": float,
+    "AWARD_MAIL_LEASE_SECONDS": float,
     "AWARD_MAIL_GIVE_WAY_CPU": float,
     "AWARD_MAIL_GIVE_WAY_SECONDS": float,
     "AWARD_MAIL_KEEP_DAYS": int,
@@ -195,6 +202,18 @@ def load_config(app, overrides: dict | None = None) -> None:
 
     storage = app.config["AWARD_RATELIMIT_STORAGE_URI"] or app.config["AWARD_REDIS_URL"] or "memory://"
     app.config["RATELIMIT_STORAGE_URI"] = storage
+    # Redis away: requests go on, limited by each process's memory (Flask-Limiter rechecks the
+    # storage now and then and returns to it), rather than failing.  A request finding Redis
+    # down waits at most a second for it, not redis-py's default ten retries.
+    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+    if storage.startswith(("redis", "rediss")):
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS",
+            {"socket_connect_timeout": 1, "socket_timeout": 1, "retry": Retry(NoBackoff(), 0)},
+        )
     app.config["RATELIMIT_ENABLED"] = app.config["AWARD_RATELIMIT_ENABLED"]
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
 

@@ -45,3 +45,22 @@ if os.environ.get("GUNICORN_CONTROL_SOCKET"):
 _refusals = startup_refusals()
 if _refusals:
     sys.exit("\n".join(f"award-service refused to start: {line}" for line in _refusals))
+
+
+# ---------------------------------------------------------------- mail
+# Without a broker each worker sends its own mail and sweeps the outbox on a timer
+# (AWARD_MAIL_SWEEP_SECONDS) from its start, after the fork; the master never does.
+def post_worker_init(worker):
+    from award_service import mail
+
+    mail.serve(worker.wsgi)
+
+
+# On a graceful stop or reload the worker lets its mail thread finish the message
+# in hand; what it had not handed over stays queued for the next sweep.
+def worker_exit(server, worker):
+    app = getattr(worker, "wsgi", None)
+    if app is not None and hasattr(app, "extensions"):
+        from award_service import mail
+
+        mail.shutdown(app, timeout=5.0)

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from award_service import create_app
+from award_service import create_app, mail
 from award_service.actor import Actor
 from award_service.config import normalise_database_url
 from award_service.extensions import db
@@ -39,6 +39,9 @@ BASE_CONFIG = {
     # Mail is not held back while the machine is busy (the suite keeps it busy);
     # tests/test_mail_giveway.py tests the holding itself.
     "AWARD_MAIL_GIVE_WAY_CPU": 0,
+    # No timer sweep: a test's first request would start one (mail.serve) and send the
+    # messages a test leaves queued on purpose; tests/test_mail_resilience.py tests the timer.
+    "AWARD_MAIL_SWEEP_SECONDS": 0,
 }
 
 
@@ -121,6 +124,8 @@ def make_app(db_url):
 
     yield factory
     for app in apps:
+        # The mail threads first: one holding a connection across the dispose would leave it open.
+        mail.shutdown(app)
         with app.app_context():
             db.session.remove()
             db.engine.dispose()

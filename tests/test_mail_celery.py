@@ -182,3 +182,60 @@ def test_a_broker_that_is_down_loses_nothing(make_app, smtp, make_ceremony):
         assert sending.send_due(db.session)["sent"] >= 1  # with the service's own confirmation
         assert db.session.get(OutboxMessage, message_id).status == "sent"
         assert len(smtp.messages_for([message_id])) == 1
+
+
+def test_the_worker_sweeps_by_itself_when_beat_is_not_running(make_app, smtp):
+    """No beat: the worker publishes the sweep to itself from its start and on
+    its timer, so a message whose hand-over was lost still goes out."""
+    from celery.contrib.testing.worker import start_worker
+
+    app = make_app(
+        AWARD_SMTP_HOST="127.0.0.1",
+        AWARD_SMTP_PORT=smtp.port,
+        AWARD_SMTP_TIMEOUT=5,
+        AWARD_MAIL_SWEEP_SECONDS=1,
+        AWARD_CELERY_BROKER_URL=f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
+    )
+    with app.app_context():
+        celery = celery_for(app)
+        assert celery.conf.beat_schedule["send-due-mail"]["schedule"] == 1.0  # beat, where it runs, as often
+        queue = f"award-mail-test-{uuid.uuid4().hex[:12]}"
+        celery.conf.task_default_queue = queue
+        lost = outbox.enqueue(
+            db.session,
+            kind="registration_confirmed",
+            to_address="nobeat@example.kz",
+            language="kk",
+            subject="Сәлем",
+            body_text="Сәлем!\n",
+        )
+        db.session.info.pop(outbox.PENDING)  # never handed to the broker
+        db.session.commit()
+        try:
+            with start_worker(celery, pool="solo", perform_ping_check=False, shutdown_timeout=20):
+                assert len(smtp.wait_for([lost], timeout=15)) == 1
+                assert wait_for_status(lost, "sent").status == "sent"
+                # A message whose attempt failed is retried by the next sweeps, still without beat.
+                retry = outbox.enqueue(
+                    db.session,
+                    kind="registration_confirmed",
+                    to_address="retry@example.kz",
+                    language="kk",
+                    subject="Сәлем",
+                    body_text="Сәлем!\n",
+                )
+                db.session.info.pop(outbox.PENDING)
+                db.session.execute(
+                    text("UPDATE outbox_messages SET attempts = 1, next_attempt_at = :t WHERE id = :id"),
+                    {"t": utcnow() + timedelta(seconds=2), "id": retry},
+                )
+                db.session.commit()
+                assert len(smtp.wait_for([retry], timeout=15)) == 1
+        finally:
+            import redis
+
+            client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB)
+            client.delete(queue, f"_kombu.binding.{queue}")
+            client.close()
+        mail.shutdown(app)
+    assert len(smtp.messages_for([lost])) == 1

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import email
 import email.policy
+import shutil
 import socket
+import subprocess
 import threading
 import time
 
@@ -80,6 +82,73 @@ class SmtpServer:
             if len(found) >= len(ids) or time.monotonic() > deadline:
                 return found
             time.sleep(0.05)
+
+
+class RedisServer:
+    """A redis-server of the test's own on a free loopback port (never the
+    machine's shared one), stoppable and restartable on that port; no disk."""
+
+    def __init__(self, directory):
+        self.port = free_port()
+        self.directory = str(directory)
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"),
+                *("--dir", self.directory, "--daemonize", "no", "--loglevel", "warning"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.kill()  # as if it crashed: nothing is saved (nothing is configured to be)
+        if process is not None:
+            process.wait(10)
+
+    def keys(self, pattern: str = "*") -> list[bytes]:
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2)
+        try:
+            return client.keys(pattern)
+        finally:
+            client.close()
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A redis-server of this test's own, started; removed afterwards even on failure."""
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server is not on PATH (Debian package redis-server)")
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -61,6 +62,7 @@ LEASE = timedelta(minutes=5)
 MAX_ERROR = 2000
 
 STATUS_LABELS = OutboxStatus.labels()
+WAITING = (OutboxStatus.QUEUED.value, OutboxStatus.SENDING.value)  # not yet sent nor failed
 
 
 # ------------------------------------------------------------------ enqueue
@@ -329,6 +331,30 @@ def purge_attachments(session, now: datetime | None = None, keep_days: int | Non
     )
     session.commit()
     return result.rowcount or 0
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What waits to be sent (queued or being sent) and since when."""
+
+    pending: int
+    oldest: datetime | None  # when the oldest waiting message was decided
+
+    def oldest_seconds(self, now: datetime | None = None) -> int:
+        if self.oldest is None:
+            return 0
+        return max(0, int(((now or utcnow()) - self.oldest).total_seconds()))
+
+
+def backlog(session, district_id: int | None = None) -> Backlog:
+    """The messages waiting to be sent and the oldest one's time (one indexed
+    query: the status index), for the organisers' page."""
+    m = OutboxMessage
+    stmt = select(func.count(), func.min(m.created_at)).where(m.status.in_(WAITING))
+    if district_id is not None:
+        stmt = stmt.where(m.district_id == district_id)
+    pending, oldest = session.execute(stmt).one()
+    return Backlog(pending=pending, oldest=oldest)
 
 
 def counts_by_status(session, district_id: int | None = None) -> dict[str, int]:

@@ -3,6 +3,8 @@ and a button to send a failed one again."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import (
     Blueprint,
     abort,
@@ -12,6 +14,7 @@ from flask import (
     render_template,
     url_for,
 )
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -30,6 +33,8 @@ from .transport import mail_dir
 bp = Blueprint("mail", __name__, url_prefix="/staff/mail")
 
 LIST_LIMIT = 100
+# A message normally leaves within seconds; one waiting longer than this says something is down.
+SLOW_SECONDS = 600
 
 
 class RetryForm(FlaskForm):
@@ -63,8 +68,12 @@ def index():
         .order_by(m.next_attempt_at, m.id)
         .limit(LIST_LIMIT)
     ).all()
+    waiting_now = outbox.backlog(db.session, current_user.district_scope)
     return render_template(
         "mail/index.html",
+        backlog=waiting_now,
+        backlog_age=format_timedelta(timedelta(seconds=waiting_now.oldest_seconds()), threshold=1),
+        backlog_slow=waiting_now.oldest_seconds() > SLOW_SECONDS,
         counts=outbox.counts_by_status(db.session, current_user.district_scope),
         failed=failed,
         waiting=waiting,

@@ -235,6 +235,7 @@ def showcase(app, make_user, make_ceremony, medal):
     failed.status, failed.attempts = "failed", 8
     failed.last_error = f"SMTPRecipientsRefused: 550 5.1.1 <{failed.to_address}>: Recipient address rejected"
     waits.status, waits.attempts, waits.next_attempt_at = "queued", 2, utcnow() + timedelta(hours=1)
+    waits.created_at = utcnow() - timedelta(hours=2)  # the backlog's warning, with its advice, shows
     waits.last_error = "SMTPServerDisconnected: Connection unexpectedly closed while reading the server's greeting"
     db.session.commit()
     db.session.expire_all()
