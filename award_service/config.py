@@ -77,6 +77,10 @@ DEFAULTS = {
     "AWARD_MAIL_KEEP_DAYS": 30,  # attachments of sent messages are dropped after this many days
     "AWARD_MAIL_REMINDER_HOUR": 10,  # local hour, the day before a ceremony, from which its reminder is sent
     "AWARD_CELERY_BROKER_URL": "",  # e.g. redis://127.0.0.1:6379/0; empty: mail is sent in-process
+    # Operations (award_service/ops): logs and /metrics.
+    "AWARD_LOG_FORMAT": "text",  # json: one JSON object a line on stderr (ops/logs.py)
+    "AWARD_LOG_LEVEL": "INFO",  # with json: the lowest level written (INFO: a line a request)
+    "AWARD_METRICS_TOKEN": "",  # set: GET /metrics wants "Authorization: Bearer <token>"
     # Password hashing: argon2.PasswordHasher's keyword arguments; empty: argon2-cffi's default cost.
     # Only the tests make it cheap; not read from the environment.
     "AWARD_ARGON2_PARAMS": {},
@@ -117,6 +121,9 @@ ENV_VARS: dict[str, Callable[[str], object]] = {
     "AWARD_MAIL_KEEP_DAYS": int,
     "AWARD_MAIL_REMINDER_HOUR": int,
     "AWARD_CELERY_BROKER_URL": str,
+    "AWARD_LOG_FORMAT": str,
+    "AWARD_LOG_LEVEL": str,
+    "AWARD_METRICS_TOKEN": str,
 }
 
 

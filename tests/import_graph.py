@@ -45,6 +45,7 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
                 "pdf",
                 "states",
                 "names",
+                "telemetry",
             }
         ),
     ),
@@ -56,7 +57,7 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
     ("ceremonies", frozenset({"ceremonies"})),
     ("nominations", frozenset({"nominations"})),
     ("awards", frozenset({"awards"})),
-    ("top", frozenset({"api", "web", "cli", "worker", "demo", "models", "__init__"})),
+    ("top", frozenset({"api", "web", "cli", "worker", "demo", "models", "ops", "__init__"})),
 ]
 LEVEL = {part: i for i, (_, parts) in enumerate(LAYERS) for part in parts}
 DYNAMIC = {"import_module", "import_string", "__import__"}
