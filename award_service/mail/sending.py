@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ..actor import Actor
 from ..audit import record
+from ..telemetry import MAIL_FAILED, MAIL_SENT
 from ..timeutil import utcnow
 from . import registry
 from .giveway import GiveWay
@@ -213,7 +214,7 @@ class Sender:
         except DBAPIError as exc:  # the database, not the message: try again later
             return exc
         except Exception as exc:
-            log.exception("outbox message %s could not be composed", message.id)
+            log.exception("outbox message %s could not be composed", message.id, extra=_about(message))
             return f"the message could not be composed: {type(exc).__name__}: {exc}"
         text = {"subject": composed.subject, "body_text": composed.text, "body_html": composed.html}
         return SimpleNamespace(**{**message._asdict(), **text}), composed.attachments
@@ -235,7 +236,7 @@ class Sender:
             self.broken = self.broken or exc.broken
             return self._temporary(session, message, message.attempts, now, str(exc), text=True)
         except Exception as exc:  # a bug or bad data: retried like a temporary failure, then failed
-            log.exception("outbox message %s: unexpected error while sending", message.id)
+            log.exception("outbox message %s: unexpected error while sending", message.id, extra=_about(message))
             return self._temporary(session, message, message.attempts, now, _describe(exc), text=True)
         return None
 
@@ -260,6 +261,8 @@ class Sender:
                 log.warning("%d outbox messages were sent after their lease ran out", len(sent) - marked)
             for m in sent:
                 outcomes[m.id] = "sent"
+                MAIL_SENT.labels(m.kind).inc()
+                log.info("outbox message %s sent", m.id, extra=_about(m))
         if untried:
             session.connection().execute(
                 _RELEASE, [{"message_id": m.id, "attempt": m.attempts, "now": now} for m in untried]
@@ -280,7 +283,10 @@ class Sender:
             **(_text(message) if text else {}),
         )
         session.commit()
-        log.info("outbox message %s: attempt %s failed, retrying: %s", message.id, attempts, error)
+        MAIL_FAILED.labels(message.kind, "retry").inc()
+        log.info(
+            "outbox message %s: attempt %s failed, retrying: %s", message.id, attempts, error, extra=_about(message)
+        )
         return "queued"
 
     def _failed(self, session, message, attempts: int, now: datetime, error: str, text: bool = False) -> str:
@@ -304,8 +310,14 @@ class Sender:
                 reason=error[:500],
             )
         session.commit()
-        log.warning("outbox message %s failed: %s", message.id, error)
+        MAIL_FAILED.labels(message.kind, "failed").inc()
+        log.warning("outbox message %s failed: %s", message.id, error, extra=_about(message))
         return "failed"
+
+
+def _about(message) -> dict:
+    """Log fields of a message: the request that decided it (issue 13), its id and kind."""
+    return {"request_id": getattr(message, "request_id", None), "outbox_id": message.id, "kind": message.kind}
 
 
 def _text(message) -> dict:
