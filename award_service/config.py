@@ -81,6 +81,7 @@ DEFAULTS = {
     "AWARD_LOG_FORMAT": "text",  # json: one JSON object a line on stderr (ops/logs.py)
     "AWARD_LOG_LEVEL": "INFO",  # with json: the lowest level written (INFO: a line a request)
     "AWARD_METRICS_TOKEN": "",  # set: GET /metrics wants "Authorization: Bearer <token>"
+    "AWARD_METRICS_ENABLED": True,  # false: no /metrics and no HTTP metrics (bench/observability.py's "off")
     # Password hashing: argon2.PasswordHasher's keyword arguments; empty: argon2-cffi's default cost.
     # Only the tests make it cheap; not read from the environment.
     "AWARD_ARGON2_PARAMS": {},
@@ -124,6 +125,7 @@ ENV_VARS: dict[str, Callable[[str], object]] = {
     "AWARD_LOG_FORMAT": str,
     "AWARD_LOG_LEVEL": str,
     "AWARD_METRICS_TOKEN": str,
+    "AWARD_METRICS_ENABLED": _bool,
 }
 
 

@@ -38,6 +38,8 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         prefix="award-metrics-", dir=os.environ.get("RUNTIME_DIRECTORY") or os.environ.get("XDG_RUNTIME_DIR") or None
     )
     os.environ["AWARD_METRICS_DIR_MADE"] = os.environ["PROMETHEUS_MULTIPROC_DIR"]  # for on_exit, after reloads too
+# Made now: with AWARD_LOG_FORMAT=json the master imports the app's logging, and with it the metrics.
+os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 # AWARD_LOG_FORMAT=json: gunicorn's own lines (its error log) are JSON too.  It
 # writes no access log (none is configured): the app logs each request itself,

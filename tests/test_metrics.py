@@ -373,3 +373,10 @@ def test_request_ids_kept_or_made(client):
     assert len(made) == 6  # a fresh one each time
     none_sent = client.get("/no/such/page").headers["X-Request-ID"]
     assert len(none_sent) == 32 and none_sent not in made
+
+
+def test_metrics_can_be_switched_off(make_app):
+    app = make_app(AWARD_METRICS_ENABLED=False)
+    client = app.test_client()
+    assert client.get("/metrics").status_code == 404
+    assert client.get("/healthz").headers["X-Request-ID"]  # request ids stay

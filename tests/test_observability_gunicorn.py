@@ -42,7 +42,8 @@ class Gunicorn:
     """gunicorn -c deploy/gunicorn.conf.py in a process group of its own, its
     stderr in a file; stopped (SIGTERM, then SIGKILL) by :meth:`stop`."""
 
-    def __init__(self, tmp_path: Path, db_url: str, workers: int = 2, **env):
+    def __init__(self, tmp_path: Path, db_url: str, workers: int = 2, stale_metrics: bool = False, **env):
+        self.stale_metrics = stale_metrics
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.stderr_path = tmp_path / "gunicorn.stderr"
@@ -85,9 +86,11 @@ class Gunicorn:
         self.lock = threading.Lock()
 
     def start(self, timeout: float = 60.0) -> None:
-        (self.metrics_dir).mkdir()
-        # A file of a process that is gone, as a crashed run leaves it: on_starting removes it.
-        (self.metrics_dir / "counter_999999999.db").write_bytes(b"\0" * 8)
+        if self.stale_metrics:
+            # The folder of a run that crashed, a file of a process that is gone: on_starting removes it.
+            self.metrics_dir.mkdir()
+            (self.metrics_dir / "counter_999999999.db").write_bytes(b"\0" * 8)
+        # (Otherwise the folder does not exist yet: the config makes it.)
         self._stderr = self.stderr_path.open("wb")
         self.proc = subprocess.Popen(
             self.cmd,
@@ -153,8 +156,8 @@ class Gunicorn:
 def gunicorn(tmp_path, db_url):
     servers = []
 
-    def start(**env) -> Gunicorn:
-        server = Gunicorn(tmp_path, db_url, **env)
+    def start(**options) -> Gunicorn:
+        server = Gunicorn(tmp_path, db_url, **options)
         servers.append(server)
         server.start()
         return server
@@ -178,7 +181,7 @@ def registration_body(i: int) -> dict:
 
 def test_one_scrape_sums_every_worker(app, gunicorn, make_ceremony):
     ceremony_id = make_ceremony(capacity=500).id
-    server = gunicorn()
+    server = gunicorn(stale_metrics=True)
     assert not (server.metrics_dir / "counter_999999999.db").exists()  # the last run's files went
 
     created = Counter()

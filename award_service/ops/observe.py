@@ -8,8 +8,9 @@ and its log line.
   log lines carry it and an e-mail decided by the request keeps it in its
   outbox row, so the sender (a thread, or the Celery worker) logs it too.
 - After the response is made: ``award_http_requests_total`` and
-  ``award_http_request_duration_seconds`` (:mod:`.metrics`) and the request's
-  log line (:mod:`.logs`), both with the URL rule as the route.
+  ``award_http_request_duration_seconds`` (:mod:`.metrics`; not with
+  ``AWARD_METRICS_ENABLED=false``, which also leaves ``/metrics`` out) and the
+  request's log line (:mod:`.logs`), both with the URL rule as the route.
 
 ``init_app`` is called by the app factory before the extensions, so that
 these hooks run first: a request refused by CSRF or a rate limit is timed and
@@ -29,9 +30,15 @@ from . import logs, metrics
 
 def init_app(app) -> None:
     logs.init_app(app)
-    metrics.init_app(app)
+    with_metrics = bool(app.config.get("AWARD_METRICS_ENABLED", True))
+    if with_metrics:
+        metrics.init_app(app)
+
+    def finish(response: Response) -> Response:
+        return _finish(response, with_metrics)
+
     app.before_request(_begin)
-    app.after_request(_finish)
+    app.after_request(finish)
     app.teardown_request(_end)
 
 
@@ -42,7 +49,7 @@ def _begin() -> None:
     g._observe = (time.perf_counter(), telemetry.set_request_id(rid))
 
 
-def _finish(response: Response) -> Response:
+def _finish(response: Response, with_metrics: bool) -> Response:
     started = g.get("_observe")
     if started is None:  # a request our before-hook did not see
         return response
@@ -53,7 +60,8 @@ def _finish(response: Response) -> Response:
     route = rule.rule if rule is not None else metrics.UNMATCHED
     method = request.method if request.method in metrics.METHODS else "OTHER"
     status = response.status_code
-    metrics.observe(method, route, status, seconds)
+    if with_metrics:
+        metrics.observe(method, route, status, seconds)
     logs.log_request(rid, method, route, status, seconds, _user_id())
     return response
 
