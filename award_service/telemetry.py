@@ -41,7 +41,7 @@ REGISTRY = CollectorRegistry(auto_describe=True)
 
 REGISTRATIONS = Counter(
     "award_registrations_total",
-    "Registrations taken, by outcome (confirmed: a seat; waitlisted) and source (online, staff)",
+    "Registrations taken, by outcome (confirmed: a seat; waitlisted) and source (online: the form; api; staff)",
     ["status", "source"],
     registry=REGISTRY,
 )
