@@ -42,6 +42,10 @@ def create_app(config: dict | None = None) -> Flask:
             app.wsgi_app, x_for=n, x_proto=n, x_host=n
         )
 
+    from .ops import observe
+
+    observe.init_app(app)  # request ids, metrics, logs: before the extensions, so its hooks see every request
+
     from . import extensions, i18n, models, web  # noqa: F401  (models: every table)
     from .extensions import db
 

@@ -103,6 +103,11 @@ DEFAULTS = {
     "AWARD_BACKUP_KEEP_COUNT": 7,
     "AWARD_BACKUP_ENCRYPT_TO": "",  # age recipients (age1…, or a file of them), comma-separated; empty: not encrypted
     "AWARD_BACKUP_LOCK_TIMEOUT": 30,  # seconds a backup or restore waits for tables a running transaction holds
+    # Operations (award_service/ops): logs and /metrics.
+    "AWARD_LOG_FORMAT": "text",  # json: one JSON object a line on stderr (ops/logs.py)
+    "AWARD_LOG_LEVEL": "INFO",  # with json: the lowest level written (INFO: a line a request)
+    "AWARD_METRICS_TOKEN": "",  # set: GET /metrics wants "Authorization: Bearer <token>"
+    "AWARD_METRICS_ENABLED": True,  # false: no /metrics and no HTTP metrics (bench/observability.py's "off")
     # Password hashing: argon2.PasswordHasher's keyword arguments; empty: argon2-cffi's default cost.
     # Only the tests make it cheap; not read from the environment.
     "AWARD_ARGON2_PARAMS": {},
@@ -151,6 +156,10 @@ ENV_VARS: dict[str, Callable[[str], object]] = {
     "AWARD_BACKUP_KEEP_COUNT": int,
     "AWARD_BACKUP_ENCRYPT_TO": str,
     "AWARD_BACKUP_LOCK_TIMEOUT": float,
+    "AWARD_LOG_FORMAT": str,
+    "AWARD_LOG_LEVEL": str,
+    "AWARD_METRICS_TOKEN": str,
+    "AWARD_METRICS_ENABLED": _bool,
 }
 
 

@@ -38,6 +38,59 @@ control_socket_disable = not os.environ.get("GUNICORN_CONTROL_SOCKET")
 if os.environ.get("GUNICORN_CONTROL_SOCKET"):
     control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
 
+
+# ------------------------------------------------- metrics and logs (issue 13, items 3 and 4)
+# /metrics sums every worker through prometheus_client's multiprocess mode: each
+# worker writes its values to files in PROMETHEUS_MULTIPROC_DIR.  prometheus_client
+# reads the variable once, when it is imported, so it is set here, as the config
+# is loaded and before anything imports it; without one, a folder of this
+# server's own (removed when it exits).  A Celery worker given the same folder
+# adds its mail counters to the scrape.
+import shutil  # noqa: E402  (this section is appended to the deploy settings above)
+import tempfile  # noqa: E402
+
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
+        prefix="award-metrics-", dir=os.environ.get("RUNTIME_DIRECTORY") or os.environ.get("XDG_RUNTIME_DIR") or None
+    )
+    os.environ["AWARD_METRICS_DIR_MADE"] = os.environ["PROMETHEUS_MULTIPROC_DIR"]  # for on_exit, after reloads too
+# Made now: with AWARD_LOG_FORMAT=json the master imports the app's logging, and with it the metrics.
+os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+# AWARD_LOG_FORMAT=json: gunicorn's own lines (its error log) are JSON too.  It
+# writes no access log (none is configured): the app logs each request itself,
+# with the route template, where gunicorn's access line has the raw path and
+# query (ticket tokens, searched names).
+if os.environ.get("AWARD_LOG_FORMAT", "").strip().lower() == "json":
+    logger_class = "award_service.ops.gunicorn_logs.GunicornLogger"
+
+
+def on_starting(server):
+    """Before the first worker: the metrics folder exists and holds no values
+    from the last run (files of processes still running, a Celery worker
+    sharing it, stay)."""
+    from award_service.telemetry import clear_dead_processes
+
+    path = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(path, exist_ok=True)
+    removed = clear_dead_processes(path)
+    server.log.info("metrics: %s (%d files of the last run removed)", path, len(removed))
+
+
+def child_exit(server, worker):
+    """A worker exited: its live gauges go (its counters stay in the sum)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """The folder made above goes with the server (one given in the environment stays)."""
+    made = os.environ.get("AWARD_METRICS_DIR_MADE")
+    if made and made == os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        shutil.rmtree(made, ignore_errors=True)
+
+
 # A configuration the service cannot run on (AWARD_ENV=production without SECRET_KEY, on
 # SQLite, with a weak AWARD_ADMIN_PASSWORD) stops the master here, one line a refusal, before
 # any worker is forked (workers failing one by one race gunicorn's own halt into a traceback).

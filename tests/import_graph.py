@@ -46,6 +46,7 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
                 "states",
                 "names",
                 "keys",
+                "telemetry",
             }
         ),
     ),

@@ -74,3 +74,46 @@ def test_outbox_messages_survive_0010_down_and_up(tmp_path):
         upgrade()
         db.session.remove()
         db.engine.dispose()
+
+
+def test_0014_outbox_request_id_down_and_up(tmp_path):
+    """The column is added empty (NULL for what was written before), and dropped
+    again with the rows kept."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect, text
+
+    from award_service import create_app
+
+    from .conftest import BASE_CONFIG
+
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite3'}"})
+    insert = text(
+        "INSERT INTO outbox_messages (kind, to_address, language, params, status, attempts, next_attempt_at, "
+        "created_at, updated_at) VALUES ('registration_confirmed', 'a@example.kz', 'kk', '{}', 'queued', 0, "
+        "'2026-01-01 00:00:00', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+    )
+
+    def columns():
+        return {c["name"] for c in inspect(db.engine).get_columns("outbox_messages")}
+
+    with app.app_context():
+        upgrade(revision="0013")
+        assert "request_id" not in columns()
+        db.session.execute(insert)
+        db.session.commit()
+        upgrade(revision="0014")
+        assert "request_id" in columns()
+        assert db.session.execute(text("SELECT to_address, request_id FROM outbox_messages")).all() == [
+            ("a@example.kz", None)
+        ]
+        db.session.execute(text("UPDATE outbox_messages SET request_id = 'req-1'"))
+        db.session.commit()
+        downgrade(revision="0013")
+        assert "request_id" not in columns()
+        assert db.session.execute(text("SELECT to_address, status FROM outbox_messages")).all() == [
+            ("a@example.kz", "queued")
+        ]
+        upgrade()
+        assert "request_id" in columns()
+        db.session.remove()
+        db.engine.dispose()

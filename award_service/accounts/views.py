@@ -15,6 +15,7 @@ from ..extensions import db, limiter
 from ..forms import ActionForm, apply_errors
 from ..http import actor, refused, require, safe_next
 from ..i18n import locale_code
+from ..telemetry import LOGIN_FAILURES
 from . import service
 from .forms import ROLE_LABELS, LoginForm, UserForm
 from .history import USER_HISTORY
@@ -37,6 +38,7 @@ def login():
             service.record_login(db.session, user, actor())
             return redirect(safe_next(request.args.get("next"), url_for(".home")))
         form.form_errors.append(_("The e-mail or password is not right."))
+        LOGIN_FAILURES.labels("password").inc()
         status = 401
     elif request.method == "POST":
         status = 422

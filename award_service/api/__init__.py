@@ -15,6 +15,7 @@ from ..actor import Actor
 from ..errors import DomainError
 from ..extensions import db
 from ..http import page_args, rollback_quietly
+from ..telemetry import LOGIN_FAILURES
 from .errors import error_response
 from .schemas import PAGE_MAX, PER_PAGE_DEFAULT, PER_PAGE_MAX
 
@@ -42,7 +43,10 @@ def _authenticate():
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    return user_for_token(db.session, token.strip())
+    user = user_for_token(db.session, token.strip())
+    if user is None:
+        LOGIN_FAILURES.labels("token").inc()
+    return user
 
 
 def api_actor() -> Actor:

@@ -15,6 +15,7 @@ from ..ceremonies.models import Ceremony
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import DbSession
 from ..medals.models import Medal
+from ..telemetry import CERTIFICATES_RENDERED
 from ..timeutil import show_datetime, to_local
 from .models import Award
 from .queries import printable_query, validate_filters
@@ -74,7 +75,9 @@ def content(award: Award, signers: _Signers) -> pdf.CertificateContent:
 
 
 def certificate(session, award: Award, fmt: str) -> bytes:
-    return pdf.certificate_pdf(content(award, _Signers(session)), fmt)
+    body = pdf.certificate_pdf(content(award, _Signers(session)), fmt)
+    CERTIFICATES_RENDERED.labels(fmt).inc()
+    return body
 
 
 def _stream_rows(session, stmt) -> Iterator[Award]:
@@ -96,7 +99,14 @@ def ensure_some(session, stmt) -> int:
 
 def stream_batch(session, stmt, fmt: str) -> Iterator[bytes]:
     signers = _Signers(session)
-    return pdf.stream_certificates((content(a, signers) for a in _stream_rows(session, stmt)), fmt)
+
+    def contents() -> Iterator[pdf.CertificateContent]:
+        for award in _stream_rows(session, stmt):
+            yield content(award, signers)
+            # Asked for the next one: this one is drawn (the format was checked before the first).
+            CERTIFICATES_RENDERED.labels(fmt).inc()
+
+    return pdf.stream_certificates(contents(), fmt)
 
 
 def sheet_header(ceremony: Ceremony | None, medals: list[Medal]) -> pdf.SheetHeader:

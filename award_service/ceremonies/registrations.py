@@ -38,6 +38,7 @@ from ..errors import Conflict, NotFound
 from ..extensions import DbSession
 from ..mail.outbox import is_suppressed, send_after_commit
 from ..names import search_key
+from ..telemetry import CANCELLATIONS, REGISTRATIONS
 from ..timeutil import UTCDateTime, utcnow
 from . import messages, validation, waitlist
 from .models import Ceremony, Registration
@@ -232,6 +233,7 @@ def register(
             return _join_waitlist(session, actor, ceremony_pk, values, now)
         raise refusal
     session.commit()
+    REGISTRATIONS.labels("confirmed", source).inc()
     return Registration(id=registration_id, **values)
 
 
@@ -280,6 +282,7 @@ def _register_postgresql(
     if made.message_id is not None:
         send_after_commit(session, [made.message_id])
     session.commit()
+    REGISTRATIONS.labels("confirmed", values["source"]).inc()
     return Registration(id=made.id, **values)
 
 
@@ -315,6 +318,7 @@ def _join_waitlist(
         assert position is not None  # waitlisted and not promoted: in line
         messages.registration_waitlisted(session, registration_id, position, now=now)
     session.commit()
+    REGISTRATIONS.labels(registration.status, values["source"]).inc()  # waitlisted, or confirmed at once
     return registration
 
 
@@ -366,6 +370,7 @@ def cancel_registration(
         )
         waitlist.promote(session, actor, ceremony_id, now=now)  # the freed seats to those waiting
     session.commit()
+    CANCELLATIONS.labels("staff" if actor.user is not None else "attendee").inc()
     session.refresh(registration)
     return registration
 

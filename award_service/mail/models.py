@@ -101,6 +101,8 @@ class OutboxMessage(Model):
     object_id: Mapped[str | None] = mapped_column(String(40))
     # The district the message belongs to, for district-scoped organisers.
     district_id: Mapped[int | None] = mapped_column(Integer)
+    # The request that decided it (X-Request-ID), for the sender's log lines; NULL outside a request.
+    request_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -50,6 +50,7 @@ from sqlalchemy import (
 from ..actor import Actor
 from ..audit import record
 from ..errors import Conflict, Forbidden, NotFound
+from ..telemetry import request_id
 from ..timeutil import UTCDateTime, utcnow
 from .models import OutboxAttachment, OutboxMessage, OutboxStatus, dump_params
 
@@ -135,6 +136,7 @@ def enqueue(
         "object_type": object_type,
         "object_id": str(object_id) if object_id is not None else None,
         "district_id": district_id,
+        "request_id": request_id(),
         "created_at": now,
         "updated_at": now,
         "sent_at": None,
@@ -164,6 +166,7 @@ def insert_from(recipients):
         bindparam("object_type", type_=String),
         now,
         now,
+        bindparam("request_id", type_=String),
     )
     columns = [
         "to_address",
@@ -178,6 +181,7 @@ def insert_from(recipients):
         "object_type",
         "created_at",
         "updated_at",
+        "request_id",
     ]
     return insert(_messages).from_select(columns, source).returning(_messages.c.id)
 
@@ -217,7 +221,13 @@ def enqueue_from(
 def insert_values(kind: str, object_type: str, params: dict | None = None, now: datetime | None = None) -> dict:
     """The bind values of an :func:`insert_from` statement other than its
     recipients' (for a statement that embeds it, e.g. as a CTE)."""
-    return {"kind": kind, "params": dump_params(params), "object_type": object_type, "now": now or utcnow()}
+    return {
+        "kind": kind,
+        "params": dump_params(params),
+        "object_type": object_type,
+        "now": now or utcnow(),
+        "request_id": request_id(),
+    }
 
 
 def is_suppressed(session) -> bool:

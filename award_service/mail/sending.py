@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from ..actor import Actor
 from ..audit import record
 from ..errors import database_unavailable
+from ..telemetry import MAIL_FAILED, MAIL_SENT
 from ..timeutil import utcnow
 from . import registry
 from .giveway import GiveWay
@@ -331,7 +332,7 @@ class Sender:
         except DBAPIError as exc:  # the database, not the message: try again later
             return exc
         except Exception as exc:
-            log.exception("outbox message %s could not be composed", message.id)
+            log.exception("outbox message %s could not be composed", message.id, extra=_about(message))
             return f"the message could not be composed: {type(exc).__name__}: {exc}"
         text = {"subject": composed.subject, "body_text": composed.text, "body_html": composed.html}
         return SimpleNamespace(**{**message._asdict(), **text}), composed.attachments
@@ -353,7 +354,7 @@ class Sender:
             self.broken = self.broken or exc.broken
             return self._temporary(session, message, message.attempts, now, str(exc), text=True)
         except Exception as exc:  # a bug or bad data: retried like a temporary failure, then failed
-            log.exception("outbox message %s: unexpected error while sending", message.id)
+            log.exception("outbox message %s: unexpected error while sending", message.id, extra=_about(message))
             return self._temporary(session, message, message.attempts, now, _describe(exc), text=True)
         return None
 
@@ -399,10 +400,13 @@ class Sender:
                         "(database unavailable): kept to be marked later",
                         message.id,
                     )
+                    MAIL_SENT.labels(message.kind).inc()
                     return "sent"
                 time.sleep(delay)
         if marked == 0:
             log.warning("outbox message %s was sent after its lease ran out", message.id)
+        MAIL_SENT.labels(message.kind).inc()
+        log.info("outbox message %s sent", message.id, extra=_about(message))
         return "sent"
 
     def _release(self, session, untried: list, now: datetime) -> None:
@@ -435,7 +439,14 @@ class Sender:
             **(_text(message) if text else {}),
         )
         session.commit()
-        log.info("outbox message %s: attempt %s failed, retrying: %s", message.id, attempts, for_log(error))
+        MAIL_FAILED.labels(message.kind, "retry").inc()
+        log.info(
+            "outbox message %s: attempt %s failed, retrying: %s",
+            message.id,
+            attempts,
+            for_log(error),
+            extra=_about(message),
+        )
         return "queued"
 
     def _failed(self, session, message, attempts: int, now: datetime, error: str, text: bool = False) -> str:
@@ -459,8 +470,14 @@ class Sender:
                 reason=error[:500],
             )
         session.commit()
-        log.warning("outbox message %s failed: %s", message.id, for_log(error))
+        MAIL_FAILED.labels(message.kind, "failed").inc()
+        log.warning("outbox message %s failed: %s", message.id, for_log(error), extra=_about(message))
         return "failed"
+
+
+def _about(message) -> dict:
+    """Log fields of a message: the request that decided it (issue 13), its id and kind."""
+    return {"request_id": getattr(message, "request_id", None), "outbox_id": message.id, "kind": message.kind}
 
 
 _ADDRESS = re.compile(r"[^\s<>()\[\],;:\"']+@[^\s<>()\[\],;:\"']+")

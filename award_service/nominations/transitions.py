@@ -22,6 +22,7 @@ from ..dates import local_today
 from ..dates import parse_date as _date
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..medals.models import Medal, MedalQuota
+from ..telemetry import APPROVALS
 from ..text import text_field
 from ..timeutil import utcnow
 from . import events, messages, workflow
@@ -233,6 +234,8 @@ def transition(
         session.rollback()
         raise
     session.commit()
+    if step.action == "approve":
+        APPROVALS.inc()
     session.refresh(nomination)
     return nomination
 
@@ -391,6 +394,7 @@ def _bulk(
         session.rollback()
         raise
     session.commit()
+    APPROVALS.inc(sum(1 for i in taking if steps[i].action == "approve"))
     for n in rows.values():
         session.refresh(n)
     outcome.approved = [rows[i] for i in taking]

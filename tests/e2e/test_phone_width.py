@@ -72,6 +72,7 @@ EXCLUDED = {
     "nomination_io.example_xlsx": "the filled import example, an XLSX file",
     "awards.decree_annex_pdf": "the decree annex, a PDF",
     "checkin.ticket": "a registration's ticket printed at the desk, a PDF",
+    "metrics.metrics": "Prometheus metrics, plain text for the scraper",
 }
 
 # Long, real-looking text: hyphenated double surnames and given names, long
