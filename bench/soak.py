@@ -27,6 +27,7 @@ Prints figures, never passes or fails.  In one run:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import shutil
@@ -34,6 +35,7 @@ import sys
 import tempfile
 import time
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -104,6 +106,36 @@ def processes(server: ProfileServer, worker: MailWorker) -> dict[str, int]:
 
 def rss_of(named: dict[str, int]) -> dict[str, int | None]:
     return {name: rss_kb(pid) for name, pid in named.items()}
+
+
+def server_durations(log_path: Path, windows: list[tuple[datetime, datetime]]) -> list[list[float]]:
+    """The service's own time for each request (its JSON log line's ``duration_ms``), by window.
+
+    wrk's latency, paced through register.lua's ``delay()``, also counts time a
+    connection waited for its turn (its percentiles at a low rate are those of
+    the pacing); the app's line is the time from the request's arrival in the
+    worker to its answer."""
+    found: list[list[float]] = [[] for _ in windows]
+    for line in log_path.read_text("utf-8", "replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if "duration_ms" not in record or not str(record.get("route", "")).endswith("/registrations"):
+            continue
+        at = datetime.fromisoformat(record["time"])
+        for i, (start, end) in enumerate(windows):
+            if start <= at <= end:
+                found[i].append(float(record["duration_ms"]))
+                break
+    return found
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
 def metrics_requests(port: int, token: str) -> float | None:
@@ -200,7 +232,9 @@ def main() -> int:
             made = errors = 0
             figures = []
             began = time.monotonic()
+            windows: list[tuple[datetime, datetime]] = []
             for i in range(slices):
+                window_start = datetime.now(UTC)
                 result = run_wrk(
                     server.port,
                     path,
@@ -210,6 +244,7 @@ def main() -> int:
                     threads=args.threads,
                     rate=args.rate,
                 )
+                windows.append((window_start, datetime.now(UTC)))
                 backlog = scalar(url, WAITING)
                 rss = rss_of(named)
                 made += result.requests
@@ -265,9 +300,16 @@ def main() -> int:
             p99s = [f[4] for f in figures]
             print()
             print(
-                f"latency over time: p50 {min(p50s):.1f}–{max(p50s):.1f} ms, p99 {min(p99s):.1f}–{max(p99s):.1f} ms "
-                f"across {len(figures)} slices"
+                f"wrk's latency over time: p50 {min(p50s):.1f}–{max(p50s):.1f} ms, "
+                f"p99 {min(p99s):.1f}–{max(p99s):.1f} ms across {len(figures)} slices"
             )
+            print("the service's own time a registration (its JSON log's duration_ms), by slice:")
+            print(f"{'slice':>5} {'requests':>9} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}")
+            for i, values in enumerate(server_durations(logdir / "service.log", windows), 1):
+                print(
+                    f"{i:>5} {len(values):>9} {percentile(values, 0.5):>7.1f} {percentile(values, 0.99):>7.1f} "
+                    f"{max(values, default=float('nan')):>7.1f}"
+                )
     except BenchError as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
         return 1
