@@ -366,6 +366,13 @@ def backlog_on_the_page(session: requests.Session, base_url: str) -> str:
     return " ".join(html.unescape(found.group(1)).split())
 
 
+def readiness(base_url: str) -> dict:
+    """``/readyz``'s body; the node stays in service (200) whatever the mail's state."""
+    answer = requests.get(f"{base_url}/readyz", timeout=10)
+    assert answer.status_code == 200, (answer.status_code, answer.text[:500])
+    return answer.json()
+
+
 def make_ceremony_and_organiser(database_url: str, instance: Path, tag: str, capacity: int = 500) -> tuple[int, str]:
     """A published ceremony and an organiser, written by the service's own functions
     (an app of this process on the test database; it sends no mail)."""

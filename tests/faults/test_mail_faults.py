@@ -37,6 +37,7 @@ from .mail_fixtures import (  # noqa: F401  (fixtures)
     outbox_of,
     person_name,
     processes,
+    readiness,
     received_for,
     redis_server,
     register,
@@ -133,11 +134,13 @@ def test_the_smtp_server_down_for_a_while(
     assert len(rows) == PEOPLE and {r["status"] for r in rows} <= {"queued", "sending"}
     said = backlog_on_the_page(staff, web.url)
     assert said.startswith(f"{PEOPLE} messages are waiting to be sent; the oldest has waited "), said
+    assert readiness(web.url)["checks"]["outbox"]["pending"] == PEOPLE
 
     smtp_server.start()  # back, on the same port
     rows = _delivered_once(mail_engine, smtp_server, ceremony_id, PEOPLE, timeout=40)
     assert max(r["attempts"] for r in rows) >= 2  # sent by a retry, not before the server was back
     assert backlog_on_the_page(staff, web.url) == "Nothing is waiting."
+    assert readiness(web.url)["checks"]["outbox"]["pending"] == 0
     _logs_hold_no_personal_data(processes, tag, PEOPLE)
 
 
@@ -161,10 +164,15 @@ def test_redis_down_during_registrations(mail_database, mail_engine, smtp_server
     time.sleep(2)
     said = backlog_on_the_page(staff, web.url)
     assert said.startswith(f"{PEOPLE - 1} messages are waiting to be sent;"), said
+    ready = readiness(web.url)  # degraded, not failed: the node keeps taking registrations
+    assert ready["status"] == "degraded" and ready["checks"]["broker"]["ok"] is False, ready
+    assert ready["checks"]["outbox"]["pending"] == PEOPLE - 1, ready
 
     redis_server.start()  # back, empty: the tasks published before are gone; the sweep finds the rows
     _delivered_once(mail_engine, smtp_server, ceremony_id, PEOPLE, timeout=60)
     assert backlog_on_the_page(staff, web.url) == "Nothing is waiting."
+    ready = readiness(web.url)
+    assert ready["status"] == "ok" and ready["checks"]["outbox"]["pending"] == 0, ready
     _logs_hold_no_personal_data(processes, tag, PEOPLE)
 
 
