@@ -111,7 +111,7 @@ def test_metrics_are_not_rate_limited(make_app):
     statuses = {client.get("/metrics").status_code for _ in range(10)}
     assert statuses == {200}
     # The default limit is on: another page is refused past it.
-    assert [client.get("/healthz").status_code for _ in range(4)][-1] == 429
+    assert [client.get("/verify").status_code for _ in range(4)][-1] == 429
 
 
 # ------------------------------------------------------------------ domain counters
