@@ -10,8 +10,6 @@ the command line.  The service itself is configured by its own variables
 import os
 import sys
 
-from award_service.ops.production import startup_refusals
-
 # ---------------------------------------------------------------- serving
 wsgi_app = "wsgi:app"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")  # nginx proxies to it (deploy/nginx)
@@ -95,6 +93,8 @@ def on_exit(server):
 # SQLite, with a weak AWARD_ADMIN_PASSWORD) stops the master here, one line a refusal, before
 # any worker is forked (workers failing one by one race gunicorn's own halt into a traceback).
 # wsgi.py refuses the same way where this file is not used.
+from award_service.ops.production import startup_refusals  # noqa: E402  (after the metrics folder is set)
+
 _refusals = startup_refusals()
 if _refusals:
     sys.exit("\n".join(f"award-service refused to start: {line}" for line in _refusals))
