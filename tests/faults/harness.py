@@ -435,6 +435,11 @@ class Gunicorn:
         if not self.access_log.exists():
             return found
         for line in self.access_log.read_text(errors="replace").splitlines():
+            if line.startswith("{"):  # AWARD_LOG_FORMAT=json: gunicorn's access line is the record's message
+                try:
+                    line = str(json.loads(line).get("message", ""))
+                except ValueError:
+                    continue
             match = re.fullmatch(r"<(\d+)> (\d{3}) (\d+)", line.strip())
             if match:
                 found[int(match[3])] = (int(match[1]), int(match[2]))
