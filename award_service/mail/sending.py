@@ -120,20 +120,18 @@ def _finish(session, message_id: int, attempts: int, now: datetime, **values) ->
 # bulk UPDATE by primary key of it, with no room for the conditions.
 _c = _messages.c
 _ours = and_(_c.id == bindparam("message_id"), _c.status == "sending", _c.attempts == bindparam("attempt"))
+# What marking a message sent writes: the time and the text that was sent.
+_SENT_VALUES: dict[str, object] = {
+    "status": "sent",
+    "sent_at": bindparam("now"),
+    "updated_at": bindparam("now"),
+    "last_error": None,
+    "subject": bindparam("subject"),
+    "body_text": bindparam("body_text"),
+    "body_html": bindparam("body_html"),
+}
 # Built once: a batch's outcomes are written with one executemany each.
-_SENT = (
-    update(_messages)
-    .where(_ours)
-    .values(
-        status="sent",
-        sent_at=bindparam("now"),
-        updated_at=bindparam("now"),
-        last_error=None,
-        subject=bindparam("subject"),
-        body_text=bindparam("body_text"),
-        body_html=bindparam("body_html"),
-    )
-)
+_SENT = update(_messages).where(_ours).values(**_SENT_VALUES)
 # Claimed but not tried (the server went down before their turn): back in the
 # queue as they were, due at once.
 _RELEASE = (
@@ -144,15 +142,7 @@ _RELEASE = (
 _SENT_LATE = (
     update(_messages)
     .where(_c.id == bindparam("message_id"), _c.status.in_(("sending", "queued")))
-    .values(
-        status="sent",
-        sent_at=bindparam("now"),
-        updated_at=bindparam("now"),
-        last_error=None,
-        subject=bindparam("subject"),
-        body_text=bindparam("body_text"),
-        body_html=bindparam("body_html"),
-    )
+    .values(**_SENT_VALUES)
 )
 # Waits between the tries of a mark the database refused (~8 s in all: a restart).
 MARK_RETRY_DELAYS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
